@@ -1,0 +1,23 @@
+//! Duo Workstation's core: everything the app knows and does, without a window or a socket.
+//!
+//! - [`hardware`]: the GPU probe seam (NVML, or a hardware description), system facts,
+//!   and the report that joins them.
+//! - [`sampler`]: one task that samples the GPUs and the system at 1 Hz and shares the
+//!   latest sample with every viewer.
+//! - [`data_dir`]: the one folder where all state lives (`DUOWS_HOME` overrides it).
+//! - [`settings`]: typed, validated, versioned settings in the store file shared by the
+//!   desktop app and the headless program.
+//!
+//! The crate has no Tauri and no HTTP dependency, so the headless program runs on a GPU
+//! server without GTK or WebKit.
+
+pub mod data_dir;
+pub mod hardware;
+pub mod sampler;
+pub mod settings;
+
+/// The product's display name.
+pub const PRODUCT_NAME: &str = "Duo Workstation";
+
+/// The version of this build (the workspace version).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
