@@ -1,0 +1,221 @@
+//! Who may call the control API: the DNS-rebinding defence and the access token.
+//!
+//! A web page on another site can make a browser send requests to 127.0.0.1 by pointing
+//! its own domain there (DNS rebinding); such requests carry that domain in `Host` and
+//! its origin in `Origin`. So every request must name this machine in `Host` (an IP
+//! literal, `localhost`, or a name the operator allowed) and, when it has an `Origin`,
+//! come from such a host too. Off loopback, `/api/*` also needs the token that
+//! `duows serve` prints once at start, sent as `Authorization: Bearer <token>`.
+
+use std::net::IpAddr;
+
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::RngCore;
+
+use crate::ApiError;
+
+/// The access rules of one listening server.
+#[derive(Debug, Clone)]
+pub struct AccessPolicy {
+    /// Extra host names accepted in `Host` and `Origin` (lower case, no port).
+    allowed_hosts: Vec<String>,
+    /// The token `/api/*` needs; `None` on loopback.
+    token: Option<String>,
+}
+
+impl AccessPolicy {
+    /// Loopback: no token; only local names and IP literals in `Host`.
+    pub fn loopback() -> Self {
+        Self {
+            allowed_hosts: Vec::new(),
+            token: None,
+        }
+    }
+
+    /// Off loopback: a fresh random token, and the given host names (e.g. this machine's
+    /// name) accepted besides IP literals and `localhost`.
+    pub fn with_token(allowed_hosts: impl IntoIterator<Item = String>) -> Self {
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        let token = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Self {
+            allowed_hosts: allowed_hosts
+                .into_iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            token: Some(token),
+        }
+    }
+
+    /// Adds names accepted in `Host` (for a reverse proxy or a DNS name of this machine).
+    pub fn allow_hosts(mut self, hosts: impl IntoIterator<Item = String>) -> Self {
+        self.allowed_hosts
+            .extend(hosts.into_iter().map(|h| h.to_ascii_lowercase()));
+        self
+    }
+
+    /// The token clients must send, when one is required.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// Whether `host` (a `Host` header value, port optional) names this server.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        let name = strip_port(host.trim()).to_ascii_lowercase();
+        if name.is_empty() {
+            return false;
+        }
+        name == "localhost"
+            || name
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .is_ok()
+            || self.allowed_hosts.iter().any(|allowed| *allowed == name)
+    }
+
+    /// Whether an `Origin` header value is a page served by an allowed host.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        let Some((scheme, rest)) = origin.split_once("://") else {
+            return false; // includes the opaque origin "null"
+        };
+        matches!(scheme, "http" | "https") && !rest.contains('/') && self.host_allowed(rest)
+    }
+
+    fn token_matches(&self, header: Option<&str>) -> bool {
+        let Some(expected) = &self.token else {
+            return true;
+        };
+        let given = header.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("");
+        constant_time_eq(given.as_bytes(), expected.as_bytes())
+    }
+
+    /// Checks one request; `Err` is the response to send instead.
+    fn check(&self, request: &Request) -> Result<(), ApiError> {
+        let headers = request.headers();
+        let host = headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        if !self.host_allowed(host) {
+            return Err(ApiError::new(
+                403,
+                "forbidden_host",
+                format!(
+                    "requests for host `{host}` are refused: this server answers only to its own \
+                     address (DNS-rebinding defence). Start it with --allow-host {} to accept that name.",
+                    strip_port(host)
+                ),
+            ));
+        }
+        if let Some(origin) = headers.get(ORIGIN) {
+            let origin = origin.to_str().unwrap_or("");
+            if !self.origin_allowed(origin) {
+                return Err(ApiError::new(
+                    403,
+                    "forbidden_origin",
+                    format!("requests from pages at `{origin}` are refused (cross-site request)."),
+                ));
+            }
+        }
+        if request.uri().path().starts_with("/api/") {
+            let auth = headers.get(AUTHORIZATION).and_then(|h| h.to_str().ok());
+            if !self.token_matches(auth) {
+                return Err(ApiError::new(
+                    401,
+                    "unauthorized",
+                    "this server needs the access token that `duows serve` printed when it started; \
+                     open the printed address, or send `Authorization: Bearer <token>`.",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Middleware applying an [`AccessPolicy`] to every request.
+pub async fn enforce(State(policy): State<AccessPolicy>, request: Request, next: Next) -> Response {
+    match policy.check(&request) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+fn strip_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        // "[::1]:8765" → "[::1]"
+        return rest.find(']').map_or(host, |end| &host[..end + 2]);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) && !name.contains(':') => {
+            name
+        }
+        _ => host,
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        let p = AccessPolicy::loopback();
+        for ok in [
+            "127.0.0.1:8765",
+            "localhost:8765",
+            "[::1]:8765",
+            "localhost",
+            "192.168.1.5:80",
+        ] {
+            assert!(p.host_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8765",
+            "",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io",
+        ] {
+            assert!(!p.host_allowed(bad), "{bad}");
+        }
+        let p = AccessPolicy::with_token(["GPU-Box".to_owned()]);
+        assert!(p.host_allowed("gpu-box:8765"));
+    }
+
+    #[test]
+    fn origins() {
+        let p = AccessPolicy::loopback();
+        assert!(p.origin_allowed("http://127.0.0.1:8765"));
+        assert!(p.origin_allowed("http://localhost:5173"));
+        assert!(!p.origin_allowed("null"));
+        assert!(!p.origin_allowed("https://evil.example"));
+        assert!(!p.origin_allowed("file://"));
+    }
+
+    #[test]
+    fn tokens() {
+        let p = AccessPolicy::with_token([]);
+        let token = p.token().expect("token").to_owned();
+        assert_eq!(token.len(), 48);
+        assert!(p.token_matches(Some(&format!("Bearer {token}"))));
+        assert!(!p.token_matches(Some("Bearer nope")));
+        assert!(!p.token_matches(None));
+        assert!(AccessPolicy::loopback().token_matches(None));
+        assert_ne!(
+            AccessPolicy::with_token([]).token(),
+            Some(token.as_str()),
+            "fresh per start"
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! The API functions. Both transports call exactly these.
+
+use std::sync::Arc;
+
+use duows_core::hardware::{DescribedProbe, GpuProbe, HardwareDescription, HardwareReport};
+use duows_core::sampler::Sample;
+use duows_core::settings::Settings;
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, ApiState};
+
+/// The app's name and version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    /// "Duo Workstation".
+    pub name: String,
+    /// The build's version.
+    pub version: String,
+}
+
+/// Body of `describe_hardware`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescribeRequest {
+    /// A hardware spec such as `2xA100-80GB`.
+    pub spec: String,
+}
+
+/// `version`: the app's name and version.
+pub fn version() -> VersionInfo {
+    VersionInfo {
+        name: duows_core::PRODUCT_NAME.to_owned(),
+        version: duows_core::VERSION.to_owned(),
+    }
+}
+
+/// `hardware`: the GPUs (detected, or described at start), driver state and system facts.
+pub async fn hardware(state: &ApiState) -> Result<HardwareReport, ApiError> {
+    let state = state.clone();
+    blocking(move || {
+        let probe = Arc::clone(&state.inner.probe);
+        Ok(report(&state, probe.as_ref()))
+    })
+    .await
+}
+
+/// `describe_hardware`: the report for a described machine (planning), with this
+/// machine's system facts.
+pub async fn describe_hardware(
+    state: &ApiState,
+    request: DescribeRequest,
+) -> Result<HardwareReport, ApiError> {
+    let description = HardwareDescription::from_spec(&request.spec)?;
+    let state = state.clone();
+    blocking(move || Ok(report(&state, &DescribedProbe::new(description)))).await
+}
+
+/// `latest_sample`: the newest 1 Hz sample.
+pub fn latest_sample(state: &ApiState) -> Sample {
+    state.sampler().latest().as_ref().clone()
+}
+
+/// `settings`: the settings in force.
+pub fn settings(state: &ApiState) -> Settings {
+    state.settings_snapshot()
+}
+
+/// `update_settings`: validates, writes the store file atomically, then applies.
+/// On any error nothing changes, on disk or in memory.
+pub async fn update_settings(state: &ApiState, settings: Settings) -> Result<Settings, ApiError> {
+    settings.validate()?;
+    let state = state.clone();
+    blocking(move || {
+        let inner = &state.inner;
+        let _writer = inner.save_lock.lock().unwrap_or_else(|p| p.into_inner());
+        inner.store.save(&settings)?;
+        *inner.settings.write().unwrap_or_else(|p| p.into_inner()) = settings.clone();
+        Ok(settings)
+    })
+    .await
+}
+
+fn report(state: &ApiState, probe: &dyn GpuProbe) -> HardwareReport {
+    let models_dir = state
+        .settings_snapshot()
+        .models_dir
+        .unwrap_or_else(|| state.data_dir().default_models_dir());
+    let system = state.inner.system.info(&models_dir);
+    let mut report = HardwareReport::build(probe.inventory(), system);
+    report
+        .warnings
+        .extend(state.inner.startup_warnings.iter().cloned());
+    report
+}
+
+/// Runs file-system and driver calls off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(format!("a background task failed: {e}")))?
+}

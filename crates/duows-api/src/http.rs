@@ -1,0 +1,112 @@
+//! The HTTP transport: the route table and its adapters over [`crate::calls`].
+//!
+//! Keep this file to the route table and three-line handlers; logic lives in `calls`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use futures_util::{Stream, StreamExt};
+use tokio_stream::wrappers::WatchStream;
+
+use crate::access::{enforce, AccessPolicy};
+use crate::calls::{self, DescribeRequest};
+use crate::{ApiError, ApiState};
+
+/// The control API under `/api`, with `fallback` (the web UI) for every other path,
+/// all behind `policy`.
+pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
+    Router::new()
+        .route("/api/version", get(version))
+        .route("/api/hardware", get(hardware))
+        .route("/api/hardware/describe", post(describe_hardware))
+        .route("/api/samples/latest", get(latest_sample))
+        .route("/api/samples/stream", get(sample_stream))
+        .route("/api/settings", get(settings).put(update_settings))
+        .route("/api/{*rest}", axum::routing::any(unknown_route))
+        .with_state(state)
+        .fallback_service(fallback)
+        .layer(middleware::from_fn_with_state(policy, enforce))
+}
+
+async fn version() -> Json<calls::VersionInfo> {
+    Json(calls::version())
+}
+
+async fn hardware(State(state): State<ApiState>) -> Response {
+    calls::hardware(&state).await.map(Json).into_response()
+}
+
+async fn describe_hardware(
+    State(state): State<ApiState>,
+    body: Result<Json<DescribeRequest>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(request)) => calls::describe_hardware(&state, request)
+            .await
+            .map(Json)
+            .into_response(),
+        Err(rejection) => bad_body(rejection).into_response(),
+    }
+}
+
+async fn latest_sample(State(state): State<ApiState>) -> Response {
+    Json(calls::latest_sample(&state)).into_response()
+}
+
+async fn sample_stream(
+    State(state): State<ApiState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stream = WatchStream::new(state.sampler().subscribe()).map(|sample| {
+        Ok(Event::default()
+            .event("sample")
+            .json_data(sample.as_ref())
+            .unwrap_or_else(|_| Event::default().comment("unserialisable sample")))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+async fn settings(State(state): State<ApiState>) -> Response {
+    Json(calls::settings(&state)).into_response()
+}
+
+async fn update_settings(
+    State(state): State<ApiState>,
+    body: Result<Json<duows_core::settings::Settings>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(settings)) => calls::update_settings(&state, settings)
+            .await
+            .map(Json)
+            .into_response(),
+        Err(rejection) => bad_body(rejection).into_response(),
+    }
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::new(404, "not_found", "no such API route")
+}
+
+/// A body that is not the expected JSON: say where and why.
+fn bad_body(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status().as_u16();
+    let code = if status == 415 {
+        "unsupported_media_type"
+    } else {
+        "invalid_body"
+    };
+    ApiError::new(status, code, rejection.body_text())
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self)).into_response()
+    }
+}

@@ -1,0 +1,15 @@
+//! Duo Workstation's one API surface.
+//!
+//! [`calls`] holds the functions every client calls; the desktop shell's Tauri commands
+//! and the headless server's HTTP handlers ([`http`]) are both thin adapters over them,
+//! so the two transports cannot drift apart. Errors reach every client as
+//! [`ApiError`] `{ code, message, field }`.
+
+pub mod access;
+pub mod calls;
+mod error;
+pub mod http;
+mod state;
+
+pub use error::ApiError;
+pub use state::{ApiState, StateOptions};

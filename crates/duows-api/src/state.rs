@@ -1,0 +1,85 @@
+//! What the API functions share: the probe, the sampler, the data folder and settings.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use duows_core::data_dir::DataDir;
+use duows_core::hardware::{GpuProbe, SystemFacts, Warning};
+use duows_core::sampler::{Sampler, DEFAULT_INTERVAL};
+use duows_core::settings::{Settings, SettingsStore};
+
+/// How to build an [`ApiState`].
+pub struct StateOptions {
+    /// The data folder (settings, logs, downloads).
+    pub data_dir: DataDir,
+    /// The GPU probe: NVML, or a hardware description.
+    pub probe: Arc<dyn GpuProbe>,
+}
+
+/// Shared state behind every API call. Cheap to clone.
+#[derive(Clone)]
+pub struct ApiState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) probe: Arc<dyn GpuProbe>,
+    pub(crate) system: Arc<SystemFacts>,
+    pub(crate) sampler: Sampler,
+    pub(crate) data_dir: DataDir,
+    pub(crate) store: SettingsStore,
+    /// The settings in force; written to disk before they change here.
+    pub(crate) settings: RwLock<Settings>,
+    /// Serialises writers of the store file.
+    pub(crate) save_lock: Mutex<()>,
+    /// Problems found at start that the user should see (e.g. an unreadable settings file).
+    pub(crate) startup_warnings: Vec<Warning>,
+}
+
+impl ApiState {
+    /// Loads settings and starts the 1 Hz sampler.
+    pub fn new(options: StateOptions) -> Self {
+        let StateOptions { data_dir, probe } = options;
+        let store = SettingsStore::new(data_dir.settings_file());
+        let mut startup_warnings = Vec::new();
+        let settings = store.load().unwrap_or_else(|error| {
+            tracing::warn!(%error, "settings not loaded; using defaults until they are saved again");
+            startup_warnings.push(Warning {
+                code: "settings_unreadable".into(),
+                message: format!("{error}. Defaults are in use until you save settings again."),
+            });
+            Settings::default()
+        });
+        let system = Arc::new(SystemFacts::new());
+        let sampler = Sampler::start(Arc::clone(&probe), Arc::clone(&system), DEFAULT_INTERVAL);
+        Self {
+            inner: Arc::new(Inner {
+                probe,
+                system,
+                sampler,
+                data_dir,
+                store,
+                settings: RwLock::new(settings),
+                save_lock: Mutex::new(()),
+                startup_warnings,
+            }),
+        }
+    }
+
+    /// The data folder.
+    pub fn data_dir(&self) -> &DataDir {
+        &self.inner.data_dir
+    }
+
+    /// The sampler, for transports that stream samples.
+    pub fn sampler(&self) -> &Sampler {
+        &self.inner.sampler
+    }
+
+    pub(crate) fn settings_snapshot(&self) -> Settings {
+        self.inner
+            .settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
