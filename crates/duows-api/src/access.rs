@@ -74,7 +74,7 @@ impl AccessPolicy {
                 .trim_end_matches(']')
                 .parse::<IpAddr>()
                 .is_ok()
-            || self.allowed_hosts.iter().any(|allowed| *allowed == name)
+            || self.allowed_hosts.contains(&name)
     }
 
     /// Whether an `Origin` header value is a page served by an allowed host.

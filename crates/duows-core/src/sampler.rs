@@ -51,12 +51,11 @@ impl Sampler {
         let (stop, stopped) = mpsc::channel::<()>();
         let spawned = std::thread::Builder::new()
             .name("duows-sampler".into())
-            .spawn(move || loop {
-                match stopped.recv_timeout(interval) {
-                    Err(RecvTimeoutError::Timeout) => tx.send_replace(take()),
-                    // The handle was dropped: stop.
-                    Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-                };
+            .spawn(move || {
+                // Anything but a timeout means the handle was dropped: stop.
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                    tx.send_replace(take());
+                }
             });
         if let Err(error) = spawned {
             tracing::error!(%error, "cannot start the sampling thread; samples will not update");

@@ -157,7 +157,7 @@ impl SettingsStore {
             Err(reason) => Err(reason),
         }
         .and_then(|s| s.validate().map(|()| s).map_err(|e| e.to_string()));
-        settings.or_else(|reason| Err(self.keep_backup(reason)))
+        settings.map_err(|reason| self.keep_backup(reason))
     }
 
     /// Brings an older format up to [`CURRENT_VERSION`]; `Ok(None)` for a newer one.

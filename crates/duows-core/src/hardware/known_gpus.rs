@@ -27,6 +27,8 @@ pub struct KnownGpu {
     pub nvlink: bool,
 }
 
+// One row of the table per call keeps the table readable as a table.
+#[allow(clippy::too_many_arguments)]
 const fn gpu(
     spec: &'static str,
     family: &'static str,

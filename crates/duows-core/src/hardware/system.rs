@@ -66,6 +66,11 @@ impl SystemFacts {
         }
     }
 
+    /// This machine's host name.
+    pub fn hostname() -> Option<String> {
+        System::host_name().ok()
+    }
+
     /// Facts about this machine, with free disk for `models_dir`.
     pub fn info(&self, models_dir: &Path) -> SystemInfo {
         let mut guard = self.system.lock().unwrap_or_else(|p| p.into_inner());
@@ -89,7 +94,7 @@ impl SystemFacts {
         drop(guard);
         let (free, total) = disk_space(models_dir).unzip();
         SystemInfo {
-            hostname: System::host_name().ok(),
+            hostname: Self::hostname(),
             os_name: System::name().ok(),
             os_version: System::os_version().ok(),
             kernel_version: System::kernel_version().ok(),

@@ -1,0 +1,95 @@
+//! `duows serve`: the web UI and the control API over HTTP.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use duows_api::access::AccessPolicy;
+use duows_api::{http, ApiState, StateOptions};
+use duows_core::data_dir::DataDir;
+
+use crate::cli::ServeArgs;
+use crate::{hardware_cmd, logging, ui_assets};
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = DataDir::from_env()?;
+    data_dir.ensure()?;
+    logging::init(&data_dir);
+    let probe = hardware_cmd::probe(&args.source)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(args, data_dir, probe))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(
+    args: ServeArgs,
+    data_dir: DataDir,
+    probe: std::sync::Arc<dyn duows_core::hardware::GpuProbe>,
+) -> anyhow::Result<()> {
+    let address = SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {address} (is another program using port {}? try --port 0)",
+                args.port
+            )
+        })?;
+    let bound = listener.local_addr()?;
+    let hostname = duows_core::hardware::SystemFacts::hostname();
+    let policy = if args.host.is_loopback() {
+        AccessPolicy::loopback().allow_hosts(args.allow_host)
+    } else {
+        AccessPolicy::with_token(hostname.clone().into_iter().chain(args.allow_host))
+    };
+    tracing::info!(data_dir = %data_dir.root().display(), "starting");
+    let state = ApiState::new(StateOptions { data_dir, probe });
+    let url_host = if args.host.is_unspecified() {
+        hostname.unwrap_or_else(|| "127.0.0.1".to_owned())
+    } else if bound.is_ipv6() {
+        format!("[{}]", bound.ip())
+    } else {
+        bound.ip().to_string()
+    };
+    // Tests and scripts read the port from this line.
+    println!("duows: listening on http://{bound}");
+    if let Some(token) = policy.token() {
+        // Printed once, here, for the operator; never logged.
+        println!(
+            "duows: open http://{url_host}:{}/#token={token}",
+            bound.port()
+        );
+        println!("duows: the API needs that token (Authorization: Bearer <token>); it changes at every start");
+    }
+    let app = http::app(state, policy, ui_assets::router());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

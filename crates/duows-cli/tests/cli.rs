@@ -1,0 +1,279 @@
+//! `duows` as users and scripts run it: the real binary, a temporary data folder.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/hardware")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn duows(home: &tempfile::TempDir, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_duows"))
+        .args(args)
+        .env("DUOWS_HOME", home.path())
+        .output()
+        .expect("run duows")
+}
+
+fn home() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp home")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn hardware_json_of_a_spec() {
+    let home = home();
+    let out = duows(&home, &["hardware", "--gpus", "2xA100-80GB", "--json"]);
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let gpus = report["gpus"].as_array().expect("gpus");
+    assert_eq!(gpus.len(), 2);
+    for gpu in gpus {
+        let gb = gpu["memory_total_bytes"].as_f64().expect("bytes") / 1e9;
+        assert!((80.0..90.0).contains(&gb), "{gb} GB");
+        assert!(gpu["name"].as_str().expect("name").contains("A100"));
+    }
+}
+
+#[test]
+fn hardware_json_of_every_fixture_matches_its_file() {
+    for (file, count) in [
+        ("rtx4090-24gb.json", 1),
+        ("l4-24gb.json", 1),
+        ("a100-40gb.json", 1),
+        ("2xa100-80gb-nvlink.json", 2),
+        ("8xh100-80gb.json", 8),
+        ("laptop-rtx3060-6gb.json", 1),
+        ("a100-40gb-mig.json", 1),
+    ] {
+        let out = duows(&home(), &["hardware", "--json", "--gpus", &fixture(file)]);
+        assert!(out.status.success(), "{file}");
+        let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(
+            report["gpus"].as_array().expect("gpus").len(),
+            count,
+            "{file}"
+        );
+        assert_eq!(report["driver"]["status"], "described");
+    }
+}
+
+#[test]
+fn hardware_table_of_a_fixture() {
+    let out = duows(
+        &home(),
+        &["hardware", "--gpus", &fixture("8xh100-80gb.json")],
+    );
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("GPU  NAME"), "{text}");
+    assert_eq!(text.matches("NVIDIA H100 80GB HBM3").count(), 8, "{text}");
+    assert!(text.contains("79.1 GiB"));
+    assert!(
+        text.contains("0,1,2,3,4,5,6"),
+        "NVLink peers of GPU 7: {text}"
+    );
+    assert!(text.contains("System") && text.contains("CPU"));
+}
+
+#[test]
+fn hardware_without_a_driver_says_so_and_succeeds() {
+    let home = home();
+    let out = duows(&home, &["hardware"]);
+    assert!(out.status.success(), "exit 0 without a driver");
+    let json = duows(&home, &["hardware", "--json"]);
+    let report: Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    if report["driver"]["status"] == "ok" {
+        // A machine with an NVIDIA driver: the real probe answered.
+        assert!(report["driver"]["driver_version"].is_string());
+        return;
+    }
+    assert_eq!(report["driver"]["status"], "not_found");
+    assert!(
+        stdout(&out).contains("No NVIDIA driver found"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("What to do: Install the NVIDIA driver"));
+    assert!(report["gpus"].as_array().expect("gpus").is_empty());
+    assert!(
+        report["system"]["memory_total_bytes"]
+            .as_u64()
+            .expect("ram")
+            > 0
+    );
+    assert!(
+        !home.path().join("settings.json").exists(),
+        "reading writes nothing"
+    );
+}
+
+#[test]
+fn a_bad_spec_is_a_clear_error() {
+    let out = duows(&home(), &["hardware", "--gpus", "3xFOO"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--gpus") && err.contains("unknown GPU model `FOO`"),
+        "{err}"
+    );
+    let out = duows(&home(), &["hardware", "--gpus", "/nonexistent/box.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the hardware description"));
+}
+
+#[test]
+fn version_and_help() {
+    let out = duows(&home(), &["--version"]);
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("duows {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = duows(&home(), &["--help"]);
+    let help = stdout(&out);
+    assert!(
+        help.contains("Examples:") && help.contains("duows serve"),
+        "{help}"
+    );
+    let out = duows(&home(), &["serve", "--help"]);
+    assert!(stdout(&out).contains("--gpus <SPEC|FILE>"));
+}
+
+/// A running `duows serve`, killed on drop.
+struct Served {
+    child: Child,
+    port: u16,
+    lines: Vec<String>,
+    _home: tempfile::TempDir,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str], wanted_lines: usize) -> Served {
+    let home = home();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_duows"))
+        .arg("serve")
+        .args(args)
+        .env("DUOWS_HOME", home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start duows serve");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while lines.len() < wanted_lines && Instant::now() < deadline {
+        let mut line = String::new();
+        if reader.read_line(&mut line).expect("read") == 0 {
+            break;
+        }
+        lines.push(line.trim_end().to_owned());
+    }
+    let port = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("duows: listening on http://"))
+        .and_then(|addr| addr.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no listening line in {lines:?}"));
+    Served {
+        child,
+        port,
+        lines,
+        _home: home,
+    }
+}
+
+/// One HTTP/1.1 request over a plain socket: (status, body).
+fn request(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut text = format!("GET {path} HTTP/1.1\r\nConnection: close\r\n");
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        text.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
+    }
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    stream.write_all(text.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response[9..12].parse().expect("status");
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn serve_answers_the_api_and_refuses_a_foreign_host() {
+    let served = serve(&["--port", "0", "--gpus", "2xA100-80GB"], 1);
+    let (status, body) = request(served.port, "/api/hardware", &[]);
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(report["gpus"].as_array().expect("gpus").len(), 2);
+    let (status, body) = request(served.port, "/api/hardware", &[("Host", "evil.example")]);
+    assert_eq!(status, 403);
+    assert!(body.contains("forbidden_host"));
+    let (status, _) = request(served.port, "/", &[]);
+    assert!(
+        status == 200 || status == 503,
+        "the UI, or a page saying it was not built"
+    );
+}
+
+#[test]
+fn serve_off_loopback_prints_a_token_once_and_requires_it() {
+    let served = serve(&["--host", "0.0.0.0", "--port", "0", "--gpus", "1xL4"], 3);
+    let token = served
+        .lines
+        .iter()
+        .find_map(|l| l.split_once("#token=").map(|(_, t)| t.to_owned()))
+        .unwrap_or_else(|| panic!("no token line in {:?}", served.lines));
+    assert_eq!(
+        served.lines.iter().filter(|l| l.contains(&token)).count(),
+        1,
+        "printed once"
+    );
+    let (status, _) = request(served.port, "/api/hardware", &[]);
+    assert_eq!(status, 401);
+    let bearer = format!("Bearer {token}");
+    let (status, _) = request(served.port, "/api/hardware", &[("Authorization", &bearer)]);
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn serve_reports_a_port_in_use() {
+    let first = serve(&["--port", "0", "--gpus", "none"], 1);
+    let port = first.port.to_string();
+    let out = duows(&home(), &["serve", "--port", &port, "--gpus", "none"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot listen on") && err.contains("--port 0"),
+        "{err}"
+    );
+}
