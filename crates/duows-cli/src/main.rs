@@ -5,7 +5,6 @@
 
 mod cli;
 mod hardware_cmd;
-mod logging;
 mod serve;
 mod ui_assets;
 

@@ -9,12 +9,12 @@ use duows_api::{http, ApiState, StateOptions};
 use duows_core::data_dir::DataDir;
 
 use crate::cli::ServeArgs;
-use crate::{hardware_cmd, logging, ui_assets};
+use crate::{hardware_cmd, ui_assets};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::from_env()?;
     data_dir.ensure()?;
-    logging::init(&data_dir);
+    duows_core::logging::init(&data_dir, "duows");
     let probe = hardware_cmd::probe(&args.source)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -5,6 +5,7 @@
 //! - [`sampler`]: one task that samples the GPUs and the system at 1 Hz and shares the
 //!   latest sample with every viewer.
 //! - [`data_dir`]: the one folder where all state lives (`DUOWS_HOME` overrides it).
+//! - [`logging`]: log files in the data folder.
 //! - [`settings`]: typed, validated, versioned settings in the store file shared by the
 //!   desktop app and the headless program.
 //!
@@ -13,6 +14,7 @@
 
 pub mod data_dir;
 pub mod hardware;
+pub mod logging;
 pub mod sampler;
 pub mod settings;
 

@@ -1,0 +1,14 @@
+//! Declares the app's commands so capabilities can grant them one by one.
+fn main() {
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "version",
+        "hardware",
+        "describe_hardware",
+        "latest_sample",
+        "subscribe_samples",
+        "settings",
+        "update_settings",
+    ]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("Tauri build configuration");
+}

@@ -1,0 +1,64 @@
+//! The desktop shell: a Tauri window over the same API the headless server serves.
+//!
+//! [`commands`] are adapters over `duows_api::calls`; the shell adds only the window
+//! and the Tauri transport. [`builder`] is generic over the runtime so tests boot the
+//! app with Tauri's mock runtime, without a display.
+
+pub mod commands;
+
+use std::sync::Arc;
+
+use duows_api::{ApiState, StateOptions};
+use duows_core::data_dir::DataDir;
+use duows_core::hardware::{DescribedProbe, GpuProbe, HardwareDescription, NvmlProbe};
+use tauri::Runtime;
+
+/// Environment variable naming a hardware description (spec or JSON file) to use
+/// instead of the driver, like `duows --gpus`.
+pub const GPUS_ENV: &str = "DUOWS_GPUS";
+
+/// The app with its state and commands, on any runtime.
+pub fn builder<R: Runtime>(state: ApiState) -> tauri::Builder<R> {
+    tauri::Builder::<R>::new()
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::version,
+            commands::hardware,
+            commands::describe_hardware,
+            commands::latest_sample,
+            commands::subscribe_samples,
+            commands::settings,
+            commands::update_settings,
+        ])
+}
+
+/// The API state from the environment: the shared data folder, and the driver or
+/// the description in `DUOWS_GPUS`.
+pub fn state_from_env() -> Result<ApiState, String> {
+    let data_dir = DataDir::from_env().map_err(|e| e.to_string())?;
+    data_dir.ensure().map_err(|e| e.to_string())?;
+    duows_core::logging::init(&data_dir, "desktop");
+    let probe: Arc<dyn GpuProbe> = match std::env::var(GPUS_ENV).ok().filter(|v| !v.is_empty()) {
+        Some(input) => Arc::new(DescribedProbe::new(
+            HardwareDescription::from_spec_or_file(&input)
+                .map_err(|e| format!("{GPUS_ENV}: {e}"))?,
+        )),
+        None => Arc::new(NvmlProbe::new()),
+    };
+    Ok(ApiState::new(StateOptions { data_dir, probe }))
+}
+
+/// Starts the desktop app.
+pub fn run() {
+    let state = match state_from_env() {
+        Ok(state) => state,
+        Err(message) => {
+            eprintln!("Duo Workstation cannot start: {message}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(error) = builder::<tauri::Wry>(state).run(tauri::generate_context!()) {
+        eprintln!("Duo Workstation stopped with an error: {error}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,100 @@
+// Test harness for the served UI: starts `duows serve` on a free port with a fresh data
+// folder, reads the URL from its "listening" line, launches headless Chromium, and cleans
+// up both. Configure with DUOWS_BIN (server binary) and CHROMIUM (browser executable).
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export const DUOWS_BIN = path.resolve(here, process.env.DUOWS_BIN ?? '../../target/debug/duows');
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const ARTIFACTS = path.join(here, 'artifacts');
+
+const LISTENING = /duows: listening on (http:\/\/\S+)/;
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+/**
+ * Starts `DUOWS_BIN serve --port 0 ...extraArgs` and resolves once it printed its URL.
+ * @returns {Promise<{ url: string, output: () => string, stop: () => Promise<void> }>}
+ */
+export async function startServer(extraArgs = []) {
+  if (!existsSync(DUOWS_BIN)) {
+    throw new Error(`server binary not found at ${DUOWS_BIN}: build it (cargo build -p duows-cli) or set DUOWS_BIN`);
+  }
+  const home = mkdtempSync(path.join(os.tmpdir(), 'duows-e2e-'));
+  const child = spawn(DUOWS_BIN, ['serve', '--port', '0', ...extraArgs], {
+    env: { ...process.env, DUOWS_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(home, { recursive: true, force: true });
+  };
+
+  const url = await new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => fail(new Error(`no "listening" line within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    function fail(error) {
+      clearTimeout(timer);
+      reject(new Error(`${error.message}\n--- duows ${['serve', ...extraArgs].join(' ')} output ---\n${log}`));
+    }
+    child.on('error', fail);
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (log += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      log += chunk;
+      buffered += chunk;
+      const match = LISTENING.exec(buffered);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1].replace(/\/$/, ''));
+      }
+    });
+    exited.then(({ code, signal }) => fail(new Error(`server exited early (code ${code}, signal ${signal})`)));
+  }).catch(async (error) => {
+    await stop();
+    throw error;
+  });
+
+  return { url, output: () => log, stop };
+}
+
+/** Launches headless Chromium with the flags these tests need. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** Saves a full-page screenshot as artifacts/<name>.png. */
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** True when this machine seems to have an NVIDIA driver (so "no driver" cannot be tested). */
+export function hasNvidiaDriver() {
+  return existsSync('/proc/driver/nvidia/version');
+}

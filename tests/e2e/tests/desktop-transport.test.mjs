@@ -1,0 +1,94 @@
+// The desktop transport path of ui/src/transport.ts, without a desktop shell: the page gets
+// a stand-in `window.__TAURI_INTERNALS__` whose `invoke` answers from the real server's HTTP
+// API and whose `subscribe_samples` feeds a Channel. Checks that the UI picks IPC over
+// fetch, passes the contract's arguments, streams samples and shows a rejected call's message.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchBrowser, screenshot, startServer } from '../harness.mjs';
+
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Runs in the page before the UI: a minimal IPC bridge in the shape @tauri-apps/api uses. */
+function installFakeIpc() {
+  const callbacks = new Map();
+  let nextId = 1;
+  const calls = [];
+  const routes = {
+    version: ['GET', '/api/version'],
+    hardware: ['GET', '/api/hardware'],
+    describe_hardware: ['POST', '/api/hardware/describe'],
+    latest_sample: ['GET', '/api/samples/latest'],
+    settings: ['GET', '/api/settings'],
+  };
+  window.__ipcCalls = calls;
+  window.__TAURI_INTERNALS__ = {
+    transformCallback(callback) {
+      const id = nextId++;
+      callbacks.set(id, callback);
+      return id;
+    },
+    unregisterCallback(id) {
+      callbacks.delete(id);
+    },
+    async invoke(cmd, args) {
+      calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
+      if (cmd === 'subscribe_samples') {
+        const id = Number(String(args.onSample.toJSON()).split(':')[1]);
+        let index = 0;
+        setInterval(async () => {
+          const sample = await (await fetch('/api/samples/latest')).json();
+          callbacks.get(id)?.({ index: index++, message: sample });
+        }, 1000);
+        return null;
+      }
+      const [method, path] = routes[cmd];
+      const response = await fetch(path, {
+        method,
+        headers: { 'Content-Type': 'application/json' },
+        body: method === 'POST' ? JSON.stringify(args) : undefined,
+      });
+      const body = await response.json();
+      if (!response.ok) throw body; // the desktop shell rejects with the error object itself
+      return body;
+    },
+  };
+}
+
+test('inside the desktop shell the UI calls commands over IPC', async () => {
+  const server = await startServer(['--gpus', '1xL4']);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  try {
+    await page.addInitScript(installFakeIpc);
+    await page.goto(`${server.url}/`);
+    await page.getByTestId('gpu-card').first().waitFor();
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="sample-time"]')?.getAttribute('data-count')) >= 2,
+    );
+
+    await page.getByTestId('plan-spec').fill('3xFOO');
+    await page.getByTestId('plan-submit').click();
+    await page.getByTestId('plan-error').waitFor();
+    assert.notEqual(((await page.getByTestId('plan-error').textContent()) ?? '').trim(), '');
+    await screenshot(page, 'desktop-transport');
+
+    const calls = await page.evaluate(() => window.__ipcCalls);
+    const names = calls.map((c) => c.cmd);
+    for (const name of ['version', 'hardware', 'subscribe_samples', 'describe_hardware']) {
+      assert.ok(names.includes(name), `${name} was not invoked (got ${names.join(', ')})`);
+    }
+    assert.match(calls.find((c) => c.cmd === 'subscribe_samples').args.onSample, /^__CHANNEL__:\d+$/);
+    assert.deepEqual(calls.find((c) => c.cmd === 'describe_hardware').args, { spec: '3xFOO' });
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});

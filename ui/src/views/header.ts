@@ -1,0 +1,67 @@
+// The page header: app name and version, the driver line, and the live-sample clock
+// (`data-testid="sample-time"`, which changes with every sample that arrives).
+
+import { h } from '../dom';
+import { clock } from '../format';
+import type { StreamState } from '../transport';
+import type { DriverState, VersionInfo } from '../types';
+
+export interface Header {
+  el: HTMLElement;
+  setVersion: (info: VersionInfo) => void;
+  setDriver: (driver: DriverState | null) => void;
+  setSample: (timestampMs: number) => void;
+  setStream: (state: StreamState) => void;
+}
+
+function driverText(driver: DriverState): string {
+  switch (driver.status) {
+    case 'ok': {
+      const parts = [`NVIDIA driver ${driver.driver_version ?? 'version unknown'}`];
+      if (driver.cuda_driver_version) parts.push(`CUDA ${driver.cuda_driver_version}`);
+      return parts.join(' · ');
+    }
+    case 'described':
+      return 'Described hardware';
+    default:
+      return 'NVIDIA driver unavailable';
+  }
+}
+
+export function header(): Header {
+  const version = h('span', { class: 'app-version', 'data-testid': 'app-version' });
+  const driver = h('span', { class: 'driver-line', 'data-testid': 'driver-line' });
+  const dot = h('span', { class: 'live-dot', 'aria-hidden': 'true' });
+  const time = h('span', { 'data-testid': 'sample-time', 'data-count': 0 }, 'waiting for data…');
+  const live = h('span', { class: 'live waiting', title: 'Live samples from this machine, once a second' }, dot, time);
+  let count = 0;
+
+  const el = h(
+    'header',
+    { class: 'app-header' },
+    h('div', { class: 'brand' }, h('img', { src: './favicon.png', alt: '', width: 28, height: 28 }), h('h1', undefined, 'Duo Workstation'), version),
+    h('div', { class: 'header-right' }, driver, live),
+  );
+
+  return {
+    el,
+    setVersion(info) {
+      version.textContent = `v${info.version}`;
+    },
+    setDriver(state) {
+      driver.textContent = state ? driverText(state) : '';
+    },
+    setSample(timestampMs) {
+      count += 1;
+      time.textContent = `Live · ${clock(timestampMs)}`;
+      time.dataset.count = String(count);
+      live.classList.remove('waiting', 'broken');
+    },
+    setStream(state) {
+      if (state === 'reconnecting') {
+        live.classList.add('broken');
+        time.textContent = 'Reconnecting…';
+      }
+    },
+  };
+}
