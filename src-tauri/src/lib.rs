@@ -17,10 +17,10 @@ use tauri::Runtime;
 /// instead of the driver, like `duows --gpus`.
 pub const GPUS_ENV: &str = "DUOWS_GPUS";
 
-/// The app with its state and commands, on any runtime.
-pub fn builder<R: Runtime>(state: ApiState) -> tauri::Builder<R> {
-    tauri::Builder::<R>::new()
-        .manage(state)
+/// The app with its state and commands, on any runtime (`base` is
+/// `tauri::Builder::default()`, or `tauri::test::mock_builder()` in tests).
+pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::Builder<R> {
+    base.manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::version,
             commands::hardware,
@@ -57,7 +57,7 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    if let Err(error) = builder::<tauri::Wry>(state).run(tauri::generate_context!()) {
+    if let Err(error) = builder(tauri::Builder::default(), state).run(tauri::generate_context!()) {
         eprintln!("Duo Workstation stopped with an error: {error}");
         std::process::exit(1);
     }

@@ -28,7 +28,7 @@ pub enum DescriptionError {
         reason: String,
     },
     /// A GPU model name that the table does not know.
-    #[error("unknown GPU model `{name}`. Known models: {known}.")]
+    #[error("unknown GPU model `{name}`; known models: {known} (add -40GB, -80GB… where sizes differ).")]
     UnknownModel {
         /// The name given.
         name: String,
@@ -375,6 +375,17 @@ fn lookup(name: &str) -> Result<&'static KnownGpu, DescriptionError> {
                 .join(", "),
         }),
     }
+}
+
+/// The family names of the table, each once, in table order.
+fn known_families() -> Vec<&'static str> {
+    let mut families: Vec<&'static str> = Vec::new();
+    for gpu in KNOWN_GPUS {
+        if !families.contains(&gpu.family) {
+            families.push(gpu.family);
+        }
+    }
+    families
 }
 
 /// Parses "12.4" into (12, 4).

@@ -1,0 +1,47 @@
+# Shared by start.sh and test.sh: installing what this project needs on Debian/Ubuntu.
+# shellcheck shell=bash
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export REPO
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs the named Debian packages that are missing (apt-get update only when needed).
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "Installing system packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# What the headless program needs to build (no GTK, no WebKit).
+HEADLESS_PACKAGES=(build-essential pkg-config curl ca-certificates)
+# What the desktop shell needs to build and run (WebKitGTK 4.1 and friends).
+DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
+  libxdo-dev libssl-dev file)
+# What the tests need besides: a browser, a virtual display, WebDriver for WebKitGTK.
+TEST_PACKAGES=(chromium xvfb xauth webkit2gtk-driver)
+
+require_tools() {
+  for tool in cargo node npm; do
+    command -v "$tool" >/dev/null || { echo "error: $tool is required (Rust toolchain, Node 20)" >&2; exit 1; }
+  done
+  local node_major
+  node_major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$node_major" -ge 20 ] || { echo "error: Node 20 or newer is required (found $(node -v))" >&2; exit 1; }
+}
+
+# Installs the UI's npm packages from the lockfile and builds ui/dist.
+build_ui() {
+  say "Building the web UI"
+  (cd "$REPO/ui" && { [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund; } && npm run build --silent)
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs the whole suite: formatting, lints, the UI's
+# type-check and lint, every Rust test (the desktop shell's too), the served UI in
+# headless Chromium, and the desktop window under Xvfb through WebDriver.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO"
+require_tools
+apt_install "${HEADLESS_PACKAGES[@]}" "${DESKTOP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+command -v rustfmt >/dev/null || rustup component add rustfmt
+command -v cargo-clippy >/dev/null || rustup component add clippy
+
+build_ui
+say "UI: type-check and lint"
+(cd ui && npm run typecheck --silent && npm run lint --silent)
+
+say "Rust: formatting"
+cargo fmt --all --check
+say "Rust: clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+say "Rust: build (headless program and desktop app)"
+cargo build --workspace --locked
+say "Rust: tests"
+cargo test --workspace --locked
+
+say "End to end: the served UI in headless Chromium"
+(cd tests/e2e && { [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund; } \
+  && DUOWS_BIN="$REPO/target/debug/duows" npm test)
+
+say "End to end: the desktop window under Xvfb through WebDriver"
+DUOWS_DESKTOP_BIN="$REPO/target/debug/duo-workstation" bash tests/desktop/run.sh
+
+say "All tests passed"

@@ -1,0 +1,97 @@
+//! The desktop commands through Tauri's IPC on the mock runtime (no display needed):
+//! the same answers as the HTTP API, errors as `{ code, message, field }`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use duows_api::{ApiState, StateOptions};
+use duows_core::data_dir::DataDir;
+use duows_core::hardware::{DescribedProbe, HardwareDescription};
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindowBuilder;
+
+fn app(home: &tempfile::TempDir) -> tauri::App<tauri::test::MockRuntime> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/hardware/2xa100-80gb-nvlink.json");
+    let state = ApiState::new(StateOptions {
+        data_dir: DataDir::at(home.path()),
+        probe: Arc::new(DescribedProbe::new(HardwareDescription::from_file(&path).expect("fixture"))),
+    });
+    duo_workstation_lib::builder(mock_builder(), state)
+        .build(tauri::generate_context!())
+        .expect("app")
+}
+
+fn invoke(webview: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    let request = InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().expect("url"),
+        body: InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    get_ipc_response(webview, request).map(|body| body.deserialize::<Value>().expect("JSON"))
+}
+
+#[test]
+fn commands_answer_like_the_http_api() {
+    let home = tempfile::tempdir().expect("home");
+    let app = app(&home);
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("webview");
+
+    let version = invoke(&webview, "version", json!({})).expect("version");
+    assert_eq!(version["name"], "Duo Workstation");
+
+    let report = invoke(&webview, "hardware", json!({})).expect("hardware");
+    assert_eq!(report["gpus"].as_array().expect("gpus").len(), 2);
+    assert_eq!(report["driver"]["status"], "described");
+
+    let planned = invoke(&webview, "describe_hardware", json!({"spec": "1xRTX4090"})).expect("plan");
+    assert_eq!(planned["gpus"][0]["name"], "NVIDIA GeForce RTX 4090");
+
+    let error = invoke(&webview, "describe_hardware", json!({"spec": "3xFOO"})).expect_err("bad spec");
+    assert_eq!(error["code"], "invalid_hardware_spec");
+    assert_eq!(error["field"], "spec");
+
+    let sample = invoke(&webview, "latest_sample", json!({})).expect("sample");
+    assert_eq!(sample["gpus"][0]["utilization_gpu_percent"], 62);
+}
+
+#[test]
+fn settings_are_validated_and_written_to_the_shared_store_file() {
+    let home = tempfile::tempdir().expect("home");
+    let app = app(&home);
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("webview");
+
+    let bad = json!({"settings": {"version": 1, "models_dir": "relative", "planned_hardware": null}});
+    let error = invoke(&webview, "update_settings", bad).expect_err("refused");
+    assert_eq!(error["field"], "models_dir");
+    assert!(!home.path().join("settings.json").exists(), "nothing written");
+
+    let good = json!({"settings": {"version": 1, "models_dir": null, "planned_hardware": "2xL40S"}});
+    invoke(&webview, "update_settings", good).expect("saved");
+    // The file the headless program reads.
+    let text = std::fs::read_to_string(home.path().join("settings.json")).expect("store file");
+    let saved: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(saved["planned_hardware"], "2xL40S");
+    let read = invoke(&webview, "settings", json!({})).expect("settings");
+    assert_eq!(read, saved);
+}
+
+#[test]
+fn capabilities_grant_only_the_apps_own_commands() {
+    let text = include_str!("../capabilities/default.json");
+    let capability: Value = serde_json::from_str(text).expect("JSON");
+    let permissions: Vec<&str> = capability["permissions"]
+        .as_array()
+        .expect("permissions")
+        .iter()
+        .map(|p| p.as_str().expect("string"))
+        .collect();
+    assert!(permissions.iter().all(|p| p.starts_with("allow-")), "{permissions:?}");
+    assert_eq!(capability["windows"], json!(["main"]));
+}
