@@ -14,17 +14,24 @@ use tauri::webview::InvokeRequest;
 use tauri::WebviewWindowBuilder;
 
 fn app(home: &tempfile::TempDir) -> tauri::App<tauri::test::MockRuntime> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/hardware/2xa100-80gb-nvlink.json");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/hardware/2xa100-80gb-nvlink.json");
     let state = ApiState::new(StateOptions {
         data_dir: DataDir::at(home.path()),
-        probe: Arc::new(DescribedProbe::new(HardwareDescription::from_file(&path).expect("fixture"))),
+        probe: Arc::new(DescribedProbe::new(
+            HardwareDescription::from_file(&path).expect("fixture"),
+        )),
     });
     duo_workstation_lib::builder(mock_builder(), state)
         .build(tauri::generate_context!())
         .expect("app")
 }
 
-fn invoke(webview: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+fn invoke(
+    webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),
@@ -41,7 +48,9 @@ fn invoke(webview: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, a
 fn commands_answer_like_the_http_api() {
     let home = tempfile::tempdir().expect("home");
     let app = app(&home);
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("webview");
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("webview");
 
     let version = invoke(&webview, "version", json!({})).expect("version");
     assert_eq!(version["name"], "Duo Workstation");
@@ -50,10 +59,12 @@ fn commands_answer_like_the_http_api() {
     assert_eq!(report["gpus"].as_array().expect("gpus").len(), 2);
     assert_eq!(report["driver"]["status"], "described");
 
-    let planned = invoke(&webview, "describe_hardware", json!({"spec": "1xRTX4090"})).expect("plan");
+    let planned =
+        invoke(&webview, "describe_hardware", json!({"spec": "1xRTX4090"})).expect("plan");
     assert_eq!(planned["gpus"][0]["name"], "NVIDIA GeForce RTX 4090");
 
-    let error = invoke(&webview, "describe_hardware", json!({"spec": "3xFOO"})).expect_err("bad spec");
+    let error =
+        invoke(&webview, "describe_hardware", json!({"spec": "3xFOO"})).expect_err("bad spec");
     assert_eq!(error["code"], "invalid_hardware_spec");
     assert_eq!(error["field"], "spec");
 
@@ -65,14 +76,21 @@ fn commands_answer_like_the_http_api() {
 fn settings_are_validated_and_written_to_the_shared_store_file() {
     let home = tempfile::tempdir().expect("home");
     let app = app(&home);
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("webview");
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("webview");
 
-    let bad = json!({"settings": {"version": 1, "models_dir": "relative", "planned_hardware": null}});
+    let bad =
+        json!({"settings": {"version": 1, "models_dir": "relative", "planned_hardware": null}});
     let error = invoke(&webview, "update_settings", bad).expect_err("refused");
     assert_eq!(error["field"], "models_dir");
-    assert!(!home.path().join("settings.json").exists(), "nothing written");
+    assert!(
+        !home.path().join("settings.json").exists(),
+        "nothing written"
+    );
 
-    let good = json!({"settings": {"version": 1, "models_dir": null, "planned_hardware": "2xL40S"}});
+    let good =
+        json!({"settings": {"version": 1, "models_dir": null, "planned_hardware": "2xL40S"}});
     invoke(&webview, "update_settings", good).expect("saved");
     // The file the headless program reads.
     let text = std::fs::read_to_string(home.path().join("settings.json")).expect("store file");
@@ -92,6 +110,9 @@ fn capabilities_grant_only_the_apps_own_commands() {
         .iter()
         .map(|p| p.as_str().expect("string"))
         .collect();
-    assert!(permissions.iter().all(|p| p.starts_with("allow-")), "{permissions:?}");
+    assert!(
+        permissions.iter().all(|p| p.starts_with("allow-")),
+        "{permissions:?}"
+    );
     assert_eq!(capability["windows"], json!(["main"]));
 }

@@ -28,7 +28,9 @@ pub enum DescriptionError {
         reason: String,
     },
     /// A GPU model name that the table does not know.
-    #[error("unknown GPU model `{name}`; known models: {known} (add -40GB, -80GB… where sizes differ).")]
+    #[error(
+        "unknown GPU model `{name}`; known models: {known} (add -40GB, -80GB… where sizes differ)."
+    )]
     UnknownModel {
         /// The name given.
         name: String,
