@@ -370,11 +370,7 @@ fn lookup(name: &str) -> Result<&'static KnownGpu, DescriptionError> {
         }),
         Lookup::Unknown => Err(DescriptionError::UnknownModel {
             name: name.to_owned(),
-            known: KNOWN_GPUS
-                .iter()
-                .map(|g| g.spec)
-                .collect::<Vec<_>>()
-                .join(", "),
+            known: known_families().join(", "),
         }),
     }
 }
