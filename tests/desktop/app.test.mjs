@@ -1,0 +1,129 @@
+// End-to-end tests of the Duo Workstation desktop binary: the real window, driven through
+// tauri-driver. Scenario a runs on described 2×A100 hardware and clicks through the plan form
+// (the spec parser lives only in Rust, so a planned 8×H100 proves the click reached Rust and
+// came back); scenario b runs on the real driver probe. Screenshots land in artifacts/.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Session, startDriver, waitFor } from './webdriver.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+const APP = process.env.DUOWS_DESKTOP_BIN ?? join(repo, 'target/debug/duo-workstation');
+const TAURI_DRIVER = process.env.TAURI_DRIVER ?? join(repo, '.tools/bin/tauri-driver');
+const NATIVE_DRIVER = process.env.NATIVE_DRIVER ?? '/usr/bin/WebKitWebDriver';
+const ARTIFACTS = join(here, 'artifacts');
+const FIXTURE = join(repo, 'fixtures/hardware/2xa100-80gb-nvlink.json');
+
+const byId = (id) => `[data-testid="${id}"]`;
+
+/** Starts the app in a fresh data folder; `gpus` is DUOWS_GPUS, or null for the real probe. */
+async function launch(name, gpus) {
+  const home = mkdtempSync(join(tmpdir(), `duows-desktop-${name}-`));
+  const env = { ...process.env, DUOWS_HOME: join(home, 'duows'), XDG_DATA_HOME: join(home, 'data'), XDG_CACHE_HOME: join(home, 'cache'), XDG_CONFIG_HOME: join(home, 'config') };
+  delete env.DUOWS_GPUS;
+  if (gpus) env.DUOWS_GPUS = gpus;
+
+  const driver = await startDriver({ driverBin: TAURI_DRIVER, nativeDriver: NATIVE_DRIVER, env });
+  let session;
+  try {
+    session = await Session.create(driver.url, APP);
+    await session.find('main.layout', 20_000);
+  } catch (error) {
+    await session?.delete().catch(() => undefined);
+    await driver.stop();
+    rmSync(home, { recursive: true, force: true });
+    throw new Error(`${error.message}\n--- tauri-driver output (tail) ---\n${driver.log.join('').slice(-2000)}`);
+  }
+
+  return {
+    session,
+    /** Saves the final window as artifacts/<name>.png, then ends the session and every process. */
+    async close() {
+      try {
+        mkdirSync(ARTIFACTS, { recursive: true });
+        writeFileSync(join(ARTIFACTS, `${name}.png`), await session.screenshot());
+      } finally {
+        await session.delete().catch(() => undefined);
+        await driver.stop();
+        rmSync(home, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** The texts of all GPU cards, once there are exactly `count` of them. */
+async function cardTexts(s, count) {
+  const cards = await s.findAll(byId('gpu-card'));
+  if (cards.length !== count) return null;
+  // textContent: WebKitWebDriver's visible text leaves out the card's <h3> GPU name.
+  return Promise.all(cards.map((c) => s.textContent(c)));
+}
+
+async function plan(s, spec) {
+  await s.type(await s.find(byId('plan-spec')), spec);
+  await s.click(await s.find(byId('plan-submit')));
+}
+
+describe('a: described 2×A100 hardware, then a plan through Rust', () => {
+  let app;
+  before(async () => {
+    app = await launch('a-described-2xa100', FIXTURE);
+  });
+  after(() => app?.close());
+
+  it('the window is titled "Duo Workstation"', async () => {
+    assert.equal(await app.session.title(), 'Duo Workstation');
+  });
+
+  it('shows two A100 GPU cards and the system panel', async () => {
+    const s = app.session;
+    const texts = await waitFor('2 gpu-cards', () => cardTexts(s, 2));
+    for (const text of texts) assert.match(text, /A100/);
+    assert.ok(await s.displayed(await s.find(byId('system-panel'))));
+  });
+
+  it('planning 8xH100-80GB shows eight H100 cards described by Rust', async () => {
+    const s = app.session;
+    await plan(s, '8xH100-80GB');
+    await waitFor('8 gpu-cards containing H100', async () => (await cardTexts(s, 8))?.every((t) => t.includes('H100')));
+  });
+
+  it('planning 3xFOO shows the error from Rust next to the field', async () => {
+    const s = app.session;
+    await plan(s, '3xFOO');
+    const error = await s.find(byId('plan-error'));
+    const text = await waitFor('a visible plan-error', async () => (await s.displayed(error)) && s.text(error));
+    assert.match(text, /FOO/);
+  });
+});
+
+describe('b: the real driver probe', () => {
+  let app;
+  before(async () => {
+    app = await launch('b-real-probe', null);
+  });
+  after(() => app?.close());
+
+  it('shows "No NVIDIA driver found", or GPU cards on a machine with a driver', async (t) => {
+    const s = app.session;
+    const found = await waitFor('no-gpu-banner or a gpu-card', async () => {
+      const [banner] = await s.findAll(byId('no-gpu-banner'));
+      if (banner) return { banner };
+      const cards = await s.findAll(byId('gpu-card'));
+      return cards.length > 0 && { cards };
+    });
+    if (found.banner) {
+      assert.ok(await s.displayed(found.banner), 'no-gpu-banner is visible');
+      assert.match(await s.text(found.banner), /No NVIDIA driver found/);
+    } else {
+      const msg = `this machine has an NVIDIA driver: ${found.cards.length} GPU card(s) shown instead of the no-driver banner`;
+      t.diagnostic(msg);
+      console.log(`# ${msg}`);
+    }
+  });
+});

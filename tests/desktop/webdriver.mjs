@@ -1,0 +1,192 @@
+// A tiny W3C WebDriver client for the desktop suite: starts one tauri-driver (which starts
+// WebKitWebDriver, which starts the app) on free ports, opens a session on the app, offers the
+// few commands the tests use over plain fetch, and stops every process it started.
+
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+/** A TCP port nobody listens on right now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `fn` until it returns something truthy; the last error explains a timeout. */
+export async function waitFor(what, fn, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const value = await fn();
+      if (value) return value;
+      last = undefined;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+/** Every live process below `pid` (read from /proc), children before their parents. */
+function descendants(pid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the ")" that closes the command name: state, ppid, ...
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const out = [];
+  const walk = (p) => {
+    for (const c of children.get(p) ?? []) {
+      walk(c);
+      out.push(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/**
+ * Starts tauri-driver with `env` as its whole environment (the app inherits it).
+ * Returns { url, stop() }; stop() ends tauri-driver, WebKitWebDriver and the app.
+ */
+export async function startDriver({ driverBin, nativeDriver, env }) {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const log = [];
+  const child = spawn(driverBin, ['--port', String(port), '--native-port', String(nativePort), '--native-driver', nativeDriver], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (d) => log.push(String(d)));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const url = `http://127.0.0.1:${port}`;
+
+  const stop = async () => {
+    const below = descendants(child.pid);
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(3000)]);
+    for (const pid of [...below, child.pid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+
+  try {
+    await waitFor('tauri-driver to answer /status', async () => {
+      if (child.exitCode !== null) throw new Error(`tauri-driver exited (${child.exitCode}): ${log.join('')}`);
+      const res = await fetch(`${url}/status`);
+      return res.ok && (await res.json()).value?.ready !== false;
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, stop, log };
+}
+
+/** One WebDriver session on the app; every method is one W3C command. */
+export class Session {
+  constructor(url, id) {
+    this.base = `${url}/session/${id}`;
+  }
+
+  static async create(url, application) {
+    const body = { capabilities: { alwaysMatch: { 'tauri:options': { application }, browserName: 'wry' } } };
+    const value = await call('POST', `${url}/session`, body);
+    return new Session(url, value.sessionId);
+  }
+
+  cmd(method, path, body) {
+    return call(method, `${this.base}${path}`, body);
+  }
+
+  title() {
+    return this.cmd('GET', '/title');
+  }
+
+  /** Element ids matching a CSS selector (possibly none). */
+  async findAll(css) {
+    const found = await this.cmd('POST', '/elements', { using: 'css selector', value: css });
+    return found.map((e) => e[ELEMENT]);
+  }
+
+  /** Polls until an element matches `css`; returns its id. */
+  find(css, timeoutMs) {
+    return waitFor(`element ${css}`, async () => (await this.findAll(css))[0], timeoutMs);
+  }
+
+  /** The rendered (visible) text, as a user reads it. */
+  text(el) {
+    return this.cmd('GET', `/element/${el}/text`);
+  }
+
+  /** The DOM textContent, including text the driver's visible-text rules skip. */
+  textContent(el) {
+    return this.cmd('GET', `/element/${el}/property/textContent`);
+  }
+
+  displayed(el) {
+    return this.cmd('GET', `/element/${el}/displayed`);
+  }
+
+  click(el) {
+    return this.cmd('POST', `/element/${el}/click`, {});
+  }
+
+  async type(el, text) {
+    await this.cmd('POST', `/element/${el}/clear`, {});
+    await this.cmd('POST', `/element/${el}/value`, { text });
+  }
+
+  /** The window as PNG bytes. */
+  async screenshot() {
+    return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
+  }
+
+  delete() {
+    return this.cmd('DELETE', '');
+  }
+}
+
+async function call(method, url, body) {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${method} ${url}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+  }
+  if (!res.ok || json.value?.error) {
+    const { error, message } = json.value ?? {};
+    throw new Error(`${method} ${url}: ${error ?? `HTTP ${res.status}`}: ${message ?? text.slice(0, 300)}`);
+  }
+  return json.value;
+}
