@@ -5,8 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,10 @@ use tokio_stream::wrappers::WatchStream;
 use crate::access::{enforce, AccessPolicy};
 use crate::calls::{self, DescribeRequest};
 use crate::{ApiError, ApiState};
+use duows_core::hardware::HardwareReport;
+use duows_core::sampler::Sample;
+use duows_core::settings::Settings;
+use serde::de::DeserializeOwned;
 
 /// The control API under `/api`, with `fallback` (the web UI) for every other path,
 /// all behind `policy`.
@@ -39,25 +42,19 @@ async fn version() -> Json<calls::VersionInfo> {
     Json(calls::version())
 }
 
-async fn hardware(State(state): State<ApiState>) -> Response {
-    calls::hardware(&state).await.map(Json).into_response()
+async fn hardware(State(state): State<ApiState>) -> Result<Json<HardwareReport>, ApiError> {
+    calls::hardware(&state).await.map(Json)
 }
 
 async fn describe_hardware(
     State(state): State<ApiState>,
-    body: Result<Json<DescribeRequest>, JsonRejection>,
-) -> Response {
-    match body {
-        Ok(Json(request)) => calls::describe_hardware(&state, request)
-            .await
-            .map(Json)
-            .into_response(),
-        Err(rejection) => bad_body(rejection).into_response(),
-    }
+    JsonBody(request): JsonBody<DescribeRequest>,
+) -> Result<Json<HardwareReport>, ApiError> {
+    calls::describe_hardware(&state, request).await.map(Json)
 }
 
-async fn latest_sample(State(state): State<ApiState>) -> Response {
-    Json(calls::latest_sample(&state)).into_response()
+async fn latest_sample(State(state): State<ApiState>) -> Json<Sample> {
+    Json(calls::latest_sample(&state))
 }
 
 async fn sample_stream(
@@ -72,36 +69,41 @@ async fn sample_stream(
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-async fn settings(State(state): State<ApiState>) -> Response {
-    Json(calls::settings(&state)).into_response()
+async fn settings(State(state): State<ApiState>) -> Json<Settings> {
+    Json(calls::settings(&state))
 }
 
 async fn update_settings(
     State(state): State<ApiState>,
-    body: Result<Json<duows_core::settings::Settings>, JsonRejection>,
-) -> Response {
-    match body {
-        Ok(Json(settings)) => calls::update_settings(&state, settings)
-            .await
-            .map(Json)
-            .into_response(),
-        Err(rejection) => bad_body(rejection).into_response(),
-    }
+    JsonBody(settings): JsonBody<Settings>,
+) -> Result<Json<Settings>, ApiError> {
+    calls::update_settings(&state, settings).await.map(Json)
 }
 
 async fn unknown_route() -> ApiError {
     ApiError::new(404, "not_found", "no such API route")
 }
 
-/// A body that is not the expected JSON: say where and why.
-fn bad_body(rejection: JsonRejection) -> ApiError {
-    let status = rejection.status().as_u16();
-    let code = if status == 415 {
-        "unsupported_media_type"
-    } else {
-        "invalid_body"
-    };
-    ApiError::new(status, code, rejection.body_text())
+/// A JSON request body; a body that is not the expected JSON is an [`ApiError`] that says
+/// where and why (line and column, or the unknown field).
+struct JsonBody<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let rejection = match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => return Ok(Self(value)),
+            Err(rejection) => rejection,
+        };
+        let status = rejection.status().as_u16();
+        let code = if status == 415 {
+            "unsupported_media_type"
+        } else {
+            "invalid_body"
+        };
+        Err(ApiError::new(status, code, rejection.body_text()))
+    }
 }
 
 impl IntoResponse for ApiError {
