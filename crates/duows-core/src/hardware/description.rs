@@ -159,6 +159,10 @@ impl HardwareDescription {
                 if count == 0 {
                     return Err(bad("a count must be at least 1 (use `none` for no GPU)"));
                 }
+                // Check the total before building anything: a count is untrusted input.
+                if gpus.len() as u64 + u64::from(count) > u64::from(MAX_GPUS) {
+                    return Err(bad(&format!("at most {MAX_GPUS} GPUs can be described")));
+                }
                 let known = lookup(model.trim())?;
                 for _ in 0..count {
                     gpus.push(DescribedGpu::of_model(known));
@@ -168,9 +172,6 @@ impl HardwareDescription {
                     known.name.trim_start_matches("NVIDIA ")
                 ));
             }
-        }
-        if gpus.len() > MAX_GPUS as usize {
-            return Err(bad(&format!("at most {MAX_GPUS} GPUs can be described")));
         }
         // Identical SXM boards in one machine are joined by NVLink (NVSwitch from 4 up).
         let all_nvlink = gpus.len() > 1
@@ -505,6 +506,11 @@ mod tests {
         assert!(err("3xFOO").contains("unknown GPU model `FOO`"));
         assert!(err("2xA100").contains("A100-40GB or A100-80GB"));
         assert!(err("65xL4").contains("at most 64"));
+        assert!(
+            err("4000000000xL4").contains("at most 64"),
+            "checked before building"
+        );
+        assert!(err("40xL4+40xL4").contains("at most 64"));
         let e = HardwareDescription::from_spec("3xFOO").expect_err("bad");
         assert_eq!(e.field(), "spec");
     }

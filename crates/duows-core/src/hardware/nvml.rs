@@ -4,11 +4,12 @@
 //! inventory, so the program starts (and everything else works) on a machine without
 //! a driver. Every per-metric call that fails, typically with `NotSupported`, becomes
 //! `None` in the sample. NVML handles can go stale (suspend and resume, a lost GPU):
-//! a `GpuLost` or `Uninitialized` error drops the handle, and the next inventory call
-//! opens the library again.
+//! a `GpuLost` or `Uninitialized` error drops the handle and the library is opened again
+//! (by the next inventory call, or by sampling, which retries a failed open every 30 s).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use nvml_wrapper::enum_wrappers::device::{Clock, TemperatureSensor};
 use nvml_wrapper::enums::device::UsedGpuMemory;
@@ -24,10 +25,15 @@ use super::{GpuProbe, ProbeError};
 /// NVLink links a GPU can have (NVML_NVLINK_MAX_LINKS).
 const MAX_NVLINK_LINKS: u32 = 18;
 
+/// How long sampling waits before trying to open a missing library again.
+const REOPEN_AFTER: Duration = Duration::from_secs(30);
+
 /// The probe over NVML.
 #[derive(Default)]
 pub struct NvmlProbe {
     handle: Mutex<Option<Arc<Nvml>>>,
+    /// When sampling last failed to open the library.
+    last_failed_open: Mutex<Option<Instant>>,
 }
 
 impl NvmlProbe {
@@ -52,6 +58,24 @@ impl NvmlProbe {
         let nvml = Arc::new(Nvml::init().map_err(init_error)?);
         *guard = Some(Arc::clone(&nvml));
         Ok(nvml)
+    }
+
+    /// The open handle for sampling: opens the library at most every [`REOPEN_AFTER`], so a
+    /// machine without a driver does not pay for a `dlopen` every second.
+    fn open_for_sampling(&self) -> Option<Arc<Nvml>> {
+        if let Some(nvml) = self.lock().as_ref() {
+            return Some(Arc::clone(nvml));
+        }
+        let mut last = self
+            .last_failed_open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if last.is_some_and(|at| at.elapsed() < REOPEN_AFTER) {
+            return None;
+        }
+        let opened = self.open().ok();
+        *last = opened.is_none().then(Instant::now);
+        opened
     }
 
     /// Drops the handle after an error that means it went stale.
@@ -81,29 +105,39 @@ impl GpuProbe for NvmlProbe {
             self.forget_if_stale(&e);
             ProbeError::Other(e.to_string())
         })?;
-        let devices: Vec<Device<'_>> = (0..count)
-            .filter_map(|i| nvml.device_by_index(i).ok())
-            .collect();
+        // Keep NVML's own index: a GPU that cannot be opened (lost, no permission) must not
+        // shift the numbers of the others, which samples and CUDA_VISIBLE_DEVICES use.
+        let mut devices: Vec<(u32, Device<'_>)> = Vec::new();
+        for index in 0..count {
+            match nvml.device_by_index(index) {
+                Ok(device) => devices.push((index, device)),
+                Err(error) => {
+                    self.forget_if_stale(&error);
+                    tracing::warn!(index, %error, "GPU skipped: NVML cannot open it");
+                }
+            }
+        }
         let bus_to_index: HashMap<String, u32> = devices
             .iter()
-            .enumerate()
-            .filter_map(|(i, d)| Some((normalize_bus_id(&d.pci_info().ok()?.bus_id), i as u32)))
+            .filter_map(|(index, d)| Some((normalize_bus_id(&d.pci_info().ok()?.bus_id), *index)))
             .collect();
         let mut gpus: Vec<GpuInfo> = Vec::with_capacity(devices.len());
         let mut switch_connected = Vec::new();
-        for (i, device) in devices.iter().enumerate() {
-            let (peers, via_switch) = nvlink_peers(device, &bus_to_index, i as u32);
+        for (index, device) in &devices {
+            let (peers, via_switch) = nvlink_peers(device, &bus_to_index, *index);
             if via_switch {
-                switch_connected.push(i as u32);
+                switch_connected.push(*index);
             }
-            gpus.push(static_facts(device, i as u32, peers));
+            gpus.push(static_facts(device, *index, peers));
         }
         // GPUs behind an NVSwitch see the switch, not each other: they are all peers.
-        for &i in &switch_connected {
-            let gpu = &mut gpus[i as usize];
-            for &j in &switch_connected {
-                if j != i && !gpu.nvlink_peers.contains(&j) {
-                    gpu.nvlink_peers.push(j);
+        for gpu in gpus
+            .iter_mut()
+            .filter(|g| switch_connected.contains(&g.index))
+        {
+            for &peer in &switch_connected {
+                if peer != gpu.index && !gpu.nvlink_peers.contains(&peer) {
+                    gpu.nvlink_peers.push(peer);
                 }
             }
             gpu.nvlink_peers.sort_unstable();
@@ -123,8 +157,7 @@ impl GpuProbe for NvmlProbe {
     }
 
     fn sample(&self) -> Vec<GpuSample> {
-        // Sampling never opens the library: a machine without a driver pays nothing at 1 Hz.
-        let Some(nvml) = self.lock().clone() else {
+        let Some(nvml) = self.open_for_sampling() else {
             return Vec::new();
         };
         let count = match nvml.device_count() {
@@ -135,7 +168,13 @@ impl GpuProbe for NvmlProbe {
             }
         };
         (0..count)
-            .filter_map(|i| nvml.device_by_index(i).ok().map(|d| sample_device(&d, i)))
+            .filter_map(|index| match nvml.device_by_index(index) {
+                Ok(device) => Some(sample_device(&device, index)),
+                Err(error) => {
+                    self.forget_if_stale(&error);
+                    None
+                }
+            })
             .collect()
     }
 }
@@ -192,13 +231,18 @@ fn mig_info(device: &Device<'_>) -> Option<MigInfo> {
     })
 }
 
-/// Peers over active NVLink links, and whether a link leads to something that is not one
-/// of our GPUs (an NVSwitch).
+/// Peers over active NVLink links, and whether a link leads to an NVSwitch.
+///
+/// A far end that is not one of the visible GPUs is either an NVSwitch or a GPU hidden from
+/// us (a container given some of a machine's GPUs). GPUs joined by NVLink are the same model,
+/// so a far end with this GPU's own PCI device id is a hidden GPU, not a switch.
+/// (nvml-wrapper 0.13's `remote_device_type` always answers `Unknown`, so it cannot tell.)
 fn nvlink_peers(
     device: &Device<'_>,
     bus_to_index: &HashMap<String, u32>,
     own: u32,
 ) -> (Vec<u32>, bool) {
+    let own_device_id = device.pci_info().ok().map(|p| p.pci_device_id);
     let mut peers = Vec::new();
     let mut via_switch = false;
     for link in 0..MAX_NVLINK_LINKS {
@@ -215,7 +259,8 @@ fn nvlink_peers(
         match bus_to_index.get(&normalize_bus_id(&remote.bus_id)) {
             Some(&peer) if peer != own && !peers.contains(&peer) => peers.push(peer),
             Some(_) => {}
-            None => via_switch = true,
+            None if Some(remote.pci_device_id) != own_device_id => via_switch = true,
+            None => {} // a GPU hidden from this process
         }
     }
     peers.sort_unstable();
@@ -291,8 +336,17 @@ mod tests {
     }
 
     #[test]
-    fn sampling_without_an_opened_library_is_empty_and_cheap() {
-        // `sample` never dlopens: on a machine without a driver it returns at once.
-        assert!(NvmlProbe::new().sample().is_empty());
+    fn sampling_without_a_driver_is_empty_and_retries_rarely() {
+        let probe = NvmlProbe::new();
+        let first = probe.sample();
+        if probe.lock().is_some() {
+            return; // this machine has a driver: the probe opened it
+        }
+        assert!(first.is_empty());
+        // The failed open is remembered: the next samples do not try again.
+        let failed_at = *probe.last_failed_open.lock().expect("lock");
+        assert!(failed_at.is_some());
+        assert!(probe.sample().is_empty());
+        assert_eq!(*probe.last_failed_open.lock().expect("lock"), failed_at);
     }
 }
