@@ -60,7 +60,9 @@ async fn latest_sample(State(state): State<ApiState>) -> Json<Sample> {
 async fn sample_stream(
     State(state): State<ApiState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let stream = WatchStream::new(state.sampler().subscribe()).map(|sample| {
+    // Streams end when the program begins to stop, so shutdown can drain.
+    let samples = WatchStream::new(state.sampler().subscribe()).take_until(state.stopped());
+    let stream = samples.map(|sample| {
         Ok(Event::default()
             .event("sample")
             .json_data(sample.as_ref())

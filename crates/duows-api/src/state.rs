@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, Mutex, RwLock};
 
+use tokio::sync::watch;
+
 use duows_core::data_dir::DataDir;
 use duows_core::hardware::{GpuProbe, SystemFacts, Warning};
 use duows_core::sampler::{Sampler, DEFAULT_INTERVAL};
@@ -33,6 +35,8 @@ pub(crate) struct Inner {
     pub(crate) save_lock: Mutex<()>,
     /// Problems found at start that the user should see (e.g. an unreadable settings file).
     pub(crate) startup_warnings: Vec<Warning>,
+    /// Becomes `true` when the program begins to stop: long-lived streams end.
+    pub(crate) stopping: watch::Sender<bool>,
 }
 
 impl ApiState {
@@ -61,6 +65,7 @@ impl ApiState {
                 settings: RwLock::new(settings),
                 save_lock: Mutex::new(()),
                 startup_warnings,
+                stopping: watch::channel(false).0,
             }),
         }
     }
@@ -73,6 +78,19 @@ impl ApiState {
     /// The sampler, for transports that stream samples.
     pub fn sampler(&self) -> &Sampler {
         &self.inner.sampler
+    }
+
+    /// Ends the long-lived streams (sample streams, channels) so a stop can drain.
+    pub fn begin_shutdown(&self) {
+        self.inner.stopping.send_replace(true);
+    }
+
+    /// Resolves once [`ApiState::begin_shutdown`] was called.
+    pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut stopping = self.inner.stopping.subscribe();
+        async move {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+        }
     }
 
     pub(crate) fn settings_snapshot(&self) -> Settings {

@@ -1,7 +1,9 @@
 //! `duows serve`: the web UI and the control API over HTTP.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use duows_api::access::AccessPolicy;
@@ -10,6 +12,9 @@ use duows_core::data_dir::DataDir;
 
 use crate::cli::ServeArgs;
 use crate::{hardware_cmd, ui_assets};
+
+/// How long a stop waits for requests in flight.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::from_env()?;
@@ -64,11 +69,21 @@ async fn serve(
         );
         println!("duows: the API needs that token (Authorization: Bearer <token>); it changes at every start");
     }
-    let app = http::app(state, policy, ui_assets::router());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    let app = http::app(state.clone(), policy, ui_assets::router());
+    let stopping = state.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("stopping: ending streams, draining requests");
+        stopping.begin_shutdown();
+    });
+    let deadline = async {
+        state.stopped().await;
+        tokio::time::sleep(DRAIN_LIMIT).await;
+    };
+    tokio::select! {
+        result = server.into_future() => result.context("server failed")?,
+        () = deadline => tracing::warn!("requests still open {DRAIN_LIMIT:?} after the stop signal; stopping anyway"),
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -277,3 +277,34 @@ fn serve_reports_a_port_in_use() {
         "{err}"
     );
 }
+
+#[test]
+fn serve_stops_promptly_on_sigterm_with_a_stream_open() {
+    let mut served = serve(&["--port", "0", "--gpus", "1xL4"], 1);
+    // A browser tab keeps the sample stream open.
+    let mut stream = TcpStream::connect(("127.0.0.1", served.port)).expect("connect");
+    let head = format!(
+        "GET /api/samples/stream HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+        served.port
+    );
+    stream.write_all(head.as_bytes()).expect("send");
+    let mut first = [0u8; 64];
+    stream.read_exact(&mut first).expect("stream started");
+    let started = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    loop {
+        if let Some(status) = served.child.try_wait().expect("wait") {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still running after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
