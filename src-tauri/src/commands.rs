@@ -5,8 +5,12 @@ use duows_api::{ApiError, ApiState};
 use duows_core::hardware::HardwareReport;
 use duows_core::sampler::Sample;
 use duows_core::settings::Settings;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use tauri::async_runtime::JoinHandle;
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{Runtime, State, Webview};
 
 #[tauri::command]
 pub fn version() -> VersionInfo {
@@ -31,18 +35,39 @@ pub fn latest_sample(state: State<'_, ApiState>) -> Sample {
     calls::latest_sample(&state)
 }
 
-/// Sends every new sample to `on_sample` until the page drops the channel.
+/// The sample forwarders, one per webview: a reloaded page subscribes again, and its
+/// old forwarder (whose channel no longer has a listener) must stop.
+#[derive(Default)]
+pub struct SampleSubscriptions(Mutex<HashMap<String, JoinHandle<()>>>);
+
+/// Sends every new sample to `on_sample`, replacing this webview's earlier subscription.
 #[tauri::command]
-pub fn subscribe_samples(state: State<'_, ApiState>, on_sample: Channel<Sample>) {
+pub fn subscribe_samples<R: Runtime>(
+    webview: Webview<R>,
+    state: State<'_, ApiState>,
+    subscriptions: State<'_, SampleSubscriptions>,
+    on_sample: Channel<Sample>,
+) {
     let mut samples = state.sampler().subscribe();
-    tauri::async_runtime::spawn(async move {
+    let stopped = state.stopped();
+    let forward = async move {
         loop {
             let sample = samples.borrow_and_update().as_ref().clone();
             if on_sample.send(sample).is_err() || samples.changed().await.is_err() {
                 break;
             }
         }
+    };
+    let task = tauri::async_runtime::spawn(async move {
+        tokio::select! {
+            () = forward => {},
+            () = stopped => {},
+        }
     });
+    let mut current = subscriptions.0.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(previous) = current.insert(webview.label().to_owned(), task) {
+        previous.abort();
+    }
 }
 
 #[tauri::command]

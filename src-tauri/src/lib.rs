@@ -20,15 +20,17 @@ pub const GPUS_ENV: &str = "DUOWS_GPUS";
 /// The app with its state and commands, on any runtime (`base` is
 /// `tauri::Builder::default()`, or `tauri::test::mock_builder()` in tests).
 pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::Builder<R> {
-    base.manage(state).invoke_handler(tauri::generate_handler![
-        commands::version,
-        commands::hardware,
-        commands::describe_hardware,
-        commands::latest_sample,
-        commands::subscribe_samples,
-        commands::settings,
-        commands::update_settings,
-    ])
+    base.manage(state)
+        .manage(commands::SampleSubscriptions::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::version,
+            commands::hardware,
+            commands::describe_hardware,
+            commands::latest_sample,
+            commands::subscribe_samples,
+            commands::settings,
+            commands::update_settings,
+        ])
 }
 
 /// The API state from the environment: the shared data folder, and the driver or

@@ -87,6 +87,15 @@ describe('a: described 2×A100 hardware, then a plan through Rust', () => {
     assert.ok(await s.displayed(await s.find(byId('system-panel'))));
   });
 
+  it('live samples arrive from Rust over the Tauri channel, about once a second', async () => {
+    const s = app.session;
+    const time = await s.find(byId('sample-time'));
+    const count = async () => Number(await s.attribute(time, 'data-count'));
+    const first = await waitFor('a first sample', async () => (await count()) > 0 && count());
+    const later = await waitFor('two more samples', async () => (await count()) >= first + 2 && count());
+    assert.ok(later >= first + 2, `${first} then ${later}`);
+  });
+
   it('planning 8xH100-80GB shows eight H100 cards described by Rust', async () => {
     const s = app.session;
     await plan(s, '8xH100-80GB');

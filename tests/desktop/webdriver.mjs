@@ -148,6 +148,11 @@ export class Session {
     return this.cmd('GET', `/element/${el}/property/textContent`);
   }
 
+  /** An attribute of the element, as a string (or null). */
+  attribute(el, name) {
+    return this.cmd('GET', `/element/${el}/attribute/${encodeURIComponent(name)}`);
+  }
+
   displayed(el) {
     return this.cmd('GET', `/element/${el}/displayed`);
   }

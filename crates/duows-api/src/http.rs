@@ -33,6 +33,7 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .route("/api/samples/stream", get(sample_stream))
         .route("/api/settings", get(settings).put(update_settings))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .fallback_service(fallback)
         .layer(middleware::from_fn_with_state(policy, enforce))
@@ -84,6 +85,14 @@ async fn update_settings(
 
 async fn unknown_route() -> ApiError {
     ApiError::new(404, "not_found", "no such API route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        405,
+        "method_not_allowed",
+        "this API route does not take that method",
+    )
 }
 
 /// A JSON request body; a body that is not the expected JSON is an [`ApiError`] that says

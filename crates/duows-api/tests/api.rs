@@ -254,6 +254,13 @@ async fn unknown_api_routes_are_json_errors() {
     let (status, body) = send(&s.app, get("/api/nope")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "not_found");
+    let delete = Request::delete("/api/settings")
+        .header("host", "127.0.0.1:8765")
+        .body(Body::empty())
+        .expect("request");
+    let (status, body) = send(&s.app, delete).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["code"], "method_not_allowed");
 }
 
 #[tokio::test]
