@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use duows_core::hardware::{DescribedProbe, GpuProbe, HardwareDescription, HardwareReport};
 use duows_core::sampler::Sample;
-use duows_core::settings::Settings;
+use duows_core::settings::{Settings, SettingsError};
 use serde::{Deserialize, Serialize};
 
 use crate::{ApiError, ApiState};
@@ -60,20 +60,28 @@ pub fn latest_sample(state: &ApiState) -> Sample {
     state.sampler().latest().as_ref().clone()
 }
 
-/// `settings`: the settings in force.
+/// `settings`: the settings in force, re-read from the store file so a change made by
+/// the other program (desktop app or `duows`) shows up.
 pub fn settings(state: &ApiState) -> Settings {
+    state.reload_settings();
     state.settings_snapshot()
 }
 
 /// `update_settings`: validates, writes the store file atomically, then applies.
-/// On any error nothing changes, on disk or in memory.
+/// On any error nothing changes on disk; if the other program changed the file since it
+/// was read, the save is refused (409) and the settings in force are reloaded from it.
 pub async fn update_settings(state: &ApiState, settings: Settings) -> Result<Settings, ApiError> {
     settings.validate()?;
     let state = state.clone();
     blocking(move || {
         let inner = &state.inner;
         let _writer = inner.save_lock.lock().unwrap_or_else(|p| p.into_inner());
-        inner.store.save(&settings)?;
+        if let Err(error) = inner.store.save(&settings) {
+            if matches!(error, SettingsError::ChangedElsewhere { .. }) {
+                state.reload_settings();
+            }
+            return Err(error.into());
+        }
         *inner.settings.write().unwrap_or_else(|p| p.into_inner()) = settings.clone();
         Ok(settings)
     })

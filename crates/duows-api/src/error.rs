@@ -57,6 +57,12 @@ impl From<SettingsError> for ApiError {
             SettingsError::Invalid { field, .. } => {
                 Self::new(400, "invalid_settings", error.to_string()).with_field(*field)
             }
+            SettingsError::ChangedElsewhere { .. } => {
+                Self::new(409, "settings_changed_elsewhere", error.to_string())
+            }
+            SettingsError::NotOverwriting { .. } | SettingsError::TooNew { .. } => {
+                Self::new(409, "settings_protected", error.to_string())
+            }
             _ => Self::new(500, "settings_unavailable", error.to_string()),
         }
     }

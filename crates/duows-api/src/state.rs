@@ -93,6 +93,20 @@ impl ApiState {
         }
     }
 
+    /// Replaces the settings in force with the store file's, when it can be read.
+    pub(crate) fn reload_settings(&self) {
+        match self.inner.store.load() {
+            Ok(settings) => {
+                *self
+                    .inner
+                    .settings
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner()) = settings;
+            }
+            Err(error) => tracing::debug!(%error, "settings not reloaded"),
+        }
+    }
+
     pub(crate) fn settings_snapshot(&self) -> Settings {
         self.inner
             .settings

@@ -283,3 +283,36 @@ async fn an_unreadable_settings_file_is_reported_not_replaced() {
         "{oops"
     );
 }
+
+#[tokio::test]
+async fn a_save_over_another_programs_change_is_refused_and_reloads() {
+    let s = server(fixture("l4-24gb.json"), AccessPolicy::loopback());
+    let (_, before) = send(&s.app, get("/api/settings")).await;
+    assert_eq!(before["planned_hardware"], Value::Null);
+    // The other program (the desktop app, say) saves meanwhile.
+    let file = s.home.path().join("settings.json");
+    let theirs = json!({"version": 1, "models_dir": null, "planned_hardware": "8xH100-80GB"});
+    std::fs::write(&file, theirs.to_string()).expect("their save");
+
+    let mine = json!({"version": 1, "models_dir": null, "planned_hardware": "1xL4"}).to_string();
+    let (status, body) = send(&s.app, with_json("PUT", "/api/settings", &mine)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["code"], "settings_changed_elsewhere");
+    let on_disk: Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("file")).expect("json");
+    assert_eq!(
+        on_disk["planned_hardware"], "8xH100-80GB",
+        "their change survives"
+    );
+    let (_, now) = send(&s.app, get("/api/settings")).await;
+    assert_eq!(
+        now["planned_hardware"], "8xH100-80GB",
+        "and is what the API shows"
+    );
+    let (status, _) = send(&s.app, with_json("PUT", "/api/settings", &mine)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "after the reload a save goes through"
+    );
+}

@@ -1,0 +1,376 @@
+//! The store file on disk: atomic writes, backups of unreadable files, and no lost updates
+//! between the two programs that share it.
+//!
+//! The store remembers the bytes it last read or wrote. A save first compares them with
+//! the file: if another program (the desktop app or `duows`) changed it meanwhile, the
+//! save is refused with [`SettingsError::ChangedElsewhere`] instead of silently undoing
+//! that change. A file that could not be read is only overwritten once a copy of it exists.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::{Settings, SettingsError, CURRENT_VERSION};
+
+/// What the store last saw on disk.
+#[derive(Debug, Clone, PartialEq)]
+enum Seen {
+    /// Nothing read yet.
+    Nothing,
+    /// These bytes (`None`: no file).
+    Content(Option<Vec<u8>>),
+    /// A file that must not be overwritten, and why.
+    Protected(String),
+}
+
+/// The store file on disk.
+#[derive(Debug)]
+pub struct SettingsStore {
+    path: PathBuf,
+    seen: Mutex<Seen>,
+}
+
+impl SettingsStore {
+    /// A store at `path` (usually [`crate::data_dir::DataDir::settings_file`]).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            seen: Mutex::new(Seen::Nothing),
+        }
+    }
+
+    /// The store file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read_bytes(&self) -> Result<Option<Vec<u8>>, SettingsError> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(SettingsError::Io {
+                action: "read",
+                path: self.path.clone(),
+                source,
+            }),
+        }
+    }
+
+    /// Reads the settings; a missing file gives the defaults (nothing is written).
+    pub fn load(&self) -> Result<Settings, SettingsError> {
+        let mut seen = self.seen();
+        let bytes = match self.read_bytes() {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                *seen = Seen::Protected("it could not be read".into());
+                return Err(error);
+            }
+        };
+        let Some(content) = &bytes else {
+            *seen = Seen::Content(None);
+            return Ok(Settings::default());
+        };
+        match parse(content) {
+            Ok(Parsed::Current(settings)) => {
+                *seen = Seen::Content(bytes);
+                Ok(settings)
+            }
+            Ok(Parsed::TooNew(found)) => {
+                *seen = Seen::Protected(format!("it was written by a newer version ({found})"));
+                Err(SettingsError::TooNew {
+                    path: self.path.clone(),
+                    found,
+                })
+            }
+            Err(reason) => match self.keep_backup(content) {
+                Ok(backup) => {
+                    // A copy exists: the user may replace the broken file by saving.
+                    *seen = Seen::Content(bytes);
+                    Err(SettingsError::Unreadable {
+                        path: self.path.clone(),
+                        reason,
+                        backup,
+                    })
+                }
+                Err(source) => {
+                    *seen =
+                        Seen::Protected("it could not be read and no copy could be made".into());
+                    Err(SettingsError::Io {
+                        action: "back up",
+                        path: self.path.clone(),
+                        source,
+                    })
+                }
+            },
+        }
+    }
+
+    /// Copies broken content aside, once: the same content already kept is not copied again.
+    fn keep_backup(&self, content: &[u8]) -> std::io::Result<PathBuf> {
+        let dir = self.path.parent().unwrap_or_else(|| Path::new("."));
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let prefix = format!("{name}.unreadable-");
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let kept = entry.file_name().to_string_lossy().starts_with(&prefix);
+            if kept && std::fs::read(entry.path()).is_ok_and(|old| old == content) {
+                return Ok(entry.path());
+            }
+        }
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let backup = dir.join(format!("{prefix}{stamp}"));
+        std::fs::write(&backup, content)?;
+        Ok(backup)
+    }
+
+    /// Validates and writes atomically (a temporary file, fsync, rename, fsync the folder),
+    /// unless the file changed since this store last read or wrote it.
+    pub fn save(&self, settings: &Settings) -> Result<(), SettingsError> {
+        settings.validate()?;
+        let mut seen = self.seen();
+        if let Seen::Protected(reason) = &*seen {
+            return Err(SettingsError::NotOverwriting {
+                path: self.path.clone(),
+                reason: reason.clone(),
+            });
+        }
+        let on_disk = self.read_bytes()?;
+        if matches!(&*seen, Seen::Content(known) if *known != on_disk)
+            || (*seen == Seen::Nothing && on_disk.is_some())
+        {
+            return Err(SettingsError::ChangedElsewhere {
+                path: self.path.clone(),
+            });
+        }
+        let mut json = serde_json::to_vec_pretty(settings).map_err(|e| SettingsError::Io {
+            action: "write",
+            path: self.path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        json.push(b'\n');
+        self.write_atomically(&json)?;
+        *seen = Seen::Content(Some(json));
+        Ok(())
+    }
+
+    fn write_atomically(&self, json: &[u8]) -> Result<(), SettingsError> {
+        let io = |source| SettingsError::Io {
+            action: "write",
+            path: self.path.clone(),
+            source,
+        };
+        let dir = self.path.parent().unwrap_or_else(|| Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let tmp = self
+            .path
+            .with_extension(format!("json.tmp-{}", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(json)?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, &self.path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(e)
+        })?;
+        // The rename is done: the new settings are in place. Syncing the folder makes the
+        // rename itself durable; if that fails the write still happened, so only log it.
+        if let Err(error) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+            tracing::warn!(%error, "settings written, but the folder could not be synced");
+        }
+        Ok(())
+    }
+}
+
+/// What a store file holds.
+enum Parsed {
+    Current(Settings),
+    TooNew(u64),
+}
+
+/// Parses, migrates and validates; `Err` says why the content is unusable.
+fn parse(content: &[u8]) -> Result<Parsed, String> {
+    let value: serde_json::Value = serde_json::from_slice(content).map_err(|e| e.to_string())?;
+    let version = value
+        .get("version")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or("it has no numeric `version`")?;
+    let value = match version {
+        v if v > u64::from(CURRENT_VERSION) => return Ok(Parsed::TooNew(v)),
+        // Migrations from older formats go here, one step per version.
+        1 => value,
+        other => return Err(format!("version {other} is not a known settings format")),
+    };
+    let settings: Settings = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    settings.validate().map_err(|e| e.to_string())?;
+    Ok(Parsed::Current(settings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{Settings, SettingsError};
+
+    fn store() -> (tempfile::TempDir, SettingsStore) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SettingsStore::new(dir.path().join("settings.json"));
+        (dir, store)
+    }
+
+    #[test]
+    fn a_missing_file_gives_defaults_without_writing() {
+        let (_dir, store) = store();
+        assert_eq!(store.load().expect("defaults"), Settings::default());
+        assert!(!store.path().exists());
+    }
+
+    #[test]
+    fn saved_settings_read_back_and_leave_no_temporary_file() {
+        let (dir, store) = store();
+        let settings = Settings {
+            planned_hardware: Some("2xL40S".into()),
+            models_dir: Some(dir.path().join("models")),
+            ..Settings::default()
+        };
+        store.save(&settings).expect("save");
+        assert_eq!(store.load().expect("load"), settings);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("settings.json")]);
+    }
+
+    #[test]
+    fn invalid_settings_name_the_field_and_leave_the_file_alone() {
+        let (_dir, store) = store();
+        store.save(&Settings::default()).expect("save");
+        let before = std::fs::read(store.path()).expect("read");
+        let bad = Settings {
+            planned_hardware: Some("3xBOGUS".into()),
+            ..Settings::default()
+        };
+        let err = store.save(&bad).expect_err("refused");
+        assert!(
+            matches!(
+                err,
+                SettingsError::Invalid {
+                    field: "planned_hardware",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let bad = Settings {
+            models_dir: Some("relative/path".into()),
+            ..Settings::default()
+        };
+        let err = store.save(&bad).expect_err("refused");
+        assert!(
+            matches!(
+                err,
+                SettingsError::Invalid {
+                    field: "models_dir",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(store.path()).expect("read"), before);
+    }
+
+    #[test]
+    fn an_unreadable_file_is_kept_as_a_backup_and_reported() {
+        let (dir, store) = store();
+        std::fs::write(store.path(), "{ not json").expect("write");
+        let err = store.load().expect_err("reported");
+        let SettingsError::Unreadable { backup, .. } = err else {
+            panic!("{err}")
+        };
+        assert_eq!(
+            std::fs::read_to_string(&backup).expect("backup"),
+            "{ not json"
+        );
+        // The original is untouched too.
+        assert_eq!(
+            std::fs::read_to_string(store.path()).expect("orig"),
+            "{ not json"
+        );
+        assert!(backup.starts_with(dir.path()));
+    }
+
+    #[test]
+    fn unknown_fields_and_newer_versions_are_refused() {
+        let (_dir, store) = store();
+        std::fs::write(store.path(), r#"{"version":1,"colour":"red"}"#).expect("write");
+        assert!(matches!(
+            store.load(),
+            Err(SettingsError::Unreadable { .. })
+        ));
+        std::fs::write(store.path(), r#"{"version":9}"#).expect("write");
+        assert!(matches!(
+            store.load(),
+            Err(SettingsError::TooNew { found: 9, .. })
+        ));
+    }
+
+    #[test]
+    fn a_change_by_another_program_is_not_overwritten() {
+        let (_dir, mine) = store();
+        let theirs = SettingsStore::new(mine.path());
+        mine.load().expect("defaults");
+        theirs.load().expect("defaults");
+        let their_change = Settings {
+            planned_hardware: Some("2xL40S".into()),
+            ..Settings::default()
+        };
+        theirs.save(&their_change).expect("they save first");
+        let my_change = Settings {
+            planned_hardware: Some("1xL4".into()),
+            ..Settings::default()
+        };
+        let err = mine.save(&my_change).expect_err("conflict");
+        assert!(
+            matches!(err, SettingsError::ChangedElsewhere { .. }),
+            "{err}"
+        );
+        assert_eq!(
+            mine.load().expect("reload"),
+            their_change,
+            "their change survives"
+        );
+        mine.save(&my_change).expect("after a reload, saving works");
+        assert_eq!(theirs.load().expect("reload"), my_change);
+    }
+
+    #[test]
+    fn a_broken_file_is_backed_up_once_and_may_then_be_replaced() {
+        let (dir, store) = store();
+        std::fs::write(store.path(), "{ not json").expect("write");
+        assert!(store.load().is_err());
+        assert!(store.load().is_err());
+        let backups = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter(|e| {
+                let name = e.as_ref().expect("entry").file_name();
+                name.to_string_lossy().contains("unreadable")
+            })
+            .count();
+        assert_eq!(backups, 1, "the same broken content is kept once");
+        store
+            .save(&Settings::default())
+            .expect("a backup exists, so saving is allowed");
+        assert_eq!(store.load().expect("load"), Settings::default());
+    }
+}
