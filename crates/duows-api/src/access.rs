@@ -89,7 +89,11 @@ impl AccessPolicy {
         let Some(expected) = &self.token else {
             return true;
         };
-        let given = header.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("");
+        // The scheme name is case-insensitive (RFC 7235); the token is not.
+        let given = header
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map_or("", |(_, token)| token.trim());
         constant_time_eq(given.as_bytes(), expected.as_bytes())
     }
 
@@ -209,7 +213,10 @@ mod tests {
         let token = p.token().expect("token").to_owned();
         assert_eq!(token.len(), 48);
         assert!(p.token_matches(Some(&format!("Bearer {token}"))));
+        assert!(p.token_matches(Some(&format!("bearer {token}"))));
         assert!(!p.token_matches(Some("Bearer nope")));
+        assert!(!p.token_matches(Some(&format!("Basic {token}"))));
+        assert!(!p.token_matches(Some(&token)));
         assert!(!p.token_matches(None));
         assert!(AccessPolicy::loopback().token_matches(None));
         assert_ne!(
