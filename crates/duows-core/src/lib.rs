@@ -1,5 +1,6 @@
 //! Duo Workstation's core: everything the app knows and does, without a window or a socket.
 //!
+//! - [`catalog`]: the GitLab-approved models (data in `catalog/catalog.toml`).
 //! - [`hardware`]: the GPU probe seam (NVML, or a hardware description), system facts,
 //!   and the report that joins them.
 //! - [`sampler`]: one task that samples the GPUs and the system at 1 Hz and shares the
@@ -12,6 +13,7 @@
 //! The crate has no Tauri and no HTTP dependency, so the headless program runs on a GPU
 //! server without GTK or WebKit.
 
+pub mod catalog;
 pub mod data_dir;
 pub mod hardware;
 pub mod logging;
