@@ -1,6 +1,7 @@
 //! Duo Workstation's core: everything the app knows and does, without a window or a socket.
 //!
 //! - [`catalog`]: the GitLab-approved models (data in `catalog/catalog.toml`).
+//! - [`fit`]: will a model fit these GPUs, how well, and which to recommend (pure).
 //! - [`hardware`]: the GPU probe seam (NVML, or a hardware description), system facts,
 //!   and the report that joins them.
 //! - [`sampler`]: one task that samples the GPUs and the system at 1 Hz and shares the
@@ -15,6 +16,7 @@
 
 pub mod catalog;
 pub mod data_dir;
+pub mod fit;
 pub mod hardware;
 pub mod logging;
 pub mod sampler;

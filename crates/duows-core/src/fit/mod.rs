@@ -1,0 +1,396 @@
+//! Will a model fit, and how well? Pure functions, no I/O.
+//!
+//! [`fit`] takes GPUs (detected or described), a catalog model and checkpoint, a context
+//! length, a number of concurrent requests and `gpu_memory_utilization`, and answers:
+//! fits or not, on which GPUs with which tensor-parallel size, the memory per GPU split
+//! into weights, KV cache and overhead, the largest context, the concurrency, the exact
+//! vLLM settings, every number explained in words, and the nearest ways to make it fit.
+//! [`recommend`] ranks the catalog per Duo feature with it.
+
+mod explain;
+pub mod memory;
+pub mod placement;
+mod recommend;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Architecture, Model, Quantization, Variant};
+pub use memory::{FitConstants, MemoryPerGpu, GIB};
+pub use placement::Slot;
+pub use recommend::{
+    recommend, Badge, FeatureRanking, ModelAdvice, RankedModel, RecommendRequest, Recommendation,
+};
+
+/// The context assumed when the user names none (capped at the model's native context):
+/// enough for every Duo feature, and what GitLab's own sizing tables use.
+pub const DEFAULT_CONTEXT: u32 = 32_768;
+
+/// The shortest context worth serving: below this Duo Chat prompts do not fit.
+pub const MIN_USEFUL_CONTEXT: u32 = 4_096;
+
+/// The `gpu_memory_utilization` used when the user names none: GitLab's prescriptive
+/// settings use 0.95 on dedicated GPUs. When a GPU's free memory is known it is lowered so
+/// that vLLM's start-up check (free ≥ total × utilization) passes.
+pub const DEFAULT_GPU_MEMORY_UTILIZATION: f64 = 0.95;
+
+/// What to fit.
+#[derive(Debug, Clone)]
+pub struct FitRequest<'a> {
+    /// The model.
+    pub model: &'a Model,
+    /// Its checkpoint.
+    pub variant: &'a Variant,
+    /// The GPUs.
+    pub slots: &'a [Slot],
+    /// Desired context (`--max-model-len`); `None`: [`DEFAULT_CONTEXT`], shortened if needed.
+    pub context: Option<u32>,
+    /// Requests that must fit at once at that context (at least 1).
+    pub concurrency: u32,
+    /// Use exactly this tensor-parallel size (`None`: the smallest that fits).
+    pub tensor_parallel_size: Option<u32>,
+    /// `--gpu-memory-utilization`; `None`: [`DEFAULT_GPU_MEMORY_UTILIZATION`] capped by free memory.
+    pub gpu_memory_utilization: Option<f64>,
+    /// Judgement constants.
+    pub constants: FitConstants,
+}
+
+/// Why a fit could not be computed: the input at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}` {reason}")]
+pub struct FitError {
+    /// The input field.
+    pub field: &'static str,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// The vLLM settings that go with a fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VllmSettings {
+    /// `--tensor-parallel-size`.
+    pub tensor_parallel_size: u32,
+    /// `--gpu-memory-utilization`.
+    pub gpu_memory_utilization: f64,
+    /// `--max-model-len`.
+    pub max_model_len: u32,
+    /// `--max-num-seqs`.
+    pub max_num_seqs: u32,
+    /// The four as command-line arguments.
+    pub args: Vec<String>,
+    /// `CUDA_VISIBLE_DEVICES` for the GPUs used.
+    pub cuda_visible_devices: String,
+}
+
+/// A way to make a model fit that does not fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// `shorter_context`, `quantized_variant`, `more_gpus` or `bigger_gpu`.
+    pub kind: String,
+    /// What to do, in words.
+    pub message: String,
+    /// The context to use (`shorter_context`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<u32>,
+    /// The checkpoint to use (`quantized_variant`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// The hardware that would do (`more_gpus`, `bigger_gpu`), as a spec like `4xA100-80GB`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpus: Option<String>,
+}
+
+/// The answer for one model and checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitResult {
+    /// Catalog id.
+    pub model: String,
+    /// Display name.
+    pub name: String,
+    /// Checkpoint name (`bf16`, `awq-int4`, …).
+    pub variant: String,
+    /// Its weight format.
+    pub quantization: Quantization,
+    /// Its weight bytes.
+    pub weight_bytes: u64,
+    /// Whether it fits at `max_model_len` with the requested concurrency.
+    pub fits: bool,
+    /// NVML indexes of the GPUs used.
+    pub gpus: Vec<u32>,
+    /// Tensor-parallel size (0 when there is no GPU).
+    pub tensor_parallel_size: u32,
+    /// Whether the GPUs used are all joined by NVLink (always true for one GPU).
+    pub nvlink: bool,
+    /// `--gpu-memory-utilization`.
+    pub gpu_memory_utilization: f64,
+    /// The context: the one chosen when it fits, else the largest that would (0: none).
+    pub max_model_len: u32,
+    /// The largest context one request can use (up to the native context).
+    pub max_context: u32,
+    /// The model's native context.
+    pub native_context: u32,
+    /// Requests that fit at once at `max_model_len`.
+    pub concurrency: u32,
+    /// Memory per GPU (the smallest GPU used), when there is a GPU.
+    pub memory: Option<MemoryPerGpu>,
+    /// KV cache per token of context, per GPU.
+    pub kv_bytes_per_token: u64,
+    /// KV cache one request of `max_model_len` tokens holds, per GPU.
+    pub kv_bytes_per_request: u64,
+    /// Free memory each GPU needs at start (vLLM refuses below `total × utilization`).
+    pub required_free_bytes: u64,
+    /// The vLLM settings.
+    pub vllm: VllmSettings,
+    /// Every number, in words.
+    pub explanation: Vec<String>,
+    /// Ways to make it fit, nearest first (empty when it fits).
+    pub suggestions: Vec<Suggestion>,
+    /// Things to check (free memory, PCIe, unverified numbers).
+    pub warnings: Vec<String>,
+}
+
+/// One evaluated placement.
+#[derive(Debug, Clone)]
+struct Attempt {
+    tp: u32,
+    gpus: Vec<u32>,
+    nvlink: bool,
+    gmu: f64,
+    memory: MemoryPerGpu,
+    max_context: u32,
+    free: Vec<(u32, Option<u64>)>,
+}
+
+impl Attempt {
+    fn kv(&self) -> f64 {
+        self.memory.kv_cache_bytes as f64
+    }
+
+    fn concurrency_at(&self, arch: &Architecture, kv_bytes: u32, context: u32) -> u32 {
+        if context == 0 || self.kv() <= 0.0 {
+            return 0;
+        }
+        let per_request = memory::kv_bytes_per_request(arch, self.tp, kv_bytes, context) as f64;
+        (self.kv() / per_request).floor() as u32
+    }
+}
+
+/// Fits one model checkpoint on the GPUs.
+pub fn fit(request: &FitRequest<'_>) -> Result<FitResult, FitError> {
+    fit_inner(request, true)
+}
+
+/// The fit, with or without looking for ways to make it fit.
+fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResult, FitError> {
+    let arch = check(request)?;
+    let explicit = request.context.is_some();
+    let desired = request.context.unwrap_or(DEFAULT_CONTEXT.min(arch.context));
+    let kvb = request.constants.kv_bytes;
+    let attempts = attempts(request, arch);
+    let wanted = request.concurrency.max(1);
+    // First the smallest tensor-parallel size that holds the desired context; failing that
+    // (and only when the user named no context), the longest context that fits.
+    let chosen = attempts
+        .iter()
+        .find(|a| a.concurrency_at(arch, kvb, desired) >= wanted)
+        .map(|a| (a, desired))
+        .or_else(|| {
+            if explicit {
+                return None;
+            }
+            attempts.iter().find_map(|a| {
+                let each = memory::largest_context(arch, a.tp, kvb, a.kv() / f64::from(wanted));
+                (each >= MIN_USEFUL_CONTEXT).then_some((a, each))
+            })
+        });
+    let (attempt, context, fits) = match chosen {
+        Some((attempt, context)) => (Some(attempt), context, true),
+        None => {
+            let best = attempts.iter().max_by(|a, b| a.kv().total_cmp(&b.kv()));
+            (best, best.map_or(0, |a| a.max_context), false)
+        }
+    };
+    let concurrency = attempt.map_or(0, |a| a.concurrency_at(arch, kvb, context));
+    let tp = attempt.map_or(0, |a| a.tp);
+    let gmu = attempt.map_or(
+        request
+            .gpu_memory_utilization
+            .unwrap_or(DEFAULT_GPU_MEMORY_UTILIZATION),
+        |a| a.gmu,
+    );
+    let max_num_seqs = concurrency.max(1).next_power_of_two().min(256);
+    let gpus = attempt.map(|a| a.gpus.clone()).unwrap_or_default();
+    let vllm = VllmSettings {
+        tensor_parallel_size: tp,
+        gpu_memory_utilization: gmu,
+        max_model_len: context,
+        max_num_seqs,
+        args: vec![
+            "--tensor-parallel-size".into(),
+            tp.to_string(),
+            "--gpu-memory-utilization".into(),
+            format!("{gmu:.2}"),
+            "--max-model-len".into(),
+            context.to_string(),
+            "--max-num-seqs".into(),
+            max_num_seqs.to_string(),
+        ],
+        cuda_visible_devices: gpus
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    let mut result = FitResult {
+        model: request.model.id.clone(),
+        name: request.model.name.clone(),
+        variant: request.variant.name.clone(),
+        quantization: request.variant.quantization,
+        weight_bytes: request.variant.weight_bytes,
+        fits,
+        gpus,
+        tensor_parallel_size: tp,
+        nvlink: attempt.is_some_and(|a| a.nvlink),
+        gpu_memory_utilization: gmu,
+        max_model_len: context,
+        max_context: attempt.map_or(0, |a| a.max_context),
+        native_context: arch.context,
+        concurrency,
+        memory: attempt.map(|a| a.memory),
+        kv_bytes_per_token: memory::kv_bytes_per_token(arch, tp.max(1), kvb),
+        kv_bytes_per_request: memory::kv_bytes_per_request(arch, tp.max(1), kvb, context),
+        required_free_bytes: attempt.map_or(0, |a| a.memory.budget_bytes),
+        vllm,
+        explanation: Vec::new(),
+        suggestions: Vec::new(),
+        warnings: Vec::new(),
+    };
+    explain::describe(
+        &mut result,
+        request,
+        arch,
+        attempt.map(|a| &a.free),
+        desired,
+        explicit,
+    );
+    if !fits && with_suggestions {
+        result.suggestions = explain::suggestions(request, arch, &result, desired);
+    }
+    Ok(result)
+}
+
+fn check<'a>(request: &FitRequest<'a>) -> Result<&'a Architecture, FitError> {
+    let arch = request.model.arch.as_ref().ok_or_else(|| FitError {
+        field: "model",
+        reason: format!(
+            "{} is a cloud model: it cannot run on this machine",
+            request.model.name
+        ),
+    })?;
+    if let Some(context) = request.context {
+        if !(16..=arch.context).contains(&context) {
+            return Err(FitError {
+                field: "context",
+                reason: format!(
+                    "must be between 16 and {} ({}'s native context)",
+                    arch.context, request.model.name
+                ),
+            });
+        }
+    }
+    if let Some(gmu) = request.gpu_memory_utilization {
+        if !(gmu.is_finite() && gmu > 0.0 && gmu <= 1.0) {
+            return Err(FitError {
+                field: "gpu_memory_utilization",
+                reason: "must be above 0 and at most 1".into(),
+            });
+        }
+    }
+    if let Some(tp) = request.tensor_parallel_size {
+        let valid = placement::valid_tp_sizes(arch, request.slots.len() as u32);
+        if !valid.contains(&tp) {
+            return Err(FitError {
+                field: "tensor_parallel_size",
+                reason: format!(
+                    "{tp} is not possible here: it must divide {}'s {} attention heads and its padded vocabulary, and be at most the number of GPUs ({}); possible: {:?}",
+                    request.model.name,
+                    arch.heads,
+                    request.slots.len(),
+                    valid
+                ),
+            });
+        }
+    }
+    if !(1..=4096).contains(&request.concurrency) {
+        return Err(FitError {
+            field: "concurrency",
+            reason: "must be between 1 and 4096".into(),
+        });
+    }
+    request
+        .constants
+        .validate()
+        .map_err(|(field, reason)| FitError {
+            field,
+            reason: reason.into(),
+        })?;
+    Ok(arch)
+}
+
+/// Every valid tensor-parallel size with its best GPUs, smallest first.
+fn attempts(request: &FitRequest<'_>, arch: &Architecture) -> Vec<Attempt> {
+    let count = request.slots.len() as u32;
+    placement::valid_tp_sizes(arch, count)
+        .into_iter()
+        .filter(|tp| {
+            request
+                .tensor_parallel_size
+                .is_none_or(|pinned| pinned == *tp)
+        })
+        .filter_map(|tp| {
+            let (set, nvlink) = placement::choose(request.slots, tp)?;
+            let total = set.iter().map(|s| s.memory_bytes).min()?;
+            let gmu = request
+                .gpu_memory_utilization
+                .unwrap_or_else(|| auto_utilization(&set));
+            let memory = MemoryPerGpu::compute(
+                arch,
+                request.variant.weight_bytes,
+                tp,
+                total,
+                gmu,
+                &request.constants,
+            );
+            let max_context = memory::largest_context(
+                arch,
+                tp,
+                request.constants.kv_bytes,
+                memory.kv_cache_bytes as f64,
+            );
+            Some(Attempt {
+                tp,
+                gpus: set.iter().map(|s| s.index).collect(),
+                nvlink,
+                gmu,
+                memory,
+                max_context,
+                free: set.iter().map(|s| (s.index, s.free_bytes)).collect(),
+            })
+        })
+        .collect()
+}
+
+/// [`DEFAULT_GPU_MEMORY_UTILIZATION`], lowered so that every GPU of the set has the
+/// budget free (with 256 MiB to spare), in steps of 0.01.
+fn auto_utilization(set: &[&Slot]) -> f64 {
+    let spare = 256.0 * 1024.0 * 1024.0;
+    set.iter()
+        .filter_map(|s| {
+            s.free_bytes
+                .map(|free| ((free as f64 - spare) / s.memory_bytes as f64 * 100.0).floor() / 100.0)
+        })
+        .fold(DEFAULT_GPU_MEMORY_UTILIZATION, f64::min)
+        .max(0.05)
+}
+
+#[cfg(test)]
+mod tests;
