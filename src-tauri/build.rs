@@ -8,6 +8,9 @@ fn main() {
         "subscribe_samples",
         "settings",
         "update_settings",
+        "catalog",
+        "recommend",
+        "fit",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("Tauri build configuration");

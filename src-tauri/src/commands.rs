@@ -1,7 +1,10 @@
 //! Tauri commands: each is a thin adapter over the API function of the same name.
 
-use duows_api::calls::{self, DescribeRequest, VersionInfo};
+use duows_api::calls::{
+    self, CatalogView, DescribeRequest, FitParams, RecommendParams, VersionInfo,
+};
 use duows_api::{ApiError, ApiState};
+use duows_core::fit::{FitResult, Recommendation};
 use duows_core::hardware::HardwareReport;
 use duows_core::sampler::Sample;
 use duows_core::settings::Settings;
@@ -81,4 +84,22 @@ pub async fn update_settings(
     settings: Settings,
 ) -> Result<Settings, ApiError> {
     calls::update_settings(&state, settings).await
+}
+
+#[tauri::command]
+pub fn catalog() -> Result<CatalogView, ApiError> {
+    calls::catalog()
+}
+
+#[tauri::command]
+pub async fn recommend(
+    state: State<'_, ApiState>,
+    params: RecommendParams,
+) -> Result<Recommendation, ApiError> {
+    calls::recommend(&state, params).await
+}
+
+#[tauri::command]
+pub async fn fit(state: State<'_, ApiState>, params: FitParams) -> Result<FitResult, ApiError> {
+    calls::fit(&state, params).await
 }

@@ -30,6 +30,9 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::subscribe_samples,
             commands::settings,
             commands::update_settings,
+            commands::catalog,
+            commands::recommend,
+            commands::fit,
         ])
 }
 

@@ -68,6 +68,23 @@ fn commands_answer_like_the_http_api() {
     assert_eq!(error["code"], "invalid_hardware_spec");
     assert_eq!(error["field"], "spec");
 
+    let fit = invoke(
+        &webview,
+        "fit",
+        json!({"params": {"model": "gpt-oss-120b", "gpus": "1xH100-80GB", "context": 32768}}),
+    )
+    .expect("fit");
+    assert_eq!(
+        (fit["fits"].clone(), fit["concurrency"].clone()),
+        (json!(true), json!(10))
+    );
+    let rec = invoke(&webview, "recommend", json!({"params": {}})).expect("recommend");
+    assert!(rec["models"].as_array().is_some_and(|m| !m.is_empty()));
+    let error = invoke(&webview, "fit", json!({"params": {"model": "nope"}})).expect_err("unknown");
+    assert_eq!(error["field"], "model");
+    let catalog = invoke(&webview, "catalog", json!({})).expect("catalog");
+    assert!(catalog["version"].is_string());
+
     let sample = invoke(&webview, "latest_sample", json!({})).expect("sample");
     assert_eq!(sample["gpus"][0]["utilization_gpu_percent"], 62);
 }

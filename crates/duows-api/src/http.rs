@@ -17,6 +17,7 @@ use tokio_stream::wrappers::WatchStream;
 use crate::access::{enforce, AccessPolicy};
 use crate::calls::{self, DescribeRequest};
 use crate::{ApiError, ApiState};
+use duows_core::fit::{FitResult, Recommendation};
 use duows_core::hardware::HardwareReport;
 use duows_core::sampler::Sample;
 use duows_core::settings::Settings;
@@ -32,6 +33,9 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .route("/api/samples/latest", get(latest_sample))
         .route("/api/samples/stream", get(sample_stream))
         .route("/api/settings", get(settings).put(update_settings))
+        .route("/api/catalog", get(catalog))
+        .route("/api/recommend", post(recommend))
+        .route("/api/fit", post(fit))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -81,6 +85,24 @@ async fn update_settings(
     JsonBody(settings): JsonBody<Settings>,
 ) -> Result<Json<Settings>, ApiError> {
     calls::update_settings(&state, settings).await.map(Json)
+}
+
+async fn catalog() -> Result<Json<calls::CatalogView>, ApiError> {
+    calls::catalog().map(Json)
+}
+
+async fn recommend(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::RecommendParams>,
+) -> Result<Json<Recommendation>, ApiError> {
+    calls::recommend(&state, params).await.map(Json)
+}
+
+async fn fit(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::FitParams>,
+) -> Result<Json<FitResult>, ApiError> {
+    calls::fit(&state, params).await.map(Json)
 }
 
 async fn unknown_route() -> ApiError {

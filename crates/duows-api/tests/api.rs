@@ -316,3 +316,106 @@ async fn a_save_over_another_programs_change_is_refused_and_reloads() {
         "after the reload a save goes through"
     );
 }
+
+#[tokio::test]
+async fn catalog_recommend_and_fit() {
+    let s = server(fixture("a100-40gb.json"), AccessPolicy::loopback());
+    let (status, catalog) = send(&s.app, get("/api/catalog")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(catalog["version"].as_str().is_some_and(|v| !v.is_empty()));
+    assert_eq!(catalog["features"].as_array().expect("features").len(), 21);
+
+    // This server's hardware: one A100 40 GB.
+    let (status, rec) = send(&s.app, with_json("POST", "/api/recommend", "{}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let model = |rec: &Value, id: &str| {
+        rec["models"]
+            .as_array()
+            .expect("models")
+            .iter()
+            .find(|m| m["model"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+    assert_eq!(model(&rec, "mistral-7b-instruct-v0.3")["fits"], true);
+    assert_eq!(model(&rec, "mixtral-8x22b-instruct-v0.1")["fits"], false);
+    for key in [
+        "model",
+        "fits",
+        "tensor_parallel_size",
+        "max_model_len",
+        "concurrency",
+    ] {
+        assert!(!model(&rec, "gpt-oss-20b")[key].is_null(), "{key}");
+    }
+    // Planning for other hardware in the same call.
+    let (_, planned) = send(
+        &s.app,
+        with_json("POST", "/api/recommend", r#"{"gpus":"8xA100-80GB"}"#),
+    )
+    .await;
+    assert_eq!(model(&planned, "mixtral-8x22b-instruct-v0.1")["fits"], true);
+
+    let body = r#"{"model":"openai/gpt-oss-120b","gpus":"1xH100-80GB","context":32768}"#;
+    let (status, fit) = send(&s.app, with_json("POST", "/api/fit", body)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(fit["model"], "gpt-oss-120b");
+    assert_eq!(fit["fits"], true);
+    assert_eq!(fit["concurrency"], 10);
+    assert_eq!(fit["vllm"]["args"][0], "--tensor-parallel-size");
+}
+
+#[tokio::test]
+async fn model_calls_name_the_bad_parameter() {
+    let s = server(fixture("l4-24gb.json"), AccessPolicy::loopback());
+    for (path, body, field) in [
+        ("/api/fit", r#"{"model":"nope"}"#, "model"),
+        (
+            "/api/fit",
+            r#"{"model":"gpt-oss-20b","variant":"q2"}"#,
+            "variant",
+        ),
+        (
+            "/api/fit",
+            r#"{"model":"gpt-oss-20b","context":999999}"#,
+            "context",
+        ),
+        (
+            "/api/fit",
+            r#"{"model":"gpt-oss-20b","tensor_parallel_size":2}"#,
+            "tensor_parallel_size",
+        ),
+        (
+            "/api/fit",
+            r#"{"model":"gpt-oss-20b","gpus":"3xFOO"}"#,
+            "gpus",
+        ),
+        ("/api/recommend", r#"{"gitlab":"eighteen"}"#, "gitlab"),
+        ("/api/recommend", r#"{"feature":"nope"}"#, "feature"),
+        (
+            "/api/recommend",
+            r#"{"gpu_memory_utilization":1.5}"#,
+            "gpu_memory_utilization",
+        ),
+        (
+            "/api/recommend",
+            r#"{"constants":{"kv_bytes":3}}"#,
+            "kv_bytes",
+        ),
+    ] {
+        let (status, error) = send(&s.app, with_json("POST", path, body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(error["field"], field, "{body}: {error}");
+        let message = error["message"].as_str().expect("message");
+        assert!(
+            !message.starts_with(&format!("`{field}`")),
+            "no repeated field name: {message}"
+        );
+    }
+    let (status, error) = send(&s.app, with_json("POST", "/api/fit", r#"{"modle":"x"}"#)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error["message"]
+        .as_str()
+        .expect("message")
+        .contains("modle"));
+}

@@ -10,6 +10,10 @@ Examples:
   duows hardware --json                 the same, as JSON for scripts
   duows hardware --gpus 2xA100-80GB     plan for a machine you do not have yet
   duows hardware --gpus fixtures/hardware/8xh100-80gb.json
+  duows recommend --gpus 1xA100-40GB   which approved models fit, per Duo feature
+  duows recommend --feature code_completions --context 16384
+  duows fit --model gpt-oss-120b --gpus 1xH100-80GB --context 32768
+  duows catalog                         the models, their ratings and the catalog version
   duows serve                           web UI and API on http://127.0.0.1:8765
   duows serve --host 0.0.0.0 --allow-host gpu-box.example.com
                                         reachable from the network, with an access token
@@ -30,9 +34,81 @@ pub enum Command {
     /// Print the GPUs, driver and system (a table, or JSON)
     #[command(after_help = EXAMPLES)]
     Hardware(HardwareArgs),
+    /// Which GitLab-approved models fit, ranked per Duo feature
+    #[command(after_help = EXAMPLES)]
+    Recommend(RecommendArgs),
+    /// One model on the hardware in detail: memory, context, concurrency, vLLM settings
+    #[command(after_help = EXAMPLES)]
+    Fit(FitArgs),
+    /// The model catalog: models, ratings per GitLab version, checkpoints
+    Catalog(CatalogArgs),
     /// Serve the web UI and the control API
     #[command(after_help = EXAMPLES)]
     Serve(ServeArgs),
+}
+
+/// Options shared by `recommend` and `fit`.
+#[derive(Debug, Clone, Args)]
+pub struct FitOptions {
+    /// Desired context length in tokens (default 32768 or the model's own, shortened to fit)
+    #[arg(long, value_name = "TOKENS")]
+    pub context: Option<u32>,
+    /// Requests that must fit at once at that context
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+    /// vLLM's --gpu-memory-utilization (default 0.95, lowered to what is free)
+    #[arg(long, value_name = "FRACTION")]
+    pub gpu_memory_utilization: Option<f64>,
+    /// Runtime overhead judgement: CUDA graphs in GiB (default 0.75; 0 with --enforce-eager)
+    #[arg(long, value_name = "GIB")]
+    pub cuda_graphs_gib: Option<f64>,
+    /// Runtime overhead judgement: smallest activation peak in GiB (default 1.0)
+    #[arg(long, value_name = "GIB")]
+    pub activation_gib: Option<f64>,
+    /// Bytes per KV-cache element: 2 (bf16, default) or 1 (--kv-cache-dtype fp8)
+    #[arg(long, value_name = "BYTES")]
+    pub kv_bytes: Option<u32>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    #[command(flatten)]
+    pub source: GpuSource,
+    /// Only this Duo feature (e.g. code_completions, duo_chat)
+    #[arg(long, value_name = "KEY")]
+    pub feature: Option<String>,
+    /// Your GitLab version, for GitLab's ratings in it (e.g. 18.4)
+    #[arg(long, value_name = "VERSION")]
+    pub gitlab: Option<String>,
+    #[command(flatten)]
+    pub options: FitOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Catalog id (gpt-oss-120b) or Hugging Face repo id (openai/gpt-oss-120b)
+    #[arg(long)]
+    pub model: String,
+    /// Checkpoint (bf16, awq-int4, …; default: the model's own)
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Use exactly this tensor-parallel size
+    #[arg(long, value_name = "N")]
+    pub tensor_parallel_size: Option<u32>,
+    #[command(flatten)]
+    pub source: GpuSource,
+    #[command(flatten)]
+    pub options: FitOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where the GPUs come from.

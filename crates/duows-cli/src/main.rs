@@ -1,10 +1,11 @@
 //! `duows`: Duo Workstation without a window.
 //!
 //! `duows serve` serves the web UI and the control API (for GPU servers without a
-//! display); `duows hardware` prints the inventory for people and scripts.
+//! display); `duows hardware`, `recommend`, `fit` and `catalog` answer people and scripts.
 
 mod cli;
 mod hardware_cmd;
+mod models_cmd;
 mod serve;
 mod ui_assets;
 
@@ -18,6 +19,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hardware(args) => hardware_cmd::run(&args),
+        Command::Recommend(args) => models_cmd::recommend(&args),
+        Command::Fit(args) => models_cmd::fit(&args),
+        Command::Catalog(args) => models_cmd::catalog(&args),
         Command::Serve(args) => serve::run(args),
     };
     match result {

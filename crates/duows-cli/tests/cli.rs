@@ -308,3 +308,115 @@ fn serve_stops_promptly_on_sigterm_with_a_stream_open() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+fn json_of(args: &[&str]) -> Value {
+    let out = duows(&home(), args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn model_in<'a>(rec: &'a Value, id: &str) -> &'a Value {
+    rec["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .find(|m| m["model"] == id)
+        .unwrap_or_else(|| panic!("{id} missing"))
+}
+
+#[test]
+fn recommend_on_one_a100_40gb() {
+    let rec = json_of(&["recommend", "--gpus", "1xA100-40GB", "--json"]);
+    let mistral = model_in(&rec, "mistral-7b-instruct-v0.3");
+    assert_eq!(mistral["fits"], true);
+    assert_eq!(mistral["tensor_parallel_size"], 1);
+    assert_eq!(model_in(&rec, "mixtral-8x22b-instruct-v0.1")["fits"], false);
+    let text = stdout(&duows(&home(), &["recommend", "--gpus", "1xA100-40GB"]));
+    assert!(
+        text.contains("Mistral 7B Instruct v0.3") && text.contains("Best per Duo feature"),
+        "{text}"
+    );
+}
+
+#[test]
+fn recommend_on_eight_a100_80gb_fits_mixtral_8x22b() {
+    let rec = json_of(&["recommend", "--gpus", "8xA100-80GB", "--json"]);
+    let mixtral = model_in(&rec, "mixtral-8x22b-instruct-v0.1");
+    assert_eq!(mixtral["fits"], true);
+    assert!(mixtral["tensor_parallel_size"].as_u64().expect("tp") >= 4);
+}
+
+#[test]
+fn fit_gpt_oss_120b_on_one_h100() {
+    let fit = json_of(&[
+        "fit",
+        "--model",
+        "gpt-oss-120b",
+        "--gpus",
+        "1xH100-80GB",
+        "--context",
+        "32768",
+        "--json",
+    ]);
+    assert_eq!(fit["fits"], true);
+    assert_eq!(fit["max_model_len"], 32768);
+    let concurrency = fit["concurrency"].as_u64().expect("concurrency");
+    assert!(
+        (9..=11).contains(&concurrency),
+        "about 10, got {concurrency}"
+    );
+    let text = stdout(&duows(
+        &home(),
+        &[
+            "fit",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--gpus",
+            "1xH100-80GB",
+        ],
+    ));
+    assert!(
+        text.contains("--max-model-len 32768") && text.contains("KV cache"),
+        "{text}"
+    );
+}
+
+#[test]
+fn fit_errors_name_the_flag() {
+    let out = duows(
+        &home(),
+        &[
+            "fit",
+            "--model",
+            "gpt-oss-20b",
+            "--gpus",
+            "1xL4",
+            "--context",
+            "999999",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--context:"));
+    let out = duows(&home(), &["fit", "--model", "nope"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--model:"));
+}
+
+#[test]
+fn recommend_without_a_gpu_says_what_is_needed() {
+    let rec = json_of(&["recommend", "--gpus", "none", "--json"]);
+    let advice = rec["advice"].as_array().expect("advice");
+    assert!(advice.iter().any(|a| a
+        .as_str()
+        .is_some_and(|a| a.contains("needs a GPU with at least"))));
+}
+
+#[test]
+fn catalog_lists_the_version_and_models() {
+    let text = stdout(&duows(&home(), &["catalog"]));
+    assert!(text.starts_with("Model catalog "), "{text}");
+    assert!(text.contains("gpt-oss-120b") && text.contains("mistral-7b-instruct-v0.3"));
+}

@@ -179,6 +179,19 @@ impl RatingRange {
         self.from <= version && self.until.is_none_or(|until| version < until)
     }
 
+    /// The best of the four ratings.
+    pub fn best(&self) -> Rating {
+        [
+            self.completion,
+            self.generation,
+            self.chat,
+            self.agent_platform,
+        ]
+        .into_iter()
+        .max_by_key(|r| r.score())
+        .unwrap_or(Rating::NotListed)
+    }
+
     /// The rating for one column.
     pub fn rating(&self, rated_as: RatedAs) -> Rating {
         match rated_as {
@@ -272,6 +285,41 @@ pub enum Quantization {
     Gptq,
     /// MXFP4 experts (GPT-OSS's native format).
     Mxfp4,
+}
+
+impl fmt::Display for Quantization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Bf16 => "BF16",
+            Self::Fp8 => "FP8",
+            Self::Awq => "AWQ 4-bit",
+            Self::Gptq => "GPTQ 4-bit",
+            Self::Mxfp4 => "MXFP4",
+        })
+    }
+}
+
+impl fmt::Display for Rating {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Full => "full",
+            Self::Largely => "largely",
+            Self::Partial => "partial",
+            Self::Listed => "listed",
+            Self::None => "none",
+            Self::NotListed => "not listed",
+        })
+    }
+}
+
+impl fmt::Display for ReleaseState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Ga => "GA",
+            Self::Beta => "beta",
+            Self::Experimental => "experimental",
+        })
+    }
 }
 
 /// One published checkpoint of a model.

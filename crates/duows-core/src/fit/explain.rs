@@ -41,7 +41,7 @@ pub(super) fn describe(
     let c = &request.constants;
     let mut say = Vec::new();
     say.push(format!(
-        "Weights: {} ({:?} checkpoint {}{}).",
+        "Weights: {} ({} checkpoint {}{}).",
         gib(variant.weight_bytes as f64),
         variant.quantization,
         variant.repo,

@@ -1,5 +1,9 @@
 //! The API functions. Both transports call exactly these.
 
+mod planning;
+
+pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
+
 use std::sync::Arc;
 
 use duows_core::hardware::{DescribedProbe, GpuProbe, HardwareDescription, HardwareReport};
@@ -102,7 +106,7 @@ fn report(state: &ApiState, probe: &dyn GpuProbe) -> HardwareReport {
 }
 
 /// Runs file-system and driver calls off the async workers.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)

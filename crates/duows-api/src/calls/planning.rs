@@ -1,0 +1,224 @@
+//! The model calls: the catalog, recommendations, and one model's fit in detail.
+//!
+//! Hardware is the server's own (detected, or described at start) unless the request
+//! names a spec in `gpus`; on detected GPUs the free memory of the latest sample counts.
+
+use std::sync::Arc;
+
+use duows_core::catalog::{Catalog, Feature, GitlabVersion, Model};
+use duows_core::fit::{
+    self, FitConstants, FitRequest, FitResult, RecommendRequest, Recommendation, Slot,
+};
+use duows_core::hardware::{DescribedProbe, GpuProbe, HardwareDescription};
+use serde::{Deserialize, Serialize};
+
+use super::blocking;
+use crate::{ApiError, ApiState};
+
+/// Parameters of `recommend` (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecommendParams {
+    /// A hardware spec or description file to plan for, instead of this machine.
+    #[serde(default)]
+    pub gpus: Option<String>,
+    /// Only this Duo feature (e.g. `code_completions`).
+    #[serde(default)]
+    pub feature: Option<String>,
+    /// Desired context in tokens.
+    #[serde(default)]
+    pub context: Option<u32>,
+    /// Requests that must fit at once (default 1).
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    /// The GitLab version, e.g. `18.4` (default: the catalog's).
+    #[serde(default)]
+    pub gitlab: Option<String>,
+    /// `--gpu-memory-utilization` (default: 0.95, lowered to what is free).
+    #[serde(default)]
+    pub gpu_memory_utilization: Option<f64>,
+    /// Judgement constants to override.
+    #[serde(default)]
+    pub constants: Option<FitConstants>,
+}
+
+/// Parameters of `fit`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitParams {
+    /// Catalog id or Hugging Face repo id.
+    pub model: String,
+    /// Checkpoint name (default: the model's own).
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// A hardware spec or description file to plan for, instead of this machine.
+    #[serde(default)]
+    pub gpus: Option<String>,
+    /// Desired context in tokens.
+    #[serde(default)]
+    pub context: Option<u32>,
+    /// Requests that must fit at once (default 1).
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    /// Use exactly this tensor-parallel size.
+    #[serde(default)]
+    pub tensor_parallel_size: Option<u32>,
+    /// `--gpu-memory-utilization`.
+    #[serde(default)]
+    pub gpu_memory_utilization: Option<f64>,
+    /// Judgement constants to override.
+    #[serde(default)]
+    pub constants: Option<FitConstants>,
+}
+
+/// The catalog for people: version, features, models.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogView {
+    /// Data version.
+    pub version: String,
+    /// The GitLab version assumed by default.
+    pub default_gitlab: GitlabVersion,
+    /// Duo features.
+    pub features: Vec<Feature>,
+    /// Models.
+    pub models: Vec<Model>,
+    /// The default judgement constants of the fit.
+    pub fit_constants: FitConstants,
+}
+
+fn catalog_or_error() -> Result<&'static Catalog, ApiError> {
+    Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// `catalog`: the model catalog.
+pub fn catalog() -> Result<CatalogView, ApiError> {
+    let catalog = catalog_or_error()?;
+    Ok(CatalogView {
+        version: catalog.version.clone(),
+        default_gitlab: catalog.default_gitlab,
+        features: catalog.features.clone(),
+        models: catalog.models.clone(),
+        fit_constants: FitConstants::default(),
+    })
+}
+
+/// `recommend`: which models fit, ranked per Duo feature.
+pub async fn recommend(
+    state: &ApiState,
+    params: RecommendParams,
+) -> Result<Recommendation, ApiError> {
+    let catalog = catalog_or_error()?;
+    let gitlab = params
+        .gitlab
+        .as_deref()
+        .map(|v| v.parse::<GitlabVersion>())
+        .transpose()
+        .map_err(|e| ApiError::new(400, "invalid_parameter", e).with_field("gitlab"))?;
+    let (slots, memory) = hardware_slots(state, params.gpus.clone()).await?;
+    let request = RecommendRequest {
+        catalog,
+        slots: &slots,
+        gitlab,
+        feature: params.feature.as_deref(),
+        context: params.context,
+        concurrency: params.concurrency.unwrap_or(1),
+        gpu_memory_utilization: params.gpu_memory_utilization,
+        constants: params.constants.unwrap_or_default(),
+        system_memory_bytes: Some(memory),
+    };
+    fit::recommend(&request).map_err(fit_error)
+}
+
+/// `fit`: one model on the hardware, in detail.
+pub async fn fit(state: &ApiState, params: FitParams) -> Result<FitResult, ApiError> {
+    let catalog = catalog_or_error()?;
+    let model = catalog.model(&params.model).ok_or_else(|| {
+        let ids: Vec<&str> = catalog
+            .models
+            .iter()
+            .filter(|m| m.self_hostable())
+            .map(|m| m.id.as_str())
+            .collect();
+        ApiError::new(
+            400,
+            "unknown_model",
+            format!(
+                "`{}` is not in the catalog; self-hostable models: {}",
+                params.model,
+                ids.join(", ")
+            ),
+        )
+        .with_field("model")
+    })?;
+    let variant = model.variant(params.variant.as_deref()).ok_or_else(|| {
+        let names: Vec<&str> = model.variants.iter().map(|v| v.name.as_str()).collect();
+        ApiError::new(
+            400,
+            "unknown_variant",
+            format!(
+                "{} has no checkpoint `{}`; it has: {}",
+                model.name,
+                params.variant.as_deref().unwrap_or_default(),
+                if names.is_empty() {
+                    "none (cloud-only)".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        )
+        .with_field("variant")
+    })?;
+    let (slots, _) = hardware_slots(state, params.gpus.clone()).await?;
+    fit::fit(&FitRequest {
+        model,
+        variant,
+        slots: &slots,
+        context: params.context,
+        concurrency: params.concurrency.unwrap_or(1),
+        tensor_parallel_size: params.tensor_parallel_size,
+        gpu_memory_utilization: params.gpu_memory_utilization,
+        constants: params.constants.unwrap_or_default(),
+    })
+    .map_err(fit_error)
+}
+
+fn fit_error(error: fit::FitError) -> ApiError {
+    ApiError::new(400, "invalid_parameter", error.reason).with_field(error.field)
+}
+
+/// The GPUs as the fit sees them, and the machine's memory: a described machine when
+/// `gpus` names one, else this server's hardware with the free memory of the latest sample.
+async fn hardware_slots(
+    state: &ApiState,
+    gpus: Option<String>,
+) -> Result<(Vec<Slot>, u64), ApiError> {
+    let state = state.clone();
+    blocking(move || {
+        let memory = state
+            .inner
+            .system
+            .info(&state.data_dir().default_models_dir())
+            .memory_total_bytes;
+        if let Some(spec) = gpus {
+            let description = HardwareDescription::from_spec_or_file(&spec)
+                .map_err(|e| ApiError::from(e).with_field("gpus"))?;
+            let gpus = DescribedProbe::new(description)
+                .inventory()
+                .map(|i| i.gpus)
+                .unwrap_or_default();
+            return Ok((Slot::from_gpus(&gpus, &|_| None), memory));
+        }
+        let probe = Arc::clone(&state.inner.probe);
+        let gpus = probe.inventory().map(|i| i.gpus).unwrap_or_default();
+        let sample = state.sampler().latest();
+        let free = |index: u32| {
+            sample
+                .gpus
+                .iter()
+                .find(|g| g.index == index)
+                .and_then(|g| g.memory_free_bytes)
+        };
+        Ok((Slot::from_gpus(&gpus, &free), memory))
+    })
+    .await
+}

@@ -1,0 +1,289 @@
+//! `duows recommend`, `duows fit` and `duows catalog`: the same API functions as
+//! `POST /api/recommend`, `POST /api/fit` and `GET /api/catalog`, printed as text or JSON.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use duows_api::calls::{self, FitParams, RecommendParams};
+use duows_api::{ApiError, ApiState, StateOptions};
+use duows_core::data_dir::DataDir;
+use duows_core::fit::{Badge, FitConstants, FitResult, Recommendation, GIB};
+
+use crate::cli::{CatalogArgs, FitArgs, FitOptions, RecommendArgs};
+use crate::hardware_cmd;
+
+/// A state over the hardware the user named (planning) or this machine.
+fn state(gpus: &crate::cli::GpuSource) -> anyhow::Result<ApiState> {
+    Ok(ApiState::new(StateOptions {
+        data_dir: DataDir::from_env()?,
+        probe: hardware_cmd::probe(gpus)?,
+    }))
+}
+
+fn run<T>(future: impl std::future::Future<Output = Result<T, ApiError>>) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(future).map_err(|e| match &e.field {
+        Some(field) => anyhow::anyhow!("{}: {}", flag(field), e.message),
+        None => anyhow::anyhow!("{}", e.message),
+    })
+}
+
+/// The command-line flag for an API field.
+fn flag(field: &str) -> String {
+    format!("--{}", field.replace('_', "-"))
+}
+
+fn constants(options: &FitOptions) -> Option<FitConstants> {
+    if options.cuda_graphs_gib.is_none()
+        && options.activation_gib.is_none()
+        && options.kv_bytes.is_none()
+    {
+        return None;
+    }
+    let defaults = FitConstants::default();
+    Some(FitConstants {
+        cuda_graphs_gib: options.cuda_graphs_gib.unwrap_or(defaults.cuda_graphs_gib),
+        min_activation_gib: options
+            .activation_gib
+            .unwrap_or(defaults.min_activation_gib),
+        kv_bytes: options.kv_bytes.unwrap_or(defaults.kv_bytes),
+        ..defaults
+    })
+}
+
+pub fn recommend(args: &RecommendArgs) -> anyhow::Result<ExitCode> {
+    let state = state(&args.source)?;
+    let params = RecommendParams {
+        gpus: None, // the state already serves the described hardware
+        feature: args.feature.clone(),
+        context: args.options.context,
+        concurrency: args.options.concurrency,
+        gitlab: args.gitlab.clone(),
+        gpu_memory_utilization: args.options.gpu_memory_utilization,
+        constants: constants(&args.options),
+    };
+    let rec = run(calls::recommend(&state, params))?;
+    if args.options.json {
+        println!("{}", serde_json::to_string_pretty(&rec)?);
+    } else {
+        let hardware = run(calls::hardware(&state))?;
+        let label = match &hardware.source {
+            duows_core::hardware::HardwareSource::Description { label, .. } => label.clone(),
+            duows_core::hardware::HardwareSource::Nvml if hardware.gpus.is_empty() => {
+                "this machine (no GPU)".into()
+            }
+            duows_core::hardware::HardwareSource::Nvml => "this machine".into(),
+        };
+        print!("{}", recommendation_text(&rec, &label));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn fit(args: &FitArgs) -> anyhow::Result<ExitCode> {
+    let state = state(&args.source)?;
+    let params = FitParams {
+        model: args.model.clone(),
+        variant: args.variant.clone(),
+        gpus: None,
+        context: args.options.context,
+        concurrency: args.options.concurrency,
+        tensor_parallel_size: args.tensor_parallel_size,
+        gpu_memory_utilization: args.options.gpu_memory_utilization,
+        constants: constants(&args.options),
+    };
+    let result = run(calls::fit(&state, params))?;
+    if args.options.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print!("{}", fit_text(&result));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn catalog(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
+    let view = calls::catalog()
+        .map_err(|e| anyhow::anyhow!(e.message))
+        .context("catalog")?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&view)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let version: duows_core::catalog::GitlabVersion = view.default_gitlab;
+    let mut out = format!(
+        "Model catalog {} ({} models; ratings for GitLab {version}: completion / generation / chat / agent platform)\n\n",
+        view.version,
+        view.models.len()
+    );
+    let rows: Vec<[String; 5]> = view
+        .models
+        .iter()
+        .map(|m| {
+            let ratings = m.ratings_in(version).map_or_else(
+                || "not listed".to_owned(),
+                |r| {
+                    format!(
+                        "{} / {} / {} / {}",
+                        r.completion, r.generation, r.chat, r.agent_platform
+                    )
+                },
+            );
+            let size = m.variants.first().map_or_else(
+                || "cloud".to_owned(),
+                |v| format!("{:.1} GB", v.weight_bytes as f64 / 1e9),
+            );
+            let state = format!(
+                "{}{}",
+                m.release_in(version),
+                if m.deprecated_in(version) {
+                    ", deprecated"
+                } else {
+                    ""
+                }
+            );
+            [
+                m.id.clone(),
+                format!("{:?}", m.family).to_uppercase(),
+                size,
+                state,
+                ratings,
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &["ID", "FAMILY", "WEIGHTS", "RELEASE", "RATINGS"],
+        &rows,
+    ));
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let header = header.map(str::to_owned);
+    let widths: Vec<usize> = (0..N)
+        .map(|c| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    out
+}
+
+fn recommendation_text(rec: &Recommendation, label: &str) -> String {
+    let mut out = format!(
+        "Recommendations for {label} — GitLab {}, catalog {}\n\n",
+        rec.gitlab_version, rec.catalog_version
+    );
+    let rows: Vec<[String; 6]> = rec
+        .models
+        .iter()
+        .map(|m| {
+            let (fit, usable) = match (&m.badge, &m.quantized) {
+                (Badge::FitsQuantized, Some(q)) => (format!("fits as {}", q.variant), q),
+                (Badge::Fits, _) => ("fits".to_owned(), &m.fit),
+                _ => (
+                    format!("no (needs {:.0} GB)", m.min_gpu_memory_gib * GIB / 1e9),
+                    &m.fit,
+                ),
+            };
+            let (tp, ctx, req) = if m.badge == Badge::DoesNotFit {
+                ("-".into(), "-".into(), "-".into())
+            } else {
+                (
+                    usable.tensor_parallel_size.to_string(),
+                    usable.max_model_len.to_string(),
+                    usable.concurrency.to_string(),
+                )
+            };
+            let mut state = m.release.to_string();
+            if m.deprecated {
+                state.push_str(", deprecated");
+            }
+            if !m.listed {
+                state.push_str(", not listed");
+            }
+            [m.fit.name.clone(), fit, tp, ctx, req, state]
+        })
+        .collect();
+    out.push_str(&table(
+        &["MODEL", "FIT", "TP", "CONTEXT", "REQUESTS", "GITLAB"],
+        &rows,
+    ));
+    out.push_str("\nBest per Duo feature\n");
+    for feature in &rec.features {
+        let best: Vec<String> = feature
+            .ranked
+            .iter()
+            .take(3)
+            .map(|r| format!("{} ({})", r.name, r.rating))
+            .collect();
+        let line = if best.is_empty() {
+            feature.message.clone().unwrap_or_default()
+        } else {
+            best.join(", ")
+        };
+        let _ = writeln!(out, "  {:<42} {line}", feature.title);
+    }
+    for advice in &rec.advice {
+        let _ = writeln!(out, "\n{advice}");
+    }
+    out
+}
+
+fn fit_text(result: &FitResult) -> String {
+    let mut out = format!(
+        "{} ({}) — {}\n",
+        result.name,
+        result.variant,
+        if result.fits { "fits" } else { "does not fit" }
+    );
+    if result.fits {
+        let _ = writeln!(
+            out,
+            "  GPUs {} · tensor parallel {} · context {} · {} concurrent requests",
+            result.vllm.cuda_visible_devices,
+            result.tensor_parallel_size,
+            result.max_model_len,
+            result.concurrency
+        );
+        let _ = writeln!(out, "  vLLM: {}", result.vllm.args.join(" "));
+    }
+    out.push('\n');
+    for line in &result.explanation {
+        let _ = writeln!(out, "- {line}");
+    }
+    if let Some(mem) = &result.memory {
+        let g = |b: f64| format!("{:.1}", b / GIB);
+        let _ = writeln!(
+            out,
+            "\nPer GPU (GiB): total {} · budget {} · weights {} · KV cache {} · overhead {} · outside budget {}",
+            g(mem.total_bytes as f64),
+            g(mem.budget_bytes as f64),
+            g(mem.weights_bytes as f64),
+            g(mem.kv_cache_bytes.max(0) as f64),
+            g(mem.overhead_bytes() as f64),
+            g(mem.unreserved_bytes as f64),
+        );
+    }
+    for suggestion in &result.suggestions {
+        let _ = writeln!(out, "\nTo make it fit: {}", suggestion.message);
+    }
+    for warning in &result.warnings {
+        let _ = writeln!(out, "\n! {warning}");
+    }
+    out
+}
