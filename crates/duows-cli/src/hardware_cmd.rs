@@ -108,28 +108,13 @@ pub fn table(report: &HardwareReport) -> String {
                 ]
             })
             .collect();
-        let header = [
-            "GPU", "NAME", "MEMORY", "CC", "POWER", "MIG", "NVLINK", "BUS ID",
-        ]
-        .map(str::to_owned);
-        let widths: Vec<usize> = (0..8)
-            .map(|c| {
-                rows.iter()
-                    .chain([&header])
-                    .map(|r| r[c].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
         out.push('\n');
-        for row in std::iter::once(&header).chain(&rows) {
-            let line: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, w)| format!("{cell:<w$}"))
-                .collect();
-            let _ = writeln!(out, "{}", line.join("  ").trim_end());
-        }
+        out.push_str(&crate::text::table(
+            &[
+                "GPU", "NAME", "MEMORY", "CC", "POWER", "MIG", "NVLINK", "BUS ID",
+            ],
+            &rows,
+        ));
     }
     let s = &report.system;
     let _ = writeln!(out, "\nSystem");

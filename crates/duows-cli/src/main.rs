@@ -7,6 +7,7 @@ mod cli;
 mod hardware_cmd;
 mod models_cmd;
 mod serve;
+mod text;
 mod ui_assets;
 
 use std::process::ExitCode;

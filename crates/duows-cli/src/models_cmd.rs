@@ -152,35 +152,12 @@ pub fn catalog(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
             ]
         })
         .collect();
-    out.push_str(&table(
+    out.push_str(&crate::text::table(
         &["ID", "FAMILY", "WEIGHTS", "RELEASE", "RATINGS"],
         &rows,
     ));
     print!("{out}");
     Ok(ExitCode::SUCCESS)
-}
-
-fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
-    let header = header.map(str::to_owned);
-    let widths: Vec<usize> = (0..N)
-        .map(|c| {
-            rows.iter()
-                .chain([&header])
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-    }
-    out
 }
 
 fn recommendation_text(rec: &Recommendation, label: &str) -> String {
@@ -219,7 +196,7 @@ fn recommendation_text(rec: &Recommendation, label: &str) -> String {
             [m.fit.name.clone(), fit, tp, ctx, req, state]
         })
         .collect();
-    out.push_str(&table(
+    out.push_str(&crate::text::table(
         &["MODEL", "FIT", "TP", "CONTEXT", "REQUESTS", "GITLAB"],
         &rows,
     ));
