@@ -348,6 +348,13 @@ function main() {
           settings = body;
           return sendJson(res, 200, settings);
         }
+        case 'GET /api/catalog':
+        case 'POST /api/recommend':
+        case 'POST /api/fit':
+          return sendJson(res, 501, {
+            code: 'not_in_mock',
+            message: 'The mock server has no model catalog. For the Models page run `duows serve` and point DUOWS_DEV_API at it.',
+          });
         default:
           return sendJson(res, 404, { code: 'not_found', message: `No such API route: ${route}.` });
       }

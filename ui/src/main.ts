@@ -1,133 +1,45 @@
-// Entry point of the hardware overview: loads the version and the hardware report, builds
-// the page, feeds live samples to it, and swaps the GPU cards for a planned machine and back.
+// Entry point: the header with its page tabs, the two pages (Hardware, Models) and the hash
+// routing between them. Both pages stay in the document once built, so switching back and
+// forth keeps their state; the Models page loads its data the first time it is shown.
 
 import './styles.css';
-import { h, replaceChildren } from './dom';
-import { api, subscribeSamples } from './transport';
-import { ApiError, type HardwareReport, type Sample } from './types';
-import { banners } from './views/banners';
-import { gpuCard, type GpuCard } from './views/gpu-card';
+import { hardwarePage } from './pages/hardware';
+import { modelsPage, type ModelsPage } from './pages/models';
+import { watchRoute, type Route } from './router';
+import { adoptTokenFromUrl, api, subscribeSamples } from './transport';
+import { ApiError } from './types';
 import { header } from './views/header';
-import { planForm } from './views/plan-form';
-import { systemPanel, type SystemPanel } from './views/system-panel';
-
-interface View {
-  report: HardwareReport;
-  banners: HTMLElement;
-  cards: GpuCard[];
-  grid: HTMLElement;
-  system: SystemPanel;
-}
 
 const root = document.getElementById('app') ?? document.body;
 const top = header();
-const bannerSlot = h('div', { class: 'banner-slot' });
-const gpuSlot = h('div', { class: 'gpu-slot' });
-const systemSlot = h('div', { class: 'system-slot' });
-const gpuHeading = h('h2', undefined, 'GPUs');
+const hardware = hardwarePage(top);
+let models: ModelsPage | null = null;
 
-let machine: View | null = null;
-let shown: View | null = null;
-let lastSample: Sample | null = null;
-
-function buildView(report: HardwareReport, planned: boolean): View {
-  const kind = planned ? 'planned' : report.source.kind === 'description' ? 'described' : 'detected';
-  const cards = report.gpus.map((gpu) => gpuCard(gpu, kind));
-  const grid = h('div', { class: 'gpu-grid' }, ...cards.map((c) => c.el));
-  return { report, banners: banners(report, planned), cards, grid, system: systemPanel(report.system) };
-}
-
-function show(view: View): void {
-  shown = view;
-  const n = view.report.gpus.length;
-  gpuHeading.textContent = view === machine ? `GPUs (${n})` : `Planned GPUs (${n})`;
-  replaceChildren(bannerSlot, view.banners);
-  replaceChildren(gpuSlot, view.cards.length > 0 ? view.grid : h('p', { class: 'empty' }, 'No GPU to show. Use “Plan for other hardware” to see a machine you do not have yet.'));
-  replaceChildren(systemSlot, view.system.el);
-  top.setDriver(view.report.driver);
-  if (lastSample) view.system.update(lastSample.system);
-}
-
-function applySample(sample: Sample): void {
-  lastSample = sample;
-  top.setSample(sample.timestamp_ms);
-  if (machine) {
-    for (const [i, card] of machine.cards.entries()) {
-      const index = machine.report.gpus[i]?.index;
-      card.update(sample.gpus.find((g) => g.index === index));
-    }
-    machine.system.update(sample.system);
+function showRoute(route: Route): void {
+  top.setRoute(route);
+  if (route === 'models' && !models) {
+    models = modelsPage();
+    root.append(models.el);
   }
-  if (shown && shown !== machine) shown.system.update(sample.system);
-}
-
-const plan = planForm({
-  async plan(spec) {
-    const report = await api.describeHardware(spec);
-    show(buildView(report, true));
-    plan.setPlanned(report.source.kind === 'description' ? report.source.label : spec);
-  },
-  reset() {
-    if (machine) show(machine);
-    plan.setPlanned(null);
-  },
-});
-
-function showLoadError(error: unknown): void {
-  const message = error instanceof Error ? error.message : 'The hardware report could not be loaded.';
-  const retry = h('button', { type: 'button', class: 'primary' }, 'Try again');
-  retry.addEventListener('click', () => void start());
-  replaceChildren(
-    bannerSlot,
-    h(
-      'div',
-      { class: 'banner banner-error', role: 'alert', 'data-testid': 'load-error' },
-      h('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '!'),
-      h('div', undefined, h('strong', undefined, 'The hardware report could not be loaded.'), h('p', { class: 'remedy' }, message), retry),
-    ),
-  );
-}
-
-async function start(): Promise<void> {
-  try {
-    const report = await api.hardware();
-    machine = buildView(report, false);
-    show(machine);
-  } catch (error) {
-    showLoadError(error);
-  }
-}
-
-function mount(): void {
-  root.replaceChildren(
-    top.el,
-    h(
-      'main',
-      { class: 'layout' },
-      bannerSlot,
-      h(
-        'div',
-        { class: 'columns' },
-        h('section', { class: 'gpus', 'aria-label': 'GPUs' }, h('div', { class: 'section-head' }, gpuHeading, plan.el), gpuSlot),
-        h('aside', { class: 'side' }, systemSlot),
-      ),
-    ),
-  );
-
-  api.version().then(top.setVersion, () => undefined);
-  api.settings().then(
-    (settings) => {
-      if (settings.planned_hardware) plan.setSpec(settings.planned_hardware);
-    },
-    () => undefined,
-  );
-  void start().then(() => {
-    subscribeSamples(applySample, top.setStream);
-  });
+  hardware.el.hidden = route !== 'hardware';
+  if (models) models.el.hidden = route !== 'models';
+  if (route === 'models') models?.show();
+  document.title = route === 'models' ? 'Models · Duo Workstation' : 'Duo Workstation';
 }
 
 window.addEventListener('unhandledrejection', (event) => {
   if (event.reason instanceof ApiError) event.preventDefault();
 });
 
-mount();
+root.replaceChildren(top.el, hardware.el);
+// A token pasted into an open page's address arrives as a fragment change: take it out
+// before the route is read (this listener runs before the router's).
+window.addEventListener('hashchange', adoptTokenFromUrl);
+watchRoute(showRoute);
+api.version().then(top.setVersion, () => undefined);
+void hardware.start().then(() => {
+  subscribeSamples((sample) => {
+    top.setSample(sample.timestamp_ms);
+    hardware.applySample(sample);
+  }, top.setStream);
+});

@@ -7,7 +7,12 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import {
   ApiError,
   type ApiErrorBody,
+  type CatalogView,
+  type FitParams,
+  type FitResult,
   type HardwareReport,
+  type Recommendation,
+  type RecommendParams,
   type Sample,
   type Settings,
   type VersionInfo,
@@ -22,6 +27,9 @@ export interface Commands {
   latest_sample: { args: undefined; result: Sample };
   settings: { args: undefined; result: Settings };
   update_settings: { args: { settings: Settings }; result: Settings };
+  catalog: { args: undefined; result: CatalogView };
+  recommend: { args: { params: RecommendParams }; result: Recommendation };
+  fit: { args: { params: FitParams }; result: FitResult };
 }
 export type Command = keyof Commands;
 
@@ -46,6 +54,17 @@ const ROUTES: Record<Command, Route> = {
     method: 'PUT',
     path: '/api/settings',
     body: (args: Commands['update_settings']['args']) => args.settings,
+  },
+  catalog: { method: 'GET', path: '/api/catalog' },
+  recommend: {
+    method: 'POST',
+    path: '/api/recommend',
+    body: (args: Commands['recommend']['args']) => args.params,
+  },
+  fit: {
+    method: 'POST',
+    path: '/api/fit',
+    body: (args: Commands['fit']['args']) => args.params,
   },
 };
 
@@ -88,8 +107,13 @@ function toApiError(reason: unknown, fallbackCode: string): ApiError {
 
 // ---------------------------------------------------------------- token (HTTP only)
 
-/** Moves `#token=…` from the address into sessionStorage, once, so it is not left on screen. */
-function adoptTokenFromUrl(): void {
+/**
+ * Moves `#token=…` from the address into sessionStorage, once, so it is not left on screen.
+ * Runs before the page routes, at load and on every fragment change; the rest of the
+ * fragment (`#/models&token=…`) is kept.
+ */
+export function adoptTokenFromUrl(): void {
+  if (isDesktop()) return;
   const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
   if (!match?.[1]) return;
   try {
@@ -97,7 +121,12 @@ function adoptTokenFromUrl(): void {
   } catch {
     return; // storage refused: keep the fragment so a reload still works
   }
-  const url = window.location.pathname + window.location.search;
+  const rest = window.location.hash
+    .slice(1)
+    .split('&')
+    .filter((part) => part !== '' && !part.startsWith('token='))
+    .join('&');
+  const url = window.location.pathname + window.location.search + (rest ? `#${rest}` : '');
   window.history.replaceState(window.history.state, '', url);
 }
 
@@ -111,7 +140,7 @@ function authHeaders(): Record<string, string> {
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
-if (!isDesktop()) adoptTokenFromUrl();
+adoptTokenFromUrl();
 
 // ---------------------------------------------------------------- calls
 
@@ -171,6 +200,9 @@ export const api = {
   latestSample: () => call('latest_sample'),
   settings: () => call('settings'),
   updateSettings: (settings: Settings) => call('update_settings', { settings }),
+  catalog: () => call('catalog'),
+  recommend: (params: RecommendParams) => call('recommend', { params }),
+  fit: (params: FitParams) => call('fit', { params }),
 };
 
 // ---------------------------------------------------------------- live samples

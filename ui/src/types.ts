@@ -130,3 +130,245 @@ export class ApiError extends Error {
     this.field = body.field ?? null;
   }
 }
+
+// ---------------------------------------------------------------- models: catalog, recommend, fit
+
+/** How GitLab rates a model for one kind of Duo work. */
+export type Rating = 'full' | 'largely' | 'partial' | 'listed' | 'none' | 'not_listed';
+
+/** The four rating columns of GitLab's list of approved models. */
+export type RatedAs = 'completion' | 'generation' | 'chat' | 'agent_platform';
+
+export type ReleaseState = 'ga' | 'beta' | 'experimental';
+
+export type Quantization = 'bf16' | 'fp8' | 'awq' | 'gptq' | 'mxfp4';
+
+export interface RatingRange {
+  from: string;
+  until: string | null;
+  release: ReleaseState | null;
+  completion: Rating;
+  generation: Rating;
+  chat: Rating;
+  agent_platform: Rating;
+}
+
+export interface Deprecation {
+  since: string;
+  removed_in: string | null;
+  /** Catalog id of the model to move to. */
+  replacement: string | null;
+  note: string;
+}
+
+export interface Feature {
+  key: string;
+  title: string;
+  group: string;
+  state: string;
+  since: string | null;
+  rated_as: RatedAs;
+  falls_back_to: string | null;
+  not_on_premium: boolean;
+  families: string[];
+}
+
+export interface Variant {
+  name: string;
+  quantization: Quantization;
+  repo: string;
+  weight_bytes: number;
+  verified: boolean;
+  source: string;
+}
+
+export interface GgufFile {
+  repo: string;
+  file: string;
+  quant: string;
+  bytes: number;
+  verified: boolean;
+  source: string;
+}
+
+export interface Serving {
+  min_vllm: string;
+  flags: string[];
+  tokenizer_is_model_dir: boolean;
+  prepare: { copy: string; to: string }[];
+  chat_template: string | null;
+}
+
+export interface CatalogModel {
+  id: string;
+  name: string;
+  family: string;
+  hf_repo: string | null;
+  release: ReleaseState;
+  deprecation: Deprecation | null;
+  gitlab: RatingRange[];
+  /** Absent for cloud-only models. */
+  arch: { context: number; params: number } | null;
+  variants: Variant[];
+  gguf: GgufFile[];
+  gated: boolean;
+  serving: Serving | null;
+  cloud: { provider: string; identifier_example: string } | null;
+}
+
+export interface FitConstants {
+  non_torch_gib: number;
+  max_num_batched_tokens: number;
+  activation_bytes_per_token_hidden: number;
+  min_activation_gib: number;
+  cuda_graphs_gib: number;
+  kv_bytes: number;
+}
+
+export interface CatalogView {
+  version: string;
+  default_gitlab: string;
+  features: Feature[];
+  models: CatalogModel[];
+  fit_constants: FitConstants;
+}
+
+/** Parameters of `recommend`; every field is optional. */
+export interface RecommendParams {
+  /** Plan for a hardware spec ("2xL40S") instead of this machine. */
+  gpus?: string;
+  /** Only this Duo feature key. */
+  feature?: string;
+  context?: number;
+  concurrency?: number;
+  gitlab?: string;
+  gpu_memory_utilization?: number;
+  constants?: Partial<FitConstants>;
+}
+
+/** Parameters of `fit` (the server takes no `gitlab` or `feature` here). */
+export interface FitParams {
+  model: string;
+  variant?: string;
+  gpus?: string;
+  context?: number;
+  concurrency?: number;
+  tensor_parallel_size?: number;
+  gpu_memory_utilization?: number;
+  constants?: Partial<FitConstants>;
+}
+
+/** Memory of each GPU the model runs on; the parts add up to `budget_bytes`. */
+export interface MemoryPerGpu {
+  total_bytes: number;
+  budget_bytes: number;
+  weights_bytes: number;
+  non_torch_bytes: number;
+  activations_bytes: number;
+  cuda_graphs_bytes: number;
+  /** Negative when weights and overhead alone exceed the budget. */
+  kv_cache_bytes: number;
+  unreserved_bytes: number;
+}
+
+export type SuggestionKind = 'shorter_context' | 'quantized_variant' | 'more_gpus' | 'bigger_gpu';
+
+export interface Suggestion {
+  kind: SuggestionKind;
+  message: string;
+  context?: number;
+  variant?: string;
+  gpus?: string;
+}
+
+export interface VllmPlan {
+  tensor_parallel_size: number;
+  gpu_memory_utilization: number;
+  max_model_len: number;
+  max_num_seqs: number;
+  args: string[];
+  cuda_visible_devices: string;
+}
+
+export interface FitResult {
+  model: string;
+  name: string;
+  variant: string;
+  quantization: Quantization;
+  weight_bytes: number;
+  fits: boolean;
+  gpus: number[];
+  tensor_parallel_size: number;
+  nvlink: boolean;
+  gpu_memory_utilization: number;
+  /** The chosen context when it fits, else the largest that would (0: none). */
+  max_model_len: number;
+  max_context: number;
+  native_context: number;
+  concurrency: number;
+  memory: MemoryPerGpu | null;
+  kv_bytes_per_token: number;
+  kv_bytes_per_request: number;
+  required_free_bytes: number;
+  vllm: VllmPlan;
+  explanation: string[];
+  suggestions: Suggestion[];
+  warnings: string[];
+}
+
+export type FitBadge = 'fits' | 'fits_quantized' | 'does_not_fit';
+
+/** The fit of a model's own checkpoint, with what the page needs to judge it. */
+export interface ModelAdvice extends FitResult {
+  badge: FitBadge;
+  /** The best quantized checkpoint that fits, when the own one does not. */
+  quantized: FitResult | null;
+  family: string;
+  hf_repo: string | null;
+  release: ReleaseState;
+  deprecated: boolean;
+  deprecation: Deprecation | null;
+  listed: boolean;
+  ratings: RatingRange | null;
+  min_gpu_memory_gib: number;
+  gguf: (GgufFile & { fits_in_memory: boolean | null })[];
+}
+
+export interface RankedModel {
+  model: string;
+  name: string;
+  variant: string;
+  rating: Rating;
+  release: string;
+  deprecated: boolean;
+  tensor_parallel_size: number;
+  max_model_len: number;
+  concurrency: number;
+}
+
+export interface FeatureAdvice {
+  feature: string;
+  title: string;
+  state: string;
+  falls_back_to: string | null;
+  ranked: RankedModel[];
+  message: string | null;
+}
+
+export interface CloudModel {
+  model: string;
+  name: string;
+  family: string;
+  identifier_example: string;
+}
+
+export interface Recommendation {
+  catalog_version: string;
+  gitlab_version: string;
+  /** Fitting first, best rated first. */
+  models: ModelAdvice[];
+  features: FeatureAdvice[];
+  cloud: CloudModel[];
+  /** When nothing fits: the GPU size needed, llama.cpp options. */
+  advice: string[];
+}

@@ -26,7 +26,12 @@ function installFakeIpc() {
     describe_hardware: ['POST', '/api/hardware/describe'],
     latest_sample: ['GET', '/api/samples/latest'],
     settings: ['GET', '/api/settings'],
+    catalog: ['GET', '/api/catalog'],
+    recommend: ['POST', '/api/recommend'],
+    fit: ['POST', '/api/fit'],
   };
+  // The desktop shell takes `{ params }` for the model calls; the HTTP body is the params.
+  const bodyOf = (cmd, args) => (cmd === 'recommend' || cmd === 'fit' ? args.params : args);
   window.__ipcCalls = calls;
   window.__TAURI_INTERNALS__ = {
     transformCallback(callback) {
@@ -52,7 +57,7 @@ function installFakeIpc() {
       const response = await fetch(path, {
         method,
         headers: { 'Content-Type': 'application/json' },
-        body: method === 'POST' ? JSON.stringify(args) : undefined,
+        body: method === 'POST' ? JSON.stringify(bodyOf(cmd, args)) : undefined,
       });
       const body = await response.json();
       if (!response.ok) throw body; // the desktop shell rejects with the error object itself
@@ -87,6 +92,45 @@ test('inside the desktop shell the UI calls commands over IPC', async () => {
     }
     assert.match(calls.find((c) => c.cmd === 'subscribe_samples').args.onSample, /^__CHANNEL__:\d+$/);
     assert.deepEqual(calls.find((c) => c.cmd === 'describe_hardware').args, { spec: '3xFOO' });
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});
+
+test('inside the desktop shell the Models page passes { params }', async () => {
+  const server = await startServer(['--gpus', '1xL4']);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  try {
+    await page.addInitScript(installFakeIpc);
+    await page.goto(`${server.url}/#/models`);
+    await page.getByTestId('model-card').first().waitFor();
+
+    await page.getByTestId('models-context').fill('8192');
+    await page.getByTestId('models-concurrency').fill('2');
+    await page.getByTestId('models-apply').click();
+    await page.waitForFunction(() => window.__ipcCalls.filter((c) => c.cmd === 'recommend').length >= 2);
+    await page.waitForFunction(() => !document.querySelector('.models-results')?.classList.contains('busy'));
+
+    await page.getByTestId('models-gpus').fill('3xFOO');
+    await page.getByTestId('models-apply').click();
+    await page.locator('[data-testid="models-error"][data-field="gpus"]').waitFor();
+    await screenshot(page, 'desktop-models');
+
+    const calls = await page.evaluate(() => window.__ipcCalls);
+    const names = calls.map((c) => c.cmd);
+    for (const name of ['catalog', 'recommend']) {
+      assert.ok(names.includes(name), `${name} was not invoked (got ${names.join(', ')})`);
+    }
+    const recommends = calls.filter((c) => c.cmd === 'recommend');
+    for (const call of recommends) assert.deepEqual(Object.keys(call.args), ['params']);
+    const applied = recommends[1].args.params;
+    assert.equal(applied.context, 8192);
+    assert.equal(applied.concurrency, 2);
+    assert.equal(applied.gpus, undefined, 'this machine is not sent as a spec');
+    assert.equal(recommends[2].args.params.gpus, '3xFOO');
   } finally {
     await context.close();
     await server.stop();

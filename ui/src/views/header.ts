@@ -1,8 +1,10 @@
-// The page header: app name and version, the driver line, and the live-sample clock
-// (`data-testid="sample-time"`, which changes with every sample that arrives).
+// The page header: app name and version, the page tabs (`nav-hardware`, `nav-models`),
+// the driver line, and the live-sample clock (`data-testid="sample-time"`, which changes
+// with every sample that arrives).
 
 import { h } from '../dom';
 import { clock } from '../format';
+import { hrefOf, type Route } from '../router';
 import type { StreamState } from '../transport';
 import type { DriverState, VersionInfo } from '../types';
 
@@ -12,7 +14,14 @@ export interface Header {
   setDriver: (driver: DriverState | null) => void;
   setSample: (timestampMs: number) => void;
   setStream: (state: StreamState) => void;
+  /** Marks the tab of the page on screen. */
+  setRoute: (route: Route) => void;
 }
+
+const TABS: { route: Route; label: string }[] = [
+  { route: 'hardware', label: 'Hardware' },
+  { route: 'models', label: 'Models' },
+];
 
 function driverText(driver: DriverState): string {
   switch (driver.status) {
@@ -35,11 +44,16 @@ export function header(): Header {
   const time = h('span', { 'data-testid': 'sample-time', 'data-count': 0 }, 'waiting for data…');
   const live = h('span', { class: 'live waiting', title: 'Live samples from this machine, once a second' }, dot, time);
   let count = 0;
+  const tabs = TABS.map(({ route, label }) => ({
+    route,
+    el: h('a', { class: 'tab', href: hrefOf(route), 'data-testid': `nav-${route}` }, label),
+  }));
 
   const el = h(
     'header',
     { class: 'app-header' },
     h('div', { class: 'brand' }, h('img', { src: './favicon.png', alt: '', width: 28, height: 28 }), h('h1', undefined, 'Duo Workstation'), version),
+    h('nav', { class: 'tabs', 'aria-label': 'Pages' }, ...tabs.map((t) => t.el)),
     h('div', { class: 'header-right' }, driver, live),
   );
 
@@ -61,6 +75,12 @@ export function header(): Header {
       if (state === 'reconnecting') {
         live.classList.add('broken');
         time.textContent = 'Reconnecting…';
+      }
+    },
+    setRoute(route) {
+      for (const tab of tabs) {
+        if (tab.route === route) tab.el.setAttribute('aria-current', 'page');
+        else tab.el.removeAttribute('aria-current');
       }
     },
   };

@@ -1,0 +1,134 @@
+// The hardware overview page: loads the hardware report, builds the GPU cards and the
+// system panel, feeds live samples to them, and swaps the GPU cards for a planned machine
+// and back ("Plan for other hardware").
+
+import { h, replaceChildren } from '../dom';
+import { api } from '../transport';
+import type { HardwareReport, Sample } from '../types';
+import { banners } from '../views/banners';
+import { gpuCard, type GpuCard } from '../views/gpu-card';
+import type { Header } from '../views/header';
+import { planForm } from '../views/plan-form';
+import { systemPanel, type SystemPanel } from '../views/system-panel';
+
+interface View {
+  report: HardwareReport;
+  banners: HTMLElement;
+  cards: GpuCard[];
+  grid: HTMLElement;
+  system: SystemPanel;
+}
+
+export interface HardwarePage {
+  el: HTMLElement;
+  /** Loads the report; resolves once the page shows it or its load error. */
+  start(): Promise<void>;
+  /** Applies one live sample. */
+  applySample: (sample: Sample) => void;
+}
+
+export function hardwarePage(top: Header): HardwarePage {
+  const bannerSlot = h('div', { class: 'banner-slot' });
+  const gpuSlot = h('div', { class: 'gpu-slot' });
+  const systemSlot = h('div', { class: 'system-slot' });
+  const gpuHeading = h('h2', undefined, 'GPUs');
+
+  let machine: View | null = null;
+  let shown: View | null = null;
+  let lastSample: Sample | null = null;
+
+  function buildView(report: HardwareReport, planned: boolean): View {
+    const kind = planned ? 'planned' : report.source.kind === 'description' ? 'described' : 'detected';
+    const cards = report.gpus.map((gpu) => gpuCard(gpu, kind));
+    const grid = h('div', { class: 'gpu-grid' }, ...cards.map((c) => c.el));
+    return { report, banners: banners(report, planned), cards, grid, system: systemPanel(report.system) };
+  }
+
+  function show(view: View): void {
+    shown = view;
+    const n = view.report.gpus.length;
+    gpuHeading.textContent = view === machine ? `GPUs (${n})` : `Planned GPUs (${n})`;
+    replaceChildren(bannerSlot, view.banners);
+    replaceChildren(
+      gpuSlot,
+      view.cards.length > 0
+        ? view.grid
+        : h('p', { class: 'empty' }, 'No GPU to show. Use “Plan for other hardware” to see a machine you do not have yet.'),
+    );
+    replaceChildren(systemSlot, view.system.el);
+    top.setDriver(view.report.driver);
+    if (lastSample) view.system.update(lastSample.system);
+  }
+
+  const plan = planForm({
+    async plan(spec) {
+      const report = await api.describeHardware(spec);
+      show(buildView(report, true));
+      plan.setPlanned(report.source.kind === 'description' ? report.source.label : spec);
+    },
+    reset() {
+      if (machine) show(machine);
+      plan.setPlanned(null);
+    },
+  });
+
+  function showLoadError(error: unknown): void {
+    const message = error instanceof Error ? error.message : 'The hardware report could not be loaded.';
+    const retry = h('button', { type: 'button', class: 'primary' }, 'Try again');
+    retry.addEventListener('click', () => void start());
+    replaceChildren(
+      bannerSlot,
+      h(
+        'div',
+        { class: 'banner banner-error', role: 'alert', 'data-testid': 'load-error' },
+        h('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '!'),
+        h('div', undefined, h('strong', undefined, 'The hardware report could not be loaded.'), h('p', { class: 'remedy' }, message), retry),
+      ),
+    );
+  }
+
+  async function start(): Promise<void> {
+    try {
+      const report = await api.hardware();
+      machine = buildView(report, false);
+      show(machine);
+    } catch (error) {
+      showLoadError(error);
+    }
+  }
+
+  api.settings().then(
+    (settings) => {
+      if (settings.planned_hardware) plan.setSpec(settings.planned_hardware);
+    },
+    () => undefined,
+  );
+
+  const el = h(
+    'main',
+    { class: 'layout', 'data-testid': 'hardware-page' },
+    bannerSlot,
+    h(
+      'div',
+      { class: 'columns' },
+      h('section', { class: 'gpus', 'aria-label': 'GPUs' }, h('div', { class: 'section-head' }, gpuHeading, plan.el), gpuSlot),
+      h('aside', { class: 'side' }, systemSlot),
+    ),
+  );
+
+  return {
+    el,
+    start,
+    applySample(sample) {
+      lastSample = sample;
+      if (machine) {
+        for (const [i, card] of machine.cards.entries()) {
+          const index = machine.report.gpus[i]?.index;
+          card.update(sample.gpus.find((g) => g.index === index));
+        }
+        machine.system.update(sample.system);
+      }
+      if (shown && shown !== machine) shown.system.update(sample.system);
+    },
+  };
+}

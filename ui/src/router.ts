@@ -1,0 +1,24 @@
+// Hash routing between the two pages: `#/hardware` (the default) and `#/models`.
+// transport.ts has already taken any `#token=…` out of the fragment when this runs.
+
+export type Route = 'hardware' | 'models';
+
+export const ROUTES: readonly Route[] = ['hardware', 'models'];
+
+/** The page a fragment names; anything unknown is the hardware overview. */
+export function routeOf(hash: string): Route {
+  const path = hash.replace(/^#\/?/, '').split(/[&?]/)[0] ?? '';
+  return path === 'models' ? 'models' : 'hardware';
+}
+
+export function hrefOf(route: Route): string {
+  return `#/${route}`;
+}
+
+/** Calls `onRoute` with the current page now and whenever the fragment changes. */
+export function watchRoute(onRoute: (route: Route) => void): void {
+  window.addEventListener('hashchange', () => {
+    onRoute(routeOf(window.location.hash));
+  });
+  onRoute(routeOf(window.location.hash));
+}
