@@ -310,7 +310,8 @@ export interface FitResult {
   kv_bytes_per_token: number;
   kv_bytes_per_request: number;
   required_free_bytes: number;
-  vllm: VllmPlan;
+  /** The vLLM settings; null when the model does not fit. */
+  vllm: VllmPlan | null;
   explanation: string[];
   suggestions: Suggestion[];
   warnings: string[];

@@ -5,8 +5,9 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -117,25 +118,46 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// A JSON request body; a body that is not the expected JSON is an [`ApiError`] that says
-/// where and why (line and column, or the unknown field).
+/// A JSON request body. A body that is not the expected JSON is an [`ApiError`] that says
+/// where (line and column) and, for a value of the wrong type, names the field.
 struct JsonBody<T>(T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let rejection = match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => return Ok(Self(value)),
-            Err(rejection) => rejection,
-        };
-        let status = rejection.status().as_u16();
-        let code = if status == 415 {
-            "unsupported_media_type"
-        } else {
-            "invalid_body"
-        };
-        Err(ApiError::new(status, code, rejection.body_text()))
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        if !is_json {
+            return Err(ApiError::new(
+                415,
+                "unsupported_media_type",
+                "send the body as JSON, with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::new(e.status().as_u16(), "invalid_body", e.body_text()))?;
+        let mut decoder = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut decoder).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            // A value of the wrong shape is 422, broken JSON is 400 (as axum's `Json` does).
+            let status = if inner.is_data() { 422 } else { 400 };
+            if path == "." || path.is_empty() {
+                ApiError::new(status, "invalid_body", inner.to_string())
+            } else {
+                ApiError::new(status, "invalid_body", format!("{path}: {inner}")).with_field(path)
+            }
+        })?;
+        // Nothing but whitespace may follow the value.
+        decoder
+            .end()
+            .map_err(|e| ApiError::new(400, "invalid_body", e.to_string()))?;
+        Ok(Self(value))
     }
 }
 

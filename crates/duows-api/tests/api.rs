@@ -412,6 +412,34 @@ async fn model_calls_name_the_bad_parameter() {
             "no repeated field name: {message}"
         );
     }
+    let (status, error) = send(
+        &s.app,
+        with_json("POST", "/api/recommend", r#"{"context":-5}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error["field"], "context",
+        "a wrong type names its field: {error}"
+    );
+    let (status, error) = send(
+        &s.app,
+        with_json(
+            "POST",
+            "/api/recommend",
+            r#"{"constants":{"kv_bytes":"two"}}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["field"], "constants.kv_bytes");
+    let plain = Request::post("/api/recommend")
+        .header("host", "127.0.0.1:8765")
+        .body(Body::from("{}"))
+        .expect("request");
+    let (status, error) = send(&s.app, plain).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(error["code"], "unsupported_media_type");
     let (status, error) = send(&s.app, with_json("POST", "/api/fit", r#"{"modle":"x"}"#)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(error["message"]

@@ -228,16 +228,16 @@ fn fit_text(result: &FitResult) -> String {
         result.variant,
         if result.fits { "fits" } else { "does not fit" }
     );
-    if result.fits {
+    if let Some(vllm) = &result.vllm {
         let _ = writeln!(
             out,
             "  GPUs {} · tensor parallel {} · context {} · {} concurrent requests",
-            result.vllm.cuda_visible_devices,
+            vllm.cuda_visible_devices,
             result.tensor_parallel_size,
             result.max_model_len,
             result.concurrency
         );
-        let _ = writeln!(out, "  vLLM: {}", result.vllm.args.join(" "));
+        let _ = writeln!(out, "  vLLM: {}", vllm.args.join(" "));
     }
     out.push('\n');
     for line in &result.explanation {

@@ -6,7 +6,7 @@
 
 import { h } from '../dom';
 import { gib } from '../format';
-import type { CatalogModel, FitResult, ModelAdvice, RatedAs, Suggestion } from '../types';
+import type { CatalogModel, FitResult, ModelAdvice, RatedAs, Suggestion, VllmPlan } from '../types';
 import { memoryBar } from './memory-bar';
 import {
   BADGE_TEXT,
@@ -59,9 +59,9 @@ function fitStats(fit: FitResult): HTMLElement[] {
 }
 
 /** Groups `--flag value` pairs, one per line, as a shell command. */
-function vllmCommand(fit: FitResult, repo: string | null): string {
+function vllmCommand(fit: FitResult, vllm: VllmPlan, repo: string | null): string {
   const lines: string[] = [];
-  const args = fit.vllm.args;
+  const args = vllm.args;
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i] ?? '';
     const next = args[i + 1];
@@ -72,7 +72,7 @@ function vllmCommand(fit: FitResult, repo: string | null): string {
       lines.push(arg);
     }
   }
-  const env = fit.vllm.cuda_visible_devices ? [`CUDA_VISIBLE_DEVICES=${fit.vllm.cuda_visible_devices}`] : [];
+  const env = vllm.cuda_visible_devices ? [`CUDA_VISIBLE_DEVICES=${vllm.cuda_visible_devices}`] : [];
   return [...env, `vllm serve ${repo ?? fit.model}`, ...lines.map((l) => `  ${l}`)].join(' \\\n');
 }
 
@@ -98,9 +98,10 @@ async function copyText(text: string, code: HTMLElement, button: HTMLButtonEleme
   }
 }
 
-function vllmBlock(fit: FitResult, model: CatalogModel | undefined): HTMLElement {
+function vllmBlock(fit: FitResult, model: CatalogModel | undefined): HTMLElement | null {
+  if (!fit.vllm) return null;
   const repo = model?.variants.find((v) => v.name === fit.variant)?.repo ?? model?.hf_repo ?? null;
-  const text = vllmCommand(fit, repo);
+  const text = vllmCommand(fit, fit.vllm, repo);
   const code = h('code', undefined, text);
   const copy = h('button', { type: 'button', class: 'secondary small', 'data-testid': 'copy-vllm' }, 'Copy');
   copy.addEventListener('click', () => void copyText(text, code, copy));
@@ -292,7 +293,8 @@ export function modelCard(advice: ModelAdvice, ctx: CardContext): HTMLElement {
           h('ul', { class: 'suggestions' }, ...advice.suggestions.map((s) => suggestionItem(s, advice, ctx, model))),
         )
       : null,
-    usable ? vllmBlock(usable, model) : h('p', { class: 'note' }, 'No vLLM command: the model does not fit this hardware.'),
+    (usable ? vllmBlock(usable, model) : null) ??
+      h('p', { class: 'note' }, 'No vLLM command: the model does not fit this hardware.'),
   );
 
   return h(

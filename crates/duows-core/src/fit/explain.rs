@@ -138,7 +138,7 @@ pub(super) fn describe(
             thousands(result.max_model_len),
             gib(result.kv_bytes_per_request as f64),
             plural(result.concurrency, "request", "requests"),
-            result.vllm.max_num_seqs,
+            result.vllm.as_ref().map_or(1, |v| v.max_num_seqs),
         ));
     } else {
         say.push(format!(
@@ -220,36 +220,26 @@ pub(super) fn suggestions(
             });
         }
     }
-    for variant in request
-        .model
-        .variants
-        .iter()
-        .filter(|v| v.weight_bytes < request.variant.weight_bytes)
-    {
-        let attempt = FitRequest {
-            variant,
-            ..request.clone()
-        };
-        if let Ok(fit) = fit_inner(&attempt, false) {
-            if fit.fits {
-                out.push(Suggestion {
-                    kind: "quantized_variant".into(),
-                    message: format!(
-                        "Use the {} checkpoint ({}, {}): it fits on {} with {} at {} tokens.",
-                        variant.name,
-                        variant.repo,
-                        gib(variant.weight_bytes as f64),
-                        plural(fit.tensor_parallel_size, "GPU", "GPUs"),
-                        plural(fit.concurrency, "request", "requests"),
-                        thousands(fit.max_model_len)
-                    ),
-                    context: None,
-                    variant: Some(variant.name.clone()),
-                    gpus: None,
-                });
-                break;
-            }
-        }
+    if let Some(fit) = super::best_smaller_variant(request) {
+        let variant = request
+            .model
+            .variant(Some(&fit.variant))
+            .unwrap_or(request.variant);
+        out.push(Suggestion {
+            kind: "quantized_variant".into(),
+            message: format!(
+                "Use the {} checkpoint ({}, {}): it fits on {} with {} at {} tokens.",
+                variant.name,
+                variant.repo,
+                gib(variant.weight_bytes as f64),
+                plural(fit.tensor_parallel_size, "GPU", "GPUs"),
+                plural(fit.concurrency, "request", "requests"),
+                thousands(fit.max_model_len)
+            ),
+            context: None,
+            variant: Some(variant.name.clone()),
+            gpus: None,
+        });
     }
     let largest = request.slots.iter().max_by_key(|s| s.memory_bytes);
     if let Some(base) = largest.filter(|s| !s.mig) {

@@ -138,8 +138,8 @@ pub struct FitResult {
     pub kv_bytes_per_request: u64,
     /// Free memory each GPU needs at start (vLLM refuses below `total × utilization`).
     pub required_free_bytes: u64,
-    /// The vLLM settings.
-    pub vllm: VllmSettings,
+    /// The vLLM settings, when it fits.
+    pub vllm: Option<VllmSettings>,
     /// Every number, in words.
     pub explanation: Vec<String>,
     /// Ways to make it fit, nearest first (empty when it fits).
@@ -259,7 +259,7 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
         kv_bytes_per_token: memory::kv_bytes_per_token(arch, tp.max(1), kvb),
         kv_bytes_per_request: memory::kv_bytes_per_request(arch, tp.max(1), kvb, context),
         required_free_bytes: attempt.map_or(0, |a| a.memory.budget_bytes),
-        vllm,
+        vllm: fits.then_some(vllm),
         explanation: Vec::new(),
         suggestions: Vec::new(),
         warnings: Vec::new(),
@@ -276,6 +276,28 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
         result.suggestions = explain::suggestions(request, arch, &result, desired);
     }
     Ok(result)
+}
+
+/// The best smaller checkpoint of the model that fits (most concurrent requests, then
+/// longest context), when the requested one does not.
+pub fn best_smaller_variant(request: &FitRequest<'_>) -> Option<FitResult> {
+    request
+        .model
+        .variants
+        .iter()
+        .filter(|v| v.weight_bytes < request.variant.weight_bytes)
+        .filter_map(|variant| {
+            fit_inner(
+                &FitRequest {
+                    variant,
+                    ..request.clone()
+                },
+                false,
+            )
+            .ok()
+        })
+        .filter(|f| f.fits)
+        .max_by_key(|f| (f.concurrency, f.max_model_len))
 }
 
 fn check<'a>(request: &FitRequest<'a>) -> Result<&'a Architecture, FitError> {

@@ -167,6 +167,23 @@ pub struct Recommendation {
 /// Recommends models for the hardware.
 pub fn recommend(request: &RecommendRequest<'_>) -> Result<Recommendation, FitError> {
     let catalog = request.catalog;
+    if let Some(context) = request.context {
+        let longest = catalog
+            .models
+            .iter()
+            .filter_map(|m| m.arch.as_ref())
+            .map(|a| a.context)
+            .max()
+            .unwrap_or(0);
+        if !(16..=longest).contains(&context) {
+            return Err(FitError {
+                field: "context",
+                reason: format!(
+                    "must be between 16 and {longest} tokens (the longest native context in the catalog); each model uses at most its own"
+                ),
+            });
+        }
+    }
     let version = request.gitlab.unwrap_or(catalog.default_gitlab);
     let features: Vec<_> = match request.feature {
         Some(key) => vec![catalog.feature(key).ok_or_else(|| FitError {
@@ -307,11 +324,7 @@ fn advise(
     let quantized = if own_fit.fits {
         None
     } else {
-        model.variants[1..]
-            .iter()
-            .filter_map(|v| fit(&fit_request(v)).ok())
-            .filter(|f| f.fits)
-            .max_by_key(|f| (f.concurrency, f.max_model_len))
+        super::best_smaller_variant(&fit_request(own))
     };
     let badge = match (&own_fit.fits, &quantized) {
         (true, _) => Badge::Fits,

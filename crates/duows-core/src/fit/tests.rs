@@ -419,3 +419,70 @@ fn no_gpu_gets_cpu_options_and_the_gpu_size_needed() {
     assert_eq!(rec.features.len(), 1);
     assert!(rec.features[0].message.is_some());
 }
+
+#[test]
+fn the_quantized_answer_and_the_suggestion_agree() {
+    let catalog = Catalog::builtin().expect("catalog");
+    let slots = slots("1xA100-40GB");
+    let rec = recommend(&RecommendRequest {
+        catalog,
+        slots: &slots,
+        gitlab: None,
+        feature: None,
+        context: None,
+        concurrency: 1,
+        gpu_memory_utilization: None,
+        constants: FitConstants::default(),
+        system_memory_bytes: None,
+    })
+    .expect("recommend");
+    let mixtral = rec
+        .models
+        .iter()
+        .find(|m| m.fit.model == "mixtral-8x7b-instruct-v0.1")
+        .expect("model");
+    let quantized = mixtral
+        .quantized
+        .as_ref()
+        .expect("a quantized checkpoint fits");
+    let suggested = mixtral
+        .fit
+        .suggestions
+        .iter()
+        .find(|s| s.kind == "quantized_variant")
+        .expect("suggested");
+    assert_eq!(
+        suggested.variant.as_deref(),
+        Some(quantized.variant.as_str())
+    );
+    assert!(
+        mixtral.fit.vllm.is_none(),
+        "no vLLM settings for what does not fit"
+    );
+    assert!(quantized.vllm.is_some());
+}
+
+#[test]
+fn recommend_refuses_a_context_no_model_has() {
+    let catalog = Catalog::builtin().expect("catalog");
+    let request = RecommendRequest {
+        catalog,
+        slots: &[],
+        gitlab: None,
+        feature: None,
+        context: Some(999_999),
+        concurrency: 1,
+        gpu_memory_utilization: None,
+        constants: FitConstants::default(),
+        system_memory_bytes: None,
+    };
+    let error = recommend(&request).expect_err("too long");
+    assert_eq!(error.field, "context");
+    assert!(error.reason.contains("131072"), "{}", error.reason);
+    let error = recommend(&RecommendRequest {
+        context: Some(8),
+        ..request
+    })
+    .expect_err("too short");
+    assert_eq!(error.field, "context");
+}
