@@ -209,17 +209,22 @@ pub fn recommend(request: &RecommendRequest<'_>) -> Result<Recommendation, FitEr
     {
         models.push(advise(request, model, version)?);
     }
+    // Fitting first; then what GitLab lists and rates best in this version, GA first,
+    // not deprecated, and the most headroom.
     models.sort_by_key(|m| {
+        let best = m.ratings.as_ref().map_or(0, |r| r.best().score());
+        let usable = if m.fit.fits {
+            Some(&m.fit)
+        } else {
+            m.quantized.as_ref()
+        };
         (
             m.badge,
             !m.listed,
+            Reverse(best),
             m.release,
             m.deprecated,
-            Reverse(
-                m.fit
-                    .concurrency
-                    .max(m.quantized.as_ref().map_or(0, |q| q.concurrency)),
-            ),
+            Reverse(usable.map_or(0, |u| u.concurrency)),
         )
     });
     let rankings = features

@@ -395,6 +395,22 @@ fn recommendations_rank_per_feature() {
         .iter()
         .all(|r| r.model != "mistral-7b-instruct-v0.3"));
     assert!(!rec.cloud.is_empty());
+    // The model list: fitting first, and among those the best rated first.
+    let fitting: Vec<u8> = rec
+        .models
+        .iter()
+        .filter(|m| m.badge == Badge::Fits && m.listed)
+        .map(|m| m.ratings.as_ref().map_or(0, |r| r.best().score()))
+        .collect();
+    assert!(
+        fitting.windows(2).all(|w| w[0] >= w[1]),
+        "best rated first: {fitting:?}"
+    );
+    let badges: Vec<Badge> = rec.models.iter().map(|m| m.badge).collect();
+    assert!(
+        badges.windows(2).all(|w| w[0] <= w[1]),
+        "fitting first: {badges:?}"
+    );
 }
 
 #[test]
