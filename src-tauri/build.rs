@@ -11,6 +11,7 @@ fn main() {
         "catalog",
         "recommend",
         "fit",
+        "engine_plan",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("Tauri build configuration");

@@ -1,7 +1,8 @@
 //! Tauri commands: each is a thin adapter over the API function of the same name.
 
 use duows_api::calls::{
-    self, CatalogView, DescribeRequest, FitParams, RecommendParams, VersionInfo,
+    self, CatalogView, DescribeRequest, EnginePlanParams, EnginePlanView, FitParams,
+    RecommendParams, VersionInfo,
 };
 use duows_api::{ApiError, ApiState};
 use duows_core::fit::{FitResult, Recommendation};
@@ -102,4 +103,12 @@ pub async fn recommend(
 #[tauri::command]
 pub async fn fit(state: State<'_, ApiState>, params: FitParams) -> Result<FitResult, ApiError> {
     calls::fit(&state, params).await
+}
+
+#[tauri::command]
+pub async fn engine_plan(
+    state: State<'_, ApiState>,
+    params: EnginePlanParams,
+) -> Result<EnginePlanView, ApiError> {
+    calls::engine_plan(&state, params).await
 }

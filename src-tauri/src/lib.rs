@@ -33,6 +33,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::catalog,
             commands::recommend,
             commands::fit,
+            commands::engine_plan,
         ])
 }
 

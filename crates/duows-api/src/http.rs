@@ -37,6 +37,7 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .route("/api/catalog", get(catalog))
         .route("/api/recommend", post(recommend))
         .route("/api/fit", post(fit))
+        .route("/api/engine/plan", post(engine_plan))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -104,6 +105,13 @@ async fn fit(
     JsonBody(params): JsonBody<calls::FitParams>,
 ) -> Result<Json<FitResult>, ApiError> {
     calls::fit(&state, params).await.map(Json)
+}
+
+async fn engine_plan(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::EnginePlanParams>,
+) -> Result<Json<calls::EnginePlanView>, ApiError> {
+    calls::engine_plan(&state, params).await.map(Json)
 }
 
 async fn unknown_route() -> ApiError {

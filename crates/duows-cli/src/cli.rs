@@ -14,6 +14,8 @@ Examples:
   duows recommend --feature code_completions --context 16384
   duows fit --model gpt-oss-120b --gpus 1xH100-80GB --context 32768
   duows catalog                         the models, their ratings and the catalog version
+  duows engine plan --model mistral-7b-instruct-v0.3 --gpus 1xA100-40GB
+                                        the vLLM command line, key hidden
   duows serve                           web UI and API on http://127.0.0.1:8765
   duows serve --host 0.0.0.0 --allow-host gpu-box.example.com
                                         reachable from the network, with an access token
@@ -42,6 +44,9 @@ pub enum Command {
     Fit(FitArgs),
     /// The model catalog: models, ratings per GitLab version, checkpoints
     Catalog(CatalogArgs),
+    /// Inference engines (vLLM, llama.cpp): launch plans
+    #[command(subcommand)]
+    Engine(EngineCommand),
     /// Serve the web UI and the control API
     #[command(after_help = EXAMPLES)]
     Serve(ServeArgs),
@@ -141,4 +146,35 @@ pub struct ServeArgs {
     pub allow_host: Vec<String>,
     #[command(flatten)]
     pub source: GpuSource,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EngineCommand {
+    /// The launch plan for a model: the command line, environment (key hidden), files to prepare
+    #[command(after_help = EXAMPLES)]
+    Plan(EnginePlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnginePlanArgs {
+    /// Catalog id (mistral-7b-instruct-v0.3) or Hugging Face repo id
+    #[arg(long)]
+    pub model: String,
+    /// Checkpoint (bf16, awq-int4, …; default: the model's own)
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Name to serve the model under (default: its catalog id)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Desired context length in tokens
+    #[arg(long, value_name = "TOKENS")]
+    pub context: Option<u32>,
+    /// Use exactly this tensor-parallel size
+    #[arg(long, value_name = "N")]
+    pub tensor_parallel_size: Option<u32>,
+    #[command(flatten)]
+    pub source: GpuSource,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }

@@ -4,6 +4,7 @@
 //! display); `duows hardware`, `recommend`, `fit` and `catalog` answer people and scripts.
 
 mod cli;
+mod engine_cmd;
 mod hardware_cmd;
 mod models_cmd;
 mod serve;
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, EngineCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         Command::Recommend(args) => models_cmd::recommend(&args),
         Command::Fit(args) => models_cmd::fit(&args),
         Command::Catalog(args) => models_cmd::catalog(&args),
+        Command::Engine(EngineCommand::Plan(args)) => engine_cmd::plan(&args),
         Command::Serve(args) => serve::run(args),
     };
     match result {

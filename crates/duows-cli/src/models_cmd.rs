@@ -14,14 +14,16 @@ use crate::cli::{CatalogArgs, FitArgs, FitOptions, RecommendArgs};
 use crate::hardware_cmd;
 
 /// A state over the hardware the user named (planning) or this machine.
-fn state(gpus: &crate::cli::GpuSource) -> anyhow::Result<ApiState> {
+pub(crate) fn state(gpus: &crate::cli::GpuSource) -> anyhow::Result<ApiState> {
     Ok(ApiState::new(StateOptions {
         data_dir: DataDir::from_env()?,
         probe: hardware_cmd::probe(gpus)?,
     }))
 }
 
-fn run<T>(future: impl std::future::Future<Output = Result<T, ApiError>>) -> anyhow::Result<T> {
+pub(crate) fn run<T>(
+    future: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> anyhow::Result<T> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

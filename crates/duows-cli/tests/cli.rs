@@ -420,3 +420,54 @@ fn catalog_lists_the_version_and_models() {
     assert!(text.starts_with("Model catalog "), "{text}");
     assert!(text.contains("gpt-oss-120b") && text.contains("mistral-7b-instruct-v0.3"));
 }
+
+#[test]
+fn engine_plan_prints_gitlabs_flags_with_the_key_hidden() {
+    let out = duows(
+        &home(),
+        &[
+            "engine",
+            "plan",
+            "--model",
+            "mistral-7b-instruct-v0.3",
+            "--gpus",
+            "1xA100-40GB",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    for expected in [
+        "VLLM_API_KEY=<hidden>",
+        "vllm serve mistralai/Mistral-7B-Instruct-v0.3",
+        "--host 127.0.0.1",
+        "--served-model-name mistral-7b-instruct-v0.3",
+        "--tensor-parallel-size 1",
+        "--tokenizer_mode mistral --load_format mistral --config_format mistral --tokenizer mistralai/Mistral-7B-Instruct-v0.3",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in {text}");
+    }
+    let plan = json_of(&[
+        "engine",
+        "plan",
+        "--model",
+        "mistral-7b-instruct-v0.3",
+        "--gpus",
+        "1xA100-40GB",
+        "--json",
+    ]);
+    let key = plan["plan"]["api_key"].as_str().expect("key field");
+    assert_eq!(key, "<hidden>");
+    let env = plan["plan"]["env"].as_array().expect("env");
+    assert!(env
+        .iter()
+        .any(|v| v["name"] == "VLLM_API_KEY" && v["value"] == "<hidden>"));
+    assert!(plan["plan"]["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .all(|a| a != "<hidden>"));
+}

@@ -1,6 +1,7 @@
 //! Duo Workstation's core: everything the app knows and does, without a window or a socket.
 //!
 //! - [`catalog`]: the GitLab-approved models (data in `catalog/catalog.toml`).
+//! - [`engine`]: launch plans and supervision of vLLM and llama.cpp's server.
 //! - [`fit`]: will a model fit these GPUs, how well, and which to recommend (pure).
 //! - [`hardware`]: the GPU probe seam (NVML, or a hardware description), system facts,
 //!   and the report that joins them.
@@ -16,6 +17,7 @@
 
 pub mod catalog;
 pub mod data_dir;
+pub mod engine;
 pub mod fit;
 pub mod hardware;
 pub mod logging;

@@ -1,7 +1,9 @@
 //! The API functions. Both transports call exactly these.
 
+mod engines;
 mod planning;
 
+pub use engines::{engine_plan, EnginePlanParams, EnginePlanView};
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
 
 use std::sync::Arc;
