@@ -1,8 +1,16 @@
-//! Engines: launch plans for vLLM and llama.cpp's server, and the processes that run them.
+//! Engines: launch plans for vLLM and llama.cpp's server, the launcher seam, and the
+//! supervisor that starts, probes, restarts and stops them.
 
+pub mod classify;
+pub mod log;
 pub mod plan;
+pub mod process;
+pub mod supervisor;
 
+pub use classify::{Failure, FailureKind};
 pub use plan::{
     chat_template, llama_cpp_plan, vllm_plan, EngineKind, EnvValue, EnvVar, LaunchPlan,
     LlamaCppOptions, PlanError, PlanOptions, PrepareStep, Secret,
 };
+pub use process::{EngineLauncher, EngineProcess, LaunchError, LineSink, ProcessLauncher};
+pub use supervisor::{EngineState, EngineStatus, SupervisionPolicy, Supervisor, SupervisorError};

@@ -1,0 +1,563 @@
+//! Runs engines: start, readiness, restarts with backoff, stop; states published as events.
+//!
+//! Readiness follows how the engines behave: while the process lives, "connection
+//! refused" (or llama.cpp's 503 "Loading model") means loading; then `/health` answers 200;
+//! then a real completion request must succeed. Only then is the engine `ready`. A failure
+//! is classified from the engine's last log lines. An engine that dies after it was ready
+//! is restarted with exponential backoff up to a cap; one that fails to start for a known
+//! reason (out of memory, wrong flags, missing program) is not retried: retrying cannot help.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use super::classify::{classify, fix_for, Failure, FailureKind};
+use super::log::EngineLog;
+use super::plan::{EngineKind, LaunchPlan, PrepareStep};
+use super::process::{EngineLauncher, EngineProcess, LaunchError};
+
+/// Where an engine is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineState {
+    /// Not running.
+    Stopped,
+    /// Its software is being installed.
+    Installing,
+    /// Its weights are being downloaded.
+    Downloading,
+    /// The process runs and loads the model.
+    Starting,
+    /// Answered a real completion; serving.
+    Ready,
+    /// Stopped by a failure it will not retry.
+    Failed,
+    /// Waiting before the next start after a failure.
+    BackingOff,
+    /// Being stopped.
+    Stopping,
+}
+
+/// What the UI and `duows engine status` show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineStatus {
+    /// The engine's name (its served model name).
+    pub name: String,
+    /// vLLM or llama.cpp.
+    pub kind: EngineKind,
+    /// State.
+    pub state: EngineState,
+    /// Process id while it runs.
+    pub pid: Option<u32>,
+    /// OpenAI-compatible base URL.
+    pub base_url: String,
+    /// Restarts after failures so far.
+    pub restarts: u32,
+    /// When the state last changed (ms since the epoch).
+    pub since_ms: u64,
+    /// The last failure, classified.
+    pub failure: Option<Failure>,
+    /// When the next start is due, while backing off (ms since the epoch).
+    pub next_start_ms: Option<u64>,
+    /// The command line (key hidden).
+    pub command_line: String,
+    /// The log file.
+    pub log_path: PathBuf,
+}
+
+/// Restart and readiness timing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SupervisionPolicy {
+    /// First backoff; doubles on each restart.
+    pub backoff_base: Duration,
+    /// Longest backoff.
+    pub backoff_cap: Duration,
+    /// Restarts before giving up.
+    pub max_restarts: u32,
+    /// How often readiness and health are checked.
+    pub poll: Duration,
+    /// How long loading may take before the start counts as failed.
+    pub start_timeout: Duration,
+    /// How long a stop waits after SIGTERM before SIGKILL.
+    pub stop_grace: Duration,
+}
+
+impl SupervisionPolicy {
+    /// Defaults per engine: vLLM may load a large model for many minutes.
+    pub fn for_engine(kind: EngineKind) -> Self {
+        Self {
+            backoff_base: Duration::from_secs(10),
+            backoff_cap: Duration::from_secs(300),
+            max_restarts: 5,
+            poll: Duration::from_millis(500),
+            start_timeout: match kind {
+                EngineKind::Vllm => Duration::from_secs(45 * 60),
+                EngineKind::LlamaCpp => Duration::from_secs(5 * 60),
+            },
+            stop_grace: Duration::from_secs(15),
+        }
+    }
+
+    /// The wait before restart number `n` (1-based): `base × 2^(n−1)`, capped.
+    pub fn backoff(&self, n: u32) -> Duration {
+        let factor = 2u32.saturating_pow(n.saturating_sub(1));
+        self.backoff_base
+            .saturating_mul(factor)
+            .min(self.backoff_cap)
+    }
+}
+
+/// Why a supervisor call was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SupervisorError {
+    /// An engine of that name runs already.
+    #[error("an engine named `{0}` is already running; stop it first or pick another name")]
+    NameTaken(String),
+    /// No engine of that name.
+    #[error("no engine named `{0}`")]
+    Unknown(String),
+}
+
+struct Handle {
+    status: watch::Receiver<EngineStatus>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    log: Arc<EngineLog>,
+}
+
+/// Runs any number of engines (on different GPUs or ports).
+pub struct Supervisor {
+    launcher: Arc<dyn EngineLauncher>,
+    logs_dir: PathBuf,
+    client: reqwest::Client,
+    engines: Mutex<HashMap<String, Handle>>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+impl Supervisor {
+    /// A supervisor that starts engines through `launcher` and logs under `logs_dir`.
+    pub fn new(launcher: Arc<dyn EngineLauncher>, logs_dir: PathBuf) -> Self {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap_or_default();
+        Self {
+            launcher,
+            logs_dir,
+            client,
+            engines: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn engines(&self) -> std::sync::MutexGuard<'_, HashMap<String, Handle>> {
+        self.engines.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts supervising `plan`; returns the status channel.
+    pub fn start(
+        &self,
+        plan: LaunchPlan,
+        policy: SupervisionPolicy,
+    ) -> Result<watch::Receiver<EngineStatus>, SupervisorError> {
+        let name = plan.served_name.clone();
+        let mut engines = self.engines();
+        if let Some(existing) = engines.get(&name) {
+            let state = existing.status.borrow().state;
+            if !matches!(state, EngineState::Stopped | EngineState::Failed) {
+                return Err(SupervisorError::NameTaken(name));
+            }
+        }
+        let log = Arc::new(EngineLog::open(
+            self.logs_dir.join(format!("{name}.log")),
+            10 << 20,
+            3,
+        ));
+        let status = EngineStatus {
+            name: name.clone(),
+            kind: plan.kind,
+            state: EngineState::Starting,
+            pid: None,
+            base_url: plan.base_url(),
+            restarts: 0,
+            since_ms: now_ms(),
+            failure: None,
+            next_start_ms: None,
+            command_line: plan.command_line(),
+            log_path: log.path().to_path_buf(),
+        };
+        let (status_tx, status_rx) = watch::channel(status);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let run = Run {
+            plan,
+            policy,
+            launcher: Arc::clone(&self.launcher),
+            client: self.client.clone(),
+            log: Arc::clone(&log),
+            status: status_tx,
+            stop: stop_rx,
+        };
+        let task = tokio::spawn(run.supervise());
+        engines.insert(
+            name,
+            Handle {
+                status: status_rx.clone(),
+                stop: stop_tx,
+                task,
+                log,
+            },
+        );
+        Ok(status_rx)
+    }
+
+    /// Stops an engine (TERM to its process group, then KILL) and waits until it is gone.
+    pub async fn stop(&self, name: &str) -> Result<EngineStatus, SupervisorError> {
+        let (task, status) = {
+            let mut engines = self.engines();
+            let handle = engines
+                .get_mut(name)
+                .ok_or_else(|| SupervisorError::Unknown(name.to_owned()))?;
+            let _ = handle.stop.send(true);
+            let task = std::mem::replace(&mut handle.task, tokio::spawn(async {}));
+            (task, handle.status.clone())
+        };
+        let _ = task.await;
+        let last = status.borrow().clone();
+        Ok(last)
+    }
+
+    /// Stops every engine.
+    pub async fn stop_all(&self) {
+        let names: Vec<String> = self.engines().keys().cloned().collect();
+        for name in names {
+            let _ = self.stop(&name).await;
+        }
+    }
+
+    /// Every engine's status.
+    pub fn statuses(&self) -> Vec<EngineStatus> {
+        let mut all: Vec<EngineStatus> = self
+            .engines()
+            .values()
+            .map(|h| h.status.borrow().clone())
+            .collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    /// One engine's status channel.
+    pub fn watch(&self, name: &str) -> Result<watch::Receiver<EngineStatus>, SupervisorError> {
+        self.engines()
+            .get(name)
+            .map(|h| h.status.clone())
+            .ok_or_else(|| SupervisorError::Unknown(name.to_owned()))
+    }
+
+    /// The last `n` log lines of an engine.
+    pub fn logs(&self, name: &str, n: usize) -> Result<Vec<String>, SupervisorError> {
+        self.engines()
+            .get(name)
+            .map(|h| h.log.tail(n))
+            .ok_or_else(|| SupervisorError::Unknown(name.to_owned()))
+    }
+}
+
+/// How one attempt ended.
+enum Outcome {
+    /// Asked to stop.
+    Stopped,
+    /// Failed; `was_ready` tells whether it had served.
+    Failed { failure: Failure, was_ready: bool },
+}
+
+/// One supervised engine.
+struct Run {
+    plan: LaunchPlan,
+    policy: SupervisionPolicy,
+    launcher: Arc<dyn EngineLauncher>,
+    client: reqwest::Client,
+    log: Arc<EngineLog>,
+    status: watch::Sender<EngineStatus>,
+    stop: watch::Receiver<bool>,
+}
+
+impl Run {
+    fn set(&self, change: impl FnOnce(&mut EngineStatus)) {
+        self.status.send_modify(|status| {
+            let before = status.state;
+            change(status);
+            if status.state != before {
+                status.since_ms = now_ms();
+            }
+        });
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    async fn supervise(mut self) {
+        let mut restarts = 0u32;
+        loop {
+            let outcome = self.attempt().await;
+            let (failure, was_ready) = match outcome {
+                Outcome::Stopped => {
+                    self.set(|s| {
+                        s.state = EngineState::Stopped;
+                        s.pid = None;
+                        s.next_start_ms = None;
+                    });
+                    return;
+                }
+                Outcome::Failed { failure, was_ready } => (failure, was_ready),
+            };
+            self.log.line(&format!(
+                "[duows] engine failed: {} — {}",
+                failure.evidence, failure.fix
+            ));
+            // A start that fails for a known reason fails the same way again.
+            let permanent = !was_ready && failure.kind != FailureKind::Exited;
+            if permanent || restarts >= self.policy.max_restarts {
+                self.set(|s| {
+                    s.state = EngineState::Failed;
+                    s.pid = None;
+                    s.failure = Some(failure);
+                    s.next_start_ms = None;
+                });
+                return;
+            }
+            restarts += 1;
+            let wait = self.policy.backoff(restarts);
+            self.set(|s| {
+                s.state = EngineState::BackingOff;
+                s.pid = None;
+                s.failure = Some(failure);
+                s.restarts = restarts;
+                s.next_start_ms = Some(now_ms() + wait.as_millis() as u64);
+            });
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = self.stop.wait_for(|stop| *stop) => {}
+            }
+            if self.stopping() {
+                self.set(|s| {
+                    s.state = EngineState::Stopped;
+                    s.next_start_ms = None;
+                });
+                return;
+            }
+        }
+    }
+
+    /// Prepares, starts, waits for readiness, then watches until failure or stop.
+    async fn attempt(&mut self) -> Outcome {
+        if let Err(failure) = prepare(&self.plan) {
+            return Outcome::Failed {
+                failure,
+                was_ready: false,
+            };
+        }
+        self.set(|s| {
+            s.state = EngineState::Starting;
+            s.next_start_ms = None;
+        });
+        let log = Arc::clone(&self.log);
+        let sink: super::process::LineSink = Arc::new(move |line: &str| log.line(line));
+        self.log
+            .line(&format!("[duows] starting: {}", self.plan.command_line()));
+        let mut process = match self.launcher.launch(&self.plan, sink) {
+            Ok(process) => process,
+            Err(error) => {
+                let kind = match error {
+                    LaunchError::ProgramMissing { .. } => FailureKind::ExecutableMissing,
+                    _ => FailureKind::Exited,
+                };
+                return Outcome::Failed {
+                    failure: Failure {
+                        fix: fix_for(&kind),
+                        kind,
+                        evidence: error.to_string(),
+                    },
+                    was_ready: false,
+                };
+            }
+        };
+        let pid = process.pid();
+        self.set(|s| s.pid = Some(pid));
+        let started = Instant::now();
+        let mut ready = false;
+        let mut unhealthy = 0u32;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(self.policy.poll) => {}
+                _ = self.stop.wait_for(|stop| *stop) => {}
+            }
+            if self.stopping() {
+                self.set(|s| s.state = EngineState::Stopping);
+                stop_process(process.as_mut(), self.policy.stop_grace).await;
+                self.log.line("[duows] stopped");
+                return Outcome::Stopped;
+            }
+            if let Some(exit) = process.exited() {
+                // Let the output threads deliver the last lines before classifying.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return Outcome::Failed {
+                    failure: classify(&self.log.tail(60), &exit),
+                    was_ready: ready,
+                };
+            }
+            if !ready {
+                match self.probe_ready().await {
+                    Probe::Ready => {
+                        ready = true;
+                        self.log
+                            .line("[duows] ready: answered a completion request");
+                        self.set(|s| {
+                            s.state = EngineState::Ready;
+                            s.failure = None;
+                        });
+                    }
+                    Probe::Loading => {
+                        if started.elapsed() > self.policy.start_timeout {
+                            stop_process(process.as_mut(), self.policy.stop_grace).await;
+                            return Outcome::Failed {
+                                failure: Failure {
+                                    kind: FailureKind::Exited,
+                                    evidence: format!(
+                                        "not ready after {:?}",
+                                        self.policy.start_timeout
+                                    ),
+                                    fix: "The engine did not finish loading in time: read its log."
+                                        .into(),
+                                },
+                                was_ready: false,
+                            };
+                        }
+                    }
+                }
+            } else if self.healthy().await {
+                unhealthy = 0;
+            } else {
+                unhealthy += 1;
+                if unhealthy >= 6 {
+                    stop_process(process.as_mut(), self.policy.stop_grace).await;
+                    return Outcome::Failed {
+                        failure: Failure {
+                            kind: FailureKind::Exited,
+                            evidence: "stopped answering /health".into(),
+                            fix: "The engine hung: it was restarted.".into(),
+                        },
+                        was_ready: true,
+                    };
+                }
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}:{}{path}", self.plan.host, self.plan.port)
+    }
+
+    async fn healthy(&self) -> bool {
+        self.client
+            .get(self.url("/health"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    }
+
+    /// Loading until `/health` is 200 and a one-token completion succeeds.
+    async fn probe_ready(&self) -> Probe {
+        if !self.healthy().await {
+            return Probe::Loading;
+        }
+        let body = serde_json::json!({
+            "model": self.plan.served_name,
+            "prompt": "Hello",
+            "max_tokens": 1,
+            "temperature": 0,
+        });
+        let answer = self
+            .client
+            .post(self.url("/v1/completions"))
+            .bearer_auth(self.plan.api_key.expose())
+            .json(&body)
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await;
+        match answer {
+            Ok(response) if response.status().is_success() => Probe::Ready,
+            _ => Probe::Loading,
+        }
+    }
+}
+
+enum Probe {
+    Loading,
+    Ready,
+}
+
+/// TERM to the group, wait for the grace period, then KILL.
+async fn stop_process(process: &mut dyn EngineProcess, grace: Duration) {
+    process.terminate();
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if process.exited().is_some() {
+            // The leader is gone; make sure no worker of the group stays behind.
+            process.kill();
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    process.kill();
+}
+
+/// Runs the plan's file steps.
+fn prepare(plan: &LaunchPlan) -> Result<(), Failure> {
+    let failed = |what: String, error: std::io::Error| Failure {
+        kind: FailureKind::ModelFileUnreadable,
+        evidence: format!("{what}: {error}"),
+        fix: "A file the engine needs could not be prepared: check the model folder.".into(),
+    };
+    std::fs::create_dir_all(&plan.working_dir)
+        .map_err(|e| failed(format!("create {}", plan.working_dir.display()), e))?;
+    for step in &plan.prepare {
+        match step {
+            PrepareStep::Copy { from, to } => {
+                if !to.exists() {
+                    std::fs::copy(from, to).map_err(|e| {
+                        failed(format!("copy {} to {}", from.display(), to.display()), e)
+                    })?;
+                }
+            }
+            PrepareStep::Write { path, contents } => {
+                std::fs::write(path, contents)
+                    .map_err(|e| failed(format!("write {}", path.display()), e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let policy = SupervisionPolicy::for_engine(EngineKind::Vllm);
+        let waits: Vec<u64> = (1..=7).map(|n| policy.backoff(n).as_secs()).collect();
+        assert_eq!(waits, vec![10, 20, 40, 80, 160, 300, 300]);
+    }
+}
