@@ -28,8 +28,9 @@ HEADLESS_PACKAGES=(build-essential pkg-config curl ca-certificates)
 # What the desktop shell needs to build and run (WebKitGTK 4.1 and friends).
 DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libxdo-dev libssl-dev file)
-# What the tests need besides: a browser, a virtual display, WebDriver for WebKitGTK.
-TEST_PACKAGES=(chromium xvfb xauth webkit2gtk-driver)
+# What the tests need besides: a browser, a virtual display, WebDriver for WebKitGTK, and
+# what builds the CPU inference engine (llama-cpp-python) the engine tests run.
+TEST_PACKAGES=(chromium xvfb xauth webkit2gtk-driver cmake python3-venv)
 
 require_tools() {
   for tool in cargo node npm; do

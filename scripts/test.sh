@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs the whole suite: formatting, lints, the UI's
 # type-check and lint, every Rust test (the desktop shell's too), the served UI in
-# headless Chromium, and the desktop window under Xvfb through WebDriver.
+# headless Chromium, the desktop window under Xvfb through WebDriver, and the engine
+# supervisor with a real CPU inference server.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -20,6 +21,10 @@ say "Rust: clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 say "Rust: build (headless program and desktop app)"
 cargo build --workspace --locked
+say "CPU inference engine for the engine tests (compiled once, then reused)"
+DUOWS_CPU_ENGINE_PYTHON="$(bash scripts/cpu-engine.sh | tail -1)"
+export DUOWS_CPU_ENGINE_PYTHON DUOWS_REQUIRE_CPU_ENGINE=1
+
 say "Rust: tests"
 cargo test --workspace --locked
 

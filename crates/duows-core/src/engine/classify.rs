@@ -117,6 +117,7 @@ pub fn classify(lines: &[String], exit: &str) -> Failure {
         ),
         (
             &[
+                "Model path does not exist",
                 "Failed to load model from file",
                 "error loading model",
                 "failed to load model",

@@ -128,7 +128,24 @@ pub struct LaunchPlan {
     pub port: u16,
     /// The API key clients must send.
     pub api_key: Secret,
+    /// Path that answers 200 once the model is loaded (sent with the key).
+    pub health_path: String,
+    /// Whether the engine inherits the app's environment. llama-cpp-python's server reads
+    /// `PORT`, `HOST`, `MODEL`… from the environment *over* its arguments, so it gets only
+    /// a small allow-list ([`PASSTHROUGH_ENV`]) plus the plan's variables.
+    pub inherit_env: bool,
 }
+
+/// Variables an engine without the full environment still gets.
+pub const PASSTHROUGH_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "LD_LIBRARY_PATH",
+    "CUDA_VISIBLE_DEVICES",
+];
 
 impl LaunchPlan {
     /// The base URL of its OpenAI-compatible API.
@@ -319,6 +336,8 @@ pub fn vllm_plan(
         host: "127.0.0.1".into(),
         port: options.port,
         api_key: options.api_key.clone(),
+        health_path: "/health".into(),
+        inherit_env: true,
     })
 }
 
@@ -382,6 +401,9 @@ pub fn llama_cpp_plan(
         host: "127.0.0.1".into(),
         port: options.port,
         api_key: options.api_key.clone(),
+        // No /health in llama-cpp-python's server; /v1/models answers once loaded.
+        health_path: "/v1/models".into(),
+        inherit_env: false,
     })
 }
 

@@ -101,6 +101,14 @@ impl EngineLauncher for ProcessLauncher {
         lines: LineSink,
     ) -> Result<Box<dyn EngineProcess>, LaunchError> {
         let mut command = Command::new(&plan.program);
+        if !plan.inherit_env {
+            command.env_clear();
+            for name in super::plan::PASSTHROUGH_ENV {
+                if let Some(value) = std::env::var_os(name) {
+                    command.env(name, value);
+                }
+            }
+        }
         command
             .args(&plan.args)
             .envs(plan.env_pairs())

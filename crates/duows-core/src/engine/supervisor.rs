@@ -1,7 +1,8 @@
 //! Runs engines: start, readiness, restarts with backoff, stop; states published as events.
 //!
 //! Readiness follows how the engines behave: while the process lives, "connection
-//! refused" (or llama.cpp's 503 "Loading model") means loading; then `/health` answers 200;
+//! refused" (or a 503) means loading; then the plan's health path answers 200 (vLLM's
+//! `/health`; `/v1/models` for llama-cpp-python's server, which has no `/health`);
 //! then a real completion request must succeed. Only then is the engine `ready`. A failure
 //! is classified from the engine's last log lines. An engine that dies after it was ready
 //! is restarted with exponential backoff up to a cap; one that fails to start for a known
@@ -470,7 +471,8 @@ impl Run {
 
     async fn healthy(&self) -> bool {
         self.client
-            .get(self.url("/health"))
+            .get(self.url(&self.plan.health_path))
+            .bearer_auth(self.plan.api_key.expose())
             .timeout(Duration::from_secs(5))
             .send()
             .await
