@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +18,7 @@ use tokio_stream::wrappers::WatchStream;
 use crate::access::{enforce, AccessPolicy};
 use crate::calls::{self, DescribeRequest};
 use crate::{ApiError, ApiState};
+use duows_core::engine::EngineStatus;
 use duows_core::fit::{FitResult, Recommendation};
 use duows_core::hardware::HardwareReport;
 use duows_core::sampler::Sample;
@@ -38,6 +39,9 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .route("/api/recommend", post(recommend))
         .route("/api/fit", post(fit))
         .route("/api/engine/plan", post(engine_plan))
+        .route("/api/engines", get(engine_status).post(engine_start))
+        .route("/api/engines/{name}/stop", post(engine_stop))
+        .route("/api/engines/{name}/logs", get(engine_logs))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -112,6 +116,38 @@ async fn engine_plan(
     JsonBody(params): JsonBody<calls::EnginePlanParams>,
 ) -> Result<Json<calls::EnginePlanView>, ApiError> {
     calls::engine_plan(&state, params).await.map(Json)
+}
+
+async fn engine_start(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::EngineStartParams>,
+) -> Result<Json<EngineStatus>, ApiError> {
+    calls::engine_start(&state, params).await.map(Json)
+}
+
+async fn engine_status(State(state): State<ApiState>) -> Result<Json<Vec<EngineStatus>>, ApiError> {
+    calls::engine_status(&state).map(Json)
+}
+
+async fn engine_stop(
+    State(state): State<ApiState>,
+    Path(name): Path<String>,
+) -> Result<Json<EngineStatus>, ApiError> {
+    calls::engine_stop(&state, &name).await.map(Json)
+}
+
+/// `?lines=N` for `engine_logs`.
+#[derive(serde::Deserialize)]
+struct LogQuery {
+    lines: Option<usize>,
+}
+
+async fn engine_logs(
+    State(state): State<ApiState>,
+    Path(name): Path<String>,
+    Query(query): Query<LogQuery>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    calls::engine_logs(&state, &name, query.lines).map(Json)
 }
 
 async fn unknown_route() -> ApiError {

@@ -1,10 +1,11 @@
 //! What the API functions share: the probe, the sampler, the data folder and settings.
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tokio::sync::watch;
 
 use duows_core::data_dir::DataDir;
+use duows_core::engine::{EngineLauncher, ProcessLauncher, Supervisor};
 use duows_core::hardware::{GpuProbe, SystemFacts, Warning};
 use duows_core::sampler::{Sampler, DEFAULT_INTERVAL};
 use duows_core::settings::{Settings, SettingsStore};
@@ -37,6 +38,10 @@ pub(crate) struct Inner {
     pub(crate) startup_warnings: Vec<Warning>,
     /// Becomes `true` when the program begins to stop: long-lived streams end.
     pub(crate) stopping: watch::Sender<bool>,
+    /// The engines this program runs (made on first use).
+    pub(crate) supervisor: OnceLock<Arc<Supervisor>>,
+    /// The engine launcher seam; the real process launcher unless a test sets another.
+    pub(crate) launcher: OnceLock<Arc<dyn EngineLauncher>>,
 }
 
 impl ApiState {
@@ -66,6 +71,8 @@ impl ApiState {
                 save_lock: Mutex::new(()),
                 startup_warnings,
                 stopping: watch::channel(false).0,
+                supervisor: OnceLock::new(),
+                launcher: OnceLock::new(),
             }),
         }
     }
@@ -78,6 +85,41 @@ impl ApiState {
     /// The sampler, for transports that stream samples.
     pub fn sampler(&self) -> &Sampler {
         &self.inner.sampler
+    }
+
+    /// Uses `launcher` for engines instead of real processes (before the first start).
+    pub fn use_launcher(&self, launcher: Arc<dyn EngineLauncher>) -> bool {
+        self.inner.launcher.set(launcher).is_ok()
+    }
+
+    /// The supervisor of this program's engines.
+    pub fn supervisor(&self) -> Result<Arc<Supervisor>, crate::ApiError> {
+        if let Some(supervisor) = self.inner.supervisor.get() {
+            return Ok(Arc::clone(supervisor));
+        }
+        let launcher = match self.inner.launcher.get() {
+            Some(launcher) => Arc::clone(launcher),
+            None => {
+                let real: Arc<dyn EngineLauncher> =
+                    Arc::new(ProcessLauncher::new().map_err(|e| {
+                        crate::ApiError::internal(format!("cannot start the engine launcher: {e}"))
+                    })?);
+                Arc::clone(self.inner.launcher.get_or_init(|| real))
+            }
+        };
+        let logs = self.inner.data_dir.logs_dir().join("engines");
+        Ok(Arc::clone(
+            self.inner
+                .supervisor
+                .get_or_init(|| Arc::new(Supervisor::new(launcher, logs))),
+        ))
+    }
+
+    /// Stops every engine this program started (at exit).
+    pub async fn stop_engines(&self) {
+        if let Some(supervisor) = self.inner.supervisor.get() {
+            supervisor.stop_all().await;
+        }
     }
 
     /// Ends the long-lived streams (sample streams, channels) so a stop can drain.

@@ -153,6 +153,83 @@ pub enum EngineCommand {
     /// The launch plan for a model: the command line, environment (key hidden), files to prepare
     #[command(after_help = EXAMPLES)]
     Plan(EnginePlanArgs),
+    /// Start an engine in the running `duows serve` (or desktop app): a catalog model or a GGUF file
+    #[command(after_help = ENGINE_EXAMPLES)]
+    Start(EngineStartArgs),
+    /// Stop an engine (and every process it started)
+    #[command(after_help = ENGINE_EXAMPLES)]
+    Stop(EngineNameArgs),
+    /// The engines and their states
+    #[command(after_help = ENGINE_EXAMPLES)]
+    Status(ServerArgs),
+    /// The last lines an engine printed
+    #[command(after_help = ENGINE_EXAMPLES)]
+    Logs(EngineLogsArgs),
+}
+
+const ENGINE_EXAMPLES: &str = "\
+Examples (with `duows serve` running):
+  duows engine start --model mistral-7b-instruct-v0.3
+  duows engine start --gguf ~/models/tiny.gguf --name tiny --wait
+  duows engine status
+  duows engine logs tiny --lines 50
+  duows engine stop tiny
+
+Engines run inside the server and stop with it. Off loopback, set DUOWS_TOKEN to the
+token `duows serve` printed.";
+
+/// Which server to talk to.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// The running server's address
+    #[arg(long, default_value = "http://127.0.0.1:8765", value_name = "URL")]
+    pub server: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EngineStartArgs {
+    /// Catalog id or Hugging Face repo id (served by vLLM on this machine's GPUs)
+    #[arg(long, conflicts_with = "gguf", required_unless_present = "gguf")]
+    pub model: Option<String>,
+    /// Checkpoint of --model (bf16, awq-int4, …)
+    #[arg(long, requires = "model")]
+    pub variant: Option<String>,
+    /// A GGUF file (served by llama.cpp's server)
+    #[arg(long, value_name = "FILE")]
+    pub gguf: Option<String>,
+    /// Name to serve the model under
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Context length in tokens
+    #[arg(long, value_name = "TOKENS")]
+    pub context: Option<u32>,
+    /// Wait until the engine is ready (or has failed), showing its states
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EngineNameArgs {
+    /// The engine's name
+    pub name: String,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EngineLogsArgs {
+    /// The engine's name
+    pub name: String,
+    /// How many lines
+    #[arg(long, default_value_t = 100)]
+    pub lines: usize,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod engine_cmd;
 mod hardware_cmd;
 mod models_cmd;
 mod serve;
+mod server_client;
 mod text;
 mod ui_assets;
 
@@ -25,6 +26,10 @@ fn main() -> ExitCode {
         Command::Fit(args) => models_cmd::fit(&args),
         Command::Catalog(args) => models_cmd::catalog(&args),
         Command::Engine(EngineCommand::Plan(args)) => engine_cmd::plan(&args),
+        Command::Engine(EngineCommand::Start(args)) => engine_cmd::start(&args),
+        Command::Engine(EngineCommand::Stop(args)) => engine_cmd::stop(&args),
+        Command::Engine(EngineCommand::Status(args)) => engine_cmd::status(&args),
+        Command::Engine(EngineCommand::Logs(args)) => engine_cmd::logs(&args),
         Command::Serve(args) => serve::run(args),
     };
     match result {

@@ -84,6 +84,8 @@ async fn serve(
         result = server.into_future() => result.context("server failed")?,
         () = deadline => tracing::warn!("requests still open {DRAIN_LIMIT:?} after the stop signal; stopping anyway"),
     }
+    // Engines live as long as the server: stop them (TERM to each group, then KILL).
+    state.stop_engines().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -470,4 +470,152 @@ fn engine_plan_prints_gitlabs_flags_with_the_key_hidden() {
         .expect("args")
         .iter()
         .all(|a| a != "<hidden>"));
+}
+
+/// The CPU engine's Python (see crates/duows-core/tests/cpu_engine.rs), or skip.
+fn engine_python() -> Option<PathBuf> {
+    let python = std::env::var_os("DUOWS_CPU_ENGINE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/cpu-engine/bin/python")
+        });
+    if python.exists() {
+        return Some(python);
+    }
+    assert!(
+        std::env::var("DUOWS_REQUIRE_CPU_ENGINE").as_deref() != Ok("1"),
+        "the CPU engine is required: run scripts/cpu-engine.sh"
+    );
+    eprintln!("skipped: no CPU engine (run scripts/cpu-engine.sh)");
+    None
+}
+
+/// `duows serve` with extra environment.
+fn serve_with_env(args: &[&str], env: &[(&str, &Path)]) -> Served {
+    let home = home();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_duows"));
+    command
+        .arg("serve")
+        .args(args)
+        .env("DUOWS_HOME", home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("start duows serve");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("read");
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    Served {
+        child,
+        port,
+        lines: vec![line],
+        _home: home,
+    }
+}
+
+#[test]
+fn engine_start_status_logs_stop_through_the_server() {
+    let Some(python) = engine_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let gguf = dir.path().join("tiny.gguf");
+    let made = Command::new(&python)
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/engine/make_tiny_gguf.py"))
+        .arg(&gguf)
+        .output()
+        .expect("make gguf");
+    assert!(made.status.success());
+    let mut served = serve_with_env(
+        &["--port", "0", "--gpus", "none"],
+        &[("DUOWS_LLAMA_CPP_PYTHON", &python)],
+    );
+    let server = format!("http://127.0.0.1:{}", served.port);
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_duows"))
+            .args(args)
+            .args(["--server", &server])
+            .output()
+            .expect("duows")
+    };
+    let gguf_arg = gguf.display().to_string();
+    let out = cli(&[
+        "engine", "start", "--gguf", &gguf_arg, "--name", "tiny", "--wait", "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let started: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(started[0]["state"], "ready");
+    let pid = started[0]["pid"].as_u64().expect("pid") as u32;
+
+    let status: Value =
+        serde_json::from_slice(&cli(&["engine", "status", "--json"]).stdout).expect("json");
+    assert_eq!(status[0]["name"], "tiny");
+    let logs = stdout(&cli(&["engine", "logs", "tiny", "--lines", "400"]));
+    assert!(logs.contains("[duows] ready"), "{logs}");
+    let again = cli(&["engine", "start", "--gguf", &gguf_arg, "--name", "tiny"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already running"));
+
+    // Stopping the server stops its engines.
+    let killed = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while served.child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "server still running");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "engine {pid} outlived the server"
+    );
+}
+
+#[test]
+fn a_vllm_engine_without_vllm_fails_with_what_to_install() {
+    let missing = Path::new("/nonexistent/bin/vllm");
+    let served = serve_with_env(
+        &["--port", "0", "--gpus", "1xL4"],
+        &[("DUOWS_VLLM", missing)],
+    );
+    let server = format!("http://127.0.0.1:{}", served.port);
+    let out = Command::new(env!("CARGO_BIN_EXE_duows"))
+        .args([
+            "engine",
+            "start",
+            "--model",
+            "gpt-oss-20b",
+            "--wait",
+            "--json",
+            "--server",
+            &server,
+        ])
+        .output()
+        .expect("duows");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(status[0]["state"], "failed");
+    assert_eq!(status[0]["failure"]["kind"], "executable_missing");
+    assert!(status[0]["command_line"]
+        .as_str()
+        .expect("line")
+        .contains("VLLM_API_KEY=<hidden>"));
 }

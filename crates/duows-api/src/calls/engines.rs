@@ -1,7 +1,11 @@
-//! The engine calls. So far: the launch plan of a catalog model, as the user would run it.
+//! The engine calls: launch plans, and the engines this program runs (start, status,
+//! stop, logs). Engines live as long as the program that started them.
 
 use duows_core::catalog::Catalog;
-use duows_core::engine::{self, LaunchPlan, PlanOptions, Secret};
+use duows_core::engine::{
+    self, EngineStatus, LaunchPlan, LlamaCppOptions, PlanOptions, Secret, SupervisionPolicy,
+    SupervisorError,
+};
 use duows_core::fit::FitResult;
 use serde::{Deserialize, Serialize};
 
@@ -107,4 +111,194 @@ fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
         .local_addr()?
         .port())
+}
+
+/// Parameters of `engine_start`: a catalog model (vLLM) or a GGUF file (llama.cpp).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineStartParams {
+    /// Catalog id or Hugging Face repo id, served by vLLM on this machine's GPUs.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Checkpoint of `model` (default: the model's own).
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// A GGUF file, served by llama.cpp's server.
+    #[serde(default)]
+    pub gguf: Option<String>,
+    /// Name to serve under (default: the catalog id, or the file name).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Context length in tokens.
+    #[serde(default)]
+    pub context: Option<u32>,
+    /// Requests that must fit at once (vLLM).
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    /// Use exactly this tensor-parallel size (vLLM).
+    #[serde(default)]
+    pub tensor_parallel_size: Option<u32>,
+    /// `--gpu-memory-utilization` (vLLM).
+    #[serde(default)]
+    pub gpu_memory_utilization: Option<f64>,
+    /// Layers to offload to a GPU (llama.cpp; default 0, CPU only).
+    #[serde(default)]
+    pub gpu_layers: Option<u32>,
+}
+
+/// The programs engines run: `DUOWS_VLLM` / `DUOWS_LLAMA_CPP_PYTHON`, else the app's own
+/// environments under `<data folder>/venvs`, else (vLLM) `vllm` on `PATH`.
+fn vllm_program(state: &ApiState) -> std::path::PathBuf {
+    std::env::var_os("DUOWS_VLLM")
+        .map(Into::into)
+        .or_else(|| {
+            Some(state.data_dir().root().join("venvs/vllm/bin/vllm")).filter(|p| p.exists())
+        })
+        .unwrap_or_else(|| "vllm".into())
+}
+
+fn llama_cpp_python(state: &ApiState) -> Result<std::path::PathBuf, ApiError> {
+    let path = std::env::var_os("DUOWS_LLAMA_CPP_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| state.data_dir().root().join("venvs/llama-cpp/bin/python"));
+    if path.exists() {
+        return Ok(path);
+    }
+    Err(ApiError::new(
+        409,
+        "engine_not_installed",
+        format!(
+            "llama.cpp's server is not installed at {}: create it with `python3 -m venv {} && {}/bin/pip install 'llama-cpp-python[server]'`, or set DUOWS_LLAMA_CPP_PYTHON",
+            path.display(),
+            state.data_dir().root().join("venvs/llama-cpp").display(),
+            state.data_dir().root().join("venvs/llama-cpp").display(),
+        ),
+    ))
+}
+
+/// `engine_start`: starts and supervises an engine; answers at once with its first status.
+pub async fn engine_start(
+    state: &ApiState,
+    params: EngineStartParams,
+) -> Result<EngineStatus, ApiError> {
+    let port =
+        free_port().map_err(|e| ApiError::internal(format!("cannot find a free port: {e}")))?;
+    let api_key =
+        Secret::random().map_err(|e| ApiError::internal(format!("cannot make a key: {e}")))?;
+    let plan = match (&params.model, &params.gguf) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(ApiError::new(
+                400,
+                "invalid_parameter",
+                "name either a catalog model or a GGUF file",
+            )
+            .with_field("model"));
+        }
+        (None, Some(gguf)) => {
+            let file = std::path::PathBuf::from(gguf);
+            if !file.is_file() {
+                return Err(ApiError::new(
+                    400,
+                    "invalid_parameter",
+                    format!("{gguf} is not a file"),
+                )
+                .with_field("gguf"));
+            }
+            let file = file.canonicalize().unwrap_or(file);
+            let options = PlanOptions {
+                program: llama_cpp_python(state)?,
+                model_dir: None,
+                hf_home: state.data_dir().default_models_dir(),
+                served_name: params.name.clone(),
+                port,
+                run_dir: state.data_dir().root().join("engines"),
+                api_key,
+            };
+            let llama = LlamaCppOptions {
+                python: options.program.clone(),
+                gguf: file,
+                context: params.context.unwrap_or(4096),
+                gpu_layers: params.gpu_layers.unwrap_or(0),
+            };
+            engine::llama_cpp_plan(&llama, &options).map_err(plan_error)?
+        }
+        (Some(model_id), None) => {
+            let fit_params = FitParams {
+                model: model_id.clone(),
+                variant: params.variant.clone(),
+                gpus: None,
+                context: params.context,
+                concurrency: params.concurrency,
+                tensor_parallel_size: params.tensor_parallel_size,
+                gpu_memory_utilization: params.gpu_memory_utilization,
+                constants: None,
+            };
+            let fitted = fit(state, fit_params).await?;
+            let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+            let model = catalog.model(model_id).ok_or_else(|| {
+                ApiError::new(400, "unknown_model", "unknown model").with_field("model")
+            })?;
+            let variant = model.variant(Some(&fitted.variant)).ok_or_else(|| {
+                ApiError::new(400, "unknown_variant", "unknown checkpoint").with_field("variant")
+            })?;
+            let name = params.name.clone().unwrap_or_else(|| model.id.clone());
+            let options = PlanOptions {
+                program: vllm_program(state),
+                model_dir: None,
+                hf_home: state.data_dir().default_models_dir(),
+                served_name: Some(name.clone()),
+                port,
+                run_dir: state.data_dir().root().join("engines").join(&name),
+                api_key,
+            };
+            engine::vllm_plan(model, variant, &fitted, &options).map_err(plan_error)?
+        }
+    };
+    let policy = SupervisionPolicy::for_engine(plan.kind);
+    let supervisor = state.supervisor()?;
+    let status = supervisor.start(plan, policy).map_err(supervisor_error)?;
+    let first = status.borrow().clone();
+    Ok(first)
+}
+
+/// `engine_status`: every engine this program runs.
+pub fn engine_status(state: &ApiState) -> Result<Vec<EngineStatus>, ApiError> {
+    Ok(state.supervisor()?.statuses())
+}
+
+/// `engine_stop`: stops an engine and waits until no process of it is left.
+pub async fn engine_stop(state: &ApiState, name: &str) -> Result<EngineStatus, ApiError> {
+    state
+        .supervisor()?
+        .stop(name)
+        .await
+        .map_err(supervisor_error)
+}
+
+/// `engine_logs`: the last `lines` lines an engine printed.
+pub fn engine_logs(
+    state: &ApiState,
+    name: &str,
+    lines: Option<usize>,
+) -> Result<Vec<String>, ApiError> {
+    let lines = lines
+        .unwrap_or(200)
+        .min(duows_core::engine::log::TAIL_LINES);
+    state
+        .supervisor()?
+        .logs(name, lines)
+        .map_err(supervisor_error)
+}
+
+fn plan_error(error: engine::PlanError) -> ApiError {
+    ApiError::new(400, "cannot_plan", error.reason).with_field(error.field)
+}
+
+fn supervisor_error(error: SupervisorError) -> ApiError {
+    match error {
+        SupervisorError::NameTaken(_) => {
+            ApiError::new(409, "engine_exists", error.to_string()).with_field("name")
+        }
+        SupervisorError::Unknown(_) => ApiError::new(404, "unknown_engine", error.to_string()),
+    }
 }

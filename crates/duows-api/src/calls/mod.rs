@@ -3,7 +3,10 @@
 mod engines;
 mod planning;
 
-pub use engines::{engine_plan, EnginePlanParams, EnginePlanView};
+pub use engines::{
+    engine_logs, engine_plan, engine_start, engine_status, engine_stop, EnginePlanParams,
+    EnginePlanView, EngineStartParams,
+};
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
 
 use std::sync::Arc;
