@@ -12,6 +12,10 @@ fn main() {
         "recommend",
         "fit",
         "engine_plan",
+        "engine_start",
+        "engine_status",
+        "engine_stop",
+        "engine_logs",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("Tauri build configuration");

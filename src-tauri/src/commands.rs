@@ -1,10 +1,11 @@
 //! Tauri commands: each is a thin adapter over the API function of the same name.
 
 use duows_api::calls::{
-    self, CatalogView, DescribeRequest, EnginePlanParams, EnginePlanView, FitParams,
-    RecommendParams, VersionInfo,
+    self, CatalogView, DescribeRequest, EnginePlanParams, EnginePlanView, EngineStartParams,
+    FitParams, RecommendParams, VersionInfo,
 };
 use duows_api::{ApiError, ApiState};
+use duows_core::engine::EngineStatus;
 use duows_core::fit::{FitResult, Recommendation};
 use duows_core::hardware::HardwareReport;
 use duows_core::sampler::Sample;
@@ -111,4 +112,34 @@ pub async fn engine_plan(
     params: EnginePlanParams,
 ) -> Result<EnginePlanView, ApiError> {
     calls::engine_plan(&state, params).await
+}
+
+#[tauri::command]
+pub async fn engine_start(
+    state: State<'_, ApiState>,
+    params: EngineStartParams,
+) -> Result<EngineStatus, ApiError> {
+    calls::engine_start(&state, params).await
+}
+
+#[tauri::command]
+pub fn engine_status(state: State<'_, ApiState>) -> Result<Vec<EngineStatus>, ApiError> {
+    calls::engine_status(&state)
+}
+
+#[tauri::command]
+pub async fn engine_stop(
+    state: State<'_, ApiState>,
+    name: String,
+) -> Result<EngineStatus, ApiError> {
+    calls::engine_stop(&state, &name).await
+}
+
+#[tauri::command]
+pub fn engine_logs(
+    state: State<'_, ApiState>,
+    name: String,
+    lines: Option<usize>,
+) -> Result<Vec<String>, ApiError> {
+    calls::engine_logs(&state, &name, lines)
 }

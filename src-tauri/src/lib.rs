@@ -34,6 +34,10 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::recommend,
             commands::fit,
             commands::engine_plan,
+            commands::engine_start,
+            commands::engine_status,
+            commands::engine_stop,
+            commands::engine_logs,
         ])
 }
 
@@ -62,8 +66,18 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    if let Err(error) = builder(tauri::Builder::default(), state).run(tauri::generate_context!()) {
-        eprintln!("Duo Workstation stopped with an error: {error}");
-        std::process::exit(1);
-    }
+    let engines = state.clone();
+    let app = match builder(tauri::Builder::default(), state).build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("Duo Workstation stopped with an error: {error}");
+            std::process::exit(1);
+        }
+    };
+    app.run(move |_, event| {
+        // Engines live as long as the app: stop them (TERM to each group, then KILL).
+        if let tauri::RunEvent::Exit = event {
+            tauri::async_runtime::block_on(engines.stop_engines());
+        }
+    });
 }
