@@ -24,7 +24,7 @@ apt_install() {
 }
 
 # What the headless program needs to build (no GTK, no WebKit).
-HEADLESS_PACKAGES=(build-essential pkg-config curl ca-certificates)
+HEADLESS_PACKAGES=(build-essential pkg-config curl ca-certificates libssl-dev)
 # What the desktop shell needs to build and run (WebKitGTK 4.1 and friends).
 DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libxdo-dev libssl-dev file)

@@ -1,7 +1,8 @@
-//! Engines: launch plans for vLLM and llama.cpp's server, the launcher seam, and the
-//! supervisor that starts, probes, restarts and stops them.
+//! Engines: launch plans for vLLM and llama.cpp's server, model weights from the hub, the
+//! launcher seam, and the supervisor that starts, probes, restarts and stops them.
 
 pub mod classify;
+pub mod download;
 pub mod log;
 pub mod plan;
 pub mod process;

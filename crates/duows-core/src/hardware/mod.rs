@@ -17,7 +17,7 @@ pub use description::{DescribedProbe, DescriptionError, HardwareDescription};
 pub use known_gpus::{find_known_gpu, KnownGpu, KNOWN_GPUS};
 pub use nvml::NvmlProbe;
 pub use report::{DriverState, DriverStatus, HardwareReport, Warning, MIN_CUDA12_DRIVER};
-pub use system::{SystemFacts, SystemInfo, SystemLiveSample};
+pub use system::{free_bytes, SystemFacts, SystemInfo, SystemLiveSample};
 pub use types::{
     bytes_to_gib, GpuInfo, GpuInventory, GpuProcess, GpuSample, HardwareSource, MigInfo,
     MigInstance,

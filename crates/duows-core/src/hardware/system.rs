@@ -124,6 +124,11 @@ impl SystemFacts {
     }
 }
 
+/// Free bytes on the file system that holds `path` (or its nearest existing ancestor).
+pub fn free_bytes(path: &Path) -> Option<u64> {
+    disk_space(path).map(|(free, _)| free)
+}
+
 /// (free, total) bytes of the file system that holds `path` (or its nearest existing
 /// ancestor, since the models folder may not exist yet).
 fn disk_space(path: &Path) -> Option<(u64, u64)> {
