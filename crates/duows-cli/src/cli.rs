@@ -153,6 +153,8 @@ pub enum EngineCommand {
     /// The launch plan for a model: the command line, environment (key hidden), files to prepare
     #[command(after_help = EXAMPLES)]
     Plan(EnginePlanArgs),
+    /// Download a catalog model's weights into the models folder (resumable, verified)
+    Download(EngineDownloadArgs),
     /// Start an engine in the running `duows serve` (or desktop app): a catalog model or a GGUF file
     #[command(after_help = ENGINE_EXAMPLES)]
     Start(EngineStartArgs),
@@ -206,6 +208,9 @@ pub struct EngineStartArgs {
     /// Context length in tokens
     #[arg(long, value_name = "TOKENS")]
     pub context: Option<u32>,
+    /// The model's local folder (checked against the catalog; default: its download)
+    #[arg(long, value_name = "DIR", conflicts_with = "gguf")]
+    pub model_dir: Option<String>,
     /// Wait until the engine is ready (or has failed), showing its states
     #[arg(long)]
     pub wait: bool,
@@ -249,9 +254,28 @@ pub struct EnginePlanArgs {
     /// Use exactly this tensor-parallel size
     #[arg(long, value_name = "N")]
     pub tensor_parallel_size: Option<u32>,
+    /// The model's local folder (checked against the catalog; default: its download)
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: Option<String>,
     #[command(flatten)]
     pub source: GpuSource,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EngineDownloadArgs {
+    /// Catalog id or Hugging Face repo id
+    #[arg(long)]
+    pub model: String,
+    /// Checkpoint (default: the model's own)
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Branch, tag or commit
+    #[arg(long, default_value = "main")]
+    pub revision: String,
+    /// Environment variable holding a Hugging Face token (default: HF_TOKEN, if set)
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
 }

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use duows_api::calls::{self, EnginePlanParams};
 use duows_core::engine::{EngineState, EngineStatus, PrepareStep};
 
-use crate::cli::{EngineLogsArgs, EngineNameArgs, EnginePlanArgs, EngineStartArgs, ServerArgs};
+use crate::cli::{
+    EngineDownloadArgs, EngineLogsArgs, EngineNameArgs, EnginePlanArgs, EngineStartArgs, ServerArgs,
+};
 use crate::models_cmd::{run, state};
 use crate::server_client::ServerClient;
 
@@ -22,6 +24,7 @@ pub fn plan(args: &EnginePlanArgs) -> anyhow::Result<ExitCode> {
         tensor_parallel_size: args.tensor_parallel_size,
         gpu_memory_utilization: None,
         name: args.name.clone(),
+        model_dir: args.model_dir.clone(),
     };
     let view = run(calls::engine_plan(&state, params))?;
     if args.json {
@@ -78,6 +81,7 @@ pub fn start(args: &EngineStartArgs) -> anyhow::Result<ExitCode> {
         "gguf": args.gguf,
         "name": args.name,
         "context": args.context,
+        "model_dir": args.model_dir,
     });
     let status: EngineStatus = client.post("/api/engines", &body)?;
     let name = status.name.clone();
@@ -180,4 +184,85 @@ fn print_status(all: &[EngineStatus], json: bool) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+pub fn download(args: &EngineDownloadArgs) -> anyhow::Result<ExitCode> {
+    use duows_core::engine::download::{download, vllm_files, DownloadProgress, DownloadRequest};
+    use duows_core::engine::Secret;
+
+    let catalog = duows_core::catalog::Catalog::builtin()?;
+    let model = catalog
+        .model(&args.model)
+        .ok_or_else(|| anyhow::anyhow!("--model: `{}` is not in the catalog", args.model))?;
+    let variant = model
+        .variant(args.variant.as_deref())
+        .ok_or_else(|| anyhow::anyhow!("--variant: {} has no such checkpoint", model.name))?;
+    let token = match &args.token_env {
+        Some(var) => {
+            Some(Secret::new(std::env::var(var).map_err(|_| {
+                anyhow::anyhow!("--token-env: {var} is not set")
+            })?))
+        }
+        None => std::env::var("HF_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(Secret::new),
+    };
+    let data_dir = duows_core::data_dir::DataDir::from_env()?;
+    let request = DownloadRequest {
+        endpoint: std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into()),
+        repo: variant.repo.clone(),
+        revision: args.revision.clone(),
+        token,
+        hf_home: data_dir.default_models_dir(),
+        keep: vllm_files,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (progress, mut watch_progress) = tokio::sync::watch::channel(DownloadProgress::default());
+    let (cancel, cancelled) = tokio::sync::watch::channel(false);
+    let snapshot = runtime.block_on(async {
+        let printer = tokio::spawn(async move {
+            while watch_progress.changed().await.is_ok() {
+                let p = watch_progress.borrow_and_update().clone();
+                eprint!("\r{}", progress_line(&p));
+            }
+        });
+        let ctrl_c = tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = cancel.send(true);
+        });
+        let result = download(&request, &progress, cancelled).await;
+        ctrl_c.abort();
+        drop(progress);
+        let _ = printer.await;
+        eprintln!();
+        result
+    })?;
+    println!("{}", snapshot.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `[#########.........]  45.2%  3.1 / 6.9 GB  112 MB/s  2 of 5 files`
+fn progress_line(p: &duows_core::engine::download::DownloadProgress) -> String {
+    let fraction = if p.total_bytes == 0 {
+        0.0
+    } else {
+        p.done_bytes as f64 / p.total_bytes as f64
+    };
+    let width = 24;
+    let filled = (fraction * f64::from(width)).round() as usize;
+    format!(
+        "[{}{}] {:5.1}%  {:.1} / {:.1} GB  {:.0} MB/s  {} of {} files   ",
+        "#".repeat(filled.min(24)),
+        ".".repeat(24usize.saturating_sub(filled)),
+        fraction * 100.0,
+        p.done_bytes as f64 / 1e9,
+        p.total_bytes as f64 / 1e9,
+        p.bytes_per_second as f64 / 1e6,
+        p.files_done,
+        p.files_total,
+    )
 }

@@ -619,3 +619,51 @@ fn a_vllm_engine_without_vllm_fails_with_what_to_install() {
         .expect("line")
         .contains("VLLM_API_KEY=<hidden>"));
 }
+
+#[test]
+fn engine_plan_uses_a_checked_local_folder_offline() {
+    let dir = tempfile::tempdir().expect("dir");
+    let folder = dir.path().join("Mistral-7B-Instruct-v0.3");
+    std::fs::create_dir(&folder).expect("mkdir");
+    let folder_arg = folder.display().to_string();
+    let plan = |home: &tempfile::TempDir| {
+        duows(
+            home,
+            &[
+                "engine",
+                "plan",
+                "--model",
+                "mistral-7b-instruct-v0.3",
+                "--gpus",
+                "1xA100-40GB",
+                "--model-dir",
+                &folder_arg,
+            ],
+        )
+    };
+    let home = home();
+    let refused = plan(&home);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--model-dir:"),
+        "names the flag"
+    );
+    std::fs::write(folder.join("config.json"), "{}").expect("config");
+    std::fs::write(folder.join("tokenizer.json"), "{}").expect("tokenizer");
+    // A sparse file of the catalog's exact size stands in for the weights.
+    let weights = std::fs::File::create(folder.join("consolidated.safetensors")).expect("weights");
+    weights.set_len(14_496_047_104).expect("sparse");
+    let out = plan(&home);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("HF_HUB_OFFLINE=1"), "{text}");
+    assert!(text.contains(&format!("vllm serve {folder_arg}")), "{text}");
+    assert!(
+        text.contains(&format!("--tokenizer {folder_arg}")),
+        "{text}"
+    );
+}

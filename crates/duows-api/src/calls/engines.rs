@@ -40,6 +40,9 @@ pub struct EnginePlanParams {
     /// Name to serve the model under (default: its catalog id).
     #[serde(default)]
     pub name: Option<String>,
+    /// The model's local folder (default: its download in the models folder, if any).
+    #[serde(default)]
+    pub model_dir: Option<String>,
 }
 
 impl EnginePlanParams {
@@ -88,7 +91,7 @@ pub async fn engine_plan(
     let name = params.name.clone().unwrap_or_else(|| model.id.clone());
     let options = PlanOptions {
         program: "vllm".into(),
-        model_dir: None,
+        model_dir: model_dir(state, variant, params.model_dir.as_deref())?,
         hf_home: state.data_dir().default_models_dir(),
         served_name: Some(name.clone()),
         port,
@@ -144,6 +147,9 @@ pub struct EngineStartParams {
     /// Layers to offload to a GPU (llama.cpp; default 0, CPU only).
     #[serde(default)]
     pub gpu_layers: Option<u32>,
+    /// The model's local folder (vLLM; default: its download in the models folder, if any).
+    #[serde(default)]
+    pub model_dir: Option<String>,
 }
 
 /// The programs engines run: `DUOWS_VLLM` / `DUOWS_LLAMA_CPP_PYTHON`, else the app's own
@@ -244,7 +250,7 @@ pub async fn engine_start(
             let name = params.name.clone().unwrap_or_else(|| model.id.clone());
             let options = PlanOptions {
                 program: vllm_program(state),
-                model_dir: None,
+                model_dir: model_dir(state, variant, params.model_dir.as_deref())?,
                 hf_home: state.data_dir().default_models_dir(),
                 served_name: Some(name.clone()),
                 port,
@@ -288,6 +294,32 @@ pub fn engine_logs(
         .supervisor()?
         .logs(name, lines)
         .map_err(supervisor_error)
+}
+
+/// The folder to serve from: the one given (checked against the catalog), else the
+/// checkpoint's download in the models folder (checked too), else none (the engine then
+/// reads the hub itself).
+fn model_dir(
+    state: &ApiState,
+    variant: &duows_core::catalog::Variant,
+    given: Option<&str>,
+) -> Result<Option<std::path::PathBuf>, ApiError> {
+    let folder_error = |e: engine::folder::FolderError| {
+        ApiError::new(400, "invalid_model_folder", e.to_string()).with_field("model_dir")
+    };
+    if let Some(dir) = given {
+        let dir = std::path::PathBuf::from(dir);
+        engine::folder::check_model_folder(&dir, variant).map_err(folder_error)?;
+        return Ok(Some(dir));
+    }
+    let hf_home = state.data_dir().default_models_dir();
+    match engine::folder::cached_snapshot(&hf_home, &variant.repo, "main") {
+        Some(snapshot) => {
+            engine::folder::check_model_folder(&snapshot, variant).map_err(folder_error)?;
+            Ok(Some(snapshot))
+        }
+        None => Ok(None),
+    }
 }
 
 fn plan_error(error: engine::PlanError) -> ApiError {

@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod download;
+pub mod folder;
 pub mod log;
 pub mod plan;
 pub mod process;
