@@ -3,7 +3,7 @@
 // up both. Configure with DUOWS_BIN (server binary) and CHROMIUM (browser executable).
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,15 +21,20 @@ const STOP_TIMEOUT_MS = 5_000;
 
 /**
  * Starts `DUOWS_BIN serve --port 0 ...extraArgs` and resolves once it printed its URL.
- * @returns {Promise<{ url: string, output: () => string, stop: () => Promise<void> }>}
+ * `options.env` adds to (or, with `undefined` values, removes from) the server's environment.
+ * @param {string[]} [extraArgs]
+ * @param {{ env?: Record<string, string | undefined> }} [options]
+ * @returns {Promise<{ url: string, home: string, output: () => string, stop: () => Promise<void> }>}
  */
-export async function startServer(extraArgs = []) {
+export async function startServer(extraArgs = [], { env = {} } = {}) {
   if (!existsSync(DUOWS_BIN)) {
     throw new Error(`server binary not found at ${DUOWS_BIN}: build it (cargo build -p duows-cli) or set DUOWS_BIN`);
   }
   const home = mkdtempSync(path.join(os.tmpdir(), 'duows-e2e-'));
+  const childEnv = { ...process.env, ...env, DUOWS_HOME: home };
+  for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
   const child = spawn(DUOWS_BIN, ['serve', '--port', '0', ...extraArgs], {
-    env: { ...process.env, DUOWS_HOME: home },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -69,7 +74,7 @@ export async function startServer(extraArgs = []) {
     throw error;
   });
 
-  return { url, output: () => log, stop };
+  return { url, home, output: () => log, stop };
 }
 
 /** Launches headless Chromium with the flags these tests need. */
@@ -88,13 +93,38 @@ export function launchBrowser() {
   });
 }
 
-/** Saves a full-page screenshot as artifacts/<name>.png. */
-export async function screenshot(page, name) {
+/** Saves a full-page screenshot as artifacts/<name>.png (`options` as Playwright takes them). */
+export async function screenshot(page, name, options = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true, ...options });
 }
 
 /** True when this machine seems to have an NVIDIA driver (so "no driver" cannot be tested). */
 export function hasNvidiaDriver() {
   return existsSync('/proc/driver/nvidia/version');
+}
+
+/**
+ * The processes whose command line contains every one of `parts`, from /proc:
+ * `[{ pid, cmdline }]` (this test's own process excluded). Empty where /proc is missing.
+ */
+export function processesWith(...parts) {
+  let pids;
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  const found = [];
+  for (const pid of pids) {
+    if (Number(pid) === process.pid) continue;
+    let cmdline;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    } catch {
+      continue; // gone meanwhile, or not ours to read
+    }
+    if (cmdline && parts.every((part) => cmdline.includes(part))) found.push({ pid: Number(pid), cmdline });
+  }
+  return found;
 }

@@ -355,6 +355,14 @@ function main() {
             code: 'not_in_mock',
             message: 'The mock server has no model catalog. For the Models page run `duows serve` and point DUOWS_DEV_API at it.',
           });
+        case 'GET /api/engines':
+          return sendJson(res, 200, []);
+        case 'POST /api/engines':
+        case 'POST /api/engine/plan':
+          return sendJson(res, 501, {
+            code: 'not_in_mock',
+            message: 'The mock server runs no engines. For the Engines page run `duows serve` and point DUOWS_DEV_API at it.',
+          });
         default:
           return sendJson(res, 404, { code: 'not_found', message: `No such API route: ${route}.` });
       }

@@ -47,3 +47,29 @@ export function fraction(part: number, whole: number): number {
   if (!(whole > 0)) return 0;
   return Math.min(1, Math.max(0, part / whole));
 }
+
+/** A span of time, coarsely: "7 s", "3 min 5 s", "2 h 10 min", "4 days". */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 10) return s % 60 === 0 ? `${min} min` : `${min} min ${s % 60} s`;
+  if (min < 60) return `${min} min`;
+  const hours = Math.floor(min / 60);
+  if (hours < 24) return min % 60 === 0 ? `${hours} h` : `${hours} h ${min % 60} min`;
+  const days = Math.floor(hours / 24);
+  return days === 1 ? '1 day' : `${days} days`;
+}
+
+/** How long ago, coarsely: "just now", "12 s ago", "3 min ago"; never in the future. */
+export function ago(ms: number): string {
+  if (ms < 2000) return 'just now';
+  return `${duration(ms)} ago`;
+}
+
+/** Date and time for a tooltip, "2025-03-14 14:03:27". */
+export function dateTime(timestampMs: number): string {
+  const d = new Date(timestampMs);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clock(timestampMs)}`;
+}

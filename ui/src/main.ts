@@ -1,8 +1,10 @@
-// Entry point: the header with its page tabs, the two pages (Hardware, Models) and the hash
-// routing between them. Both pages stay in the document once built, so switching back and
-// forth keeps their state; the Models page loads its data the first time it is shown.
+// Entry point: the header with its page tabs, the pages (Hardware, Models, Engines) and the
+// hash routing between them. Pages stay in the document once built, so switching back and
+// forth keeps their state; Models and Engines load their data the first time they are shown,
+// and Engines polls only while it is on screen.
 
 import './styles.css';
+import { enginesPage, type EnginesPage } from './pages/engines';
 import { hardwarePage } from './pages/hardware';
 import { modelsPage, type ModelsPage } from './pages/models';
 import { watchRoute, type Route } from './router';
@@ -14,6 +16,13 @@ const root = document.getElementById('app') ?? document.body;
 const top = header();
 const hardware = hardwarePage(top);
 let models: ModelsPage | null = null;
+let engines: EnginesPage | null = null;
+
+const TITLES: Record<Route, string> = {
+  hardware: 'Duo Workstation',
+  models: 'Models · Duo Workstation',
+  engines: 'Engines · Duo Workstation',
+};
 
 function showRoute(route: Route): void {
   top.setRoute(route);
@@ -21,10 +30,17 @@ function showRoute(route: Route): void {
     models = modelsPage();
     root.append(models.el);
   }
+  if (route === 'engines' && !engines) {
+    engines = enginesPage();
+    root.append(engines.el);
+  }
   hardware.el.hidden = route !== 'hardware';
   if (models) models.el.hidden = route !== 'models';
+  if (engines) engines.el.hidden = route !== 'engines';
   if (route === 'models') models?.show();
-  document.title = route === 'models' ? 'Models · Duo Workstation' : 'Duo Workstation';
+  if (route === 'engines') engines?.show();
+  else engines?.hide();
+  document.title = TITLES[route];
 }
 
 window.addEventListener('unhandledrejection', (event) => {
@@ -41,5 +57,6 @@ void hardware.start().then(() => {
   subscribeSamples((sample) => {
     top.setSample(sample.timestamp_ms);
     hardware.applySample(sample);
+    engines?.serverTime(sample.timestamp_ms);
   }, top.setStream);
 });

@@ -1,14 +1,14 @@
-// Hash routing between the two pages: `#/hardware` (the default) and `#/models`.
+// Hash routing between the pages: `#/hardware` (the default), `#/models` and `#/engines`.
 // transport.ts has already taken any `#token=…` out of the fragment when this runs.
 
-export type Route = 'hardware' | 'models';
+export type Route = 'hardware' | 'models' | 'engines';
 
-export const ROUTES: readonly Route[] = ['hardware', 'models'];
+export const ROUTES: readonly Route[] = ['hardware', 'models', 'engines'];
 
 /** The page a fragment names; anything unknown is the hardware overview. */
 export function routeOf(hash: string): Route {
   const path = hash.replace(/^#\/?/, '').split(/[&?]/)[0] ?? '';
-  return path === 'models' ? 'models' : 'hardware';
+  return (ROUTES as readonly string[]).includes(path) ? (path as Route) : 'hardware';
 }
 
 export function hrefOf(route: Route): string {

@@ -8,6 +8,10 @@ import {
   ApiError,
   type ApiErrorBody,
   type CatalogView,
+  type EnginePlanParams,
+  type EnginePlanView,
+  type EngineStartParams,
+  type EngineStatus,
   type FitParams,
   type FitResult,
   type HardwareReport,
@@ -30,12 +34,18 @@ export interface Commands {
   catalog: { args: undefined; result: CatalogView };
   recommend: { args: { params: RecommendParams }; result: Recommendation };
   fit: { args: { params: FitParams }; result: FitResult };
+  engine_plan: { args: { params: EnginePlanParams }; result: EnginePlanView };
+  engine_start: { args: { params: EngineStartParams }; result: EngineStatus };
+  engine_status: { args: undefined; result: EngineStatus[] };
+  engine_stop: { args: { name: string }; result: EngineStatus };
+  engine_logs: { args: { name: string; lines?: number }; result: string[] };
 }
 export type Command = keyof Commands;
 
 interface Route {
   method: 'GET' | 'POST' | 'PUT';
-  path: string;
+  /** The path, or how to make it from the command's arguments (names in the path). */
+  path: string | ((args: never) => string);
   /** The request body made from the command's arguments, for POST and PUT. */
   body?: (args: never) => unknown;
 }
@@ -65,6 +75,26 @@ const ROUTES: Record<Command, Route> = {
     method: 'POST',
     path: '/api/fit',
     body: (args: Commands['fit']['args']) => args.params,
+  },
+  engine_plan: {
+    method: 'POST',
+    path: '/api/engine/plan',
+    body: (args: Commands['engine_plan']['args']) => args.params,
+  },
+  engine_start: {
+    method: 'POST',
+    path: '/api/engines',
+    body: (args: Commands['engine_start']['args']) => args.params,
+  },
+  engine_status: { method: 'GET', path: '/api/engines' },
+  engine_stop: {
+    method: 'POST',
+    path: (args: Commands['engine_stop']['args']) => `/api/engines/${encodeURIComponent(args.name)}/stop`,
+  },
+  engine_logs: {
+    method: 'GET',
+    path: (args: Commands['engine_logs']['args']) =>
+      `/api/engines/${encodeURIComponent(args.name)}/logs${args.lines === undefined ? '' : `?lines=${args.lines}`}`,
   },
 };
 
@@ -151,9 +181,10 @@ async function httpCall(route: Route, args: unknown): Promise<unknown> {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify((route.body as (a: unknown) => unknown)(args));
   }
+  const path = typeof route.path === 'string' ? route.path : (route.path as (a: unknown) => string)(args);
   let response: Response;
   try {
-    response = await fetch(route.path, init);
+    response = await fetch(path, init);
   } catch {
     throw new ApiError({
       code: 'unreachable',
@@ -203,6 +234,11 @@ export const api = {
   catalog: () => call('catalog'),
   recommend: (params: RecommendParams) => call('recommend', { params }),
   fit: (params: FitParams) => call('fit', { params }),
+  enginePlan: (params: EnginePlanParams) => call('engine_plan', { params }),
+  engineStart: (params: EngineStartParams) => call('engine_start', { params }),
+  engineStatus: () => call('engine_status'),
+  engineStop: (name: string) => call('engine_stop', { name }),
+  engineLogs: (name: string, lines?: number) => call('engine_logs', lines === undefined ? { name } : { name, lines }),
 };
 
 // ---------------------------------------------------------------- live samples

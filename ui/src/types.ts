@@ -373,3 +373,93 @@ export interface Recommendation {
   /** When nothing fits: the GPU size needed, llama.cpp options. */
   advice: string[];
 }
+
+// ---------------------------------------------------------------- engines
+
+export type EngineKind = 'vllm' | 'llama_cpp';
+
+export type EngineState =
+  | 'stopped'
+  | 'installing'
+  | 'downloading'
+  | 'starting'
+  | 'ready'
+  | 'failed'
+  | 'backing_off'
+  | 'stopping';
+
+/** Parameters of `engine_plan` (catalog models only). */
+export interface EnginePlanParams {
+  model: string;
+  variant?: string;
+  gpus?: string;
+  context?: number;
+  concurrency?: number;
+  tensor_parallel_size?: number;
+  gpu_memory_utilization?: number;
+  name?: string;
+}
+
+/** Parameters of `engine_start`: exactly one of `model` and `gguf`. */
+export interface EngineStartParams {
+  model?: string;
+  variant?: string;
+  gguf?: string;
+  name?: string;
+  context?: number;
+  concurrency?: number;
+  tensor_parallel_size?: number;
+  gpu_memory_utilization?: number;
+  gpu_layers?: number;
+}
+
+export type PrepareStep =
+  | { action: 'copy'; from: string; to: string }
+  | { action: 'write'; path: string; contents: string };
+
+export interface EnginePlan {
+  kind: EngineKind;
+  served_name: string;
+  program: string;
+  args: string[];
+  /** Secrets read "<hidden>". */
+  env: { name: string; value: string }[];
+  working_dir: string;
+  prepare: PrepareStep[];
+  host: string;
+  port: number;
+  api_key: string;
+}
+
+export interface EnginePlanView {
+  plan: EnginePlan;
+  /** As a user would type it, the key hidden. */
+  command_line: string;
+  /** http://127.0.0.1:<port>/v1 */
+  base_url: string;
+  fit: FitResult;
+}
+
+export interface EngineFailure {
+  kind: string;
+  evidence: string;
+  fix: string;
+  largest?: number;
+}
+
+export interface EngineStatus {
+  name: string;
+  kind: EngineKind;
+  state: EngineState;
+  pid: number | null;
+  base_url: string;
+  restarts: number;
+  /** When the engine entered its state (server clock). */
+  since_ms: number;
+  failure: EngineFailure | null;
+  /** When a backing-off engine is started again (server clock). */
+  next_start_ms: number | null;
+  /** The key hidden. */
+  command_line: string;
+  log_path: string;
+}

@@ -29,9 +29,15 @@ function installFakeIpc() {
     catalog: ['GET', '/api/catalog'],
     recommend: ['POST', '/api/recommend'],
     fit: ['POST', '/api/fit'],
+    engine_plan: ['POST', '/api/engine/plan'],
+    engine_start: ['POST', '/api/engines'],
+    engine_status: ['GET', '/api/engines'],
+    engine_stop: ['POST', (args) => `/api/engines/${encodeURIComponent(args.name)}/stop`],
+    engine_logs: ['GET', (args) => `/api/engines/${encodeURIComponent(args.name)}/logs${args.lines === undefined ? '' : `?lines=${args.lines}`}`],
   };
-  // The desktop shell takes `{ params }` for the model calls; the HTTP body is the params.
-  const bodyOf = (cmd, args) => (cmd === 'recommend' || cmd === 'fit' ? args.params : args);
+  // The desktop shell takes `{ params }` for the model and engine calls; the HTTP body is the params.
+  const withParams = new Set(['recommend', 'fit', 'engine_plan', 'engine_start']);
+  const bodyOf = (cmd, args) => (withParams.has(cmd) ? args.params : args);
   window.__ipcCalls = calls;
   window.__TAURI_INTERNALS__ = {
     transformCallback(callback) {
@@ -53,7 +59,8 @@ function installFakeIpc() {
         }, 1000);
         return null;
       }
-      const [method, path] = routes[cmd];
+      const [method, route] = routes[cmd];
+      const path = typeof route === 'function' ? route(args) : route;
       const response = await fetch(path, {
         method,
         headers: { 'Content-Type': 'application/json' },
@@ -131,6 +138,42 @@ test('inside the desktop shell the Models page passes { params }', async () => {
     assert.equal(applied.concurrency, 2);
     assert.equal(applied.gpus, undefined, 'this machine is not sent as a spec');
     assert.equal(recommends[2].args.params.gpus, '3xFOO');
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});
+
+test('inside the desktop shell the Engines page passes { params }, { name, lines }', async () => {
+  const server = await startServer(['--gpus', '1xL4'], { env: { DUOWS_VLLM: '/nonexistent/vllm' } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  try {
+    await page.addInitScript(installFakeIpc);
+    await page.goto(`${server.url}/#/engines`);
+    await page.getByTestId('engines-empty').waitFor();
+    await page.locator('[data-testid="engine-model"] option[value="gpt-oss-20b"]').waitFor({ state: 'attached' });
+    await page.getByTestId('engine-model').selectOption('gpt-oss-20b');
+    await page.getByTestId('engine-context').fill('8192');
+    await page.getByTestId('engine-plan').click();
+    await page.getByTestId('engine-plan-command').waitFor();
+    await page.getByTestId('engine-start').click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-engine="gpt-oss-20b"] [data-testid="engine-state"]')?.textContent === 'failed',
+    );
+    await page.waitForFunction(() => window.__ipcCalls.some((c) => c.cmd === 'engine_logs'));
+    await screenshot(page, 'desktop-engines');
+
+    const calls = await page.evaluate(() => window.__ipcCalls);
+    const names = calls.map((c) => c.cmd);
+    for (const name of ['engine_status', 'engine_plan', 'engine_start', 'engine_logs']) {
+      assert.ok(names.includes(name), `${name} was not invoked (got ${[...new Set(names)].join(', ')})`);
+    }
+    assert.deepEqual(calls.find((c) => c.cmd === 'engine_plan').args, { params: { model: 'gpt-oss-20b', context: 8192 } });
+    assert.deepEqual(calls.find((c) => c.cmd === 'engine_start').args, { params: { model: 'gpt-oss-20b', context: 8192 } });
+    assert.deepEqual(calls.find((c) => c.cmd === 'engine_logs').args, { name: 'gpt-oss-20b', lines: 40 });
+    assert.deepEqual(calls.find((c) => c.cmd === 'engine_status').args, {});
   } finally {
     await context.close();
     await server.stop();

@@ -1,6 +1,6 @@
-// The page header: app name and version, the page tabs (`nav-hardware`, `nav-models`),
-// the driver line, and the live-sample clock (`data-testid="sample-time"`, which changes
-// with every sample that arrives).
+// The page header: app name and version, the page tabs (`nav-hardware`, `nav-models`,
+// `nav-engines`), the driver line, and the live-sample clock (`data-testid="sample-time"`,
+// which changes with every sample that arrives).
 
 import { h } from '../dom';
 import { clock } from '../format';
@@ -21,6 +21,7 @@ export interface Header {
 const TABS: { route: Route; label: string }[] = [
   { route: 'hardware', label: 'Hardware' },
   { route: 'models', label: 'Models' },
+  { route: 'engines', label: 'Engines' },
 ];
 
 function driverText(driver: DriverState): string {

@@ -7,6 +7,7 @@
 import { h } from '../dom';
 import { gib } from '../format';
 import type { CatalogModel, FitResult, ModelAdvice, RatedAs, Suggestion, VllmPlan } from '../types';
+import { copyButton } from './copy';
 import { memoryBar } from './memory-bar';
 import {
   BADGE_TEXT,
@@ -76,35 +77,12 @@ function vllmCommand(fit: FitResult, vllm: VllmPlan, repo: string | null): strin
   return [...env, `vllm serve ${repo ?? fit.model}`, ...lines.map((l) => `  ${l}`)].join(' \\\n');
 }
 
-async function copyText(text: string, code: HTMLElement, button: HTMLButtonElement): Promise<void> {
-  const done = (label: string): void => {
-    button.textContent = label;
-    window.setTimeout(() => {
-      button.textContent = 'Copy';
-    }, 1600);
-  };
-  try {
-    // Missing outside a secure context (http to another host): fall back to a selection.
-    if (!('clipboard' in navigator)) throw new Error('no clipboard');
-    await navigator.clipboard.writeText(text);
-    done('Copied');
-  } catch {
-    const range = document.createRange();
-    range.selectNodeContents(code);
-    const selection = window.getSelection();
-    selection?.removeAllRanges();
-    selection?.addRange(range);
-    done('Press Ctrl+C');
-  }
-}
-
 function vllmBlock(fit: FitResult, model: CatalogModel | undefined): HTMLElement | null {
   if (!fit.vllm) return null;
   const repo = model?.variants.find((v) => v.name === fit.variant)?.repo ?? model?.hf_repo ?? null;
   const text = vllmCommand(fit, fit.vllm, repo);
   const code = h('code', undefined, text);
-  const copy = h('button', { type: 'button', class: 'secondary small', 'data-testid': 'copy-vllm' }, 'Copy');
-  copy.addEventListener('click', () => void copyText(text, code, copy));
+  const copy = copyButton(text, code, { testid: 'copy-vllm' });
   const serving = model?.serving;
   const notes: string[] = [];
   if (serving) {
