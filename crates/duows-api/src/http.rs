@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -145,8 +146,11 @@ struct LogQuery {
 async fn engine_logs(
     State(state): State<ApiState>,
     Path(name): Path<String>,
-    Query(query): Query<LogQuery>,
+    query: Result<Query<LogQuery>, QueryRejection>,
 ) -> Result<Json<Vec<String>>, ApiError> {
+    let Query(query) = query.map_err(|_| {
+        ApiError::new(400, "invalid_parameter", "lines must be a whole number").with_field("lines")
+    })?;
     calls::engine_logs(&state, &name, query.lines).map(Json)
 }
 

@@ -43,6 +43,9 @@ pub enum EngineState {
     Stopping,
 }
 
+/// A ready engine's health is checked every this many polls.
+const HEALTH_EVERY: u32 = 10;
+
 /// What the UI and `duows engine status` show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineStatus {
@@ -398,7 +401,9 @@ impl Run {
         let started = Instant::now();
         let mut ready = false;
         let mut unhealthy = 0u32;
+        let mut polls = 0u32;
         loop {
+            polls = polls.wrapping_add(1);
             tokio::select! {
                 () = tokio::time::sleep(self.policy.poll) => {}
                 _ = self.stop.wait_for(|stop| *stop) => {}
@@ -446,11 +451,14 @@ impl Run {
                         }
                     }
                 }
+            } else if polls % HEALTH_EVERY != 0 {
+                // A ready engine is checked every few polls: often enough to notice a hang,
+                // rarely enough to stay out of its log.
             } else if self.healthy().await {
                 unhealthy = 0;
             } else {
                 unhealthy += 1;
-                if unhealthy >= 6 {
+                if unhealthy >= 3 {
                     stop_process(process.as_mut(), self.policy.stop_grace).await;
                     return Outcome::Failed {
                         failure: Failure {
