@@ -489,34 +489,34 @@ async fn checksum(path: &Path, file: &RepoFile) -> std::io::Result<String> {
     let lfs = file.lfs;
     tokio::task::spawn_blocking(move || {
         let mut input = std::fs::File::open(&path)?;
-        let size = input.metadata()?.len();
-        let mut buffer = vec![0u8; 1 << 20];
-        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
         if lfs {
-            let mut hasher = Sha256::new();
-            loop {
-                let n = std::io::Read::read(&mut input, &mut buffer)?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buffer[..n]);
-            }
-            Ok(hex(&hasher.finalize()))
+            digest_hex(Sha256::new(), &mut input)
         } else {
+            // git names a blob by SHA-1 of "blob <size>\0" and the content.
             let mut hasher = Sha1::new();
-            hasher.update(format!("blob {size}\0").as_bytes());
-            loop {
-                let n = std::io::Read::read(&mut input, &mut buffer)?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buffer[..n]);
-            }
-            Ok(hex(&hasher.finalize()))
+            hasher.update(format!("blob {}\0", input.metadata()?.len()).as_bytes());
+            digest_hex(hasher, &mut input)
         }
     })
     .await
     .map_err(std::io::Error::other)?
+}
+
+/// Feeds the rest of `input` to `hasher`, 1 MiB at a time; the digest in hex.
+fn digest_hex<D: Digest>(mut hasher: D, input: &mut impl std::io::Read) -> std::io::Result<String> {
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = input.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// `snapshots/<commit>/<path>` → `../../blobs/<hash>` (relative, as the hub's cache does).
