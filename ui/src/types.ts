@@ -437,7 +437,8 @@ export interface EnginePlanView {
   command_line: string;
   /** http://127.0.0.1:<port>/v1 */
   base_url: string;
-  fit: FitResult;
+  /** The fit the sizing flags come from; null for a GGUF file. */
+  fit: FitResult | null;
 }
 
 export interface EngineFailure {

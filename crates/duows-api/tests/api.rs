@@ -470,6 +470,17 @@ async fn engine_calls_answer_in_the_error_shape() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["field"], "gguf");
+    let start = r#"{"model":"gpt-oss-20b","gpus":"1xA100-40GB"}"#;
+    let (status, body) = send(&s.app, with_json("POST", "/api/engines", start)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["field"], "gpus",
+        "an engine starts on this machine only"
+    );
+    let both = r#"{"model":"gpt-oss-20b","gguf":"/x.gguf"}"#;
+    let (status, body) = send(&s.app, with_json("POST", "/api/engine/plan", both)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "gguf");
     let plan = r#"{"model":"mistral-7b-instruct-v0.3","gpus":"1xA100-40GB"}"#;
     let (status, body) = send(&s.app, with_json("POST", "/api/engine/plan", plan)).await;
     assert_eq!(status, StatusCode::OK);

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use duows_api::calls::{self, EnginePlanParams};
+use duows_api::calls::{self, EngineParams};
 use duows_core::engine::{EngineState, EngineStatus, PrepareStep};
 
 use crate::cli::{
@@ -15,32 +15,28 @@ use crate::server_client::ServerClient;
 
 pub fn plan(args: &EnginePlanArgs) -> anyhow::Result<ExitCode> {
     let state = state(&args.source)?;
-    let params = EnginePlanParams {
-        model: args.model.clone(),
+    let params = EngineParams {
+        model: Some(args.model.clone()),
         variant: args.variant.clone(),
-        gpus: None, // the state already serves the described hardware
         context: args.context,
-        concurrency: None,
         tensor_parallel_size: args.tensor_parallel_size,
-        gpu_memory_utilization: None,
         name: args.name.clone(),
         model_dir: args.model_dir.clone(),
+        // `gpus` stays unset: the state already serves the described hardware.
+        ..EngineParams::default()
     };
     let view = run(calls::engine_plan(&state, params))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&view)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let fit = &view.fit;
-    let mut out = format!(
-        "{} launch plan for {} ({}): tensor parallel {}, context {}, {} concurrent requests\n\n",
-        view.plan.kind,
-        fit.name,
-        fit.variant,
-        fit.tensor_parallel_size,
-        fit.max_model_len,
-        fit.concurrency
-    );
+    let mut out = match &view.fit {
+        Some(fit) => format!(
+            "{} launch plan for {} ({}): tensor parallel {}, context {}, {} concurrent requests\n\n",
+            view.plan.kind, fit.name, fit.variant, fit.tensor_parallel_size, fit.max_model_len, fit.concurrency
+        ),
+        None => format!("{} launch plan for {}\n\n", view.plan.kind, view.plan.served_name),
+    };
     for step in &view.plan.prepare {
         match step {
             PrepareStep::Copy { from, to } => {

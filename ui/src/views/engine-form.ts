@@ -65,12 +65,14 @@ function prepareItem(step: PrepareStep): HTMLElement {
 function planView(view: EnginePlanView, model: CatalogModel | undefined): HTMLElement {
   const code = h('code', undefined, commandLines(view.command_line));
   const fit = view.fit;
-  const facts = [
-    `${fit.variant} checkpoint`,
-    gpuList(fit.gpus),
-    `context ${tokens(fit.max_model_len)} tokens`,
-    `${fit.concurrency} request${fit.concurrency === 1 ? '' : 's'} at full context`,
-  ];
+  const facts = fit
+    ? [
+        `${fit.variant} checkpoint`,
+        gpuList(fit.gpus),
+        `context ${tokens(fit.max_model_len)} tokens`,
+        `${fit.concurrency} request${fit.concurrency === 1 ? '' : 's'} at full context`,
+      ]
+    : [`served as ${view.plan.served_name}`];
   const notes: string[] = [];
   if (model?.serving) notes.push(`Needs vLLM ${model.serving.min_vllm} or newer.`);
   notes.push('The key is made when the engine starts and is shown as <hidden>; the port is chosen again then, too.');
@@ -339,7 +341,7 @@ export function engineForm(actions: EngineFormActions): EngineForm {
       .plan(planParams)
       .then(
         (view) => {
-          replaceChildren(planSlot, planView(view, catalog?.models.find((m) => m.id === view.fit.model)));
+          replaceChildren(planSlot, planView(view, catalog?.models.find((m) => m.id === view.fit?.model)));
         },
         (reason: unknown) => {
           replaceChildren(planSlot);

@@ -12,115 +12,12 @@ use serde::{Deserialize, Serialize};
 use super::planning::{fit, FitParams};
 use crate::{ApiError, ApiState};
 
-/// Parameters of `engine_plan`: a fit's, plus the name to serve under.
-/// (Spelled out: serde's `flatten` cannot be combined with `deny_unknown_fields`.)
+/// Parameters of `engine_start` and `engine_plan`: a catalog model (vLLM) or a GGUF
+/// file (llama.cpp's server). A plan is exactly what a start with the same parameters runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EnginePlanParams {
-    /// Catalog id or Hugging Face repo id.
-    pub model: String,
-    /// Checkpoint (default: the model's own).
-    #[serde(default)]
-    pub variant: Option<String>,
-    /// A hardware spec to plan for instead of this machine.
-    #[serde(default)]
-    pub gpus: Option<String>,
-    /// Desired context in tokens.
-    #[serde(default)]
-    pub context: Option<u32>,
-    /// Requests that must fit at once.
-    #[serde(default)]
-    pub concurrency: Option<u32>,
-    /// Use exactly this tensor-parallel size.
-    #[serde(default)]
-    pub tensor_parallel_size: Option<u32>,
-    /// `--gpu-memory-utilization`.
-    #[serde(default)]
-    pub gpu_memory_utilization: Option<f64>,
-    /// Name to serve the model under (default: its catalog id).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The model's local folder (default: its download in the models folder, if any).
-    #[serde(default)]
-    pub model_dir: Option<String>,
-}
-
-impl EnginePlanParams {
-    fn fit_params(&self) -> FitParams {
-        FitParams {
-            model: self.model.clone(),
-            variant: self.variant.clone(),
-            gpus: self.gpus.clone(),
-            context: self.context,
-            concurrency: self.concurrency,
-            tensor_parallel_size: self.tensor_parallel_size,
-            gpu_memory_utilization: self.gpu_memory_utilization,
-            constants: None,
-        }
-    }
-}
-
-/// A launch plan with what it is based on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EnginePlanView {
-    /// The plan (program, arguments, environment with secrets hidden, files to prepare).
-    pub plan: LaunchPlan,
-    /// The command as a user would type it, key hidden.
-    pub command_line: String,
-    /// The engine's OpenAI-compatible base URL.
-    pub base_url: String,
-    /// The fit the sizing flags come from.
-    pub fit: FitResult,
-}
-
-/// `engine_plan`: the vLLM launch plan for a model on the hardware.
-pub async fn engine_plan(
-    state: &ApiState,
-    params: EnginePlanParams,
-) -> Result<EnginePlanView, ApiError> {
-    let fitted = fit(state, params.fit_params()).await?;
-    let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
-    let model = catalog
-        .model(&params.model)
-        .ok_or_else(|| ApiError::new(400, "unknown_model", "unknown model").with_field("model"))?;
-    let variant = model.variant(Some(&fitted.variant)).ok_or_else(|| {
-        ApiError::new(400, "unknown_variant", "unknown checkpoint").with_field("variant")
-    })?;
-    let port =
-        free_port().map_err(|e| ApiError::internal(format!("cannot find a free port: {e}")))?;
-    let name = params.name.clone().unwrap_or_else(|| model.id.clone());
-    let options = PlanOptions {
-        program: "vllm".into(),
-        model_dir: model_dir(state, variant, params.model_dir.as_deref())?,
-        hf_home: state.data_dir().default_models_dir(),
-        served_name: Some(name.clone()),
-        port,
-        run_dir: state.data_dir().root().join("engines").join(&name),
-        api_key: Secret::random()
-            .map_err(|e| ApiError::internal(format!("cannot make a key: {e}")))?,
-    };
-    let plan = engine::vllm_plan(model, variant, &fitted, &options)
-        .map_err(|e| ApiError::new(400, "cannot_plan", e.reason).with_field(e.field))?;
-    Ok(EnginePlanView {
-        command_line: plan.command_line(),
-        base_url: plan.base_url(),
-        plan,
-        fit: fitted,
-    })
-}
-
-/// A port nobody listens on now (bind port 0 on loopback, read it, let it go).
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
-        .local_addr()?
-        .port())
-}
-
-/// Parameters of `engine_start`: a catalog model (vLLM) or a GGUF file (llama.cpp).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EngineStartParams {
-    /// Catalog id or Hugging Face repo id, served by vLLM on this machine's GPUs.
+pub struct EngineParams {
+    /// Catalog id or Hugging Face repo id, served by vLLM.
     #[serde(default)]
     pub model: Option<String>,
     /// Checkpoint of `model` (default: the model's own).
@@ -129,6 +26,9 @@ pub struct EngineStartParams {
     /// A GGUF file, served by llama.cpp's server.
     #[serde(default)]
     pub gguf: Option<String>,
+    /// Plan only: a hardware spec to plan for instead of this machine.
+    #[serde(default)]
+    pub gpus: Option<String>,
     /// Name to serve under (default: the catalog id, or the file name).
     #[serde(default)]
     pub name: Option<String>,
@@ -150,6 +50,139 @@ pub struct EngineStartParams {
     /// The model's local folder (vLLM; default: its download in the models folder, if any).
     #[serde(default)]
     pub model_dir: Option<String>,
+}
+
+/// `engine_plan`'s parameters.
+pub type EnginePlanParams = EngineParams;
+/// `engine_start`'s parameters.
+pub type EngineStartParams = EngineParams;
+
+/// A launch plan with what it is based on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnginePlanView {
+    /// The plan (program, arguments, environment with secrets hidden, files to prepare).
+    pub plan: LaunchPlan,
+    /// The command as a user would type it, key hidden.
+    pub command_line: String,
+    /// The engine's OpenAI-compatible base URL.
+    pub base_url: String,
+    /// The fit the sizing flags come from (catalog models).
+    pub fit: Option<FitResult>,
+}
+
+/// `engine_plan`: the launch plan a start with the same parameters would run.
+pub async fn engine_plan(
+    state: &ApiState,
+    params: EngineParams,
+) -> Result<EnginePlanView, ApiError> {
+    let (plan, fit) = build_plan(state, &params).await?;
+    Ok(EnginePlanView {
+        command_line: plan.command_line(),
+        base_url: plan.base_url(),
+        plan,
+        fit,
+    })
+}
+
+/// The plan for `params`, and the fit it is sized by (catalog models).
+async fn build_plan(
+    state: &ApiState,
+    params: &EngineParams,
+) -> Result<(LaunchPlan, Option<FitResult>), ApiError> {
+    let port =
+        free_port().map_err(|e| ApiError::internal(format!("cannot find a free port: {e}")))?;
+    let api_key =
+        Secret::random().map_err(|e| ApiError::internal(format!("cannot make a key: {e}")))?;
+    match (&params.model, &params.gguf) {
+        (Some(_), Some(_)) | (None, None) => Err(ApiError::new(
+            400,
+            "invalid_parameter",
+            "name either a catalog model (`model`) or a GGUF file (`gguf`), not both",
+        )
+        .with_field(if params.model.is_some() {
+            "gguf"
+        } else {
+            "model"
+        })),
+        (None, Some(gguf)) => {
+            if params.gpus.is_some() {
+                return Err(ApiError::new(
+                    400,
+                    "invalid_parameter",
+                    "a GGUF engine runs on this machine; `gpus` plans catalog models only",
+                )
+                .with_field("gpus"));
+            }
+            let file = std::path::PathBuf::from(gguf);
+            if !file.is_file() {
+                return Err(ApiError::new(
+                    400,
+                    "invalid_parameter",
+                    format!("{gguf} is not a file"),
+                )
+                .with_field("gguf"));
+            }
+            let file = file.canonicalize().unwrap_or(file);
+            let options = PlanOptions {
+                program: llama_cpp_python(state)?,
+                model_dir: None,
+                hf_home: state.data_dir().default_models_dir(),
+                served_name: params.name.clone(),
+                port,
+                run_dir: state.data_dir().root().join("engines"),
+                api_key,
+            };
+            let llama = LlamaCppOptions {
+                python: options.program.clone(),
+                gguf: file,
+                context: params.context.unwrap_or(4096),
+                gpu_layers: params.gpu_layers.unwrap_or(0),
+            };
+            Ok((
+                engine::llama_cpp_plan(&llama, &options).map_err(plan_error)?,
+                None,
+            ))
+        }
+        (Some(model_id), None) => {
+            let fit_params = FitParams {
+                model: model_id.clone(),
+                variant: params.variant.clone(),
+                gpus: params.gpus.clone(),
+                context: params.context,
+                concurrency: params.concurrency,
+                tensor_parallel_size: params.tensor_parallel_size,
+                gpu_memory_utilization: params.gpu_memory_utilization,
+                constants: None,
+            };
+            let fitted = fit(state, fit_params).await?;
+            let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+            let model = catalog.model(model_id).ok_or_else(|| {
+                ApiError::new(400, "unknown_model", "unknown model").with_field("model")
+            })?;
+            let variant = model.variant(Some(&fitted.variant)).ok_or_else(|| {
+                ApiError::new(400, "unknown_variant", "unknown checkpoint").with_field("variant")
+            })?;
+            let name = params.name.clone().unwrap_or_else(|| model.id.clone());
+            let options = PlanOptions {
+                program: vllm_program(state),
+                model_dir: model_dir(state, variant, params.model_dir.as_deref())?,
+                hf_home: state.data_dir().default_models_dir(),
+                served_name: Some(name.clone()),
+                port,
+                run_dir: state.data_dir().root().join("engines").join(&name),
+                api_key,
+            };
+            let plan = engine::vllm_plan(model, variant, &fitted, &options).map_err(plan_error)?;
+            Ok((plan, Some(fitted)))
+        }
+    }
+}
+
+/// A port nobody listens on now (bind port 0 on loopback, read it, let it go).
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
+        .local_addr()?
+        .port())
 }
 
 /// The programs engines run: `DUOWS_VLLM` / `DUOWS_LLAMA_CPP_PYTHON`, else the app's own
@@ -185,84 +218,22 @@ fn llama_cpp_python(state: &ApiState) -> Result<std::path::PathBuf, ApiError> {
 /// `engine_start`: starts and supervises an engine; answers at once with its first status.
 pub async fn engine_start(
     state: &ApiState,
-    params: EngineStartParams,
+    params: EngineParams,
 ) -> Result<EngineStatus, ApiError> {
-    let port =
-        free_port().map_err(|e| ApiError::internal(format!("cannot find a free port: {e}")))?;
-    let api_key =
-        Secret::random().map_err(|e| ApiError::internal(format!("cannot make a key: {e}")))?;
-    let plan = match (&params.model, &params.gguf) {
-        (Some(_), Some(_)) | (None, None) => {
-            return Err(ApiError::new(
-                400,
-                "invalid_parameter",
-                "name either a catalog model or a GGUF file",
-            )
-            .with_field("model"));
-        }
-        (None, Some(gguf)) => {
-            let file = std::path::PathBuf::from(gguf);
-            if !file.is_file() {
-                return Err(ApiError::new(
-                    400,
-                    "invalid_parameter",
-                    format!("{gguf} is not a file"),
-                )
-                .with_field("gguf"));
-            }
-            let file = file.canonicalize().unwrap_or(file);
-            let options = PlanOptions {
-                program: llama_cpp_python(state)?,
-                model_dir: None,
-                hf_home: state.data_dir().default_models_dir(),
-                served_name: params.name.clone(),
-                port,
-                run_dir: state.data_dir().root().join("engines"),
-                api_key,
-            };
-            let llama = LlamaCppOptions {
-                python: options.program.clone(),
-                gguf: file,
-                context: params.context.unwrap_or(4096),
-                gpu_layers: params.gpu_layers.unwrap_or(0),
-            };
-            engine::llama_cpp_plan(&llama, &options).map_err(plan_error)?
-        }
-        (Some(model_id), None) => {
-            let fit_params = FitParams {
-                model: model_id.clone(),
-                variant: params.variant.clone(),
-                gpus: None,
-                context: params.context,
-                concurrency: params.concurrency,
-                tensor_parallel_size: params.tensor_parallel_size,
-                gpu_memory_utilization: params.gpu_memory_utilization,
-                constants: None,
-            };
-            let fitted = fit(state, fit_params).await?;
-            let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
-            let model = catalog.model(model_id).ok_or_else(|| {
-                ApiError::new(400, "unknown_model", "unknown model").with_field("model")
-            })?;
-            let variant = model.variant(Some(&fitted.variant)).ok_or_else(|| {
-                ApiError::new(400, "unknown_variant", "unknown checkpoint").with_field("variant")
-            })?;
-            let name = params.name.clone().unwrap_or_else(|| model.id.clone());
-            let options = PlanOptions {
-                program: vllm_program(state),
-                model_dir: model_dir(state, variant, params.model_dir.as_deref())?,
-                hf_home: state.data_dir().default_models_dir(),
-                served_name: Some(name.clone()),
-                port,
-                run_dir: state.data_dir().root().join("engines").join(&name),
-                api_key,
-            };
-            engine::vllm_plan(model, variant, &fitted, &options).map_err(plan_error)?
-        }
-    };
+    if params.gpus.is_some() {
+        return Err(ApiError::new(
+            400,
+            "invalid_parameter",
+            "an engine starts on this machine's GPUs; `gpus` is for plans only",
+        )
+        .with_field("gpus"));
+    }
+    let (plan, _) = build_plan(state, &params).await?;
     let policy = SupervisionPolicy::for_engine(plan.kind);
-    let supervisor = state.supervisor()?;
-    let status = supervisor.start(plan, policy).map_err(supervisor_error)?;
+    let status = state
+        .supervisor()?
+        .start(plan, policy)
+        .map_err(supervisor_error)?;
     let first = status.borrow().clone();
     Ok(first)
 }

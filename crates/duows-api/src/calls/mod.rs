@@ -4,8 +4,8 @@ mod engines;
 mod planning;
 
 pub use engines::{
-    engine_logs, engine_plan, engine_start, engine_status, engine_stop, EnginePlanParams,
-    EnginePlanView, EngineStartParams,
+    engine_logs, engine_plan, engine_start, engine_status, engine_stop, EngineParams,
+    EnginePlanParams, EnginePlanView, EngineStartParams,
 };
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
 
