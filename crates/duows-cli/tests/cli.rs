@@ -667,3 +667,32 @@ fn engine_plan_uses_a_checked_local_folder_offline() {
         "{text}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_vllm_older_than_the_model_needs_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let fake = dir.path().join("vllm");
+    std::fs::write(&fake, "#!/bin/sh\necho 0.5.0\n").expect("write");
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let served = serve_with_env(&["--port", "0", "--gpus", "1xL4"], &[("DUOWS_VLLM", &fake)]);
+    let server = format!("http://127.0.0.1:{}", served.port);
+    let out = Command::new(env!("CARGO_BIN_EXE_duows"))
+        .args([
+            "engine",
+            "start",
+            "--model",
+            "gpt-oss-20b",
+            "--server",
+            &server,
+        ])
+        .output()
+        .expect("duows");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("vLLM 0.5.0") && err.contains("older than 0.18.0"),
+        "{err}"
+    );
+}

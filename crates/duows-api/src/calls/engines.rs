@@ -164,7 +164,7 @@ async fn build_plan(
             })?;
             let name = params.name.clone().unwrap_or_else(|| model.id.clone());
             let options = PlanOptions {
-                program: vllm_program(state),
+                program: engine::installed::locate_vllm(state.data_dir().root()).0,
                 model_dir: model_dir(state, variant, params.model_dir.as_deref())?,
                 hf_home: state.data_dir().default_models_dir(),
                 served_name: Some(name.clone()),
@@ -185,17 +185,8 @@ fn free_port() -> std::io::Result<u16> {
         .port())
 }
 
-/// The programs engines run: `DUOWS_VLLM` / `DUOWS_LLAMA_CPP_PYTHON`, else the app's own
-/// environments under `<data folder>/venvs`, else (vLLM) `vllm` on `PATH`.
-fn vllm_program(state: &ApiState) -> std::path::PathBuf {
-    std::env::var_os("DUOWS_VLLM")
-        .map(Into::into)
-        .or_else(|| {
-            Some(state.data_dir().root().join("venvs/vllm/bin/vllm")).filter(|p| p.exists())
-        })
-        .unwrap_or_else(|| "vllm".into())
-}
-
+/// The Python of llama.cpp's server: `DUOWS_LLAMA_CPP_PYTHON`, else the app's own
+/// environment under `<data folder>/venvs`. (vLLM: `engine::installed::locate_vllm`.)
 fn llama_cpp_python(state: &ApiState) -> Result<std::path::PathBuf, ApiError> {
     let path = std::env::var_os("DUOWS_LLAMA_CPP_PYTHON")
         .map(std::path::PathBuf::from)
@@ -229,6 +220,9 @@ pub async fn engine_start(
         .with_field("gpus"));
     }
     let (plan, _) = build_plan(state, &params).await?;
+    if plan.kind == engine::EngineKind::Vllm {
+        check_vllm_version(state, &params).await?;
+    }
     let policy = SupervisionPolicy::for_engine(plan.kind);
     let status = state
         .supervisor()?
@@ -236,6 +230,34 @@ pub async fn engine_start(
         .map_err(supervisor_error)?;
     let first = status.borrow().clone();
     Ok(first)
+}
+
+/// Refuses an installed vLLM older than the model needs. A missing vLLM is left to the
+/// supervisor, whose `executable_missing` failure says what to install.
+async fn check_vllm_version(state: &ApiState, params: &EngineParams) -> Result<(), ApiError> {
+    let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+    let Some(model) = params.model.as_deref().and_then(|m| catalog.model(m)) else {
+        return Ok(());
+    };
+    let Some(minimum) = model.serving.as_ref().map(|s| s.min_vllm.clone()) else {
+        return Ok(());
+    };
+    let root = state.data_dir().root().to_path_buf();
+    let found = tokio::task::spawn_blocking(move || engine::installed::find_vllm(&root))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    match &found.version {
+        Some(version) if !found.satisfies(&minimum) => Err(ApiError::new(
+            409,
+            "engine_too_old",
+            format!(
+                "vLLM {version} ({}) is older than {minimum}, which {} needs: update it",
+                found.program.display(),
+                model.name
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `engine_status`: every engine this program runs.

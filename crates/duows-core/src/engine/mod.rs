@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod download;
 pub mod folder;
+pub mod installed;
 pub mod log;
 pub mod plan;
 pub mod process;
