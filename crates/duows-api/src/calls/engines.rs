@@ -14,6 +14,8 @@ use crate::{ApiError, ApiState};
 
 /// Parameters of `engine_start` and `engine_plan`: a catalog model (vLLM) or a GGUF
 /// file (llama.cpp's server). A plan is exactly what a start with the same parameters runs.
+/// The fit fields are spelled out rather than a flattened `FitParams`: serde's `flatten`
+/// cannot be combined with `deny_unknown_fields`, and unknown fields must be refused.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineParams {
@@ -185,23 +187,23 @@ fn free_port() -> std::io::Result<u16> {
         .port())
 }
 
-/// The Python of llama.cpp's server: `DUOWS_LLAMA_CPP_PYTHON`, else the app's own
-/// environment under `<data folder>/venvs`. (vLLM: `engine::installed::locate_vllm`.)
+/// The Python of llama.cpp's server (`engine::installed::locate_llama_cpp_python`), or
+/// what to install when it is missing.
 fn llama_cpp_python(state: &ApiState) -> Result<std::path::PathBuf, ApiError> {
-    let path = std::env::var_os("DUOWS_LLAMA_CPP_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| state.data_dir().root().join("venvs/llama-cpp/bin/python"));
+    let root = state.data_dir().root();
+    let path = engine::installed::locate_llama_cpp_python(root);
     if path.exists() {
         return Ok(path);
     }
+    let venv = engine::installed::llama_cpp_venv(root);
     Err(ApiError::new(
         409,
         "engine_not_installed",
         format!(
             "llama.cpp's server is not installed at {}: create it with `python3 -m venv {} && {}/bin/pip install 'llama-cpp-python[server]'`, or set DUOWS_LLAMA_CPP_PYTHON",
             path.display(),
-            state.data_dir().root().join("venvs/llama-cpp").display(),
-            state.data_dir().root().join("venvs/llama-cpp").display(),
+            venv.display(),
+            venv.display(),
         ),
     ))
 }

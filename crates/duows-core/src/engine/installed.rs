@@ -1,5 +1,6 @@
 //! Which engine programs are installed, and whether they are new enough.
 //!
+//! llama.cpp's server runs on `DUOWS_LLAMA_CPP_PYTHON`, else the app's own environment.
 //! vLLM is looked for in order: `DUOWS_VLLM`, the app's own environment
 //! (`<data folder>/venvs/vllm/bin/vllm`), then `vllm` on `PATH`; its version comes from
 //! `vllm --version` and is compared with the catalog's `min_vllm` (versions such as
@@ -111,6 +112,19 @@ pub fn locate_vllm(data_root: &Path) -> (PathBuf, &'static str) {
         .flatten()
         .next()
         .unwrap_or_else(|| (PathBuf::from("vllm"), "not found"))
+}
+
+/// The app's own environment for llama.cpp's server under `data_root`.
+pub fn llama_cpp_venv(data_root: &Path) -> PathBuf {
+    data_root.join("venvs/llama-cpp")
+}
+
+/// The Python that runs llama.cpp's server: `DUOWS_LLAMA_CPP_PYTHON`, else the app's own
+/// environment (which may not exist yet).
+pub fn locate_llama_cpp_python(data_root: &Path) -> PathBuf {
+    std::env::var_os("DUOWS_LLAMA_CPP_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| llama_cpp_venv(data_root).join("bin/python"))
 }
 
 /// Finds vLLM for `data_root` and asks it its version.
