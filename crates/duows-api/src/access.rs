@@ -7,12 +7,11 @@
 //! come from such a host too. Off loopback, `/api/*` also needs the token that
 //! `duows serve` prints once at start, sent as `Authorization: Bearer <token>`.
 
-use std::net::IpAddr;
-
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use duows_core::host_rules::{constant_time_eq, strip_port, HostRules};
 use rand::RngCore;
 
 use crate::ApiError;
@@ -20,8 +19,8 @@ use crate::ApiError;
 /// The access rules of one listening server.
 #[derive(Debug, Clone)]
 pub struct AccessPolicy {
-    /// Extra host names accepted in `Host` and `Origin` (lower case, no port).
-    allowed_hosts: Vec<String>,
+    /// Names accepted in `Host` and `Origin`.
+    hosts: HostRules,
     /// The token `/api/*` needs; `None` on loopback.
     token: Option<String>,
 }
@@ -30,7 +29,7 @@ impl AccessPolicy {
     /// Loopback: no token; only local names and IP literals in `Host`.
     pub fn loopback() -> Self {
         Self {
-            allowed_hosts: Vec::new(),
+            hosts: HostRules::default(),
             token: None,
         }
     }
@@ -42,47 +41,20 @@ impl AccessPolicy {
         rand::rng().fill_bytes(&mut bytes);
         let token = bytes.iter().map(|b| format!("{b:02x}")).collect();
         Self {
-            allowed_hosts: allowed_hosts
-                .into_iter()
-                .map(|h| h.to_ascii_lowercase())
-                .collect(),
+            hosts: HostRules::new(allowed_hosts),
             token: Some(token),
         }
     }
 
     /// Adds names accepted in `Host` (for a reverse proxy or a DNS name of this machine).
     pub fn allow_hosts(mut self, hosts: impl IntoIterator<Item = String>) -> Self {
-        self.allowed_hosts
-            .extend(hosts.into_iter().map(|h| h.to_ascii_lowercase()));
+        self.hosts = self.hosts.with(hosts);
         self
     }
 
     /// The token clients must send, when one is required.
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
-    }
-
-    /// Whether `host` (a `Host` header value, port optional) names this server.
-    pub fn host_allowed(&self, host: &str) -> bool {
-        let name = strip_port(host.trim()).to_ascii_lowercase();
-        if name.is_empty() {
-            return false;
-        }
-        name == "localhost"
-            || name
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-                .is_ok()
-            || self.allowed_hosts.contains(&name)
-    }
-
-    /// Whether an `Origin` header value is a page served by an allowed host.
-    pub fn origin_allowed(&self, origin: &str) -> bool {
-        let Some((scheme, rest)) = origin.split_once("://") else {
-            return false; // includes the opaque origin "null"
-        };
-        matches!(scheme, "http" | "https") && !rest.contains('/') && self.host_allowed(rest)
     }
 
     fn token_matches(&self, header: Option<&str>) -> bool {
@@ -104,7 +76,7 @@ impl AccessPolicy {
             .get(HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("");
-        if !self.host_allowed(host) {
+        if !self.hosts.host_allowed(host) {
             return Err(ApiError::new(
                 403,
                 "forbidden_host",
@@ -117,7 +89,7 @@ impl AccessPolicy {
         }
         if let Some(origin) = headers.get(ORIGIN) {
             let origin = origin.to_str().unwrap_or("");
-            if !self.origin_allowed(origin) {
+            if !self.hosts.origin_allowed(origin) {
                 return Err(ApiError::new(
                     403,
                     "forbidden_origin",
@@ -148,64 +120,9 @@ pub async fn enforce(State(policy): State<AccessPolicy>, request: Request, next:
     }
 }
 
-fn strip_port(host: &str) -> &str {
-    if let Some(rest) = host.strip_prefix('[') {
-        // "[::1]:8765" → "[::1]"
-        return rest.find(']').map_or(host, |end| &host[..end + 2]);
-    }
-    match host.rsplit_once(':') {
-        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) && !name.contains(':') => {
-            name
-        }
-        _ => host,
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hosts() {
-        let p = AccessPolicy::loopback();
-        for ok in [
-            "127.0.0.1:8765",
-            "localhost:8765",
-            "[::1]:8765",
-            "localhost",
-            "192.168.1.5:80",
-        ] {
-            assert!(p.host_allowed(ok), "{ok}");
-        }
-        for bad in [
-            "evil.example",
-            "evil.example:8765",
-            "",
-            "localhost.evil.example",
-            "127.0.0.1.nip.io",
-        ] {
-            assert!(!p.host_allowed(bad), "{bad}");
-        }
-        let p = AccessPolicy::with_token(["GPU-Box".to_owned()]);
-        assert!(p.host_allowed("gpu-box:8765"));
-    }
-
-    #[test]
-    fn origins() {
-        let p = AccessPolicy::loopback();
-        assert!(p.origin_allowed("http://127.0.0.1:8765"));
-        assert!(p.origin_allowed("http://localhost:5173"));
-        assert!(!p.origin_allowed("null"));
-        assert!(!p.origin_allowed("https://evil.example"));
-        assert!(!p.origin_allowed("file://"));
-    }
 
     #[test]
     fn tokens() {

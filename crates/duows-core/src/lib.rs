@@ -8,6 +8,8 @@
 //! - [`sampler`]: one task that samples the GPUs and the system at 1 Hz and shares the
 //!   latest sample with every viewer.
 //! - [`data_dir`]: the one folder where all state lives (`DUOWS_HOME` overrides it).
+//! - [`host_rules`]: which `Host`/`Origin` values name this machine (DNS-rebinding
+//!   defence shared by the control API and the gateway).
 //! - [`logging`]: log files in the data folder.
 //! - [`settings`]: typed, validated, versioned settings in the store file shared by the
 //!   desktop app and the headless program.
@@ -20,6 +22,7 @@ pub mod data_dir;
 pub mod engine;
 pub mod fit;
 pub mod hardware;
+pub mod host_rules;
 pub mod logging;
 pub mod sampler;
 pub mod settings;
