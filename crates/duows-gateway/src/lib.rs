@@ -1,0 +1,1 @@
+//! The OpenAI-compatible gateway: one endpoint in front of every model this app serves.
