@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares the CPU inference engine that the end-to-end tests start: a virtual
 # environment at <repo>/.tools/cpu-engine holding llama-cpp-python (with its
-# OpenAI-compatible server) and gguf (to write the tiny test model).
+# OpenAI-compatible server) and gguf (to write the tiny test model), and a pip
+# wheel in <repo>/.tools/wheels for the installer's test package index.
 #
 # Idempotent: when the environment already imports both packages at the pinned
 # versions, nothing is installed. The first run compiles llama.cpp (a few minutes
@@ -13,6 +14,7 @@ set -euo pipefail
 
 LLAMA_CPP_PYTHON_VERSION="0.3.36"
 GGUF_VERSION="0.19.0"
+PIP_VERSION="26.3"
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${CPU_ENGINE_VENV:-$REPO/.tools/cpu-engine}"
@@ -61,6 +63,14 @@ else
       "llama-cpp-python[server]==$LLAMA_CPP_PYTHON_VERSION" "gguf==$GGUF_VERSION" >&2
   installed || { echo "error: the installed packages do not import; see the output above" >&2; exit 1; }
   say "installed in $((SECONDS - start)) s"
+fi
+
+# The installer's test index serves a current pip wheel, so the test runs the same pip
+# path as a real install (byte progress, metadata-only resolution).
+WHEELS="$REPO/.tools/wheels"
+if ! ls "$WHEELS"/pip-"$PIP_VERSION"-*.whl >/dev/null 2>&1; then
+  say "keeping pip $PIP_VERSION's wheel in $WHEELS for the installer's test"
+  "$PY" -m pip download --disable-pip-version-check --no-deps --dest "$WHEELS" "pip==$PIP_VERSION" >&2
 fi
 
 echo "$PY"

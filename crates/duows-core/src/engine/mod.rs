@@ -1,9 +1,10 @@
-//! Engines: launch plans for vLLM and llama.cpp's server, model weights from the hub, the
-//! launcher seam, and the supervisor that starts, probes, restarts and stops them.
+//! Engines: launch plans for vLLM and llama.cpp's server, installing them, model weights
+//! from the hub, the launcher seam, and the supervisor that starts, probes, restarts and stops them.
 
 pub mod classify;
 pub mod download;
 pub mod folder;
+pub mod install;
 pub mod installed;
 pub mod log;
 pub mod plan;

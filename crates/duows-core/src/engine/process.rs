@@ -112,13 +112,26 @@ impl EngineLauncher for ProcessLauncher {
         command
             .args(&plan.args)
             .envs(plan.env_pairs())
-            .current_dir(&plan.working_dir)
+            .current_dir(&plan.working_dir);
+        self.spawn(command, lines)
+    }
+}
+
+impl ProcessLauncher {
+    /// Starts any command the way engines start: its own process group, the parent-death
+    /// signal, no stdin, and every output line to `lines`. The installer runs pip so.
+    pub fn spawn(
+        &self,
+        mut command: Command,
+        lines: LineSink,
+    ) -> Result<Box<dyn EngineProcess>, LaunchError> {
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         isolate(&mut command);
         let (reply, result) = mpsc::channel();
-        let program = plan.program.display().to_string();
+        let program = command.get_program().to_string_lossy().into_owned();
         self.requests
             .lock()
             .unwrap_or_else(|p| p.into_inner())
