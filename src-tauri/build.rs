@@ -16,6 +16,10 @@ fn main() {
         "engine_status",
         "engine_stop",
         "engine_logs",
+        "engine_install",
+        "model_download",
+        "jobs",
+        "job_cancel",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("Tauri build configuration");

@@ -1,8 +1,8 @@
 //! Tauri commands: each is a thin adapter over the API function of the same name.
 
 use duows_api::calls::{
-    self, CatalogView, DescribeRequest, EnginePlanParams, EnginePlanView, EngineStartParams,
-    FitParams, RecommendParams, VersionInfo,
+    self, CatalogView, DescribeRequest, DownloadParams, EnginePlanParams, EnginePlanView,
+    EngineStartParams, FitParams, InstallParams, JobStatus, RecommendParams, VersionInfo,
 };
 use duows_api::{ApiError, ApiState};
 use duows_core::engine::EngineStatus;
@@ -142,4 +142,30 @@ pub fn engine_logs(
     lines: Option<usize>,
 ) -> Result<Vec<String>, ApiError> {
     calls::engine_logs(&state, &name, lines)
+}
+
+#[tauri::command]
+pub async fn engine_install(
+    state: State<'_, ApiState>,
+    params: InstallParams,
+) -> Result<JobStatus, ApiError> {
+    calls::engine_install(&state, params)
+}
+
+#[tauri::command]
+pub async fn model_download(
+    state: State<'_, ApiState>,
+    params: DownloadParams,
+) -> Result<JobStatus, ApiError> {
+    calls::model_download(&state, params)
+}
+
+#[tauri::command]
+pub fn jobs(state: State<'_, ApiState>) -> Vec<JobStatus> {
+    calls::jobs(&state)
+}
+
+#[tauri::command]
+pub fn job_cancel(state: State<'_, ApiState>, id: String) -> Result<JobStatus, ApiError> {
+    calls::job_cancel(&state, &id)
 }

@@ -38,6 +38,10 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::engine_status,
             commands::engine_stop,
             commands::engine_logs,
+            commands::engine_install,
+            commands::model_download,
+            commands::jobs,
+            commands::job_cancel,
         ])
 }
 

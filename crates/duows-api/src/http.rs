@@ -43,6 +43,10 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .route("/api/engines", get(engine_status).post(engine_start))
         .route("/api/engines/{name}/stop", post(engine_stop))
         .route("/api/engines/{name}/logs", get(engine_logs))
+        .route("/api/engines/install", post(engine_install))
+        .route("/api/downloads", post(model_download))
+        .route("/api/jobs", get(jobs))
+        .route("/api/jobs/cancel", post(job_cancel))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -152,6 +156,31 @@ async fn engine_logs(
         ApiError::new(400, "invalid_parameter", "lines must be a whole number").with_field("lines")
     })?;
     calls::engine_logs(&state, &name, query.lines).map(Json)
+}
+
+async fn engine_install(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::InstallParams>,
+) -> Result<Json<calls::JobStatus>, ApiError> {
+    calls::engine_install(&state, params).map(Json)
+}
+
+async fn model_download(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::DownloadParams>,
+) -> Result<Json<calls::JobStatus>, ApiError> {
+    calls::model_download(&state, params).map(Json)
+}
+
+async fn jobs(State(state): State<ApiState>) -> Json<Vec<calls::JobStatus>> {
+    Json(calls::jobs(&state))
+}
+
+async fn job_cancel(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::JobRef>,
+) -> Result<Json<calls::JobStatus>, ApiError> {
+    calls::job_cancel(&state, &params.id).map(Json)
 }
 
 async fn unknown_route() -> ApiError {

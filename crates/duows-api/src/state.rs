@@ -42,6 +42,8 @@ pub(crate) struct Inner {
     pub(crate) supervisor: OnceLock<Arc<Supervisor>>,
     /// The engine launcher seam; the real process launcher unless a test sets another.
     pub(crate) launcher: OnceLock<Arc<dyn EngineLauncher>>,
+    /// Installs and downloads.
+    pub(crate) jobs: crate::calls::Jobs,
 }
 
 impl ApiState {
@@ -73,6 +75,7 @@ impl ApiState {
                 stopping: watch::channel(false).0,
                 supervisor: OnceLock::new(),
                 launcher: OnceLock::new(),
+                jobs: crate::calls::Jobs::default(),
             }),
         }
     }
@@ -80,6 +83,13 @@ impl ApiState {
     /// The data folder.
     pub fn data_dir(&self) -> &DataDir {
         &self.inner.data_dir
+    }
+
+    /// Where model weights go: the settings' folder, else `<data folder>/models`.
+    pub fn models_dir(&self) -> std::path::PathBuf {
+        self.settings_snapshot()
+            .models_dir
+            .unwrap_or_else(|| self.inner.data_dir.default_models_dir())
     }
 
     /// The sampler, for transports that stream samples.

@@ -153,6 +153,8 @@ pub enum EngineCommand {
     /// The launch plan for a model: the command line, environment (key hidden), files to prepare
     #[command(after_help = EXAMPLES)]
     Plan(EnginePlanArgs),
+    /// Install vLLM or llama.cpp's server into the app's own environment (pip; resumable)
+    Install(EngineInstallArgs),
     /// Download a catalog model's weights into the models folder (resumable, verified)
     Download(EngineDownloadArgs),
     /// Start an engine in the running `duows serve` (or desktop app): a catalog model or a GGUF file
@@ -278,4 +280,20 @@ pub struct EngineDownloadArgs {
     /// Environment variable holding a Hugging Face token (default: HF_TOKEN, if set)
     #[arg(long, value_name = "VAR")]
     pub token_env: Option<String>,
+}
+
+/// Engines `duows engine install` knows.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum InstallableEngine {
+    /// vLLM (NVIDIA GPUs), pinned release, with PyTorch: about 12 GB
+    Vllm,
+    /// llama-cpp-python's server (CPU and small GPUs, GGUF); compiles llama.cpp
+    LlamaCpp,
+}
+
+#[derive(Debug, Args)]
+pub struct EngineInstallArgs {
+    /// Which engine
+    #[arg(value_enum)]
+    pub engine: InstallableEngine,
 }

@@ -8,7 +8,8 @@ use duows_api::calls::{self, EngineParams};
 use duows_core::engine::{EngineState, EngineStatus, PrepareStep};
 
 use crate::cli::{
-    EngineDownloadArgs, EngineLogsArgs, EngineNameArgs, EnginePlanArgs, EngineStartArgs, ServerArgs,
+    EngineDownloadArgs, EngineInstallArgs, EngineLogsArgs, EngineNameArgs, EnginePlanArgs,
+    EngineStartArgs, InstallableEngine, ServerArgs,
 };
 use crate::models_cmd::{run, state};
 use crate::server_client::ServerClient;
@@ -136,11 +137,7 @@ pub fn logs(args: &EngineLogsArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn state_word(state: EngineState) -> String {
-    serde_json::to_value(state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-        .replace('_', " ")
+    state_word_of(&state)
 }
 
 fn print_status(all: &[EngineStatus], json: bool) -> anyhow::Result<ExitCode> {
@@ -239,6 +236,88 @@ pub fn download(args: &EngineDownloadArgs) -> anyhow::Result<ExitCode> {
     })?;
     println!("{}", snapshot.display());
     Ok(ExitCode::SUCCESS)
+}
+
+pub fn install(args: &EngineInstallArgs) -> anyhow::Result<ExitCode> {
+    use duows_core::engine::install::{install, InstallPhase, InstallProgress, InstallSpec};
+
+    let data_dir = duows_core::data_dir::DataDir::from_env()?;
+    let spec = match args.engine {
+        InstallableEngine::Vllm => InstallSpec::vllm(data_dir.root()),
+        InstallableEngine::LlamaCpp => InstallSpec::llama_cpp(data_dir.root()),
+    };
+    eprintln!(
+        "Installing {} into {} (pip; Ctrl+C cancels, and a new attempt reuses finished downloads)",
+        spec.requirements.join(" "),
+        spec.venv.display()
+    );
+    let launcher = duows_core::engine::ProcessLauncher::new()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (progress, mut watch_progress) = tokio::sync::watch::channel(InstallProgress::default());
+    let (cancel, cancelled) = tokio::sync::watch::channel(false);
+    let installed = runtime.block_on(async {
+        let printer = tokio::spawn(async move {
+            let mut last_phase = InstallPhase::Pending;
+            while watch_progress.changed().await.is_ok() {
+                let p = watch_progress.borrow_and_update().clone();
+                if p.phase != last_phase {
+                    if last_phase != InstallPhase::Pending {
+                        eprintln!();
+                    }
+                    last_phase = p.phase;
+                }
+                eprint!("\r{}", install_line(&p));
+            }
+        });
+        let ctrl_c = tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = cancel.send(true);
+        });
+        let result = install(&spec, &launcher, &progress, cancelled).await;
+        ctrl_c.abort();
+        drop(progress);
+        let _ = printer.await;
+        eprintln!();
+        result
+    })?;
+    println!(
+        "{} {} is installed in {}",
+        spec.distribution,
+        installed.version,
+        installed.venv.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `downloading  [######......]  45.2%  1.2 / 2.7 GB  3 of 41 packages  torch`
+fn install_line(p: &duows_core::engine::install::InstallProgress) -> String {
+    let phase = state_word_of(&p.phase);
+    let Some(percent) = p.percent() else {
+        let line: String = p.line.chars().take(60).collect();
+        return format!("{phase:<22} {line:<60}");
+    };
+    let filled = ((percent / 100.0) * 24.0).round() as usize;
+    format!(
+        "{phase:<22} [{}{}] {percent:5.1}%  {:.2} / {:.2} GB  {} of {} packages  {:<24}",
+        "#".repeat(filled.min(24)),
+        ".".repeat(24usize.saturating_sub(filled)),
+        p.done_bytes as f64 / 1e9,
+        p.total_bytes.unwrap_or(0) as f64 / 1e9,
+        p.packages_done,
+        p.packages_total.unwrap_or(0),
+        p.package.as_deref().unwrap_or(""),
+    )
+}
+
+fn state_word_of(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+        .replace('_', " ")
 }
 
 /// `[#########.........]  45.2%  3.1 / 6.9 GB  112 MB/s  2 of 5 files`

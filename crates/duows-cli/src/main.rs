@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Fit(args) => models_cmd::fit(&args),
         Command::Catalog(args) => models_cmd::catalog(&args),
         Command::Engine(EngineCommand::Plan(args)) => engine_cmd::plan(&args),
+        Command::Engine(EngineCommand::Install(args)) => engine_cmd::install(&args),
         Command::Engine(EngineCommand::Download(args)) => engine_cmd::download(&args),
         Command::Engine(EngineCommand::Start(args)) => engine_cmd::start(&args),
         Command::Engine(EngineCommand::Stop(args)) => engine_cmd::stop(&args),

@@ -128,7 +128,7 @@ async fn build_plan(
             let options = PlanOptions {
                 program: llama_cpp_python(state)?,
                 model_dir: None,
-                hf_home: state.data_dir().default_models_dir(),
+                hf_home: state.models_dir(),
                 served_name: params.name.clone(),
                 port,
                 run_dir: state.data_dir().root().join("engines"),
@@ -168,7 +168,7 @@ async fn build_plan(
             let options = PlanOptions {
                 program: engine::installed::locate_vllm(state.data_dir().root()).0,
                 model_dir: model_dir(state, variant, params.model_dir.as_deref())?,
-                hf_home: state.data_dir().default_models_dir(),
+                hf_home: state.models_dir(),
                 served_name: Some(name.clone()),
                 port,
                 run_dir: state.data_dir().root().join("engines").join(&name),
@@ -307,7 +307,7 @@ fn model_dir(
         engine::folder::check_model_folder(&dir, variant).map_err(folder_error)?;
         return Ok(Some(dir));
     }
-    let hf_home = state.data_dir().default_models_dir();
+    let hf_home = state.models_dir();
     match engine::folder::cached_snapshot(&hf_home, &variant.repo, "main") {
         Some(snapshot) => {
             engine::folder::check_model_folder(&snapshot, variant).map_err(folder_error)?;

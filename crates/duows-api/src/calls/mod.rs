@@ -1,11 +1,17 @@
 //! The API functions. Both transports call exactly these.
 
 mod engines;
+mod jobs;
 mod planning;
 
 pub use engines::{
     engine_logs, engine_plan, engine_start, engine_status, engine_stop, EngineParams,
     EnginePlanParams, EnginePlanView, EngineStartParams,
+};
+pub(crate) use jobs::Jobs;
+pub use jobs::{
+    engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobKind,
+    JobRef, JobState, JobStatus,
 };
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
 
@@ -98,10 +104,7 @@ pub async fn update_settings(state: &ApiState, settings: Settings) -> Result<Set
 }
 
 fn report(state: &ApiState, probe: &dyn GpuProbe) -> HardwareReport {
-    let models_dir = state
-        .settings_snapshot()
-        .models_dir
-        .unwrap_or_else(|| state.data_dir().default_models_dir());
+    let models_dir = state.models_dir();
     let system = state.inner.system.info(&models_dir);
     let mut report = HardwareReport::build(probe.inventory(), system);
     report

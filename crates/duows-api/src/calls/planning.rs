@@ -197,7 +197,7 @@ async fn hardware_slots(
         let memory = state
             .inner
             .system
-            .info(&state.data_dir().default_models_dir())
+            .info(&state.models_dir())
             .memory_total_bytes;
         if let Some(spec) = gpus {
             let description = HardwareDescription::from_spec_or_file(&spec)

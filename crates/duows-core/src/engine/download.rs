@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -226,7 +226,8 @@ pub async fn download(
     let started = Instant::now();
     let resumed_from = progress.borrow().done_bytes;
     let hub = Arc::new(hub_owned(&hub));
-    let results = futures_util::stream::iter(files.iter().filter(|f| !have(f)).cloned())
+    let missing: Vec<RepoFile> = files.iter().filter(|f| !have(f)).cloned().collect();
+    let results = futures_util::stream::iter(missing)
         .map(|file| {
             let hub = Arc::clone(&hub);
             let blobs = blobs.clone();
@@ -440,11 +441,13 @@ impl OwnedHub {
         let mut body = response.bytes_stream();
         loop {
             let chunk = tokio::select! {
-                chunk = body.next() => chunk,
-                _ = cancel.wait_for(|c| *c) => {
-                    let _ = out.flush().await;
-                    return Err(DownloadError::Cancelled);
-                }
+                chunk = body.next() => Ok(chunk),
+                // `map` drops the borrow `wait_for` returns: the future stays `Send`.
+                _ = cancel.wait_for(|c| *c).map(|r| r.is_ok()) => None.ok_or(()),
+            };
+            let Ok(chunk) = chunk else {
+                let _ = out.flush().await;
+                return Err(DownloadError::Cancelled);
             };
             let Some(chunk) = chunk else { break };
             let chunk = chunk.map_err(|e| {

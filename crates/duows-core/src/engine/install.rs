@@ -192,7 +192,12 @@ pub async fn install(
     progress: &watch::Sender<InstallProgress>,
     cancel: watch::Receiver<bool>,
 ) -> Result<Installed, InstallError> {
-    let set_phase = |phase| progress.send_modify(|p| p.phase = phase);
+    let set_phase = |phase| {
+        progress.send_modify(|p| {
+            p.phase = phase;
+            p.line.clear();
+        })
+    };
     set_phase(InstallPhase::CheckingDisk);
     let parent = spec.venv.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(parent).map_err(|source| InstallError::Io {
@@ -278,6 +283,7 @@ pub async fn install(
         .await?;
 
     set_phase(InstallPhase::Verifying);
+    progress.send_modify(|p| p.package = None);
     let script = format!(
         "import importlib.metadata as m, {}; print(m.version({:?}))",
         spec.check_import, spec.distribution
@@ -613,7 +619,11 @@ impl PipOutput {
     }
 
     fn progress(&mut self) -> &InstallProgress {
+        // pip's rounded sizes can overshoot the index's exact total by a little.
         self.state.done_bytes = self.finished_bytes + self.current_bytes;
+        if let Some(total) = self.state.total_bytes {
+            self.state.done_bytes = self.state.done_bytes.min(total);
+        }
         self.state.packages_done = self.finished;
         if let Some(total) = self.state.packages_total {
             self.state.packages_done = self.finished.min(total);

@@ -1,0 +1,179 @@
+//! Installs and downloads as jobs through the real router: validation names the field,
+//! a download runs to the end with progress against a local server in the hub's URL
+//! layout, a second start of a running job is refused, and cancel answers for unknown ids.
+//! (Its own test binary: it points `HF_ENDPOINT` at the local hub.)
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use duows_api::access::AccessPolicy;
+use duows_api::{http, ApiState, StateOptions};
+use duows_core::data_dir::DataDir;
+use duows_core::hardware::{DescribedProbe, HardwareDescription};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+const COMMIT: &str = "89abcdef0123456789abcdef0123456789abcdef";
+
+fn weights() -> Vec<u8> {
+    (0..2_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn start_hub() -> String {
+    let app = Router::new()
+        .route(
+            "/api/models/{org}/{name}/revision/{rev}",
+            get(|| async { Json(json!({ "sha": COMMIT })) }),
+        )
+        .route(
+            "/api/models/{org}/{name}/tree/{commit}",
+            get(|| async {
+                let w = weights();
+                Json(json!([{
+                    "type": "file", "path": "model.safetensors", "size": w.len(), "oid": "x",
+                    "lfs": { "oid": hex(&Sha256::digest(&w)), "size": w.len() }
+                }]))
+            }),
+        )
+        .route(
+            "/{org}/{name}/resolve/{commit}/{*path}",
+            get(|Path(_): Path<Vec<String>>| async {
+                // Slow enough that the job is still running when the test asks again.
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                weights()
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+async fn send(app: &Router, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "127.0.0.1:8765")
+        .header("content-type", "application/json")
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_validate_run_and_refuse_doubles() {
+    let home = tempfile::tempdir().expect("home");
+    let state = ApiState::new(StateOptions {
+        data_dir: DataDir::at(home.path()),
+        probe: Arc::new(DescribedProbe::new(
+            HardwareDescription::from_spec("1xL4").expect("spec"),
+        )),
+    });
+    let app = http::app(state, AccessPolicy::loopback(), Router::new());
+
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/engines/install",
+        Some(json!({"engine": "tgi"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "engine");
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/downloads",
+        Some(json!({"model": "gpt-9"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["field"], "model");
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/downloads",
+        Some(json!({"model": "mistral-7b-instruct-v0.3", "revision": "../../etc"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "revision");
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/jobs/cancel",
+        Some(json!({"id": "nope"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "unknown_job");
+    let (_, body) = send(&app, "GET", "/api/jobs", None).await;
+    assert_eq!(body, json!([]), "failed validation starts nothing");
+
+    std::env::set_var("HF_ENDPOINT", start_hub().await);
+    let token = "hf_secret_value_for_this_download";
+    let start = json!({"model": "mistral-7b-instruct-v0.3", "token": token});
+    let (status, job) = send(&app, "POST", "/api/downloads", Some(start.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    assert_eq!(job["state"], "running");
+    assert_eq!(job["kind"], "download");
+    assert!(!job.to_string().contains(token), "the token is never shown");
+    let (status, body) = send(&app, "POST", "/api/downloads", Some(start)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "job_running");
+
+    let id = job["id"].as_str().expect("id").to_owned();
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        let (_, all) = send(&app, "GET", "/api/jobs", None).await;
+        last = all[0].clone();
+        if last["state"] != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["id"], id.as_str());
+    assert_eq!(last["state"], "done", "{last}");
+    assert_eq!(last["percent"], 100.0);
+    assert_eq!(last["download"]["done_bytes"], 2_000_000);
+    let folder = last["result"].as_str().expect("folder");
+    assert!(
+        std::path::Path::new(folder)
+            .join("model.safetensors")
+            .is_file(),
+        "{folder}"
+    );
+    assert!(folder.starts_with(&home.path().join("models").display().to_string()));
+    let (status, cancelled) = send(&app, "POST", "/api/jobs/cancel", Some(json!({"id": id}))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        cancelled["state"], "done",
+        "cancelling a finished job changes nothing"
+    );
+}
