@@ -109,6 +109,27 @@ mod tests {
     }
 
     #[test]
+    fn every_feature_has_its_own_gateway_alias() {
+        let catalog = Catalog::builtin().expect("valid catalog");
+        let aliases: Vec<String> = catalog.features.iter().map(|f| f.gateway_alias()).collect();
+        for expected in [
+            "duo-code-completion",
+            "duo-code-generation",
+            "duo-chat",
+            "duo-chat-explain-code",
+        ] {
+            assert!(
+                aliases.iter().any(|a| a == expected),
+                "{expected} in {aliases:?}"
+            );
+        }
+        let mut unique = aliases.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), aliases.len(), "{aliases:?}");
+    }
+
+    #[test]
     fn models_are_found_by_id_or_repo() {
         let catalog = Catalog::builtin().expect("valid catalog");
         let by_id = catalog.model("gpt-oss-120b").expect("by id");

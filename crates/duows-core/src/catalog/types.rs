@@ -151,6 +151,19 @@ pub struct Feature {
     pub families: Vec<Family>,
 }
 
+impl Feature {
+    /// The stable model name the gateway answers to for this feature (`duo-chat`,
+    /// `duo-code-completion`, `duo-chat-explain-code`, …). GitLab is configured once with
+    /// `custom_openai/<alias>`; which model serves it is decided in the app.
+    pub fn gateway_alias(&self) -> String {
+        match self.key.as_str() {
+            "code_completions" => "duo-code-completion".into(),
+            "code_generations" => "duo-code-generation".into(),
+            key => format!("duo-{}", key.trim_start_matches("duo_").replace('_', "-")),
+        }
+    }
+}
+
 /// GitLab's ratings for a model over a range of GitLab versions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

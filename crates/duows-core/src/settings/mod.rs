@@ -9,14 +9,16 @@ mod store;
 
 pub use store::SettingsStore;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use crate::hardware::HardwareDescription;
 
-/// The settings format this build writes.
-pub const CURRENT_VERSION: u32 = 1;
+/// The settings format this build writes (2 added deployments, feature routing and the
+/// gateway's request-log switch; a version 1 file reads as version 2 with those empty).
+pub const CURRENT_VERSION: u32 = 2;
 
 /// Everything the user can set. Defaults live in [`Settings::default`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +32,45 @@ pub struct Settings {
     /// A hardware spec the user plans for (e.g. `2xL40S`), shown beside the real machine.
     #[serde(default)]
     pub planned_hardware: Option<String>,
+    /// OpenAI-compatible endpoints outside this app that the gateway routes to.
+    #[serde(default)]
+    pub deployments: Vec<ExternalDeployment>,
+    /// Which model serves each Duo feature: feature key (`duo_chat`) → the name of an
+    /// engine of this app or of an external deployment. Chat sub-features without an
+    /// entry use General Chat's.
+    #[serde(default)]
+    pub features: BTreeMap<String, String>,
+    /// Whether the gateway's request log also keeps prompts and outputs (off by default).
+    #[serde(default)]
+    pub log_prompts: bool,
+}
+
+/// An OpenAI-compatible endpoint the user added (another vLLM, a hosted service).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalDeployment {
+    /// The name clients and feature routing use.
+    pub name: String,
+    /// Base URL ending in `/v1`, e.g. `http://gpu-2.internal:8000/v1`.
+    pub endpoint: String,
+    /// The model name that endpoint serves.
+    pub served_model: String,
+    /// The environment variable holding its API key (the key itself is never stored).
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+}
+
+/// Whether `name` can name a deployment: 1–64 of letters, digits, `.`, `_`, `-`, starting
+/// with a letter or digit.
+pub fn valid_deployment_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
 impl Default for Settings {
@@ -38,6 +79,9 @@ impl Default for Settings {
             version: CURRENT_VERSION,
             models_dir: None,
             planned_hardware: None,
+            deployments: Vec::new(),
+            features: BTreeMap::new(),
+            log_prompts: false,
         }
     }
 }
@@ -121,11 +165,90 @@ impl Settings {
                 });
             }
         }
+        self.validate_deployments()?;
+        self.validate_features()?;
         if let Some(spec) = &self.planned_hardware {
             HardwareDescription::from_spec(spec).map_err(|e| SettingsError::Invalid {
                 field: "planned_hardware",
                 reason: format!("is not a hardware spec: {e}"),
             })?;
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    fn validate_deployments(&self) -> Result<(), SettingsError> {
+        let invalid =
+            |field: &'static str, reason: String| SettingsError::Invalid { field, reason };
+        for (i, d) in self.deployments.iter().enumerate() {
+            if !valid_deployment_name(&d.name) {
+                return Err(invalid(
+                    "deployments.name",
+                    format!("`{}` must be 1-64 letters, digits, `.`, `_` or `-`", d.name),
+                ));
+            }
+            if self.deployments[..i].iter().any(|o| o.name == d.name) {
+                return Err(invalid(
+                    "deployments.name",
+                    format!("`{}` is used twice", d.name),
+                ));
+            }
+            let endpoint = d.endpoint.trim_end_matches('/');
+            let host = endpoint
+                .strip_prefix("http://")
+                .or_else(|| endpoint.strip_prefix("https://"));
+            if !host.is_some_and(|h| h.len() > 3 && !h.starts_with('/'))
+                || !endpoint.ends_with("/v1")
+                || endpoint.contains(char::is_whitespace)
+            {
+                return Err(invalid(
+                    "deployments.endpoint",
+                    format!(
+                        "`{}` must be an http(s) address ending in /v1, e.g. http://gpu-2:8000/v1",
+                        d.endpoint
+                    ),
+                ));
+            }
+            if d.served_model.trim().is_empty() || d.served_model.len() > 256 {
+                return Err(invalid(
+                    "deployments.served_model",
+                    "must name the model the endpoint serves".into(),
+                ));
+            }
+            if let Some(var) = &d.api_key_env {
+                let ok = !var.is_empty()
+                    && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !var.starts_with(|c: char| c.is_ascii_digit());
+                if !ok {
+                    return Err(invalid(
+                        "deployments.api_key_env",
+                        format!("`{var}` is not an environment variable name"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_features(&self) -> Result<(), SettingsError> {
+        let catalog = crate::catalog::Catalog::builtin().map_err(|e| SettingsError::Invalid {
+            field: "features",
+            reason: format!("the catalog is unavailable: {e}"),
+        })?;
+        for (feature, target) in &self.features {
+            if catalog.feature(feature).is_none_or(|f| f.key != *feature) {
+                return Err(SettingsError::Invalid {
+                    field: "features",
+                    reason: format!("`{feature}` is not a Duo feature key (e.g. duo_chat)"),
+                });
+            }
+            if !valid_deployment_name(target) {
+                return Err(SettingsError::Invalid {
+                    field: "features",
+                    reason: format!("`{target}` (for {feature}) is not a deployment name"),
+                });
+            }
         }
         Ok(())
     }

@@ -208,8 +208,14 @@ fn parse(content: &[u8]) -> Result<Parsed, String> {
         .ok_or("it has no numeric `version`")?;
     let value = match version {
         v if v > u64::from(CURRENT_VERSION) => return Ok(Parsed::TooNew(v)),
-        // Migrations from older formats go here, one step per version.
-        1 => value,
+        // Migrations from older formats, one step per version.
+        1 => {
+            // Version 2 only added fields, all with defaults.
+            let mut value = value;
+            value["version"] = serde_json::json!(2);
+            value
+        }
+        2 => value,
         other => return Err(format!("version {other} is not a known settings format")),
     };
     let settings: Settings = serde_json::from_value(value).map_err(|e| e.to_string())?;
@@ -226,6 +232,54 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SettingsStore::new(dir.path().join("settings.json"));
         (dir, store)
+    }
+
+    #[test]
+    fn a_version_1_file_reads_as_version_2() {
+        let (_dir, store) = store();
+        std::fs::write(store.path(), r#"{"version":1,"planned_hardware":"2xL40S"}"#)
+            .expect("write");
+        let settings = store.load().expect("migrated");
+        assert_eq!(settings.version, 2);
+        assert_eq!(settings.planned_hardware.as_deref(), Some("2xL40S"));
+        assert!(settings.deployments.is_empty() && settings.features.is_empty());
+    }
+
+    #[test]
+    fn deployments_and_feature_routes_name_the_bad_field() {
+        use crate::settings::ExternalDeployment;
+        let deployment = |name: &str, endpoint: &str, key: Option<&str>| ExternalDeployment {
+            name: name.into(),
+            endpoint: endpoint.into(),
+            served_model: "m".into(),
+            api_key_env: key.map(str::to_owned),
+        };
+        let field_of = |settings: &Settings| match settings.validate() {
+            Err(SettingsError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        let mut s = Settings::default();
+        s.deployments = vec![deployment(
+            "gpu-2",
+            "http://gpu-2:8000/v1",
+            Some("GPU2_KEY"),
+        )];
+        s.features.insert("duo_chat".into(), "gpu-2".into());
+        s.validate().expect("valid");
+        s.deployments
+            .push(deployment("gpu-2", "https://x.example/v1", None));
+        assert_eq!(field_of(&s), "deployments.name");
+        s.deployments[1] = deployment("hosted", "ftp://x/v1", None);
+        assert_eq!(field_of(&s), "deployments.endpoint");
+        s.deployments[1] = deployment("hosted", "https://x.example/api", None);
+        assert_eq!(field_of(&s), "deployments.endpoint");
+        s.deployments[1] = deployment("hosted", "https://x.example/v1", Some("1BAD"));
+        assert_eq!(field_of(&s), "deployments.api_key_env");
+        s.deployments[1] = deployment("bad name", "https://x.example/v1", None);
+        assert_eq!(field_of(&s), "deployments.name");
+        s.deployments.pop();
+        s.features.insert("duo_coffee".into(), "gpu-2".into());
+        assert_eq!(field_of(&s), "features");
     }
 
     #[test]
@@ -313,7 +367,7 @@ mod tests {
     #[test]
     fn unknown_fields_and_newer_versions_are_refused() {
         let (_dir, store) = store();
-        std::fs::write(store.path(), r#"{"version":1,"colour":"red"}"#).expect("write");
+        std::fs::write(store.path(), r#"{"version":2,"colour":"red"}"#).expect("write");
         assert!(matches!(
             store.load(),
             Err(SettingsError::Unreadable { .. })
