@@ -258,12 +258,14 @@ mod tests {
             Err(SettingsError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
         };
-        let mut s = Settings::default();
-        s.deployments = vec![deployment(
-            "gpu-2",
-            "http://gpu-2:8000/v1",
-            Some("GPU2_KEY"),
-        )];
+        let mut s = Settings {
+            deployments: vec![deployment(
+                "gpu-2",
+                "http://gpu-2:8000/v1",
+                Some("GPU2_KEY"),
+            )],
+            ..Settings::default()
+        };
         s.features.insert("duo_chat".into(), "gpu-2".into());
         s.validate().expect("valid");
         s.deployments
