@@ -17,4 +17,6 @@ pub use plan::{
     LlamaCppOptions, PlanError, PlanOptions, PrepareStep, Secret,
 };
 pub use process::{EngineLauncher, EngineProcess, LaunchError, LineSink, ProcessLauncher};
-pub use supervisor::{EngineState, EngineStatus, SupervisionPolicy, Supervisor, SupervisorError};
+pub use supervisor::{
+    EngineEndpoint, EngineState, EngineStatus, SupervisionPolicy, Supervisor, SupervisorError,
+};

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use super::classify::{classify, fix_for, Failure, FailureKind};
 use super::log::EngineLog;
-use super::plan::{EngineKind, LaunchPlan, PrepareStep};
+use super::plan::{EngineKind, LaunchPlan, PrepareStep, Secret};
 use super::process::{EngineLauncher, EngineProcess, LaunchError};
 
 /// Where an engine is in its life.
@@ -131,6 +131,16 @@ struct Handle {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     log: Arc<EngineLog>,
+    api_key: Secret,
+}
+
+/// What the gateway needs to route to an engine: its status and the key it requires.
+#[derive(Debug, Clone)]
+pub struct EngineEndpoint {
+    /// The engine's status (name = served model name, base URL, state).
+    pub status: EngineStatus,
+    /// The key the engine requires; only the gateway sends it.
+    pub api_key: Secret,
 }
 
 /// Runs any number of engines (on different GPUs or ports).
@@ -200,6 +210,7 @@ impl Supervisor {
             command_line: plan.command_line(),
             log_path: log.path().to_path_buf(),
         };
+        let api_key = plan.api_key.clone();
         let (status_tx, status_rx) = watch::channel(status);
         let (stop_tx, stop_rx) = watch::channel(false);
         let run = Run {
@@ -219,6 +230,7 @@ impl Supervisor {
                 stop: stop_tx,
                 task,
                 log,
+                api_key,
             },
         );
         Ok(status_rx)
@@ -256,6 +268,20 @@ impl Supervisor {
             .map(|h| h.status.borrow().clone())
             .collect();
         all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    /// Every engine with its key, for the gateway's route table.
+    pub fn endpoints(&self) -> Vec<EngineEndpoint> {
+        let mut all: Vec<EngineEndpoint> = self
+            .engines()
+            .values()
+            .map(|h| EngineEndpoint {
+                status: h.status.borrow().clone(),
+                api_key: h.api_key.clone(),
+            })
+            .collect();
+        all.sort_by(|a, b| a.status.name.cmp(&b.status.name));
         all
     }
 
