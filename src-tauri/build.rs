@@ -20,6 +20,10 @@ fn main() {
         "model_download",
         "jobs",
         "job_cancel",
+        "gateway_info",
+        "keys",
+        "key_create",
+        "key_revoke",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("Tauri build configuration");

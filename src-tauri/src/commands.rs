@@ -1,8 +1,9 @@
 //! Tauri commands: each is a thin adapter over the API function of the same name.
 
 use duows_api::calls::{
-    self, CatalogView, DescribeRequest, DownloadParams, EnginePlanParams, EnginePlanView,
-    EngineStartParams, FitParams, InstallParams, JobStatus, RecommendParams, VersionInfo,
+    self, CatalogView, CreatedKey, DescribeRequest, DownloadParams, EnginePlanParams,
+    EnginePlanView, EngineStartParams, FitParams, GatewayInfo, InstallParams, JobStatus,
+    KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
 };
 use duows_api::{ApiError, ApiState};
 use duows_core::engine::EngineStatus;
@@ -10,6 +11,7 @@ use duows_core::fit::{FitResult, Recommendation};
 use duows_core::hardware::HardwareReport;
 use duows_core::sampler::Sample;
 use duows_core::settings::Settings;
+use duows_gateway::KeyInfo;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -168,4 +170,30 @@ pub fn jobs(state: State<'_, ApiState>) -> Vec<JobStatus> {
 #[tauri::command]
 pub fn job_cancel(state: State<'_, ApiState>, id: String) -> Result<JobStatus, ApiError> {
     calls::job_cancel(&state, &id)
+}
+
+#[tauri::command]
+pub fn gateway_info(state: State<'_, ApiState>) -> Result<GatewayInfo, ApiError> {
+    calls::gateway_info(&state)
+}
+
+#[tauri::command]
+pub fn keys(state: State<'_, ApiState>) -> Result<Vec<KeyInfo>, ApiError> {
+    calls::keys(&state)
+}
+
+#[tauri::command]
+pub fn key_create(
+    state: State<'_, ApiState>,
+    params: KeyCreateParams,
+) -> Result<CreatedKey, ApiError> {
+    calls::key_create(&state, params)
+}
+
+#[tauri::command]
+pub fn key_revoke(
+    state: State<'_, ApiState>,
+    params: KeyRevokeParams,
+) -> Result<KeyInfo, ApiError> {
+    calls::key_revoke(&state, params)
 }

@@ -42,6 +42,10 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::model_download,
             commands::jobs,
             commands::job_cancel,
+            commands::gateway_info,
+            commands::keys,
+            commands::key_create,
+            commands::key_revoke,
         ])
 }
 
@@ -61,6 +65,16 @@ pub fn state_from_env() -> Result<ApiState, String> {
     Ok(ApiState::new(StateOptions { data_dir, probe }))
 }
 
+/// Environment variable choosing the gateway's port (default 8000).
+pub const GATEWAY_PORT_ENV: &str = "DUOWS_GATEWAY_PORT";
+
+fn gateway_port() -> u16 {
+    std::env::var(GATEWAY_PORT_ENV)
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8000)
+}
+
 /// Starts the desktop app.
 pub fn run() {
     let state = match state_from_env() {
@@ -71,6 +85,7 @@ pub fn run() {
         }
     };
     let engines = state.clone();
+    let gateway_state = state.clone();
     let app = match builder(tauri::Builder::default(), state).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(error) => {
@@ -78,9 +93,22 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    tauri::async_runtime::spawn(async move {
+        // The gateway on loopback, like `duows serve`; a busy port (say, a running
+        // `duows serve`) leaves the app working without it, and the Gateway page says so.
+        let options = duows_api::gateway_service::GatewayOptions {
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], gateway_port())),
+            allowed_hosts: Vec::new(),
+        };
+        if let Err(error) = duows_api::gateway_service::start_gateway(&gateway_state, options).await
+        {
+            tracing::warn!(%error, "the gateway did not start");
+        }
+    });
     app.run(move |_, event| {
         // Engines live as long as the app: stop them (TERM to each group, then KILL).
         if let tauri::RunEvent::Exit = event {
+            engines.begin_shutdown();
             tauri::async_runtime::block_on(engines.stop_engines());
         }
     });

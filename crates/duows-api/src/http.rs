@@ -47,6 +47,9 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .route("/api/downloads", post(model_download))
         .route("/api/jobs", get(jobs))
         .route("/api/jobs/cancel", post(job_cancel))
+        .route("/api/gateway", get(gateway_info))
+        .route("/api/keys", get(keys).post(key_create))
+        .route("/api/keys/revoke", post(key_revoke))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -181,6 +184,30 @@ async fn job_cancel(
     JsonBody(params): JsonBody<calls::JobRef>,
 ) -> Result<Json<calls::JobStatus>, ApiError> {
     calls::job_cancel(&state, &params.id).map(Json)
+}
+
+async fn gateway_info(State(state): State<ApiState>) -> Result<Json<calls::GatewayInfo>, ApiError> {
+    calls::gateway_info(&state).map(Json)
+}
+
+async fn keys(
+    State(state): State<ApiState>,
+) -> Result<Json<Vec<duows_gateway::KeyInfo>>, ApiError> {
+    calls::keys(&state).map(Json)
+}
+
+async fn key_create(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::KeyCreateParams>,
+) -> Result<Json<calls::CreatedKey>, ApiError> {
+    calls::key_create(&state, params).map(Json)
+}
+
+async fn key_revoke(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::KeyRevokeParams>,
+) -> Result<Json<duows_gateway::KeyInfo>, ApiError> {
+    calls::key_revoke(&state, params).map(Json)
 }
 
 async fn unknown_route() -> ApiError {

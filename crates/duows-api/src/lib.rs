@@ -3,11 +3,14 @@
 //! [`calls`] holds the functions every client calls; the desktop shell's Tauri commands
 //! and the headless server's HTTP handlers ([`http`]) are both thin adapters over them,
 //! so the two transports cannot drift apart. Errors reach every client as
-//! [`ApiError`] `{ code, message, field }`.
+//! [`ApiError`] `{ code, message, field }`. [`gateway_service`] runs the OpenAI-compatible
+//! gateway beside it, with routes from [`gateway_routes`].
 
 pub mod access;
 pub mod calls;
 mod error;
+pub mod gateway_routes;
+pub mod gateway_service;
 pub mod http;
 mod state;
 

@@ -44,6 +44,8 @@ pub(crate) struct Inner {
     pub(crate) launcher: OnceLock<Arc<dyn EngineLauncher>>,
     /// Installs and downloads.
     pub(crate) jobs: crate::calls::Jobs,
+    /// The gateway, once it listens.
+    pub(crate) gateway: OnceLock<crate::gateway_service::GatewayHandle>,
 }
 
 impl ApiState {
@@ -76,6 +78,7 @@ impl ApiState {
                 supervisor: OnceLock::new(),
                 launcher: OnceLock::new(),
                 jobs: crate::calls::Jobs::default(),
+                gateway: OnceLock::new(),
             }),
         }
     }
@@ -123,6 +126,27 @@ impl ApiState {
                 .supervisor
                 .get_or_init(|| Arc::new(Supervisor::new(launcher, logs))),
         ))
+    }
+
+    /// Records the listening gateway (once).
+    pub(crate) fn set_gateway(&self, handle: crate::gateway_service::GatewayHandle) {
+        let _ = self.inner.gateway.set(handle);
+    }
+
+    /// The listening gateway, if this program runs one.
+    pub fn gateway(&self) -> Option<&crate::gateway_service::GatewayHandle> {
+        self.inner.gateway.get()
+    }
+
+    /// The supervisor, if an engine was ever started (does not create one).
+    pub(crate) fn existing_supervisor(&self) -> Option<Arc<Supervisor>> {
+        self.inner.supervisor.get().cloned()
+    }
+
+    /// The settings file's modification time and length, to notice another program's save.
+    pub(crate) fn settings_file_stamp(&self) -> Option<(std::time::SystemTime, u64)> {
+        let meta = std::fs::metadata(self.inner.store.path()).ok()?;
+        Some((meta.modified().ok()?, meta.len()))
     }
 
     /// Stops every engine this program started (at exit).

@@ -19,6 +19,8 @@ Examples:
   duows serve                           web UI and API on http://127.0.0.1:8765
   duows serve --host 0.0.0.0 --allow-host gpu-box.example.com
                                         reachable from the network, with an access token
+  duows serve --gateway-host 0.0.0.0    the gateway (port 8000) for GitLab on other machines
+                                        (needs a key: duows keys create --name gitlab)
 
 Hardware specs: COUNTxMODEL joined with +, e.g. 1xRTX4090, 2xL40S, 8xH100-80GB,
 1xRTX4090+1xRTX3090, or none. Data folder: $DUOWS_HOME, else $XDG_DATA_HOME/duo-workstation.";
@@ -47,9 +49,119 @@ pub enum Command {
     /// Inference engines (vLLM, llama.cpp): launch plans
     #[command(subcommand)]
     Engine(EngineCommand),
-    /// Serve the web UI and the control API
+    /// Serve the web UI, the control API and the OpenAI-compatible gateway
     #[command(after_help = EXAMPLES)]
     Serve(ServeArgs),
+    /// API keys of the gateway: create (shown once), list, revoke
+    #[command(subcommand, after_help = GATEWAY_EXAMPLES)]
+    Keys(KeysCommand),
+    /// External OpenAI-compatible endpoints the gateway routes to
+    #[command(subcommand, after_help = GATEWAY_EXAMPLES)]
+    Deployments(DeploymentsCommand),
+    /// Which model serves each Duo feature (the gateway's aliases such as duo-chat)
+    #[command(subcommand, after_help = GATEWAY_EXAMPLES)]
+    Features(FeaturesCommand),
+}
+
+const GATEWAY_EXAMPLES: &str = "\
+Examples:
+  duows keys create --name gitlab       a new key, printed alone on the last line (once)
+  duows keys list                       ids, names, dates; never the keys
+  duows keys revoke dwk_1a2b3c4d        stops that key within a second, also in a running server
+  duows deployments add --name gpu-2 --endpoint http://gpu-2.internal:8000/v1 \\
+      --served-model mistralai/Mistral-7B-Instruct-v0.3 --api-key-env GPU2_KEY
+  duows features set duo_chat gpu-2     duo-chat (and Chat sub-features) go to gpu-2
+  duows features list                   every alias, its model, and GitLab's identifier
+
+Changes apply to a running `duows serve` at once, without a restart.";
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; its secret is printed once, alone on the last line
+    Create(KeyCreateArgs),
+    /// List keys (never their secrets)
+    List(JsonArgs),
+    /// Revoke a key by id or name
+    Revoke(KeyRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCreateArgs {
+    /// Who or what uses the key (e.g. gitlab, alice-ide)
+    #[arg(long)]
+    pub name: String,
+    /// Days until the key stops working (default: until revoked)
+    #[arg(long, value_name = "DAYS")]
+    pub expires_in_days: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyRevokeArgs {
+    /// The key's id (dwk_…) or name
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeploymentsCommand {
+    /// Add an OpenAI-compatible endpoint (another vLLM, a hosted service)
+    Add(DeploymentAddArgs),
+    /// The external deployments
+    List(JsonArgs),
+    /// Remove an external deployment (features routed to it lose their model)
+    Remove(DeploymentRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeploymentAddArgs {
+    /// Its name, used by clients and feature routing
+    #[arg(long)]
+    pub name: String,
+    /// Base URL ending in /v1
+    #[arg(long, value_name = "URL")]
+    pub endpoint: String,
+    /// The model name that endpoint serves
+    #[arg(long, value_name = "MODEL")]
+    pub served_model: String,
+    /// Environment variable (of `duows serve`) holding the endpoint's API key
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeploymentRemoveArgs {
+    /// The deployment's name
+    pub name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeaturesCommand {
+    /// Every Duo feature: its alias, its model, and the identifier to enter in GitLab
+    List(JsonArgs),
+    /// Route a feature to a deployment (an engine's name or an external deployment)
+    Set(FeatureSetArgs),
+    /// Remove a feature's route (Chat sub-features then use General Chat's)
+    Unset(FeatureUnsetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FeatureSetArgs {
+    /// Feature key, e.g. duo_chat, code_completions
+    pub feature: String,
+    /// Deployment name
+    pub deployment: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FeatureUnsetArgs {
+    /// Feature key
+    pub feature: String,
 }
 
 /// Options shared by `recommend` and `fit`.
@@ -144,6 +256,15 @@ pub struct ServeArgs {
     /// Also accept this host name in requests (a DNS name of this machine, a proxy); repeatable
     #[arg(long, value_name = "NAME")]
     pub allow_host: Vec<String>,
+    /// Address the OpenAI-compatible gateway listens on; off loopback it needs an API key
+    #[arg(long, default_value = "127.0.0.1")]
+    pub gateway_host: IpAddr,
+    /// Port of the gateway (0 picks a free one)
+    #[arg(long, default_value_t = 8000)]
+    pub gateway_port: u16,
+    /// Do not run the gateway
+    #[arg(long)]
+    pub no_gateway: bool,
     #[command(flatten)]
     pub source: GpuSource,
 }

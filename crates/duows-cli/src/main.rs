@@ -1,10 +1,12 @@
 //! `duows`: Duo Workstation without a window.
 //!
 //! `duows serve` serves the web UI and the control API (for GPU servers without a
-//! display); `duows hardware`, `recommend`, `fit` and `catalog` answer people and scripts.
+//! display) and the OpenAI-compatible gateway; `duows hardware`, `recommend`, `fit`,
+//! `catalog`, `engine`, `keys`, `deployments` and `features` answer people and scripts.
 
 mod cli;
 mod engine_cmd;
+mod gateway_cmd;
 mod hardware_cmd;
 mod models_cmd;
 mod serve;
@@ -33,6 +35,9 @@ fn main() -> ExitCode {
         Command::Engine(EngineCommand::Status(args)) => engine_cmd::status(&args),
         Command::Engine(EngineCommand::Logs(args)) => engine_cmd::logs(&args),
         Command::Serve(args) => serve::run(args),
+        Command::Keys(command) => gateway_cmd::keys(&command),
+        Command::Deployments(command) => gateway_cmd::deployments(&command),
+        Command::Features(command) => gateway_cmd::features(&command),
     };
     match result {
         Ok(code) => code,

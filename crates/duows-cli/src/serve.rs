@@ -1,4 +1,5 @@
-//! `duows serve`: the web UI and the control API over HTTP.
+//! `duows serve`: the web UI and the control API over HTTP, and the OpenAI-compatible
+//! gateway on its own port.
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use duows_api::access::AccessPolicy;
+use duows_api::gateway_service::{start_gateway, GatewayOptions};
 use duows_api::{http, ApiState, StateOptions};
 use duows_core::data_dir::DataDir;
 
@@ -46,9 +48,9 @@ async fn serve(
     let bound = listener.local_addr()?;
     let hostname = duows_core::hardware::SystemFacts::hostname();
     let policy = if args.host.is_loopback() {
-        AccessPolicy::loopback().allow_hosts(args.allow_host)
+        AccessPolicy::loopback().allow_hosts(args.allow_host.clone())
     } else {
-        AccessPolicy::with_token(hostname.clone().into_iter().chain(args.allow_host))
+        AccessPolicy::with_token(hostname.clone().into_iter().chain(args.allow_host.clone()))
     };
     tracing::info!(data_dir = %data_dir.root().display(), "starting");
     let state = ApiState::new(StateOptions { data_dir, probe });
@@ -69,6 +71,23 @@ async fn serve(
         );
         println!("duows: the API needs that token (Authorization: Bearer <token>); it changes at every start");
     }
+    let gateway = if args.no_gateway {
+        None
+    } else {
+        let options = GatewayOptions {
+            addr: SocketAddr::new(args.gateway_host, args.gateway_port),
+            allowed_hosts: args.allow_host.clone(),
+        };
+        let (handle, task) = start_gateway(&state, options)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        // Tests and scripts read the gateway's port from this line.
+        println!(
+            "duows: gateway (OpenAI-compatible) on http://{}/v1",
+            handle.local_addr
+        );
+        Some(task)
+    };
     let app = http::app(state.clone(), policy, ui_assets::router());
     let stopping = state.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -80,8 +99,16 @@ async fn serve(
         state.stopped().await;
         tokio::time::sleep(DRAIN_LIMIT).await;
     };
+    let both = async {
+        let served = server.into_future().await;
+        // The gateway drains its streams too (it stops on the same signal).
+        if let Some(task) = gateway {
+            let _ = task.await;
+        }
+        served
+    };
     tokio::select! {
-        result = server.into_future() => result.context("server failed")?,
+        result = both => result.context("server failed")?,
         () = deadline => tracing::warn!("requests still open {DRAIN_LIMIT:?} after the stop signal; stopping anyway"),
     }
     // Engines live as long as the server: stop them (TERM to each group, then KILL).

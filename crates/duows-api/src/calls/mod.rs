@@ -1,12 +1,17 @@
 //! The API functions. Both transports call exactly these.
 
 mod engines;
+mod gateway;
 mod jobs;
 mod planning;
 
 pub use engines::{
     engine_logs, engine_plan, engine_start, engine_status, engine_stop, EngineParams,
     EnginePlanParams, EnginePlanView, EngineStartParams,
+};
+pub use gateway::{
+    gateway_info, key_create, key_revoke, keys, CreatedKey, DeploymentView, GatewayInfo,
+    KeyCreateParams, KeyRevokeParams,
 };
 pub(crate) use jobs::Jobs;
 pub use jobs::{

@@ -1,0 +1,175 @@
+//! The gateway calls: what to give GitLab (the endpoint and a model identifier per
+//! feature), the deployments it routes to, and its API keys (created, listed, revoked).
+
+use duows_core::catalog::Catalog;
+use duows_gateway::{KeyError, KeyInfo, Readiness};
+use serde::{Deserialize, Serialize};
+
+use crate::gateway_routes::{feature_routes, route_table, FeatureRoute};
+use crate::gateway_service::key_store;
+use crate::{ApiError, ApiState};
+
+/// One place the gateway can send requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentView {
+    /// Its name (what features are routed to).
+    pub name: String,
+    /// `engine` (run by this app) or `external`.
+    pub source: String,
+    /// The model name it serves.
+    pub served_model: String,
+    /// Its base URL.
+    pub endpoint: String,
+    /// Whether it takes requests now.
+    pub ready: bool,
+    /// Why not, when it does not.
+    pub reason: Option<String>,
+}
+
+/// What the gateway page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GatewayInfo {
+    /// Whether this program runs the gateway.
+    pub running: bool,
+    /// The address to give GitLab and other clients (this machine's name, ending in `/v1`).
+    pub base_url: Option<String>,
+    /// Where it listens.
+    pub listen: Option<String>,
+    /// Whether it listens on loopback only (then only this machine can reach it).
+    pub loopback_only: bool,
+    /// Whether clients need a key (they do once any key exists).
+    pub keys_required: bool,
+    /// Each Duo feature's alias and model.
+    pub features: Vec<FeatureRoute>,
+    /// Every deployment it routes to.
+    pub deployments: Vec<DeploymentView>,
+}
+
+/// Body of `key_create`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyCreateParams {
+    /// A name for people (who or what uses the key).
+    pub name: String,
+    /// Days until it stops working (none: until revoked).
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// A new key: shown once, never again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreatedKey {
+    /// Its public facts.
+    pub key: KeyInfo,
+    /// The key itself.
+    pub secret: String,
+}
+
+/// Body of `key_revoke`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRevokeParams {
+    /// The key's id (its public prefix) or its name.
+    pub id: String,
+}
+
+/// `gateway_info`: the endpoint, the feature aliases and the deployments.
+pub fn gateway_info(state: &ApiState) -> Result<GatewayInfo, ApiError> {
+    let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+    let settings = state.settings_snapshot();
+    let engines = state
+        .existing_supervisor()
+        .map(|s| s.endpoints())
+        .unwrap_or_default();
+    let table = route_table(&settings, catalog, &engines);
+    let deployments = table
+        .deployments
+        .iter()
+        .map(|d| {
+            let (ready, reason) = match &d.readiness {
+                Readiness::Ready => (true, None),
+                Readiness::NotReady { reason, .. } => (false, Some(reason.clone())),
+            };
+            DeploymentView {
+                name: d.name.clone(),
+                source: if engines.iter().any(|e| e.status.name == d.name) {
+                    "engine".into()
+                } else {
+                    "external".into()
+                },
+                served_model: d.served_model.clone(),
+                endpoint: d.base_url.clone(),
+                ready,
+                reason,
+            }
+        })
+        .collect();
+    let handle = state.gateway();
+    let base_url = handle.map(|h| {
+        let host = if h.local_addr.ip().is_loopback() {
+            "localhost".to_owned()
+        } else {
+            duows_core::hardware::SystemFacts::hostname()
+                .unwrap_or_else(|| h.local_addr.ip().to_string())
+        };
+        format!("http://{host}:{}/v1", h.local_addr.port())
+    });
+    Ok(GatewayInfo {
+        running: handle.is_some(),
+        base_url,
+        listen: handle.map(|h| h.local_addr.to_string()),
+        loopback_only: handle.is_none_or(|h| h.local_addr.ip().is_loopback()),
+        keys_required: key_store(state)?.has_active_keys(),
+        features: feature_routes(&settings, catalog),
+        deployments,
+    })
+}
+
+/// `keys`: every key, without secrets.
+pub fn keys(state: &ApiState) -> Result<Vec<KeyInfo>, ApiError> {
+    key_store(state)?.list().map_err(key_error)
+}
+
+/// `key_create`: a new key; the secret is in this answer only.
+pub fn key_create(state: &ApiState, params: KeyCreateParams) -> Result<CreatedKey, ApiError> {
+    if params.expires_in_days == Some(0) {
+        return Err(
+            ApiError::new(400, "invalid_key", "expires_in_days must be at least 1")
+                .with_field("expires_in_days"),
+        );
+    }
+    let expires_at = params.expires_in_days.map(|days| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default()
+            + u64::from(days) * 86_400
+    });
+    let (key, secret) = key_store(state)?
+        .create(&params.name, expires_at)
+        .map_err(key_error)?;
+    Ok(CreatedKey {
+        key,
+        secret: secret.expose().to_owned(),
+    })
+}
+
+/// `key_revoke`: stops a key from working (within about a second, also in a running gateway).
+pub fn key_revoke(state: &ApiState, params: KeyRevokeParams) -> Result<KeyInfo, ApiError> {
+    key_store(state)?.revoke(&params.id).map_err(key_error)
+}
+
+fn key_error(error: KeyError) -> ApiError {
+    match &error {
+        KeyError::Invalid { field, .. } => {
+            ApiError::new(400, "invalid_key", error.to_string()).with_field(*field)
+        }
+        KeyError::NameTaken { .. } => {
+            ApiError::new(409, "key_name_taken", error.to_string()).with_field("name")
+        }
+        KeyError::NotFound { .. } => {
+            ApiError::new(404, "unknown_key", error.to_string()).with_field("id")
+        }
+        _ => ApiError::new(500, "keys_unavailable", error.to_string()),
+    }
+}

@@ -1,0 +1,255 @@
+//! The gateway's routes, from what this program knows: the engines it runs, the external
+//! deployments in the settings, and which model serves each Duo feature.
+//!
+//! Every Duo feature has a stable alias (`duo-chat`, `duo-code-completion`, …). A feature
+//! with no model of its own that falls back (the Chat sub-features) uses its fallback's.
+//! [`keep_routes_current`] rebuilds the table when the engines or the settings change
+//! (including a change another program made to the settings file), without a restart and
+//! without touching requests in flight.
+
+use std::time::{Duration, SystemTime};
+
+use duows_core::catalog::Catalog;
+use duows_core::engine::{EngineEndpoint, EngineState};
+use duows_core::settings::Settings;
+use duows_gateway::{Alias, Deployment, Gateway, Readiness, RouteTable, Secret};
+
+use crate::ApiState;
+
+/// How often the routes are checked against the engines and the settings file.
+const REFRESH: Duration = Duration::from_millis(250);
+
+/// One feature's route as the UI and `duows` show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FeatureRoute {
+    /// GitLab's feature key, e.g. `duo_chat_explain_code`.
+    pub feature: String,
+    /// Its title in GitLab's admin page.
+    pub title: String,
+    /// The gateway's name for it, e.g. `duo-chat-explain-code`.
+    pub alias: String,
+    /// The model identifier to enter in GitLab: `custom_openai/<alias>`.
+    pub gitlab_identifier: String,
+    /// The deployment serving it, if any.
+    pub target: Option<String>,
+    /// The feature whose model it borrows (its own has none set).
+    pub via: Option<String>,
+}
+
+/// Each feature's alias and target, falling back where the catalog says so.
+pub fn feature_routes(settings: &Settings, catalog: &Catalog) -> Vec<FeatureRoute> {
+    catalog
+        .features
+        .iter()
+        .map(|feature| {
+            let own = settings.features.get(&feature.key).cloned();
+            let fallback = || {
+                let parent = feature.falls_back_to.as_ref()?;
+                settings
+                    .features
+                    .get(parent)
+                    .map(|t| (t.clone(), parent.clone()))
+            };
+            let (target, via) = match own {
+                Some(target) => (Some(target), None),
+                None => fallback().map_or((None, None), |(t, p)| (Some(t), Some(p))),
+            };
+            let alias = feature.gateway_alias();
+            FeatureRoute {
+                feature: feature.key.clone(),
+                title: feature.title.clone(),
+                gitlab_identifier: format!("custom_openai/{alias}"),
+                alias,
+                target,
+                via,
+            }
+        })
+        .collect()
+}
+
+/// The route table for these engines and settings. An engine and an external deployment
+/// with the same name: the engine wins (settings validation cannot see engines).
+pub fn route_table(
+    settings: &Settings,
+    catalog: &Catalog,
+    engines: &[EngineEndpoint],
+) -> RouteTable {
+    let mut deployments: Vec<Deployment> = engines
+        .iter()
+        .filter(|e| !matches!(e.status.state, EngineState::Stopped))
+        .map(|engine| Deployment {
+            name: engine.status.name.clone(),
+            served_model: engine.status.name.clone(),
+            base_url: engine.status.base_url.clone(),
+            api_key: Some(engine.api_key.clone()),
+            readiness: readiness(engine),
+        })
+        .collect();
+    for external in &settings.deployments {
+        if deployments.iter().any(|d| d.name == external.name) {
+            continue;
+        }
+        deployments.push(Deployment {
+            name: external.name.clone(),
+            served_model: external.served_model.clone(),
+            base_url: external.endpoint.trim_end_matches('/').to_owned(),
+            api_key: external
+                .api_key_env
+                .as_ref()
+                .and_then(|var| std::env::var(var).ok())
+                .filter(|key| !key.is_empty())
+                .map(Secret::new),
+            readiness: Readiness::Ready,
+        });
+    }
+    let aliases = feature_routes(settings, catalog)
+        .into_iter()
+        .map(|route| Alias {
+            name: route.alias,
+            target: route.target,
+        })
+        .collect();
+    RouteTable {
+        deployments,
+        aliases,
+    }
+}
+
+fn readiness(engine: &EngineEndpoint) -> Readiness {
+    let not_ready = |reason: String, retry_after_s: u32| Readiness::NotReady {
+        reason,
+        retry_after_s,
+    };
+    let name = &engine.status.name;
+    match engine.status.state {
+        EngineState::Ready => Readiness::Ready,
+        EngineState::Failed => not_ready(
+            format!(
+                "the engine {name} failed: {}",
+                engine
+                    .status
+                    .failure
+                    .as_ref()
+                    .map_or("see its log", |f| f.fix.as_str())
+            ),
+            60,
+        ),
+        EngineState::BackingOff => {
+            let wait_ms = engine
+                .status
+                .next_start_ms
+                .unwrap_or(0)
+                .saturating_sub(now_ms());
+            not_ready(
+                format!("the engine {name} is restarting after a failure"),
+                u32::try_from(wait_ms / 1000).unwrap_or(60).clamp(5, 300),
+            )
+        }
+        EngineState::Stopping | EngineState::Stopped => {
+            not_ready(format!("the engine {name} is stopping"), 30)
+        }
+        _ => not_ready(format!("the engine {name} is still loading its model"), 10),
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+/// What the routes were built from, to rebuild only on a change.
+#[derive(PartialEq)]
+struct Inputs {
+    settings: Settings,
+    engines: Vec<(String, EngineState, String)>,
+}
+
+/// Keeps `gateway`'s routes in step with the engines and the settings until the program
+/// begins to stop. A settings file changed by the other program is read again.
+pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
+    let Ok(catalog) = Catalog::builtin() else {
+        tracing::error!("the catalog is unavailable; the gateway has no feature aliases");
+        return;
+    };
+    let stopped = state.stopped();
+    tokio::pin!(stopped);
+    let mut last: Option<Inputs> = None;
+    let mut file_stamp = state.settings_file_stamp();
+    loop {
+        let stamp = state.settings_file_stamp();
+        if stamp != file_stamp {
+            file_stamp = stamp;
+            state.reload_settings();
+        }
+        let settings = state.settings_snapshot();
+        let engines = state
+            .existing_supervisor()
+            .map(|s| s.endpoints())
+            .unwrap_or_default();
+        let inputs = Inputs {
+            settings,
+            engines: engines
+                .iter()
+                .map(|e| {
+                    (
+                        e.status.name.clone(),
+                        e.status.state,
+                        e.status.base_url.clone(),
+                    )
+                })
+                .collect(),
+        };
+        if last.as_ref() != Some(&inputs) {
+            gateway.set_routes(route_table(&inputs.settings, catalog, &engines));
+            last = Some(inputs);
+        }
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = tokio::time::sleep(REFRESH) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_sub_features_fall_back_to_general_chat() {
+        let catalog = Catalog::builtin().expect("catalog");
+        let mut settings = Settings::default();
+        settings
+            .features
+            .insert("duo_chat".into(), "mistral".into());
+        settings
+            .features
+            .insert("code_completions".into(), "codestral".into());
+        let routes = feature_routes(&settings, catalog);
+        let find = |alias: &str| {
+            routes
+                .iter()
+                .find(|r| r.alias == alias)
+                .unwrap_or_else(|| panic!("{alias}"))
+                .clone()
+        };
+        assert_eq!(find("duo-chat").target.as_deref(), Some("mistral"));
+        let explain = find("duo-chat-explain-code");
+        assert_eq!(explain.target.as_deref(), Some("mistral"));
+        assert_eq!(explain.via.as_deref(), Some("duo_chat"));
+        assert_eq!(
+            explain.gitlab_identifier,
+            "custom_openai/duo-chat-explain-code"
+        );
+        assert_eq!(
+            find("duo-code-completion").target.as_deref(),
+            Some("codestral")
+        );
+        assert_eq!(
+            find("duo-code-generation").target,
+            None,
+            "no fallback for generation"
+        );
+    }
+}

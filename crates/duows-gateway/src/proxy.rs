@@ -1,0 +1,221 @@
+//! Forwarding one completion request: read and check the body, resolve the model, send it
+//! to the deployment with the deployment's own key, wait for the first byte within the
+//! time-to-first-byte limit, then hand the rest to the [`Relay`].
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use crate::correlation::{self, RequestContext, X_GITLAB_CORRELATION_ID, X_REQUEST_ID};
+use crate::errors::{ErrorCode, OpenAiError};
+use crate::exchange::Exchange;
+use crate::gateway::Shared;
+use crate::relay::{Relay, UpstreamBody};
+use crate::request_body;
+use crate::routes::Endpoint;
+
+/// Why no first byte came from the upstream.
+enum Silence {
+    /// The request could not be sent, or no answer head came back.
+    Send(reqwest::Error),
+    /// The answer's first chunk could not be read.
+    Body(reqwest::Error),
+}
+
+/// The upstream answer once its first byte is in.
+struct Head {
+    status: StatusCode,
+    headers: HeaderMap,
+    first: Option<Bytes>,
+    body: UpstreamBody,
+}
+
+/// Forwards a request to `endpoint` of the deployment its `model` names.
+pub(crate) async fn forward(
+    shared: Arc<Shared>,
+    endpoint: Endpoint,
+    mut request: Request,
+) -> Response {
+    let ctx = request
+        .extensions_mut()
+        .remove::<RequestContext>()
+        .unwrap_or_else(|| context_of(request.headers()));
+    let mut exchange = Exchange::begin(shared.clone(), ctx);
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let body = match request_body::read(request.into_body(), shared.config.max_body_bytes, declared)
+        .await
+    {
+        Ok(body) => body,
+        Err(error) => return exchange.fail(error),
+    };
+    let parsed = match request_body::parse(&body) {
+        Ok(parsed) => parsed,
+        Err(error) => return exchange.fail(error),
+    };
+    exchange.stream = parsed.stream;
+    exchange.keep_request(&body);
+    let routes = shared.routes();
+    let resolved = routes.resolve(&parsed.model);
+    exchange.model = Some(parsed.model.clone());
+    let resolved = match resolved {
+        Ok(resolved) => resolved,
+        Err(error) => return exchange.fail(error),
+    };
+    let target = resolved.target;
+    exchange.deployment = Some(target.name.clone());
+    exchange.alias = resolved.alias.cloned();
+    let bad_gateway = |message: String| {
+        OpenAiError::new(
+            StatusCode::BAD_GATEWAY,
+            ErrorCode::UpstreamUnreachable,
+            message,
+        )
+    };
+    let url = match target.url(endpoint) {
+        Ok(url) => url.clone(),
+        Err(message) => return exchange.fail(bad_gateway(message.to_owned())),
+    };
+    let Ok(auth) = &target.auth else {
+        return exchange.fail(bad_gateway(format!(
+            "the deployment `{}` has an API key that cannot be sent in a header",
+            target.name
+        )));
+    };
+
+    let mut headers = HeaderMap::with_capacity(4);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(auth) = auth {
+        headers.insert(AUTHORIZATION, auth.clone());
+    }
+    headers.insert(X_REQUEST_ID, exchange.ctx.request_id.clone());
+    if let Some(gitlab) = &exchange.ctx.gitlab_correlation {
+        headers.insert(X_GITLAB_CORRELATION_ID, gitlab.clone());
+    }
+    let upstream_body = request_body::with_model(&body, &parsed, &target.model_literal);
+    let pending = shared
+        .client
+        .post(url)
+        .headers(headers)
+        .body(upstream_body)
+        .send();
+    exchange.sent_at = Some(Instant::now());
+    let first_byte = async move {
+        let response = pending.await.map_err(Silence::Send)?;
+        let status = response.status();
+        let headers = passed_headers(response.headers());
+        let mut body: UpstreamBody = Box::pin(response.bytes_stream());
+        let first = body.next().await.transpose().map_err(Silence::Body)?;
+        Ok(Head {
+            status,
+            headers,
+            first,
+            body,
+        })
+    };
+    let head = match tokio::time::timeout(shared.config.ttfb_timeout, first_byte).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(silence)) => {
+            let error = match silence {
+                Silence::Send(e) if e.is_connect() => bad_gateway(format!(
+                    "the deployment `{}` at {} cannot be reached ({}); is its engine running?",
+                    target.name,
+                    target.base_url,
+                    error_chain(&e)
+                )),
+                Silence::Send(e) | Silence::Body(e) => OpenAiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    ErrorCode::UpstreamFailed,
+                    format!(
+                        "the deployment `{}` failed before answering: {}",
+                        target.name,
+                        error_chain(&e)
+                    ),
+                ),
+            };
+            return exchange.fail(error);
+        }
+        Err(_) => {
+            return exchange.fail(OpenAiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                ErrorCode::UpstreamTimeout,
+                format!(
+                    "the deployment `{}` did not start answering within {} s",
+                    target.name,
+                    shared.config.ttfb_timeout.as_secs_f64()
+                ),
+            ))
+        }
+    };
+    exchange.first_byte_at = Some(Instant::now());
+    exchange.status = head.status.as_u16();
+    let event_stream = head
+        .headers
+        .get(CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(b"text/event-stream"));
+    let mut headers = head.headers;
+    if event_stream {
+        headers.remove(CONTENT_LENGTH);
+    }
+    let length = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let relay = Relay::new(
+        head.body,
+        head.first,
+        shared.config.idle_timeout,
+        event_stream,
+        length,
+        exchange,
+    );
+    let mut response = Response::new(Body::from_stream(relay));
+    *response.status_mut() = head.status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// The upstream answer's headers that reach the client.
+fn passed_headers(upstream: &HeaderMap) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(4);
+    for name in [CONTENT_TYPE, CONTENT_LENGTH, CACHE_CONTROL, RETRY_AFTER] {
+        if let Some(value) = upstream.get(&name) {
+            headers.insert(name, value.clone());
+        }
+    }
+    headers
+}
+
+/// The innermost cause of an HTTP client error, e.g. "Connection refused (os error 111)".
+pub(crate) fn error_chain(error: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    if error.is_timeout() {
+        return "timed out".to_owned();
+    }
+    cause.to_string()
+}
+
+/// A context for a request that bypassed the access middleware (not expected).
+fn context_of(headers: &HeaderMap) -> RequestContext {
+    let (request_id, gitlab_correlation) = correlation::ids(headers);
+    RequestContext {
+        request_id,
+        gitlab_correlation,
+        key_id: None,
+        started: Instant::now(),
+        received_at: SystemTime::now(),
+    }
+}

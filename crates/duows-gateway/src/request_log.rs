@@ -1,0 +1,383 @@
+//! The request log: one JSON object per line in `requests.jsonl`, rotated by size. Records
+//! travel over a bounded channel to a writer thread, so the request path never waits on
+//! the disk; when the writer falls behind, records are dropped and counted.
+//!
+//! Token counts are read from the engine's `usage` report here, on the writer thread, not
+//! on the request path. Prompts and outputs are written only when the user turned that on.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::rfc3339;
+use crate::errors::ErrorCode;
+
+/// The log file's name in its folder.
+pub const LOG_FILE: &str = "requests.jsonl";
+/// Size at which the log is rotated.
+const ROTATE_BYTES: u64 = 20 * 1024 * 1024;
+/// Rotated files kept (`requests.jsonl.1` is the newest).
+const KEEP: u32 = 3;
+/// Records that may wait for the writer.
+const QUEUE: usize = 8192;
+
+/// What the answer's body tells about token usage, kept for the writer to read.
+#[derive(Debug, Default)]
+pub(crate) enum UsageSource {
+    /// Nothing to read.
+    #[default]
+    None,
+    /// A whole JSON answer, in chunks.
+    Json(Vec<Bytes>),
+    /// The last chunks of an event stream that mentioned `"usage"`.
+    Events(Vec<Bytes>),
+}
+
+/// One finished request.
+#[derive(Debug)]
+pub(crate) struct LogRecord {
+    pub time: SystemTime,
+    pub request_id: String,
+    pub key_id: Option<Arc<str>>,
+    pub model: Option<String>,
+    pub alias: Option<Arc<str>>,
+    pub deployment: Option<Arc<str>>,
+    pub status: u16,
+    pub stream: bool,
+    pub latency: Duration,
+    pub ttfb: Option<Duration>,
+    pub error: Option<ErrorCode>,
+    pub usage: UsageSource,
+    /// The request body, only when bodies are logged.
+    pub request_body: Option<Bytes>,
+    /// The answer as received, only when bodies are logged.
+    pub response_body: Option<Vec<Bytes>>,
+}
+
+/// The sending side of the request log.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestLog {
+    sender: SyncSender<LogRecord>,
+}
+
+impl RequestLog {
+    /// Starts the writer thread for `dir`; the folder and file are created when the first
+    /// record arrives. The thread ends when every sender is gone.
+    pub fn start(dir: PathBuf) -> io::Result<Self> {
+        Self::start_with(dir, ROTATE_BYTES)
+    }
+
+    fn start_with(dir: PathBuf, rotate_bytes: u64) -> io::Result<Self> {
+        let (sender, receiver) = mpsc::sync_channel(QUEUE);
+        std::thread::Builder::new()
+            .name("duows-request-log".into())
+            .spawn(move || {
+                LogWriter {
+                    dir,
+                    rotate_bytes,
+                    file: None,
+                    written: 0,
+                    failing: false,
+                }
+                .run(receiver)
+            })?;
+        Ok(Self { sender })
+    }
+
+    /// Queues a record; `false` if the writer is behind (or gone) and it was dropped.
+    pub fn send(&self, record: LogRecord) -> bool {
+        match self.sender.try_send(record) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+        }
+    }
+}
+
+struct LogWriter {
+    dir: PathBuf,
+    rotate_bytes: u64,
+    file: Option<BufWriter<File>>,
+    written: u64,
+    /// Whether the last attempt to write failed (to report a failure once, not per line).
+    failing: bool,
+}
+
+impl LogWriter {
+    fn run(mut self, receiver: Receiver<LogRecord>) {
+        let mut line = Vec::with_capacity(1024);
+        while let Ok(record) = receiver.recv() {
+            let mut next = Some(record);
+            while let Some(record) = next {
+                line.clear();
+                render(&record, &mut line);
+                let result = self.write(&line);
+                self.report(result);
+                next = receiver.try_recv().ok();
+            }
+            let result = self.file.as_mut().map_or(Ok(()), |f| f.flush());
+            self.report(result);
+        }
+    }
+
+    fn report(&mut self, result: io::Result<()>) {
+        match result {
+            Ok(()) => self.failing = false,
+            Err(error) => {
+                if !self.failing {
+                    tracing::error!(%error, dir = %self.dir.display(), "cannot write the request log");
+                }
+                self.failing = true;
+                self.file = None;
+            }
+        }
+    }
+
+    fn write(&mut self, line: &[u8]) -> io::Result<()> {
+        if self.file.is_some() && self.written >= self.rotate_bytes {
+            if let Some(mut file) = self.file.take() {
+                file.flush()?;
+            }
+            rotate(&self.dir)?;
+        }
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => {
+                fs::create_dir_all(&self.dir)?;
+                let file = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self.dir.join(LOG_FILE))?;
+                self.written = file.metadata()?.len();
+                self.file.insert(BufWriter::with_capacity(64 * 1024, file))
+            }
+        };
+        file.write_all(line)?;
+        self.written += line.len() as u64;
+        Ok(())
+    }
+}
+
+/// `requests.jsonl` → `.1` → `.2` → … → `.KEEP`, the oldest dropped.
+fn rotate(dir: &Path) -> io::Result<()> {
+    let name = |n: u32| dir.join(format!("{LOG_FILE}.{n}"));
+    match fs::remove_file(name(KEEP)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    for n in (1..KEEP).rev() {
+        match fs::rename(name(n), name(n + 1)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    fs::rename(dir.join(LOG_FILE), name(1))
+}
+
+/// One line of the log.
+#[derive(Serialize)]
+struct Line<'a> {
+    time: String,
+    request_id: &'a str,
+    key_id: Option<&'a str>,
+    model: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alias: Option<&'a str>,
+    deployment: Option<&'a str>,
+    status: u16,
+    stream: bool,
+    latency_ms: f64,
+    ttfb_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completion_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_body: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_body: Option<serde_json::Value>,
+}
+
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+fn render(record: &LogRecord, out: &mut Vec<u8>) {
+    let usage = read_usage(&record.usage);
+    let line = Line {
+        time: rfc3339(record.time),
+        request_id: &record.request_id,
+        key_id: record.key_id.as_deref(),
+        model: record.model.as_deref(),
+        alias: record.alias.as_deref(),
+        deployment: record.deployment.as_deref(),
+        status: record.status,
+        stream: record.stream,
+        latency_ms: millis(record.latency),
+        ttfb_ms: record.ttfb.map(millis),
+        prompt_tokens: usage.and_then(|u| u.prompt_tokens),
+        completion_tokens: usage.and_then(|u| u.completion_tokens),
+        error: record.error.map(ErrorCode::as_str),
+        request_body: record.request_body.as_ref().map(|b| body_value(b)),
+        response_body: record
+            .response_body
+            .as_ref()
+            .map(|chunks| body_value(&chunks.concat())),
+    };
+    if serde_json::to_writer(&mut *out, &line).is_err() {
+        out.clear();
+        out.extend_from_slice(br#"{"error":"unserialisable log record"}"#);
+    }
+    out.push(b'\n');
+}
+
+/// A body as JSON when it is JSON, else as text.
+fn body_value(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+/// OpenAI's `usage` object (only the counts the log keeps).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+struct Usage {
+    prompt_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct WithUsage {
+    usage: Option<Usage>,
+}
+
+fn read_usage(source: &UsageSource) -> Option<Usage> {
+    match source {
+        UsageSource::None => None,
+        UsageSource::Json(chunks) => {
+            serde_json::from_slice::<WithUsage>(&chunks.concat())
+                .ok()?
+                .usage
+        }
+        UsageSource::Events(chunks) => {
+            let text = chunks.concat();
+            text.rsplit(|b| *b == b'\n')
+                .filter_map(|line| line.strip_prefix(b"data:"))
+                .find_map(|data| {
+                    serde_json::from_slice::<WithUsage>(data.trim_ascii())
+                        .ok()?
+                        .usage
+                })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> LogRecord {
+        LogRecord {
+            time: SystemTime::UNIX_EPOCH,
+            request_id: "req-1".into(),
+            key_id: Some(Arc::from("abcd1234")),
+            model: Some("duo-chat".into()),
+            alias: Some(Arc::from("duo-chat")),
+            deployment: Some(Arc::from("qwen")),
+            status: 200,
+            stream: false,
+            latency: Duration::from_micros(12_345),
+            ttfb: Some(Duration::from_millis(2)),
+            error: None,
+            usage: UsageSource::Json(vec![
+                Bytes::from_static(br#"{"id":"x","usage":{"prompt_tokens":7,"#),
+                Bytes::from_static(br#""completion_tokens":3,"total_tokens":10}}"#),
+            ]),
+            request_body: None,
+            response_body: None,
+        }
+    }
+
+    #[test]
+    fn usage_from_json_and_events() {
+        assert_eq!(
+            read_usage(&record().usage),
+            Some(Usage {
+                prompt_tokens: Some(7),
+                completion_tokens: Some(3)
+            })
+        );
+        let events = UsageSource::Events(vec![Bytes::from_static(
+            b"data: {\"choices\":[],\"usage\":null}\n\n\
+              data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":9}}\n\n\
+              data: [DONE]\n\n",
+        )]);
+        assert_eq!(
+            read_usage(&events),
+            Some(Usage {
+                prompt_tokens: Some(5),
+                completion_tokens: Some(9)
+            })
+        );
+        assert_eq!(
+            read_usage(&UsageSource::Json(vec![Bytes::from_static(b"oops")])),
+            None
+        );
+    }
+
+    #[test]
+    fn lines_are_json_with_times_and_counts() {
+        let mut out = Vec::new();
+        render(&record(), &mut out);
+        assert_eq!(out.last(), Some(&b'\n'));
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("JSON line");
+        assert_eq!(v["time"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(v["latency_ms"], 12.345);
+        assert_eq!(v["ttfb_ms"], 2.0);
+        assert_eq!(v["prompt_tokens"], 7);
+        assert_eq!(v["completion_tokens"], 3);
+        assert_eq!(v["key_id"], "abcd1234");
+        assert!(v.get("error").is_none());
+        assert!(v.get("request_body").is_none());
+    }
+
+    #[test]
+    fn rotates_and_keeps_three() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = RequestLog::start_with(dir.path().to_owned(), 300).expect("start");
+        for _ in 0..40 {
+            assert!(log.send(record()));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        drop(log);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !dir.path().join(format!("{LOG_FILE}.3")).exists() {
+            assert!(std::time::Instant::now() < deadline, "rotated files appear");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "requests.jsonl",
+                "requests.jsonl.1",
+                "requests.jsonl.2",
+                "requests.jsonl.3"
+            ]
+        );
+        let newest = fs::read_to_string(dir.path().join("requests.jsonl.1")).expect("read");
+        assert!(newest
+            .lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    }
+}

@@ -1,0 +1,409 @@
+//! Where each model name leads: the route table the owner sets, and its compiled form the
+//! request path reads (name lookup, upstream addresses, auth headers, the `/v1/models` body).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::http::{HeaderValue, StatusCode};
+use bytes::Bytes;
+
+use crate::errors::{ErrorCode, OpenAiError};
+use duows_core::engine::Secret;
+
+/// Whether a deployment takes requests now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Serving.
+    Ready,
+    /// Starting, stopping or failed: requests get 503 with `Retry-After`.
+    NotReady {
+        /// Why, for people (e.g. "loading weights").
+        reason: String,
+        /// Seconds after which a retry may succeed.
+        retry_after_s: u32,
+    },
+}
+
+/// One running engine behind the gateway.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// The name clients may use, e.g. `qwen3-coder`.
+    pub name: String,
+    /// The model name the engine answers to (vLLM's `--served-model-name`).
+    pub served_model: String,
+    /// The engine's OpenAI base URL, ending with `/v1`, e.g. `http://127.0.0.1:41234/v1`.
+    pub base_url: String,
+    /// The key the engine wants, sent as `Authorization: Bearer`.
+    pub api_key: Option<Secret>,
+    /// Whether it takes requests now.
+    pub readiness: Readiness,
+}
+
+/// A stable name (e.g. `duo-chat`) that points at a deployment.
+#[derive(Debug, Clone)]
+pub struct Alias {
+    /// The name clients use.
+    pub name: String,
+    /// The deployment it points at; `None` while no model is assigned.
+    pub target: Option<String>,
+}
+
+/// Every deployment and alias the gateway routes to.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    /// Running engines.
+    pub deployments: Vec<Deployment>,
+    /// Stable names.
+    pub aliases: Vec<Alias>,
+}
+
+/// The two proxied OpenAI endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// `/v1/chat/completions`.
+    ChatCompletions,
+    /// `/v1/completions`.
+    Completions,
+}
+
+/// One deployment, ready for the request path.
+#[derive(Debug)]
+pub(crate) struct Target {
+    /// The deployment's name.
+    pub name: Arc<str>,
+    /// `served_model` as a JSON string literal, spliced into request bodies.
+    pub model_literal: Bytes,
+    /// Upstream URLs, or why the base URL is unusable.
+    chat_url: Result<reqwest::Url, String>,
+    completions_url: Result<reqwest::Url, String>,
+    /// `Bearer <key>`, marked sensitive; `Err` when the key cannot be a header value.
+    pub auth: Result<Option<HeaderValue>, ()>,
+    /// The base URL, for error messages.
+    pub base_url: String,
+    /// Whether it takes requests now.
+    pub readiness: Readiness,
+}
+
+impl Target {
+    /// The upstream URL for `endpoint`.
+    pub fn url(&self, endpoint: Endpoint) -> Result<&reqwest::Url, &str> {
+        let url = match endpoint {
+            Endpoint::ChatCompletions => &self.chat_url,
+            Endpoint::Completions => &self.completions_url,
+        };
+        url.as_ref().map_err(String::as_str)
+    }
+}
+
+/// What a model name means.
+#[derive(Debug, Clone)]
+enum Meaning {
+    /// A deployment, maybe reached through an alias.
+    Deployment {
+        target: usize,
+        alias: Option<Arc<str>>,
+    },
+    /// An alias with no model assigned.
+    Unassigned,
+    /// An alias whose deployment is not in the table.
+    Dangling { target: String },
+}
+
+/// A resolved request: the deployment, and the alias used to reach it.
+pub(crate) struct Resolved<'a> {
+    pub target: &'a Target,
+    pub alias: Option<&'a Arc<str>>,
+}
+
+/// The compiled route table.
+#[derive(Debug)]
+pub(crate) struct Routes {
+    /// The table as the owner set it.
+    pub table: Arc<RouteTable>,
+    targets: Vec<Target>,
+    names: HashMap<String, Meaning>,
+    /// The body of `GET /v1/models`.
+    pub models_json: Bytes,
+    /// Names clients may use, for "unknown model" messages.
+    available: String,
+    /// The names `GET /v1/models` lists, sorted.
+    listed: Vec<String>,
+}
+
+impl Routes {
+    /// Compiles `table`. Never fails: a deployment with an unusable base URL or key gets an
+    /// error reply naming it when a request reaches it.
+    pub fn compile(table: RouteTable) -> Self {
+        let targets: Vec<Target> = table.deployments.iter().map(compile_target).collect();
+        let mut names = HashMap::new();
+        // Later inserts win: alias names, then deployment names, then served models.
+        for (i, d) in table.deployments.iter().enumerate() {
+            names.insert(
+                d.served_model.clone(),
+                Meaning::Deployment {
+                    target: i,
+                    alias: None,
+                },
+            );
+        }
+        for (i, d) in table.deployments.iter().enumerate() {
+            names.insert(
+                d.name.clone(),
+                Meaning::Deployment {
+                    target: i,
+                    alias: None,
+                },
+            );
+        }
+        let mut listed: Vec<&str> = table.deployments.iter().map(|d| d.name.as_str()).collect();
+        for alias in &table.aliases {
+            let meaning = match &alias.target {
+                None => Meaning::Unassigned,
+                Some(target) => match table.deployments.iter().position(|d| &d.name == target) {
+                    Some(i) => {
+                        listed.push(&alias.name);
+                        Meaning::Deployment {
+                            target: i,
+                            alias: Some(Arc::from(alias.name.as_str())),
+                        }
+                    }
+                    None => Meaning::Dangling {
+                        target: target.clone(),
+                    },
+                },
+            };
+            names.insert(alias.name.clone(), meaning);
+        }
+        listed.sort_unstable();
+        listed.dedup();
+        let models_json = models_body(&listed);
+        let listed: Vec<String> = listed.into_iter().map(str::to_owned).collect();
+        let available = if listed.is_empty() {
+            "none: no model is running".to_owned()
+        } else {
+            listed.join(", ")
+        };
+        Self {
+            table: Arc::new(table),
+            targets,
+            names,
+            models_json,
+            available,
+            listed,
+        }
+    }
+
+    /// The deployment `model` leads to, or the error reply saying why there is none.
+    pub fn resolve(&self, model: &str) -> Result<Resolved<'_>, OpenAiError> {
+        let not_found = |message: String| {
+            OpenAiError::new(StatusCode::NOT_FOUND, ErrorCode::ModelNotFound, message)
+                .with_param("model")
+        };
+        let (target, alias) = match self.names.get(model) {
+            Some(Meaning::Deployment { target, alias }) => (&self.targets[*target], alias.as_ref()),
+            Some(Meaning::Unassigned) => {
+                return Err(OpenAiError::new(
+                    StatusCode::NOT_FOUND,
+                    ErrorCode::ModelNotAssigned,
+                    format!(
+                        "the alias `{model}` has no model assigned; assign one in Duo Workstation \
+                         or use one of: {}",
+                        self.available
+                    ),
+                )
+                .with_param("model"))
+            }
+            Some(Meaning::Dangling { target }) => {
+                return Err(not_found(format!(
+                    "the alias `{model}` points to `{target}`, which is not running; \
+                     available models: {}",
+                    self.available
+                )))
+            }
+            None => {
+                return Err(not_found(format!(
+                    "the model `{model}` does not exist; available models: {}",
+                    self.available
+                )))
+            }
+        };
+        if let Readiness::NotReady {
+            reason,
+            retry_after_s,
+        } = &target.readiness
+        {
+            return Err(OpenAiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::ModelNotReady,
+                format!(
+                    "the model `{}` is not ready: {reason}; retry in {retry_after_s} s",
+                    target.name
+                ),
+            )
+            .with_retry_after(*retry_after_s));
+        }
+        Ok(Resolved { target, alias })
+    }
+}
+
+impl Routes {
+    /// The body of `GET /v1/models/{name}`, for a listed name.
+    pub fn model_json(&self, name: &str) -> Option<Bytes> {
+        self.listed
+            .binary_search_by(|n| n.as_str().cmp(name))
+            .ok()
+            .map(|_| Bytes::from(model_entry(name).to_string()))
+    }
+
+    /// The error reply for a name `GET /v1/models/{name}` does not know.
+    pub fn unknown_model(&self, name: &str) -> OpenAiError {
+        OpenAiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::ModelNotFound,
+            format!(
+                "the model `{name}` does not exist; available models: {}",
+                self.available
+            ),
+        )
+        .with_param("model")
+    }
+}
+
+fn compile_target(d: &Deployment) -> Target {
+    let base = d.base_url.trim_end_matches('/');
+    let url = |path: &str| {
+        reqwest::Url::parse(&format!("{base}{path}")).map_err(|e| {
+            format!(
+                "the deployment `{}` has an unusable address `{}`: {e}",
+                d.name, d.base_url
+            )
+        })
+    };
+    let auth = match &d.api_key {
+        None => Ok(None),
+        Some(key) => HeaderValue::try_from(format!("Bearer {}", key.expose()))
+            .map(|mut v| {
+                v.set_sensitive(true);
+                Some(v)
+            })
+            .map_err(|_| ()),
+    };
+    let literal = serde_json::to_string(&d.served_model).unwrap_or_else(|_| "\"\"".to_owned());
+    Target {
+        name: Arc::from(d.name.as_str()),
+        model_literal: Bytes::from(literal),
+        chat_url: url("/chat/completions"),
+        completions_url: url("/completions"),
+        auth,
+        base_url: d.base_url.clone(),
+        readiness: d.readiness.clone(),
+    }
+}
+
+/// One model object of OpenAI's list.
+fn model_entry(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": name,
+        "object": "model",
+        "created": 0,
+        "owned_by": "duo-workstation",
+    })
+}
+
+/// `{"object":"list","data":[{"id":..,"object":"model","created":0,"owned_by":"duo-workstation"}]}`
+fn models_body(names: &[&str]) -> Bytes {
+    let data: Vec<serde_json::Value> = names.iter().map(|name| model_entry(name)).collect();
+    let body = serde_json::json!({ "object": "list", "data": data });
+    Bytes::from(body.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment(name: &str, served: &str) -> Deployment {
+        Deployment {
+            name: name.into(),
+            served_model: served.into(),
+            base_url: "http://127.0.0.1:9/v1/".into(),
+            api_key: None,
+            readiness: Readiness::Ready,
+        }
+    }
+
+    fn table() -> Routes {
+        Routes::compile(RouteTable {
+            deployments: vec![
+                deployment("qwen", "Qwen/Qwen3-8B"),
+                deployment("llama", "qwen"),
+            ],
+            aliases: vec![
+                Alias {
+                    name: "duo-chat".into(),
+                    target: Some("qwen".into()),
+                },
+                Alias {
+                    name: "duo-code".into(),
+                    target: None,
+                },
+                Alias {
+                    name: "gone".into(),
+                    target: Some("old".into()),
+                },
+            ],
+        })
+    }
+
+    #[test]
+    fn names_resolve_alias_then_deployment_then_served_model() {
+        let routes = table();
+        let r = routes.resolve("duo-chat").expect("alias");
+        assert_eq!(&*r.target.name, "qwen");
+        assert_eq!(r.alias.map(|a| &**a), Some("duo-chat"));
+        // A deployment name wins over another deployment's served model.
+        assert_eq!(&*routes.resolve("qwen").expect("name").target.name, "qwen");
+        let r = routes.resolve("Qwen/Qwen3-8B").expect("served model");
+        assert_eq!(&*r.target.name, "qwen");
+        assert!(r.alias.is_none());
+        assert_eq!(
+            r.target
+                .url(Endpoint::ChatCompletions)
+                .expect("url")
+                .as_str(),
+            "http://127.0.0.1:9/v1/chat/completions"
+        );
+    }
+
+    #[test]
+    fn misses_explain_themselves() {
+        let routes = table();
+        let e = routes.resolve("nope").err().expect("unknown");
+        assert_eq!(e.code, ErrorCode::ModelNotFound);
+        assert!(e.message.contains("duo-chat, llama, qwen"), "{}", e.message);
+        let e = routes.resolve("duo-code").err().expect("unassigned");
+        assert_eq!(e.code, ErrorCode::ModelNotAssigned);
+        assert!(e.message.contains("no model assigned"));
+        let e = routes.resolve("gone").err().expect("dangling");
+        assert!(e.message.contains("`old`"), "{}", e.message);
+    }
+
+    #[test]
+    fn models_list_names_and_assigned_aliases() {
+        let v: serde_json::Value = serde_json::from_slice(&table().models_json).expect("JSON list");
+        let ids: Vec<&str> = v["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|m| m["id"].as_str().expect("id"))
+            .collect();
+        assert_eq!(ids, ["duo-chat", "llama", "qwen"]);
+        assert_eq!(v["data"][0]["owned_by"], "duo-workstation");
+        let one: serde_json::Value =
+            serde_json::from_slice(&table().model_json("llama").expect("listed")).expect("JSON");
+        assert_eq!(one["id"], "llama");
+        assert!(
+            table().model_json("duo-code").is_none(),
+            "unassigned aliases are not models"
+        );
+    }
+}
