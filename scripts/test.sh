@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs the whole suite: formatting, lints, the UI's
 # type-check and lint, every Rust test (the desktop shell's too), the served UI in
-# headless Chromium, the desktop window under Xvfb through WebDriver, and the engine
-# supervisor with a real CPU inference server.
+# headless Chromium, the desktop window under Xvfb through WebDriver, the engine
+# supervisor with a real CPU inference server, and the gateway through the official
+# openai client in front of that engine.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -31,6 +32,9 @@ cargo test --workspace --locked
 say "End to end: the served UI in headless Chromium"
 (cd tests/e2e && { [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund; } \
   && DUOWS_BIN="$REPO/target/debug/duows" npm test)
+
+say "End to end: the gateway through the official openai client, in front of a real engine"
+DUOWS_BIN="$REPO/target/debug/duows" "$DUOWS_CPU_ENGINE_PYTHON" -m unittest discover -s tests/gateway -v
 
 say "End to end: the desktop window under Xvfb through WebDriver"
 DUOWS_DESKTOP_BIN="$REPO/target/debug/duo-workstation" bash tests/desktop/run.sh

@@ -10,6 +10,23 @@ use serde_json::value::RawValue;
 
 use crate::errors::{ErrorCode, OpenAiError};
 
+/// Reads and drops the rest of an oversized body, so a client that sends its whole body
+/// before reading (most do) receives the 413 instead of a broken connection. Bounded: at
+/// most three more times the limit and ten seconds, then the connection is dropped.
+async fn drain(stream: &mut axum::body::BodyDataStream, limit: usize) {
+    let budget = limit.saturating_mul(3);
+    let discard = async {
+        let mut seen = 0usize;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len();
+            if seen > budget {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), discard).await;
+}
+
 /// Reads a whole body of at most `limit` bytes.
 pub(crate) async fn read(
     body: Body,
@@ -23,10 +40,11 @@ pub(crate) async fn read(
             format!("the request body is larger than this gateway accepts ({limit} bytes)"),
         )
     };
+    let mut stream = body.into_data_stream();
     if declared.is_some_and(|n| n > limit as u64) {
+        drain(&mut stream, limit).await;
         return Err(too_large());
     }
-    let mut stream = body.into_data_stream();
     let mut first: Option<Bytes> = None;
     let mut rest: Option<BytesMut> = None;
     let mut total = 0usize;
@@ -40,6 +58,7 @@ pub(crate) async fn read(
         })?;
         total += chunk.len();
         if total > limit {
+            drain(&mut stream, limit).await;
             return Err(too_large());
         }
         match (&mut first, &mut rest) {
