@@ -1,5 +1,6 @@
 // Number formatting for people: bytes as GB (10^9) with one decimal and GiB for tooltips,
-// percentages, watts, clocks, temperatures, times. Pure functions, no DOM.
+// sizes and transfer rates for progress bars, percentages, watts, clocks, temperatures,
+// times. Pure functions, no DOM.
 
 export const DASH = '—';
 
@@ -14,6 +15,36 @@ export function gb(bytes: number): string {
 /** "80.0 GiB" */
 export function gib(bytes: number): string {
   return `${(bytes / GIB).toFixed(1)} GiB`;
+}
+
+/** The unit a size reads best in: kB below a megabyte, MB below a gigabyte, else GB. */
+function unitFor(bytes: number): [number, string] {
+  if (bytes >= GB) return [GB, 'GB'];
+  if (bytes >= 1e6) return [1e6, 'MB'];
+  return [1e3, 'kB'];
+}
+
+function scaled(bytes: number, divisor: number): string {
+  const value = bytes / divisor;
+  return value >= 100 ? value.toFixed(0) : value.toFixed(1);
+}
+
+/** A size in the unit that suits it: "512 kB", "48.3 MB", "4.9 GB". */
+export function size(bytes: number): string {
+  const [divisor, unit] = unitFor(bytes);
+  return `${scaled(bytes, divisor)} ${unit}`;
+}
+
+/** Bytes done of a total, in the total's unit: "1.2 / 4.9 GB"; without a total "1.2 GB". */
+export function sizeOf(done: number, total: number | null): string {
+  if (total === null || !(total > 0)) return size(done);
+  const [divisor, unit] = unitFor(total);
+  return `${scaled(done, divisor)} / ${scaled(total, divisor)} ${unit}`;
+}
+
+/** A transfer rate in megabytes a second: "85.3 MB/s". */
+export function speed(bytesPerSecond: number): string {
+  return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
 }
 
 /** "85.9 GB (80.0 GiB)", for tooltips. */

@@ -8,6 +8,7 @@ import {
   ApiError,
   type ApiErrorBody,
   type CatalogView,
+  type DownloadParams,
   type EnginePlanParams,
   type EnginePlanView,
   type EngineStartParams,
@@ -15,6 +16,8 @@ import {
   type FitParams,
   type FitResult,
   type HardwareReport,
+  type InstallParams,
+  type JobStatus,
   type Recommendation,
   type RecommendParams,
   type Sample,
@@ -39,6 +42,10 @@ export interface Commands {
   engine_status: { args: undefined; result: EngineStatus[] };
   engine_stop: { args: { name: string }; result: EngineStatus };
   engine_logs: { args: { name: string; lines?: number }; result: string[] };
+  engine_install: { args: { params: InstallParams }; result: JobStatus };
+  model_download: { args: { params: DownloadParams }; result: JobStatus };
+  jobs: { args: undefined; result: JobStatus[] };
+  job_cancel: { args: { id: string }; result: JobStatus };
 }
 export type Command = keyof Commands;
 
@@ -95,6 +102,22 @@ const ROUTES: Record<Command, Route> = {
     method: 'GET',
     path: (args: Commands['engine_logs']['args']) =>
       `/api/engines/${encodeURIComponent(args.name)}/logs${args.lines === undefined ? '' : `?lines=${args.lines}`}`,
+  },
+  engine_install: {
+    method: 'POST',
+    path: '/api/engines/install',
+    body: (args: Commands['engine_install']['args']) => args.params,
+  },
+  model_download: {
+    method: 'POST',
+    path: '/api/downloads',
+    body: (args: Commands['model_download']['args']) => args.params,
+  },
+  jobs: { method: 'GET', path: '/api/jobs' },
+  job_cancel: {
+    method: 'POST',
+    path: '/api/jobs/cancel',
+    body: (args: Commands['job_cancel']['args']) => ({ id: args.id }),
   },
 };
 
@@ -239,6 +262,10 @@ export const api = {
   engineStatus: () => call('engine_status'),
   engineStop: (name: string) => call('engine_stop', { name }),
   engineLogs: (name: string, lines?: number) => call('engine_logs', lines === undefined ? { name } : { name, lines }),
+  engineInstall: (params: InstallParams) => call('engine_install', { params }),
+  modelDownload: (params: DownloadParams) => call('model_download', { params }),
+  jobs: () => call('jobs'),
+  jobCancel: (id: string) => call('job_cancel', { id }),
 };
 
 // ---------------------------------------------------------------- live samples

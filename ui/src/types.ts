@@ -106,7 +106,7 @@ export interface Sample {
 }
 
 export interface Settings {
-  version: 1;
+  version: 2;
   models_dir: string | null;
   planned_hardware: string | null;
 }
@@ -463,4 +463,83 @@ export interface EngineStatus {
   /** The key hidden. */
   command_line: string;
   log_path: string;
+}
+
+// ---------------------------------------------------------------- jobs: installs and downloads
+
+/** Engines the app installs into its own environment. */
+export type InstallableEngine = 'vllm' | 'llama_cpp';
+
+export type JobKind = 'install' | 'download';
+
+export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+
+export type InstallPhase =
+  | 'pending'
+  | 'checking_disk'
+  | 'creating_environment'
+  | 'updating_pip'
+  | 'resolving'
+  | 'downloading'
+  | 'installing'
+  | 'verifying'
+  | 'done';
+
+export interface InstallProgress {
+  phase: InstallPhase;
+  /** The package being fetched or built. */
+  package: string | null;
+  /** Packages to install, once resolved. */
+  packages_total: number | null;
+  packages_done: number;
+  done_bytes: number;
+  /** Null until the index told the packages' sizes. */
+  total_bytes: number | null;
+  /** The last line pip printed. */
+  line: string;
+}
+
+export interface DownloadProgress {
+  total_bytes: number;
+  /** Bytes on disk so far, resumed bytes included. */
+  done_bytes: number;
+  files_total: number;
+  files_done: number;
+  /** Files being fetched now. */
+  current: string[];
+  bytes_per_second: number;
+}
+
+/** One install or download, as `jobs` lists it. */
+export interface JobStatus {
+  /** `install-vllm`, `install-llama_cpp`, `download-<repo>`. */
+  id: string;
+  kind: JobKind;
+  /** The engine, or the repository. */
+  target: string;
+  state: JobState;
+  /** Overall percentage, when known. */
+  percent: number | null;
+  install: InstallProgress | null;
+  download: DownloadProgress | null;
+  /** The installed version, or the model folder. */
+  result: string | null;
+  error: string | null;
+}
+
+/** Parameters of `engine_install`. */
+export interface InstallParams {
+  engine: InstallableEngine;
+}
+
+/** Parameters of `model_download`. */
+export interface DownloadParams {
+  /** Catalog id. */
+  model: string;
+  /** Checkpoint (default: the model's own). */
+  variant?: string;
+  /** Branch, tag or commit (default `main`). */
+  revision?: string;
+  /** Hugging Face token for a gated model; used for this download only. */
+  token?: string;
 }

@@ -1,5 +1,5 @@
 // Small reusable pieces of the overview: a meter bar (with a hatched "unknown" state),
-// a labelled metric that shows "—" with a reason instead of a made-up 0, and an SVG
+// a progress bar (with a moving striped state while the amount is unknown), a labelled metric that shows "—" with a reason instead of a made-up 0, and an SVG
 // sparkline of the last 60 values.
 
 import { h, s } from './dom';
@@ -28,6 +28,51 @@ export function meter(testid?: string): Meter {
       el.classList.toggle('high', fraction !== null && fraction >= 0.9);
       if (fraction === null) el.removeAttribute('aria-valuenow');
       else el.setAttribute('aria-valuenow', String(pct));
+    },
+  };
+}
+
+export interface ProgressBar {
+  el: HTMLElement;
+  /**
+   * `percent` in 0..100, or null while the amount of work is not known (striped, moving);
+   * `text` is what a screen reader says (`aria-valuetext`) and the tooltip.
+   */
+  set(percent: number | null, text: string): void;
+  /** Shows the work as ended: full and still when done, else still at what it reached. */
+  end(done: boolean): void;
+}
+
+/** A `role="progressbar"` bar named by `label`. */
+export function progressBar(label: string, testid?: string): ProgressBar {
+  const fill = h('div', { class: 'progress-fill' });
+  const el = h('div', { class: 'progress', role: 'progressbar', 'aria-label': label, 'data-testid': testid }, fill);
+  el.setAttribute('aria-valuemin', '0');
+  el.setAttribute('aria-valuemax', '100');
+  const show = (percent: number | null, text: string): void => {
+    el.classList.toggle('indeterminate', percent === null);
+    el.title = text;
+    el.setAttribute('aria-valuetext', text);
+    if (percent === null) {
+      el.removeAttribute('aria-valuenow');
+      fill.style.width = '';
+      return;
+    }
+    const pct = Math.round(Math.min(100, Math.max(0, percent)) * 10) / 10;
+    el.setAttribute('aria-valuenow', String(pct));
+    fill.style.width = `${pct}%`;
+  };
+  return {
+    el,
+    set(percent, text) {
+      el.classList.remove('ended', 'done');
+      show(percent, text);
+    },
+    end(done) {
+      el.classList.add('ended');
+      el.classList.toggle('done', done);
+      if (done) show(100, 'Done');
+      else if (el.classList.contains('indeterminate')) show(0, el.title);
     },
   };
 }

@@ -34,9 +34,13 @@ function installFakeIpc() {
     engine_status: ['GET', '/api/engines'],
     engine_stop: ['POST', (args) => `/api/engines/${encodeURIComponent(args.name)}/stop`],
     engine_logs: ['GET', (args) => `/api/engines/${encodeURIComponent(args.name)}/logs${args.lines === undefined ? '' : `?lines=${args.lines}`}`],
+    engine_install: ['POST', '/api/engines/install'],
+    model_download: ['POST', '/api/downloads'],
+    jobs: ['GET', '/api/jobs'],
+    job_cancel: ['POST', '/api/jobs/cancel'],
   };
-  // The desktop shell takes `{ params }` for the model and engine calls; the HTTP body is the params.
-  const withParams = new Set(['recommend', 'fit', 'engine_plan', 'engine_start']);
+  // The desktop shell takes `{ params }` for the model, engine and job calls; the HTTP body is the params.
+  const withParams = new Set(['recommend', 'fit', 'engine_plan', 'engine_start', 'engine_install', 'model_download']);
   const bodyOf = (cmd, args) => (withParams.has(cmd) ? args.params : args);
   window.__ipcCalls = calls;
   window.__TAURI_INTERNALS__ = {
@@ -144,7 +148,7 @@ test('inside the desktop shell the Models page passes { params }', async () => {
   }
 });
 
-test('inside the desktop shell the Engines page passes { params }, { name, lines }', async () => {
+test('inside the desktop shell the Engines page passes { params }, { name, lines }, and jobs no args', async () => {
   const server = await startServer(['--gpus', '1xL4'], { env: { DUOWS_VLLM: '/nonexistent/vllm' } });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -163,17 +167,25 @@ test('inside the desktop shell the Engines page passes { params }, { name, lines
       () => document.querySelector('[data-engine="gpt-oss-20b"] [data-testid="engine-state"]')?.textContent === 'failed',
     );
     await page.waitForFunction(() => window.__ipcCalls.some((c) => c.cmd === 'engine_logs'));
+
+    // A refused download: the error object the shell rejects with lands next to its field.
+    await page.getByTestId('download-model').selectOption('gpt-oss-20b');
+    await page.getByTestId('download-revision').fill('a/../b');
+    await page.getByTestId('download-start').click();
+    await page.locator('[data-testid="download-error"][data-field="revision"]').waitFor();
     await screenshot(page, 'desktop-engines');
 
     const calls = await page.evaluate(() => window.__ipcCalls);
     const names = calls.map((c) => c.cmd);
-    for (const name of ['engine_status', 'engine_plan', 'engine_start', 'engine_logs']) {
+    for (const name of ['engine_status', 'engine_plan', 'engine_start', 'engine_logs', 'jobs', 'model_download']) {
       assert.ok(names.includes(name), `${name} was not invoked (got ${[...new Set(names)].join(', ')})`);
     }
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_plan').args, { params: { model: 'gpt-oss-20b', context: 8192 } });
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_start').args, { params: { model: 'gpt-oss-20b', context: 8192 } });
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_logs').args, { name: 'gpt-oss-20b', lines: 40 });
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_status').args, {});
+    assert.deepEqual(calls.find((c) => c.cmd === 'jobs').args, {});
+    assert.deepEqual(calls.find((c) => c.cmd === 'model_download').args, { params: { model: 'gpt-oss-20b', revision: 'a/../b' } });
   } finally {
     await context.close();
     await server.stop();

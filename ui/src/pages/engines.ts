@@ -1,13 +1,16 @@
 // The Engines page (`data-testid="engines-page"`): the inference engines the server runs,
-// one card each, and the form that starts one. While the page is on screen (its tab chosen
-// and the browser tab visible) it asks for every engine's status once a second and for the
-// tail of each log every two seconds; it asks nothing while hidden.
+// one card each, installing engines and downloading weights, and the form that starts an
+// engine. While the page is on screen (its tab chosen and the browser tab visible) it asks
+// for every engine's status once a second and for the tail of each log every two seconds,
+// and follows running installs and downloads every second; it asks nothing while hidden.
 
 import { h, replaceChildren } from '../dom';
+import { poller } from '../poller';
 import { api } from '../transport';
 import type { EngineStatus } from '../types';
 import { ENDED, LOG_TAIL, engineCard, type EngineCard } from '../views/engine-card';
 import { engineForm } from '../views/engine-form';
+import { jobsSection } from '../views/jobs';
 
 const STATUS_EVERY_MS = 1000;
 const LOGS_EVERY_MS = 2000;
@@ -31,59 +34,6 @@ interface Entry {
   logReadIn: string | null;
 }
 
-interface Poller {
-  /** Runs now, then every period. */
-  start(): void;
-  stop(): void;
-  /** Runs again at once (after the run in flight, if any), when started. */
-  now(): void;
-}
-
-/** Runs `run` every `everyMs` after the last run ended; never two at once. */
-function poller(run: () => Promise<void>, everyMs: number): Poller {
-  let on = false;
-  let running = false;
-  let again = false;
-  let timer: number | undefined;
-
-  async function tick(): Promise<void> {
-    window.clearTimeout(timer);
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    try {
-      await run();
-    } finally {
-      running = false;
-    }
-    if (!on) return;
-    if (again) {
-      again = false;
-      void tick();
-      return;
-    }
-    timer = window.setTimeout(() => void tick(), everyMs);
-  }
-
-  return {
-    start() {
-      if (on) return;
-      on = true;
-      void tick();
-    },
-    stop() {
-      on = false;
-      again = false;
-      window.clearTimeout(timer);
-    },
-    now() {
-      if (on) void tick();
-    },
-  };
-}
-
 function emptyState(): HTMLElement {
   return h(
     'div',
@@ -101,7 +51,7 @@ function emptyState(): HTMLElement {
     h(
       'p',
       undefined,
-      'Start one with the form below: pick a model (the Models page shows which fit), preview its launch plan, then Start. Its endpoint is what the GitLab AI gateway is pointed at.',
+      'Start one with the form below: pick a model (the Models page shows which fit), preview its launch plan, then Start. Its endpoint is what the GitLab AI gateway is pointed at. An engine that is not installed yet, and a model’s weights, can be fetched first under Install and download.',
     ),
   );
 }
@@ -132,10 +82,18 @@ export function enginesPage(): EnginesPage {
     },
   });
 
+  const jobs = jobsSection({
+    jobs: () => api.jobs(),
+    install: (engine) => api.engineInstall({ engine }),
+    download: (params) => api.modelDownload(params),
+    cancel: (id) => api.jobCancel(id),
+  });
+
   const el = h(
     'main',
     { class: 'layout engines-page', 'data-testid': 'engines-page' },
     h('section', { class: 'engines-section', 'aria-label': 'Engines' }, h('div', { class: 'section-head' }, count, updated), statusSlot, list),
+    jobs.el,
     form.el,
   );
 
@@ -237,21 +195,27 @@ export function enginesPage(): EnginesPage {
 
   /** Polls while the page is on screen and the browser tab visible. */
   function sync(): void {
-    if (shown && document.visibilityState === 'visible') {
+    const onScreen = shown && document.visibilityState === 'visible';
+    if (onScreen) {
       statusPoll.start();
       logsPoll.start();
     } else {
       statusPoll.stop();
       logsPoll.stop();
     }
+    jobs.setActive(onScreen);
   }
 
   async function loadCatalog(): Promise<void> {
     try {
-      form.setCatalog(await api.catalog());
+      const catalog = await api.catalog();
+      form.setCatalog(catalog);
+      jobs.setCatalog(catalog);
       catalogLoaded = true;
     } catch (error) {
-      form.setCatalogError(error instanceof Error ? error.message : 'the request failed');
+      const message = error instanceof Error ? error.message : 'the request failed';
+      form.setCatalogError(message);
+      jobs.setCatalogError(message);
     }
   }
 
