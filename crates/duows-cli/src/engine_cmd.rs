@@ -175,6 +175,9 @@ fn print_status(all: &[EngineStatus], json: bool) -> anyhow::Result<ExitCode> {
         if let Some(failure) = &s.failure {
             println!("\n{}: {}\n  {}", s.name, failure.evidence, failure.fix);
         }
+        for warning in &s.warnings {
+            println!("\n{}: warning: {warning}", s.name);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -60,12 +60,12 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-fn plan(python: &Path, gguf: &Path, dir: &Path, port: u16) -> LaunchPlan {
+fn plan(python: &Path, gguf: &Path, dir: &Path, port: u16, gpu_layers: u32) -> LaunchPlan {
     let llama = LlamaCppOptions {
         python: python.to_path_buf(),
         gguf: gguf.to_path_buf(),
         context: 256,
-        gpu_layers: 0,
+        gpu_layers,
     };
     let options = PlanOptions {
         program: python.to_path_buf(),
@@ -137,7 +137,7 @@ async fn start_ready_complete_kill_restart_stop() {
     let dir = tempfile::tempdir().expect("dir");
     let gguf = tiny_gguf(&python, dir.path());
     let port = free_port();
-    let plan = plan(&python, &gguf, dir.path(), port);
+    let plan = plan(&python, &gguf, dir.path(), port, 0);
     let key = plan.api_key.expose().to_owned();
     let base = plan.base_url();
     let supervisor = Supervisor::new(
@@ -152,6 +152,7 @@ async fn start_ready_complete_kill_restart_stop() {
     })
     .await;
     assert_eq!(seen.first(), Some(&EngineState::Starting), "{seen:?}");
+    assert!(ready.warnings.is_empty(), "{:?}", ready.warnings);
     let first_pid = ready.pid.expect("pid");
     assert!(
         !ready.command_line.contains(&key),
@@ -244,7 +245,10 @@ async fn a_broken_model_fails_once_with_its_cause() {
         dir.path().join("logs"),
     );
     let mut rx = supervisor
-        .start(plan(&python, &gguf, dir.path(), free_port()), fast_policy())
+        .start(
+            plan(&python, &gguf, dir.path(), free_port(), 0),
+            fast_policy(),
+        )
         .expect("start");
     let mut seen = Vec::new();
     let failed = wait_for(&mut rx, &mut seen, "a failure", |s| {
@@ -276,7 +280,7 @@ async fn a_taken_port_is_named() {
         dir.path().join("logs"),
     );
     let mut rx = supervisor
-        .start(plan(&python, &gguf, dir.path(), port), fast_policy())
+        .start(plan(&python, &gguf, dir.path(), port, 0), fast_policy())
         .expect("start");
     let failed = wait_for(&mut rx, &mut Vec::new(), "a failure", |s| {
         s.state == EngineState::Failed
@@ -299,7 +303,7 @@ async fn a_missing_program_is_named() {
     );
     let mut rx = supervisor
         .start(
-            plan(&missing, &gguf, dir.path(), free_port()),
+            plan(&missing, &gguf, dir.path(), free_port(), 0),
             fast_policy(),
         )
         .expect("start");
@@ -310,4 +314,31 @@ async fn a_missing_program_is_named() {
     let failure = failed.failure.expect("classified");
     assert_eq!(failure.kind, FailureKind::ExecutableMissing);
     assert!(failure.evidence.contains("no-such-python"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_fallback_to_the_cpu_is_reported() {
+    let Some(python) = engine_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let gguf = tiny_gguf(&python, dir.path());
+    // This machine's llama.cpp has no GPU: asked for GPU layers, it still runs on the CPU.
+    let plan = plan(&python, &gguf, dir.path(), free_port(), 2);
+    let supervisor = Supervisor::new(
+        Arc::new(ProcessLauncher::new().expect("launcher")),
+        dir.path().join("logs"),
+    );
+    let mut rx = supervisor.start(plan, fast_policy()).expect("start");
+    let ready = wait_for(&mut rx, &mut Vec::new(), "ready", |s| {
+        s.state == EngineState::Ready
+    })
+    .await;
+    assert_eq!(ready.warnings.len(), 1, "{:?}", ready.warnings);
+    assert!(
+        ready.warnings[0].contains("runs on the CPU"),
+        "{:?}",
+        ready.warnings
+    );
+    supervisor.stop("tiny").await.expect("stop");
 }

@@ -48,6 +48,29 @@ pub struct Failure {
 /// Log fragments that identify a failure, and the failure they mean (given the line).
 type Rule = (&'static [&'static str], fn(&str) -> FailureKind);
 
+/// For llama.cpp asked to offload `gpu_layers` layers: a warning when its log shows every
+/// layer on the CPU. A build without CUDA, or a GPU library that failed to load, makes
+/// llama.cpp fall back to the CPU silently, so this is checked once it is ready.
+pub fn cpu_fallback_warning(gpu_layers: u32, lines: &[String]) -> Option<String> {
+    if gpu_layers == 0 {
+        return None;
+    }
+    let offloaded_none = lines.iter().any(|l| l.contains("offloaded 0/"));
+    let devices: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.split("assigned to device ").nth(1))
+        .map(|rest| rest.split([',', ' ']).next().unwrap_or(""))
+        .collect();
+    let all_on_cpu = !devices.is_empty() && devices.iter().all(|d| *d == "CPU");
+    (offloaded_none || all_on_cpu).then(|| {
+        format!(
+            "llama.cpp runs on the CPU: {gpu_layers} layers were to go to the GPU, but its log \
+             shows none there (a build without CUDA, or the GPU library did not load). \
+             Reinstall it with CUDA (CMAKE_ARGS=-DGGML_CUDA=on) or start it with 0 GPU layers."
+        )
+    })
+}
+
 /// Classifies the last lines an engine printed (oldest first) and its exit description.
 pub fn classify(lines: &[String], exit: &str) -> Failure {
     // The most specific causes first: several may appear in one traceback.
@@ -182,6 +205,30 @@ fn number_after(line: &str, marker: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_silent_cpu_fallback_is_noticed() {
+        let lines = |text: &[&str]| text.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>();
+        let cpu = lines(&[
+            "load_tensors: layer   0 assigned to device CPU, is_swa = 0",
+            "load_tensors: layer   1 assigned to device CPU, is_swa = 0",
+        ]);
+        assert!(cpu_fallback_warning(2, &cpu).is_some());
+        assert!(cpu_fallback_warning(0, &cpu).is_none(), "CPU was asked for");
+        let gpu = lines(&[
+            "load_tensors: layer   0 assigned to device CPU, is_swa = 0",
+            "load_tensors: layer   1 assigned to device CUDA0, is_swa = 0",
+        ]);
+        assert!(cpu_fallback_warning(2, &gpu).is_none());
+        assert!(
+            cpu_fallback_warning(9, &lines(&["load_tensors: offloaded 0/33 layers to GPU"]))
+                .is_some()
+        );
+        assert!(
+            cpu_fallback_warning(9, &lines(&["load_tensors: offloaded 33/33 layers to GPU"]))
+                .is_none()
+        );
+    }
 
     fn kind_of(line: &str) -> FailureKind {
         classify(&["INFO starting".into(), line.into()], "exit code 1").kind

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use super::classify::{classify, fix_for, Failure, FailureKind};
+use super::classify::{classify, cpu_fallback_warning, fix_for, Failure, FailureKind};
 use super::log::EngineLog;
 use super::plan::{EngineKind, LaunchPlan, PrepareStep, Secret};
 use super::process::{EngineLauncher, EngineProcess, LaunchError};
@@ -71,6 +71,9 @@ pub struct EngineStatus {
     pub command_line: String,
     /// The log file.
     pub log_path: PathBuf,
+    /// Problems of a running engine that do not stop it (e.g. llama.cpp fell back to the CPU).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// Restart and readiness timing.
@@ -209,6 +212,7 @@ impl Supervisor {
             next_start_ms: None,
             command_line: plan.command_line(),
             log_path: log.path().to_path_buf(),
+            warnings: Vec::new(),
         };
         let api_key = plan.api_key.clone();
         let (status_tx, status_rx) = watch::channel(status);
@@ -322,6 +326,16 @@ struct Run {
 }
 
 impl Run {
+    /// The layers a llama.cpp plan asks to put on the GPU (`--n_gpu_layers N`).
+    fn requested_gpu_layers(&self) -> Option<u32> {
+        if self.plan.kind != EngineKind::LlamaCpp {
+            return None;
+        }
+        let args = &self.plan.args;
+        let at = args.iter().position(|a| a == "--n_gpu_layers")?;
+        args.get(at + 1)?.parse().ok()
+    }
+
     fn set(&self, change: impl FnOnce(&mut EngineStatus)) {
         self.status.send_modify(|status| {
             let before = status.state;
@@ -454,9 +468,18 @@ impl Run {
                         ready = true;
                         self.log
                             .line("[duows] ready: answered a completion request");
+                        let warnings: Vec<String> = self
+                            .requested_gpu_layers()
+                            .and_then(|n| cpu_fallback_warning(n, &self.log.tail(400)))
+                            .into_iter()
+                            .collect();
+                        for warning in &warnings {
+                            self.log.line(&format!("[duows] warning: {warning}"));
+                        }
                         self.set(|s| {
                             s.state = EngineState::Ready;
                             s.failure = None;
+                            s.warnings = warnings;
                         });
                     }
                     Probe::Loading => {
