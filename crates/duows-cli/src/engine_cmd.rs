@@ -210,33 +210,19 @@ pub fn download(args: &EngineDownloadArgs) -> anyhow::Result<ExitCode> {
         repo: variant.repo.clone(),
         revision: args.revision.clone(),
         token,
-        hf_home: data_dir.default_models_dir(),
+        // The settings' models folder, as the server's downloads use.
+        hf_home: duows_core::settings::SettingsStore::new(data_dir.settings_file())
+            .load()
+            .ok()
+            .and_then(|s| s.models_dir)
+            .unwrap_or_else(|| data_dir.default_models_dir()),
         keep: vllm_files,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let (progress, mut watch_progress) = tokio::sync::watch::channel(DownloadProgress::default());
-    let (cancel, cancelled) = tokio::sync::watch::channel(false);
-    let snapshot = runtime.block_on(async {
-        let printer = tokio::spawn(async move {
-            while watch_progress.changed().await.is_ok() {
-                let p = watch_progress.borrow_and_update().clone();
-                eprint!("\r{}", progress_line(&p));
-            }
-        });
-        let ctrl_c = tokio::spawn(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            let _ = cancel.send(true);
-        });
-        let result = download(&request, &progress, cancelled).await;
-        ctrl_c.abort();
-        drop(progress);
-        let _ = printer.await;
-        eprintln!();
-        result
-    })?;
+    let snapshot = run_with_progress(
+        DownloadProgress::default(),
+        |p| eprint!("\r{}", progress_line(p)),
+        |progress, cancelled| async move { download(&request, &progress, cancelled).await },
+    )?;
     println!("{}", snapshot.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -255,36 +241,20 @@ pub fn install(args: &EngineInstallArgs) -> anyhow::Result<ExitCode> {
         spec.venv.display()
     );
     let launcher = duows_core::engine::ProcessLauncher::new()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let (progress, mut watch_progress) = tokio::sync::watch::channel(InstallProgress::default());
-    let (cancel, cancelled) = tokio::sync::watch::channel(false);
-    let installed = runtime.block_on(async {
-        let printer = tokio::spawn(async move {
-            let mut last_phase = InstallPhase::Pending;
-            while watch_progress.changed().await.is_ok() {
-                let p = watch_progress.borrow_and_update().clone();
-                if p.phase != last_phase {
-                    if last_phase != InstallPhase::Pending {
-                        eprintln!();
-                    }
-                    last_phase = p.phase;
-                }
-                eprint!("\r{}", install_line(&p));
+    let mut last_phase = InstallPhase::Pending;
+    let print = move |p: &InstallProgress| {
+        if p.phase != last_phase {
+            if last_phase != InstallPhase::Pending {
+                eprintln!();
             }
-        });
-        let ctrl_c = tokio::spawn(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            let _ = cancel.send(true);
-        });
-        let result = install(&spec, &launcher, &progress, cancelled).await;
-        ctrl_c.abort();
-        drop(progress);
-        let _ = printer.await;
-        eprintln!();
-        result
+            last_phase = p.phase;
+        }
+        eprint!("\r{}", install_line(p));
+    };
+    let spec_ref = &spec;
+    let installed = run_with_progress(InstallProgress::default(), print, |progress, cancelled| {
+        let launcher = &launcher;
+        async move { install(spec_ref, launcher, &progress, cancelled).await }
     })?;
     println!(
         "{} {} is installed in {}",
@@ -293,6 +263,44 @@ pub fn install(args: &EngineInstallArgs) -> anyhow::Result<ExitCode> {
         installed.venv.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `work` on a small runtime, printing each progress change on one stderr line
+/// (`print`); Ctrl+C asks `work` to cancel (through the receiver it is given).
+fn run_with_progress<P, T, E, Fut>(
+    initial: P,
+    mut print: impl FnMut(&P) + Send + 'static,
+    work: impl FnOnce(tokio::sync::watch::Sender<P>, tokio::sync::watch::Receiver<bool>) -> Fut,
+) -> anyhow::Result<T>
+where
+    P: Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (progress, mut watch_progress) = tokio::sync::watch::channel(initial);
+    let (cancel, cancelled) = tokio::sync::watch::channel(false);
+    let result = runtime.block_on(async {
+        let printer = tokio::spawn(async move {
+            while watch_progress.changed().await.is_ok() {
+                let p = watch_progress.borrow_and_update().clone();
+                print(&p);
+            }
+        });
+        let ctrl_c = tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = cancel.send(true);
+        });
+        let result = work(progress, cancelled).await;
+        ctrl_c.abort();
+        let _ = printer.await;
+        eprintln!();
+        result
+    });
+    Ok(result?)
 }
 
 /// `downloading  [######......]  45.2%  1.2 / 2.7 GB  3 of 41 packages  torch`

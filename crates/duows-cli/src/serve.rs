@@ -15,6 +15,17 @@ use duows_core::data_dir::DataDir;
 use crate::cli::ServeArgs;
 use crate::{hardware_cmd, ui_assets};
 
+/// Prints a line on stdout for the operator and scripts; a closed stdout (a reader that
+/// took the first line and left) must not stop the server, so write errors are ignored.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, $($arg)*);
+        let _ = out.flush();
+    }};
+}
+
 /// How long a stop waits for requests in flight.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
@@ -62,14 +73,14 @@ async fn serve(
         bound.ip().to_string()
     };
     // Tests and scripts read the port from this line.
-    println!("duows: listening on http://{bound}");
+    say!("duows: listening on http://{bound}");
     if let Some(token) = policy.token() {
         // Printed once, here, for the operator; never logged.
-        println!(
+        say!(
             "duows: open http://{url_host}:{}/#token={token}",
             bound.port()
         );
-        println!("duows: the API needs that token (Authorization: Bearer <token>); it changes at every start");
+        say!("duows: the API needs that token (Authorization: Bearer <token>); it changes at every start");
     }
     let gateway = if args.no_gateway {
         None
@@ -82,7 +93,7 @@ async fn serve(
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message))?;
         // Tests and scripts read the gateway's port from this line.
-        println!(
+        say!(
             "duows: gateway (OpenAI-compatible) on http://{}/v1",
             handle.local_addr
         );

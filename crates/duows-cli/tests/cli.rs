@@ -170,6 +170,7 @@ fn serve(args: &[&str], wanted_lines: usize) -> Served {
     let home = home();
     let mut child = Command::new(env!("CARGO_BIN_EXE_duows"))
         .arg("serve")
+        .args(["--gateway-port", "0"])
         .args(args)
         .env("DUOWS_HOME", home.path())
         .stdout(Stdio::piped())
@@ -269,7 +270,18 @@ fn serve_off_loopback_prints_a_token_once_and_requires_it() {
 fn serve_reports_a_port_in_use() {
     let first = serve(&["--port", "0", "--gpus", "none"], 1);
     let port = first.port.to_string();
-    let out = duows(&home(), &["serve", "--port", &port, "--gpus", "none"]);
+    let out = duows(
+        &home(),
+        &[
+            "serve",
+            "--port",
+            &port,
+            "--gateway-port",
+            "0",
+            "--gpus",
+            "none",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -496,6 +508,7 @@ fn serve_with_env(args: &[&str], env: &[(&str, &Path)]) -> Served {
     let mut command = Command::new(env!("CARGO_BIN_EXE_duows"));
     command
         .arg("serve")
+        .args(["--gateway-port", "0"])
         .args(args)
         .env("DUOWS_HOME", home.path())
         .stdout(Stdio::piped())
@@ -695,4 +708,117 @@ fn a_vllm_older_than_the_model_needs_is_refused() {
         err.contains("vLLM 0.5.0") && err.contains("older than 0.18.0"),
         "{err}"
     );
+}
+
+#[test]
+fn the_gateway_refuses_the_network_without_a_key_and_names_a_taken_port() {
+    let out = duows(
+        &home(),
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--gateway-host",
+            "0.0.0.0",
+            "--gateway-port",
+            "0",
+            "--gpus",
+            "none",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("duows keys create"), "{err}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let out = duows(
+        &home(),
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--gateway-port",
+            &port,
+            "--gpus",
+            "none",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--gateway-port"), "{err}");
+}
+
+#[test]
+fn keys_features_and_deployments_edit_the_data_folder() {
+    let home = home();
+    let out = duows(&home, &["keys", "create", "--name", "gitlab"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let key = stdout.lines().last().expect("key line");
+    assert!(key.starts_with("dwk_") && !key.contains(' '), "{stdout}");
+    let listed = String::from_utf8_lossy(&duows(&home, &["keys", "list"]).stdout).into_owned();
+    assert!(
+        listed.contains("gitlab") && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(!listed.contains(key), "the key is shown once only");
+    let file = std::fs::read_to_string(home.path().join("gateway-keys.json")).expect("keys");
+    assert!(!file.contains(key));
+    assert!(duows(&home, &["keys", "revoke", "gitlab"]).status.success());
+    let listed = String::from_utf8_lossy(&duows(&home, &["keys", "list"]).stdout).into_owned();
+    assert!(listed.contains("revoked"), "{listed}");
+
+    let bad = duows(
+        &home,
+        &[
+            "deployments",
+            "add",
+            "--name",
+            "gpu-2",
+            "--endpoint",
+            "http://gpu-2:8000/api",
+            "--served-model",
+            "m",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("deployments.endpoint"));
+    let good = duows(
+        &home,
+        &[
+            "deployments",
+            "add",
+            "--name",
+            "gpu-2",
+            "--endpoint",
+            "http://gpu-2:8000/v1",
+            "--served-model",
+            "m",
+        ],
+    );
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(duows(&home, &["features", "set", "duo_chat", "gpu-2"])
+        .status
+        .success());
+    let routes = String::from_utf8_lossy(&duows(&home, &["features", "list"]).stdout).into_owned();
+    let explain = routes
+        .lines()
+        .find(|l| l.starts_with("duo_chat_explain_code"))
+        .expect("row");
+    assert!(explain.contains("gpu-2 (from duo_chat)"), "{explain}");
+    assert!(
+        explain.contains("custom_openai/duo-chat-explain-code"),
+        "{explain}"
+    );
+    let unknown = duows(&home, &["features", "set", "duo_coffee", "gpu-2"]);
+    assert_eq!(unknown.status.code(), Some(2));
 }
