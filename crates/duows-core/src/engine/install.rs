@@ -60,7 +60,7 @@ impl InstallSpec {
             needed_bytes: 16 << 30,
             env: Vec::new(),
             python: PathBuf::from("python3"),
-            check_import: "vllm.entrypoints.openai.api_server".into(),
+            check_import: "vllm".into(),
             distribution: "vllm".into(),
         }
     }
