@@ -1,6 +1,7 @@
-// Test harness for the served UI: starts `duows serve` on a free port with a fresh data
-// folder, reads the URL from its "listening" line, launches headless Chromium, and cleans
-// up both. Configure with DUOWS_BIN (server binary) and CHROMIUM (browser executable).
+// Test harness for the served UI: starts `duows serve` on a free port (and its gateway on
+// another) with a fresh data folder, reads the URLs from its "listening" and "gateway" lines,
+// launches headless Chromium, and cleans up both. Configure with DUOWS_BIN (server binary)
+// and CHROMIUM (browser executable).
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,15 +17,19 @@ export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.join(here, 'artifacts');
 
 const LISTENING = /duows: listening on (http:\/\/\S+)/;
+const GATEWAY = /duows: gateway \(OpenAI-compatible\) on (http:\/\/\S+)/;
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 /**
- * Starts `DUOWS_BIN serve --port 0 ...extraArgs` and resolves once it printed its URL.
+ * Starts `DUOWS_BIN serve --port 0 ...extraArgs` and resolves once it printed its URL and,
+ * unless `--no-gateway` is among `extraArgs`, its gateway's. The gateway gets a free port
+ * (`--gateway-port 0`) unless `extraArgs` name one, so no test depends on port 8000 being free.
  * `options.env` adds to (or, with `undefined` values, removes from) the server's environment.
  * @param {string[]} [extraArgs]
  * @param {{ env?: Record<string, string | undefined> }} [options]
- * @returns {Promise<{ url: string, home: string, output: () => string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ url: string, gateway: string | null, home: string, output: () => string, stop: () => Promise<void> }>}
+ *   `gateway` is the gateway's base URL, ending in `/v1` (null with `--no-gateway`).
  */
 export async function startServer(extraArgs = [], { env = {} } = {}) {
   if (!existsSync(DUOWS_BIN)) {
@@ -33,7 +38,10 @@ export async function startServer(extraArgs = [], { env = {} } = {}) {
   const home = mkdtempSync(path.join(os.tmpdir(), 'duows-e2e-'));
   const childEnv = { ...process.env, ...env, DUOWS_HOME: home };
   for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
-  const child = spawn(DUOWS_BIN, ['serve', '--port', '0', ...extraArgs], {
+  const withGateway = !extraArgs.includes('--no-gateway');
+  const gatewayArgs = withGateway && !extraArgs.includes('--gateway-port') ? ['--gateway-port', '0'] : [];
+  const args = ['serve', '--port', '0', ...gatewayArgs, ...extraArgs];
+  const child = spawn(DUOWS_BIN, args, {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,22 +58,24 @@ export async function startServer(extraArgs = [], { env = {} } = {}) {
     rmSync(home, { recursive: true, force: true });
   };
 
-  const url = await new Promise((resolve, reject) => {
+  const { url, gateway } = await new Promise((resolve, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => fail(new Error(`no "listening" line within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    const lines = withGateway ? '"listening" and "gateway" lines' : '"listening" line';
+    const timer = setTimeout(() => fail(new Error(`no ${lines} within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
     function fail(error) {
       clearTimeout(timer);
-      reject(new Error(`${error.message}\n--- duows ${['serve', ...extraArgs].join(' ')} output ---\n${log}`));
+      reject(new Error(`${error.message}\n--- duows ${args.join(' ')} output ---\n${log}`));
     }
     child.on('error', fail);
     child.stderr.setEncoding('utf8').on('data', (chunk) => (log += chunk));
     child.stdout.setEncoding('utf8').on('data', (chunk) => {
       log += chunk;
       buffered += chunk;
-      const match = LISTENING.exec(buffered);
-      if (match) {
+      const listening = LISTENING.exec(buffered);
+      const gatewayLine = GATEWAY.exec(buffered);
+      if (listening && (gatewayLine || !withGateway)) {
         clearTimeout(timer);
-        resolve(match[1].replace(/\/$/, ''));
+        resolve({ url: listening[1].replace(/\/$/, ''), gateway: gatewayLine ? gatewayLine[1] : null });
       }
     });
     exited.then(({ code, signal }) => fail(new Error(`server exited early (code ${code}, signal ${signal})`)));
@@ -74,7 +84,7 @@ export async function startServer(extraArgs = [], { env = {} } = {}) {
     throw error;
   });
 
-  return { url, home, output: () => log, stop };
+  return { url, gateway, home, output: () => log, stop };
 }
 
 /** Launches headless Chromium with the flags these tests need. */

@@ -104,3 +104,8 @@ export function dateTime(timestampMs: number): string {
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clock(timestampMs)}`;
 }
+
+/** The calendar day of a time, "2025-03-14". */
+export function day(timestampMs: number): string {
+  return dateTime(timestampMs).slice(0, 10);
+}

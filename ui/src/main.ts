@@ -1,10 +1,11 @@
-// Entry point: the header with its page tabs, the pages (Hardware, Models, Engines) and the
-// hash routing between them. Pages stay in the document once built, so switching back and
-// forth keeps their state; Models and Engines load their data the first time they are shown,
-// and Engines polls only while it is on screen.
+// Entry point: the header with its page tabs, the pages (Hardware, Models, Engines, Gateway)
+// and the hash routing between them. Pages stay in the document once built, so switching back
+// and forth keeps their state; Models, Engines and Gateway load their data the first time they
+// are shown, and Engines and Gateway poll only while they are on screen.
 
 import './styles.css';
 import { enginesPage, type EnginesPage } from './pages/engines';
+import { gatewayPage, type GatewayPage } from './pages/gateway';
 import { hardwarePage } from './pages/hardware';
 import { modelsPage, type ModelsPage } from './pages/models';
 import { watchRoute, type Route } from './router';
@@ -17,11 +18,13 @@ const top = header();
 const hardware = hardwarePage(top);
 let models: ModelsPage | null = null;
 let engines: EnginesPage | null = null;
+let gateway: GatewayPage | null = null;
 
 const TITLES: Record<Route, string> = {
   hardware: 'Duo Workstation',
   models: 'Models · Duo Workstation',
   engines: 'Engines · Duo Workstation',
+  gateway: 'Gateway · Duo Workstation',
 };
 
 function showRoute(route: Route): void {
@@ -34,12 +37,19 @@ function showRoute(route: Route): void {
     engines = enginesPage();
     root.append(engines.el);
   }
+  if (route === 'gateway' && !gateway) {
+    gateway = gatewayPage();
+    root.append(gateway.el);
+  }
   hardware.el.hidden = route !== 'hardware';
   if (models) models.el.hidden = route !== 'models';
   if (engines) engines.el.hidden = route !== 'engines';
+  if (gateway) gateway.el.hidden = route !== 'gateway';
   if (route === 'models') models?.show();
   if (route === 'engines') engines?.show();
   else engines?.hide();
+  if (route === 'gateway') gateway?.show();
+  else gateway?.hide();
   document.title = TITLES[route];
 }
 

@@ -1,9 +1,10 @@
-// Hash routing between the pages: `#/hardware` (the default), `#/models` and `#/engines`.
+// Hash routing between the pages: `#/hardware` (the default), `#/models`, `#/engines` and
+// `#/gateway`.
 // transport.ts has already taken any `#token=…` out of the fragment when this runs.
 
-export type Route = 'hardware' | 'models' | 'engines';
+export type Route = 'hardware' | 'models' | 'engines' | 'gateway';
 
-export const ROUTES: readonly Route[] = ['hardware', 'models', 'engines'];
+export const ROUTES: readonly Route[] = ['hardware', 'models', 'engines', 'gateway'];
 
 /** The page a fragment names; anything unknown is the hardware overview. */
 export function routeOf(hash: string): Route {

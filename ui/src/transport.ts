@@ -8,6 +8,7 @@ import {
   ApiError,
   type ApiErrorBody,
   type CatalogView,
+  type CreatedKey,
   type DownloadParams,
   type EnginePlanParams,
   type EnginePlanView,
@@ -15,9 +16,12 @@ import {
   type EngineStatus,
   type FitParams,
   type FitResult,
+  type GatewayInfo,
   type HardwareReport,
   type InstallParams,
   type JobStatus,
+  type KeyCreateParams,
+  type KeyInfo,
   type Recommendation,
   type RecommendParams,
   type Sample,
@@ -46,6 +50,10 @@ export interface Commands {
   model_download: { args: { params: DownloadParams }; result: JobStatus };
   jobs: { args: undefined; result: JobStatus[] };
   job_cancel: { args: { id: string }; result: JobStatus };
+  gateway_info: { args: undefined; result: GatewayInfo };
+  keys: { args: undefined; result: KeyInfo[] };
+  key_create: { args: { params: KeyCreateParams }; result: CreatedKey };
+  key_revoke: { args: { params: { id: string } }; result: KeyInfo };
 }
 export type Command = keyof Commands;
 
@@ -118,6 +126,18 @@ const ROUTES: Record<Command, Route> = {
     method: 'POST',
     path: '/api/jobs/cancel',
     body: (args: Commands['job_cancel']['args']) => ({ id: args.id }),
+  },
+  gateway_info: { method: 'GET', path: '/api/gateway' },
+  keys: { method: 'GET', path: '/api/keys' },
+  key_create: {
+    method: 'POST',
+    path: '/api/keys',
+    body: (args: Commands['key_create']['args']) => args.params,
+  },
+  key_revoke: {
+    method: 'POST',
+    path: '/api/keys/revoke',
+    body: (args: Commands['key_revoke']['args']) => args.params,
   },
 };
 
@@ -266,6 +286,10 @@ export const api = {
   modelDownload: (params: DownloadParams) => call('model_download', { params }),
   jobs: () => call('jobs'),
   jobCancel: (id: string) => call('job_cancel', { id }),
+  gatewayInfo: () => call('gateway_info'),
+  keys: () => call('keys'),
+  keyCreate: (params: KeyCreateParams) => call('key_create', { params }),
+  keyRevoke: (id: string) => call('key_revoke', { params: { id } }),
 };
 
 // ---------------------------------------------------------------- live samples

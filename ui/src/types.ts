@@ -109,6 +109,22 @@ export interface Settings {
   version: 2;
   models_dir: string | null;
   planned_hardware: string | null;
+  /** OpenAI-compatible endpoints outside this app that the gateway routes to. */
+  deployments: ExternalDeployment[];
+  /** Duo feature key (`duo_chat`) → the name of the deployment that serves it. */
+  features: Record<string, string>;
+  /** Whether the gateway's request log also keeps prompts and outputs. */
+  log_prompts: boolean;
+}
+
+/** An endpoint the user added: another vLLM, a hosted service. */
+export interface ExternalDeployment {
+  name: string;
+  /** Base URL ending in `/v1`. */
+  endpoint: string;
+  served_model: string;
+  /** The environment variable that holds its API key where the server runs (never the key). */
+  api_key_env?: string | null;
 }
 
 /** The error body both transports deliver: `{ code, message, field? }`. */
@@ -542,4 +558,73 @@ export interface DownloadParams {
   revision?: string;
   /** Hugging Face token for a gated model; used for this download only. */
   token?: string;
+}
+
+// ---------------------------------------------------------------- gateway: routing and API keys
+
+/** One Duo feature as the gateway serves it. */
+export interface FeatureRoute {
+  /** Feature key, e.g. `duo_chat`. */
+  feature: string;
+  /** For people, e.g. "General Chat". */
+  title: string;
+  /** The gateway's model name for it, e.g. `duo-chat`. */
+  alias: string;
+  /** What to enter in GitLab, e.g. `custom_openai/duo-chat`. */
+  gitlab_identifier: string;
+  /** The deployment that serves it, if any. */
+  target: string | null;
+  /** The feature key whose route it borrows, when it has none of its own. */
+  via: string | null;
+}
+
+/** A place the gateway sends requests: an engine of this app or an external endpoint. */
+export interface DeploymentView {
+  name: string;
+  source: 'engine' | 'external';
+  served_model: string;
+  endpoint: string;
+  ready: boolean;
+  /** Why it does not take requests, when it does not. */
+  reason: string | null;
+}
+
+/** `gateway_info`: what to give GitLab, and what the gateway routes to. */
+export interface GatewayInfo {
+  /** Whether this program runs the gateway. */
+  running: boolean;
+  /** The address to give GitLab, ending in `/v1`. */
+  base_url: string | null;
+  /** Where it listens. */
+  listen: string | null;
+  /** Only this machine can reach it. */
+  loopback_only: boolean;
+  /** Clients need an API key (once any active key exists). */
+  keys_required: boolean;
+  features: FeatureRoute[];
+  deployments: DeploymentView[];
+}
+
+/** A gateway API key, without its secret. Times are unix seconds. */
+export interface KeyInfo {
+  id: string;
+  name: string;
+  /** The key's visible start, e.g. `dwk_ab12cd34`. */
+  prefix: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+/** Parameters of `key_create`. */
+export interface KeyCreateParams {
+  name: string;
+  /** Days until it stops working (absent: until revoked). */
+  expires_in_days?: number;
+}
+
+/** `key_create`'s answer: the only time the secret is ever sent. */
+export interface CreatedKey {
+  key: KeyInfo;
+  secret: string;
 }

@@ -38,10 +38,16 @@ function installFakeIpc() {
     model_download: ['POST', '/api/downloads'],
     jobs: ['GET', '/api/jobs'],
     job_cancel: ['POST', '/api/jobs/cancel'],
+    update_settings: ['PUT', '/api/settings'],
+    gateway_info: ['GET', '/api/gateway'],
+    keys: ['GET', '/api/keys'],
+    key_create: ['POST', '/api/keys'],
+    key_revoke: ['POST', '/api/keys/revoke'],
   };
-  // The desktop shell takes `{ params }` for the model, engine and job calls; the HTTP body is the params.
-  const withParams = new Set(['recommend', 'fit', 'engine_plan', 'engine_start', 'engine_install', 'model_download']);
-  const bodyOf = (cmd, args) => (withParams.has(cmd) ? args.params : args);
+  // The desktop shell takes `{ params }` for the model, engine, job and key calls, and
+  // `{ settings }` for update_settings; the HTTP body is what they wrap.
+  const withParams = new Set(['recommend', 'fit', 'engine_plan', 'engine_start', 'engine_install', 'model_download', 'key_create', 'key_revoke']);
+  const bodyOf = (cmd, args) => (withParams.has(cmd) ? args.params : cmd === 'update_settings' ? args.settings : args);
   window.__ipcCalls = calls;
   window.__TAURI_INTERNALS__ = {
     transformCallback(callback) {
@@ -68,7 +74,7 @@ function installFakeIpc() {
       const response = await fetch(path, {
         method,
         headers: { 'Content-Type': 'application/json' },
-        body: method === 'POST' ? JSON.stringify(bodyOf(cmd, args)) : undefined,
+        body: method === 'GET' ? undefined : JSON.stringify(bodyOf(cmd, args)),
       });
       const body = await response.json();
       if (!response.ok) throw body; // the desktop shell rejects with the error object itself
@@ -186,6 +192,64 @@ test('inside the desktop shell the Engines page passes { params }, { name, lines
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_status').args, {});
     assert.deepEqual(calls.find((c) => c.cmd === 'jobs').args, {});
     assert.deepEqual(calls.find((c) => c.cmd === 'model_download').args, { params: { model: 'gpt-oss-20b', revision: 'a/../b' } });
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});
+
+test('inside the desktop shell the Gateway page passes { params } and { settings }', async () => {
+  const server = await startServer(['--gpus', '1xL4']);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  try {
+    await page.addInitScript(installFakeIpc);
+    await page.goto(`${server.url}/#/gateway`);
+    await page.getByTestId('gateway-endpoint').waitFor();
+    await page.locator('[data-testid="route-row"][data-feature="duo_chat"]').waitFor();
+
+    await page.getByTestId('key-name').fill('gitlab');
+    await page.getByTestId('key-expiry').fill('7');
+    await page.getByTestId('key-create').click();
+    await page.getByTestId('key-secret-box').waitFor();
+    assert.match((await page.getByTestId('key-secret').textContent()) ?? '', /^dwk_/);
+    await page.getByTestId('key-secret-dismiss').click();
+    await page.getByTestId('key-revoke').click();
+    await page.getByTestId('key-revoke-confirm').click();
+    await page.locator('[data-testid="key-row"][data-state="revoked"]').waitFor();
+
+    // A refused deployment: the error object the shell rejects with lands next to its field.
+    await page.getByTestId('deployment-name').fill('gpu-2');
+    await page.getByTestId('deployment-endpoint').fill('gpu-2:8000');
+    await page.getByTestId('deployment-served-model').fill('m');
+    await page.getByTestId('deployment-add').click();
+    await page.locator('[data-testid="deployment-error"][data-field="endpoint"]').waitFor();
+    await page.getByTestId('deployment-endpoint').fill('http://127.0.0.1:9/v1');
+    await page.getByTestId('deployment-add').click();
+    const chat = page.locator('[data-testid="route-row"][data-feature="duo_chat"]');
+    await chat.locator('[data-testid="route-select"] option[value="gpu-2"]').waitFor({ state: 'attached' });
+    await chat.getByTestId('route-select').selectOption('gpu-2');
+    await chat.locator('[data-testid="route-status"][data-state="saved"]').waitFor();
+    await screenshot(page, 'desktop-gateway');
+
+    const calls = await page.evaluate(() => window.__ipcCalls);
+    const names = calls.map((c) => c.cmd);
+    for (const name of ['gateway_info', 'keys', 'key_create', 'key_revoke', 'settings', 'update_settings']) {
+      assert.ok(names.includes(name), `${name} was not invoked (got ${[...new Set(names)].join(', ')})`);
+    }
+    assert.deepEqual(calls.find((c) => c.cmd === 'gateway_info').args, {});
+    assert.deepEqual(calls.find((c) => c.cmd === 'keys').args, {});
+    assert.deepEqual(calls.find((c) => c.cmd === 'settings').args, {});
+    assert.deepEqual(calls.find((c) => c.cmd === 'key_create').args, { params: { name: 'gitlab', expires_in_days: 7 } });
+    const [key] = await (await fetch(`${server.url}/api/keys`)).json();
+    assert.deepEqual(calls.find((c) => c.cmd === 'key_revoke').args, { params: { id: key.id } });
+    const updates = calls.filter((c) => c.cmd === 'update_settings');
+    for (const call of updates) assert.deepEqual(Object.keys(call.args), ['settings']);
+    const last = updates.at(-1).args.settings;
+    assert.deepEqual(last.features, { duo_chat: 'gpu-2' });
+    assert.deepEqual(last.deployments, [{ name: 'gpu-2', endpoint: 'http://127.0.0.1:9/v1', served_model: 'm', api_key_env: null }]);
+    assert.equal(last.version, 2);
   } finally {
     await context.close();
     await server.stop();

@@ -1,6 +1,6 @@
 // The page header: app name and version, the page tabs (`nav-hardware`, `nav-models`,
-// `nav-engines`), the driver line, and the live-sample clock (`data-testid="sample-time"`,
-// which changes with every sample that arrives).
+// `nav-engines`, `nav-gateway`), the driver line, and the live-sample clock
+// (`data-testid="sample-time"`, which changes with every sample that arrives).
 
 import { h } from '../dom';
 import { clock } from '../format';
@@ -22,6 +22,7 @@ const TABS: { route: Route; label: string }[] = [
   { route: 'hardware', label: 'Hardware' },
   { route: 'models', label: 'Models' },
   { route: 'engines', label: 'Engines' },
+  { route: 'gateway', label: 'Gateway' },
 ];
 
 function driverText(driver: DriverState): string {

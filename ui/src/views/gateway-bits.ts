@@ -1,0 +1,123 @@
+// Pieces the Gateway page's panels share: a deployment's readiness dot, a key's state, and
+// the one-error-at-a-time display of a small form (next to the field the server names, or
+// above the form when it names none).
+
+import { h } from '../dom';
+import { ApiError, type DeploymentView, type KeyInfo } from '../types';
+
+/**
+ * A green dot for a deployment that takes requests, amber for one that does not (its
+ * reason as the tooltip), and amber for a name no deployment has.
+ */
+export function readinessDot(name: string, deployment: DeploymentView | undefined): HTMLElement {
+  let title: string;
+  let ready = false;
+  if (!deployment) {
+    title = `No deployment is called ${name}: start the engine on the Engines page, or add it under Deployments.`;
+  } else if (deployment.ready) {
+    ready = true;
+    title = `${name} is ready`;
+  } else {
+    title = `${name} is not ready: ${deployment.reason ?? 'no reason given'}`;
+  }
+  return h('span', {
+    class: `ready-dot ${ready ? 'ok' : 'warn'}`,
+    role: 'img',
+    'aria-label': ready ? 'ready' : 'not ready',
+    title,
+    'data-testid': 'ready-dot',
+    'data-ready': String(ready),
+  });
+}
+
+export type KeyState = 'active' | 'expired' | 'revoked';
+
+/** Whether a key works at `nowSeconds`. */
+export function keyState(key: KeyInfo, nowSeconds: number): KeyState {
+  if (key.revoked_at !== null) return 'revoked';
+  if (key.expires_at !== null && key.expires_at <= nowSeconds) return 'expired';
+  return 'active';
+}
+
+/** A labelled control in a small form; `data-field` names it for errors. */
+export function control(label: string, id: string, input: HTMLElement, hint?: string | Node): HTMLElement {
+  return h(
+    'div',
+    { class: 'ctl', 'data-field': id },
+    h('label', { for: id, class: 'ctl-label' }, label),
+    input,
+    hint ? h('p', { class: 'hint' }, hint) : null,
+  );
+}
+
+export interface FormError {
+  /** Shows `message` next to `field` (a key of the form's fields), else above the form. */
+  show(message: string, field: string | null): void;
+  /** Shows a rejected call's message where its `field` says. */
+  report(reason: unknown, fallback: string): void;
+  clear(): void;
+}
+
+/**
+ * One error at a time (`data-testid=testid`, `data-field` = where it is shown). `fields`
+ * maps a field name to its control and input; `general` is the slot above the form.
+ * `fieldOf` turns the server's field name (`deployments.endpoint`) into one of `fields`.
+ */
+export function formError(
+  testid: string,
+  fields: Record<string, { ctl: HTMLElement; input: HTMLInputElement }>,
+  general: HTMLElement,
+  fieldOf: (serverField: string) => string = (f) => f,
+): FormError {
+  let error: HTMLElement | null = null;
+  const id = `${testid}-msg`;
+
+  function clear(): void {
+    error?.remove();
+    error = null;
+    for (const { input } of Object.values(fields)) {
+      input.removeAttribute('aria-invalid');
+      input.removeAttribute('aria-describedby');
+    }
+  }
+
+  function show(message: string, field: string | null): void {
+    clear();
+    const key = field === null ? null : fieldOf(field);
+    const target = key !== null ? fields[key] : undefined;
+    error = h(
+      'p',
+      {
+        class: target ? 'field-error' : 'banner banner-error form-general-error',
+        role: 'alert',
+        id,
+        'data-testid': testid,
+        'data-field': target ? key : 'general',
+      },
+      message,
+    );
+    if (target) {
+      target.ctl.append(error);
+      target.input.setAttribute('aria-invalid', 'true');
+      target.input.setAttribute('aria-describedby', id);
+      target.input.focus();
+    } else {
+      general.append(error);
+    }
+  }
+
+  for (const { input } of Object.values(fields)) {
+    input.addEventListener('input', () => {
+      if (error && (input.getAttribute('aria-invalid') === 'true' || error.dataset.field === 'general')) clear();
+    });
+  }
+
+  return {
+    show,
+    clear,
+    report(reason, fallback) {
+      if (reason instanceof ApiError) show(reason.message, reason.field);
+      else show(reason instanceof Error ? reason.message : fallback, null);
+    },
+  };
+}
