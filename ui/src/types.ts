@@ -479,6 +479,8 @@ export interface EngineStatus {
   /** The key hidden. */
   command_line: string;
   log_path: string;
+  /** Problems of a running engine that do not stop it (e.g. a silent fall-back to the CPU). */
+  warnings: string[];
 }
 
 // ---------------------------------------------------------------- jobs: installs and downloads

@@ -135,6 +135,8 @@ export function engineCard(first: EngineStatus, now: number, onStop: (name: stri
     h('div', { class: 'failure-body' }, fix, evidence),
   );
   const countdown = h('p', { class: 'engine-countdown', 'data-testid': 'engine-countdown', hidden: true });
+  // Problems of a running engine that do not stop it (llama.cpp fell back to the CPU).
+  const warnings = h('div', { class: 'engine-warning', role: 'status', 'data-testid': 'engine-warnings', hidden: true });
 
   const url = h('span', { class: 'mono endpoint-url', 'data-testid': 'engine-url' });
   const pid = h('span', { class: 'num', 'data-testid': 'engine-pid' });
@@ -206,6 +208,7 @@ export function engineCard(first: EngineStatus, now: number, onStop: (name: stri
     { class: 'card engine-card', 'data-testid': 'engine-card', 'data-engine': name, 'aria-label': `Engine ${name}` },
     h('div', { class: 'engine-head' }, h('div', { class: 'engine-title' }, h('h3', undefined, name), kind), badge),
     failure,
+    warnings,
     countdown,
     facts,
     commandBlock,
@@ -245,6 +248,10 @@ export function engineCard(first: EngineStatus, now: number, onStop: (name: stri
     } else {
       failure.hidden = true;
     }
+
+    const warningText = status.warnings.join('\n');
+    warnings.hidden = warningText === '';
+    if (warnings.textContent !== warningText) warnings.textContent = warningText;
 
     if (status.state === 'backing_off' && status.next_start_ms !== null) {
       const left = status.next_start_ms - now;
