@@ -35,8 +35,12 @@ pub fn keys_file(data_dir: &DataDir) -> PathBuf {
     data_dir.root().join("gateway-keys.json")
 }
 
-/// Opens the key file of this program's data folder.
+/// The key store: the running gateway's own (so a key created or revoked here applies to
+/// the very next request), else the key file of this program's data folder.
 pub fn key_store(state: &ApiState) -> Result<KeyStore, ApiError> {
+    if let Some(handle) = state.gateway() {
+        return Ok(handle.gateway.keys().clone());
+    }
     KeyStore::open(keys_file(state.data_dir()))
         .map_err(|e| ApiError::new(500, "keys_unavailable", e.to_string()))
 }
