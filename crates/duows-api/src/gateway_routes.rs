@@ -7,10 +7,10 @@
 //! (including a change another program made to the settings file), without a restart and
 //! without touching requests in flight.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use duows_core::catalog::Catalog;
-use duows_core::engine::{EngineEndpoint, EngineState};
+use duows_core::engine::{supervisor, EngineEndpoint, EngineState};
 use duows_core::settings::Settings;
 use duows_gateway::{Alias, Deployment, Gateway, Readiness, RouteTable, Secret};
 
@@ -139,7 +139,7 @@ fn readiness(engine: &EngineEndpoint) -> Readiness {
                 .status
                 .next_start_ms
                 .unwrap_or(0)
-                .saturating_sub(now_ms());
+                .saturating_sub(supervisor::now_ms());
             not_ready(
                 format!("the engine {name} is restarting after a failure"),
                 u32::try_from(wait_ms / 1000).unwrap_or(60).clamp(5, 300),
@@ -150,13 +150,6 @@ fn readiness(engine: &EngineEndpoint) -> Readiness {
         }
         _ => not_ready(format!("the engine {name} is still loading its model"), 10),
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
 }
 
 /// What the routes were built from, to rebuild only on a change.

@@ -12,7 +12,7 @@ import { gb, percent, size, sizeOf, speed } from '../format';
 import { ApiError, type CatalogModel, type CatalogView, type DownloadParams, type JobStatus } from '../types';
 import { progressBar } from '../widgets';
 import { copyButton } from './copy';
-import { selfHostable } from './engine-form';
+import { fillModelSelect } from './engine-form';
 import { callError, cancelButton, messageOf, outcome, showOnBar, stateBadge } from './job-bits';
 
 export interface DownloadActions {
@@ -262,17 +262,10 @@ export function downloadPanel(actions: DownloadActions): DownloadPanel {
     el,
     setCatalog(view) {
       catalog = view;
-      const groups = new Map<string, HTMLOptGroupElement>();
-      for (const m of view.models.filter(selfHostable)) {
-        let group = groups.get(m.family);
-        if (!group) {
-          group = h('optgroup', { label: m.family });
-          groups.set(m.family, group);
-        }
+      fillModelSelect(model, view, (m) => {
         const notes = [m.gated ? 'gated' : '', m.deprecation ? 'deprecated' : ''].filter(Boolean);
-        group.append(h('option', { value: m.id }, notes.length > 0 ? `${m.name} (${notes.join(', ')})` : m.name));
-      }
-      model.replaceChildren(h('option', { value: '' }, 'Choose a model…'), ...groups.values());
+        return notes.length > 0 ? `${m.name} (${notes.join(', ')})` : m.name;
+      });
       fillVariants();
     },
     setCatalogError(message) {

@@ -37,6 +37,23 @@ export function selfHostable(model: CatalogModel): boolean {
   return model.serving !== null && model.arch !== null && model.variants.length > 0;
 }
 
+/**
+ * Fills a model select with the catalog's self-hostable models, grouped by family, after a
+ * "Choose a model…" placeholder; `label` names each option.
+ */
+export function fillModelSelect(select: HTMLSelectElement, view: CatalogView, label: (m: CatalogModel) => string): void {
+  const groups = new Map<string, HTMLOptGroupElement>();
+  for (const m of view.models.filter(selfHostable)) {
+    let group = groups.get(m.family);
+    if (!group) {
+      group = h('optgroup', { label: m.family });
+      groups.set(m.family, group);
+    }
+    group.append(h('option', { value: m.id }, label(m)));
+  }
+  select.replaceChildren(h('option', { value: '' }, 'Choose a model…'), ...groups.values());
+}
+
 function ctl(label: string, forId: string, control: HTMLElement, extraClass = ''): HTMLElement {
   return h(
     'div',
@@ -371,16 +388,7 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     el,
     setCatalog(view) {
       catalog = view;
-      const groups = new Map<string, HTMLOptGroupElement>();
-      for (const m of view.models.filter(selfHostable)) {
-        let group = groups.get(m.family);
-        if (!group) {
-          group = h('optgroup', { label: m.family });
-          groups.set(m.family, group);
-        }
-        group.append(h('option', { value: m.id }, m.deprecation ? `${m.name} (deprecated)` : m.name));
-      }
-      model.replaceChildren(h('option', { value: '' }, 'Choose a model…'), ...groups.values());
+      fillModelSelect(model, view, (m) => (m.deprecation ? `${m.name} (deprecated)` : m.name));
       fillVariants();
     },
     setCatalogError(message) {

@@ -111,12 +111,7 @@ pub struct DownloadParams {
 
 /// `jobs`: every install and download of this program, newest state.
 pub fn jobs(state: &ApiState) -> Vec<JobStatus> {
-    let jobs = state
-        .inner
-        .jobs
-        .jobs
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let jobs = state.inner.jobs.lock();
     jobs.values()
         .map(|job| job.status.lock().unwrap_or_else(|p| p.into_inner()).clone())
         .collect()
@@ -124,12 +119,7 @@ pub fn jobs(state: &ApiState) -> Vec<JobStatus> {
 
 /// `job_cancel`: asks a running job to stop.
 pub fn job_cancel(state: &ApiState, id: &str) -> Result<JobStatus, ApiError> {
-    let jobs = state
-        .inner
-        .jobs
-        .jobs
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let jobs = state.inner.jobs.lock();
     let job = jobs.get(id).ok_or_else(|| {
         ApiError::new(404, "unknown_job", format!("there is no job `{id}`")).with_field("id")
     })?;
@@ -252,9 +242,13 @@ pub fn model_download(state: &ApiState, params: DownloadParams) -> Result<JobSta
 }
 
 impl Jobs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Job>> {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Registers a running job, refusing a second one with the same id.
     fn begin(&self, id: String, kind: JobKind, target: String) -> Result<Started, ApiError> {
-        let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut jobs = self.lock();
         if let Some(job) = jobs.get(&id) {
             if job.status.lock().unwrap_or_else(|p| p.into_inner()).state == JobState::Running {
                 return Err(ApiError::new(
@@ -287,7 +281,7 @@ impl Jobs {
     }
 
     fn status(&self, id: &str) -> JobStatus {
-        let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        let jobs = self.lock();
         let job = jobs.get(id).expect("a job just registered is listed");
         let status = job.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
         status

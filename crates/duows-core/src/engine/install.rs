@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use super::process::{EngineProcess, LineSink, ProcessLauncher};
+use super::process::{stop_group, EngineProcess, LineSink, ProcessLauncher};
 use super::EngineKind;
 
 /// The vLLM release the app installs (at least every catalog model's `min_vllm`).
@@ -419,14 +419,7 @@ async fn wait(
             return Ok(status);
         }
         if *cancel.borrow_and_update() {
-            process.terminate();
-            for _ in 0..50 {
-                if process.exited().is_some() {
-                    return Err(InstallError::Cancelled);
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            process.kill();
+            stop_group(process, Duration::from_secs(5)).await;
             return Err(InstallError::Cancelled);
         }
         tokio::select! {

@@ -163,6 +163,22 @@ fn pump(pipe: impl Read + Send + 'static, lines: LineSink) {
         });
 }
 
+/// Stops a process group: TERM, up to `grace` for the leader to exit, then KILL for the
+/// whole group (so no worker or build child stays behind).
+pub(crate) async fn stop_group(process: &mut dyn EngineProcess, grace: std::time::Duration) {
+    process.terminate();
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if process.exited().is_some() {
+            // The leader is gone; make sure no worker of the group stays behind.
+            process.kill();
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    process.kill();
+}
+
 /// A child that leads its own process group.
 struct GroupProcess {
     child: Child,

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use super::classify::{classify, cpu_fallback_warning, fix_for, Failure, FailureKind};
 use super::log::EngineLog;
 use super::plan::{EngineKind, LaunchPlan, PrepareStep, Secret};
-use super::process::{EngineLauncher, EngineProcess, LaunchError};
+use super::process::{stop_group, EngineLauncher, LaunchError};
 
 /// Where an engine is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,7 +154,8 @@ pub struct Supervisor {
     engines: Mutex<HashMap<String, Handle>>,
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the epoch, the clock of `EngineStatus` times.
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -450,7 +451,7 @@ impl Run {
             }
             if self.stopping() {
                 self.set(|s| s.state = EngineState::Stopping);
-                stop_process(process.as_mut(), self.policy.stop_grace).await;
+                stop_group(process.as_mut(), self.policy.stop_grace).await;
                 self.log.line("[duows] stopped");
                 return Outcome::Stopped;
             }
@@ -484,7 +485,7 @@ impl Run {
                     }
                     Probe::Loading => {
                         if started.elapsed() > self.policy.start_timeout {
-                            stop_process(process.as_mut(), self.policy.stop_grace).await;
+                            stop_group(process.as_mut(), self.policy.stop_grace).await;
                             return Outcome::Failed {
                                 failure: Failure {
                                     kind: FailureKind::Exited,
@@ -508,7 +509,7 @@ impl Run {
             } else {
                 unhealthy += 1;
                 if unhealthy >= 3 {
-                    stop_process(process.as_mut(), self.policy.stop_grace).await;
+                    stop_group(process.as_mut(), self.policy.stop_grace).await;
                     return Outcome::Failed {
                         failure: Failure {
                             kind: FailureKind::Exited,
@@ -565,21 +566,6 @@ impl Run {
 enum Probe {
     Loading,
     Ready,
-}
-
-/// TERM to the group, wait for the grace period, then KILL.
-async fn stop_process(process: &mut dyn EngineProcess, grace: Duration) {
-    process.terminate();
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
-        if process.exited().is_some() {
-            // The leader is gone; make sure no worker of the group stays behind.
-            process.kill();
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    process.kill();
 }
 
 /// Runs the plan's file steps.
