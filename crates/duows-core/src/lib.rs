@@ -8,6 +8,8 @@
 //! - [`sampler`]: one task that samples the GPUs and the system at 1 Hz and shares the
 //!   latest sample with every viewer.
 //! - [`data_dir`]: the one folder where all state lives (`DUOWS_HOME` overrides it).
+//! - [`files`]: atomic writes, file stamps, and clean-up after killed writers;
+//!   [`file_watch`]: noticing at once that another program replaced a file.
 //! - [`host_rules`]: which `Host`/`Origin` values name this machine (DNS-rebinding
 //!   defence shared by the control API and the gateway).
 //! - [`logging`]: log files in the data folder.
@@ -20,6 +22,8 @@
 pub mod catalog;
 pub mod data_dir;
 pub mod engine;
+pub mod file_watch;
+pub mod files;
 pub mod fit;
 pub mod hardware;
 pub mod host_rules;

@@ -4,9 +4,8 @@
 //! left alone, never replaced.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
@@ -65,27 +64,7 @@ impl StoredKey {
     }
 }
 
-/// What identifies one version of the key file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FileStamp {
-    len: u64,
-    modified: Option<SystemTime>,
-    inode: u64,
-}
-
-impl FileStamp {
-    pub fn of(meta: &fs::Metadata) -> Self {
-        #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(meta);
-        #[cfg(not(unix))]
-        let inode = 0;
-        Self {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            inode,
-        }
-    }
-}
+pub(crate) use duows_core::files::FileStamp;
 
 /// Reads and checks the key file; a missing file is an empty one.
 pub(crate) fn read_file(path: &Path) -> Result<(Option<FileStamp>, KeyFile), KeyError> {
@@ -133,38 +112,7 @@ pub(crate) fn read_file(path: &Path) -> Result<(Option<FileStamp>, KeyFile), Key
     Ok((Some(stamp), file))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder (mode 0600 on
-/// Unix), synced, then renamed over `path`.
+/// Writes `bytes` to `path` atomically, readable by the user only.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    if let Some(dir) = dir {
-        fs::create_dir_all(dir)?;
-    }
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| io::Error::other("the key file path has no file name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    tmp_name.push(format!(".tmp-{}", key_format::new_id()));
-    let tmp = path.with_file_name(tmp_name);
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let result = (|| {
-        let mut file = options.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    if let Some(dir) = dir {
-        // Make the rename durable; not every platform can open a folder, so this is best effort.
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    result
+    duows_core::files::write_atomic(path, bytes, Some(0o600))
 }

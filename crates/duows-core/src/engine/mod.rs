@@ -8,6 +8,7 @@ pub mod install;
 pub mod installed;
 pub mod log;
 pub mod plan;
+pub mod preflight;
 pub mod process;
 pub mod supervisor;
 
@@ -15,6 +16,10 @@ pub use classify::{Failure, FailureKind};
 pub use plan::{
     chat_template, llama_cpp_plan, vllm_plan, EngineKind, EnvValue, EnvVar, LaunchPlan,
     LlamaCppOptions, PlanError, PlanOptions, PrepareStep, Secret,
+};
+pub use preflight::{
+    preflight, CheckItem, CheckOutcome, GpuMemoryFacts, Preflight, PreflightCheck, PreflightFacts,
+    WeightsFacts,
 };
 pub use process::{EngineLauncher, EngineProcess, LaunchError, LineSink, ProcessLauncher};
 pub use supervisor::{

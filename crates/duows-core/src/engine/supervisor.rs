@@ -127,6 +127,9 @@ pub enum SupervisorError {
     /// No engine of that name.
     #[error("no engine named `{0}`")]
     Unknown(String),
+    /// The engine still runs; only a stopped or failed one can be removed.
+    #[error("the engine `{0}` is still running; stop it before removing it")]
+    StillRunning(String),
 }
 
 struct Handle {
@@ -152,6 +155,8 @@ pub struct Supervisor {
     logs_dir: PathBuf,
     client: reqwest::Client,
     engines: Mutex<HashMap<String, Handle>>,
+    /// Counts every change of any engine's status, and every engine added or removed.
+    changes: Arc<watch::Sender<u64>>,
 }
 
 /// Milliseconds since the epoch, the clock of `EngineStatus` times.
@@ -175,7 +180,14 @@ impl Supervisor {
             logs_dir,
             client,
             engines: Mutex::new(HashMap::new()),
+            changes: Arc::new(watch::channel(0).0),
         }
+    }
+
+    /// A channel whose value changes whenever any engine's status changes or an engine is
+    /// added or removed: what the gateway's routes and the live views follow.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     fn engines(&self) -> std::sync::MutexGuard<'_, HashMap<String, Handle>> {
@@ -226,6 +238,7 @@ impl Supervisor {
             log: Arc::clone(&log),
             status: status_tx,
             stop: stop_rx,
+            changes: Arc::clone(&self.changes),
         };
         let task = tokio::spawn(run.supervise());
         engines.insert(
@@ -238,7 +251,25 @@ impl Supervisor {
                 api_key,
             },
         );
+        drop(engines);
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
         Ok(status_rx)
+    }
+
+    /// Forgets a stopped or failed engine (its log file stays).
+    pub fn remove(&self, name: &str) -> Result<EngineStatus, SupervisorError> {
+        let mut engines = self.engines();
+        let handle = engines
+            .get(name)
+            .ok_or_else(|| SupervisorError::Unknown(name.to_owned()))?;
+        let last = handle.status.borrow().clone();
+        if !matches!(last.state, EngineState::Stopped | EngineState::Failed) {
+            return Err(SupervisorError::StillRunning(name.to_owned()));
+        }
+        engines.remove(name);
+        drop(engines);
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+        Ok(last)
     }
 
     /// Stops an engine (TERM to its process group, then KILL) and waits until it is gone.
@@ -324,6 +355,7 @@ struct Run {
     log: Arc<EngineLog>,
     status: watch::Sender<EngineStatus>,
     stop: watch::Receiver<bool>,
+    changes: Arc<watch::Sender<u64>>,
 }
 
 impl Run {
@@ -345,6 +377,7 @@ impl Run {
                 status.since_ms = now_ms();
             }
         });
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     fn stopping(&self) -> bool {

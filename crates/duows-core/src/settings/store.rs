@@ -6,7 +6,6 @@
 //! save is refused with [`SettingsError::ChangedElsewhere`] instead of silently undoing
 //! that change. A file that could not be read is only overwritten once a copy of it exists.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -63,6 +62,10 @@ impl SettingsStore {
     /// Reads the settings; a missing file gives the defaults (nothing is written).
     pub fn load(&self) -> Result<Settings, SettingsError> {
         let mut seen = self.seen();
+        if *seen == Seen::Nothing {
+            // First read: clear what writers killed mid-write left behind.
+            crate::files::remove_stale_temps(&self.path);
+        }
         let bytes = match self.read_bytes() {
             Ok(bytes) => bytes,
             Err(error) => {
@@ -164,32 +167,11 @@ impl SettingsStore {
     }
 
     fn write_atomically(&self, json: &[u8]) -> Result<(), SettingsError> {
-        let io = |source| SettingsError::Io {
+        crate::files::write_atomic(&self.path, json, None).map_err(|source| SettingsError::Io {
             action: "write",
             path: self.path.clone(),
             source,
-        };
-        let dir = self.path.parent().unwrap_or_else(|| Path::new("."));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let tmp = self
-            .path
-            .with_extension(format!("json.tmp-{}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&tmp)?;
-            file.write_all(json)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, &self.path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io(e)
-        })?;
-        // The rename is done: the new settings are in place. Syncing the folder makes the
-        // rename itself durable; if that fails the write still happened, so only log it.
-        if let Err(error) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
-            tracing::warn!(%error, "settings written, but the folder could not be synced");
-        }
-        Ok(())
+        })
     }
 }
 
