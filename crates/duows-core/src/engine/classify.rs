@@ -1,5 +1,7 @@
 //! What went wrong with an engine, from the lines it printed, with a one-line fix.
 
+mod rules;
+
 use serde::{Deserialize, Serialize};
 
 /// A classified engine failure.
@@ -11,6 +13,11 @@ pub enum FailureKind {
     /// `--max-model-len` is longer than the KV cache can hold.
     ContextTooLong {
         /// The longest context vLLM says would fit, when it says.
+        largest: Option<u32>,
+    },
+    /// `--max-model-len` is longer than the model's own limit (`max_position_embeddings`).
+    ContextAboveModelLimit {
+        /// The model's limit, when vLLM names it.
         largest: Option<u32>,
     },
     /// Free GPU memory is below `total × gpu_memory_utilization`.
@@ -25,8 +32,13 @@ pub enum FailureKind {
     PortInUse,
     /// The engine program is not installed.
     ExecutableMissing,
-    /// NVML sees the GPU but the engine cannot use it.
+    /// No NVIDIA GPU or driver the engine can use (none at all, no `libcuda`, a driver
+    /// too old for the engine's CUDA build, or a GPU the build has no kernels for).
     GpuNotUsable,
+    /// Hugging Face refused the download: the repository is gated or private.
+    ModelAccessDenied,
+    /// No such model: the repository id or the local folder is wrong.
+    ModelNotFound,
     /// The model file is missing or damaged.
     ModelFileUnreadable,
     /// None of the above; see the log.
@@ -44,9 +56,6 @@ pub struct Failure {
     /// What to do next, in one line.
     pub fix: String,
 }
-
-/// Log fragments that identify a failure, and the failure they mean (given the line).
-type Rule = (&'static [&'static str], fn(&str) -> FailureKind);
 
 /// For llama.cpp asked to offload `gpu_layers` layers: a warning when its log shows every
 /// layer on the CPU. A build without CUDA, or a GPU library that failed to load, makes
@@ -72,88 +81,12 @@ pub fn cpu_fallback_warning(gpu_layers: u32, lines: &[String]) -> Option<String>
 }
 
 /// Classifies the last lines an engine printed (oldest first) and its exit description.
+///
+/// The rules in [`rules::RULES`] are tried in order, each against every line; the first
+/// rule that matches names the failure. When none does, the evidence is the first
+/// exception the log shows (the root cause vLLM prints above its wrappers), else the exit.
 pub fn classify(lines: &[String], exit: &str) -> Failure {
-    // The most specific causes first: several may appear in one traceback.
-    let rules: [Rule; 10] = [
-        (
-            &[
-                "Free memory on device",
-                "less than desired GPU memory utilization",
-            ],
-            |_| FailureKind::FreeMemoryBelowUtilization,
-        ),
-        (
-            &[
-                "estimated maximum model length is",
-                "larger than the maximum number of tokens that can be stored in KV cache",
-                "max seq len",
-            ],
-            |line| FailureKind::ContextTooLong {
-                largest: number_after(line, "estimated maximum model length is"),
-            },
-        ),
-        (&["No available memory for the cache blocks"], |_| {
-            FailureKind::NoCacheMemory
-        }),
-        (
-            &["CUDA out of memory", "OutOfMemoryError", "out of memory"],
-            |_| FailureKind::OutOfMemory,
-        ),
-        (
-            &[
-                "No CUDA GPUs are available",
-                "Found no NVIDIA driver",
-                "CUDA driver version is insufficient",
-                "no kernel image is available",
-                "cudaErrorNoDevice",
-                "NVIDIA driver on your system is too old",
-            ],
-            |_| FailureKind::GpuNotUsable,
-        ),
-        (
-            &[
-                "are not supported for now",
-                "is not supported for now",
-                "Unrecognized model",
-                "model type",
-                "does not recognize this architecture",
-            ],
-            |_| FailureKind::UnsupportedArchitecture,
-        ),
-        (
-            &[
-                "tokenizer_mode",
-                "MistralTokenizer",
-                "Can't load tokenizer",
-                "tokenizer.model.v3",
-                "Error loading tokenizer",
-            ],
-            |_| FailureKind::WrongTokenizerMode,
-        ),
-        (
-            &[
-                "Address already in use",
-                "address already in use",
-                "Errno 98",
-            ],
-            |_| FailureKind::PortInUse,
-        ),
-        (
-            &[
-                "Model path does not exist",
-                "Failed to load model from file",
-                "error loading model",
-                "failed to load model",
-                "No such file or directory",
-                "invalid magic",
-            ],
-            |_| FailureKind::ModelFileUnreadable,
-        ),
-        (&["command not found", "No module named"], |_| {
-            FailureKind::ExecutableMissing
-        }),
-    ];
-    for (needles, kind) in rules {
+    for (needles, kind) in rules::RULES {
         if let Some(line) = lines
             .iter()
             .rev()
@@ -163,15 +96,34 @@ pub fn classify(lines: &[String], exit: &str) -> Failure {
             return Failure {
                 fix: fix_for(&kind),
                 kind,
-                evidence: line.trim().chars().take(400).collect(),
+                evidence: evidence(line),
             };
         }
     }
     Failure {
         kind: FailureKind::Exited,
-        evidence: exit.to_owned(),
+        evidence: root_exception(lines).map_or_else(|| exit.to_owned(), evidence),
         fix: fix_for(&FailureKind::Exited),
     }
+}
+
+/// A log line as evidence: trimmed and bounded.
+fn evidence(line: &str) -> String {
+    line.trim().chars().take(400).collect()
+}
+
+/// The first line that raises an exception (`SomeError: …`) and is not a wrapper.
+fn root_exception(lines: &[String]) -> Option<&str> {
+    lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !rules::WRAPPERS.iter().any(|w| l.contains(w)))
+        .find(|l| {
+            l.split_whitespace().any(|word| {
+                let name = word.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+                name.ends_with("Error:") || name.ends_with("Exception:")
+            })
+        })
 }
 
 /// The one-line fix for a kind.
@@ -180,110 +132,21 @@ pub fn fix_for(kind: &FailureKind) -> String {
         FailureKind::OutOfMemory => "CUDA ran out of memory: lower --max-model-len or --max-num-seqs, or use a quantized checkpoint or more GPUs.".into(),
         FailureKind::ContextTooLong { largest: Some(n) } => format!("The context is longer than the KV cache holds: start with --max-model-len {n} (vLLM's own estimate)."),
         FailureKind::ContextTooLong { largest: None } => "The context is longer than the KV cache holds: lower --max-model-len.".into(),
+        FailureKind::ContextAboveModelLimit { largest: Some(n) } => format!("The context is longer than the model supports: start with --max-model-len {n} or less."),
+        FailureKind::ContextAboveModelLimit { largest: None } => "The context is longer than the model supports: lower --max-model-len to the model's max_position_embeddings.".into(),
         FailureKind::FreeMemoryBelowUtilization => "Another program holds GPU memory: stop it (see the GPU's processes), or lower --gpu-memory-utilization.".into(),
         FailureKind::NoCacheMemory => "The weights leave no room for the KV cache: use a quantized checkpoint, more GPUs, or a higher --gpu-memory-utilization.".into(),
         FailureKind::UnsupportedArchitecture => "This engine version does not know the model: install the catalog's minimum vLLM version or newer.".into(),
         FailureKind::WrongTokenizerMode => "The tokenizer did not load: Mistral models need --tokenizer_mode mistral (and Mixtral a tokenizer.model.v3 copy).".into(),
         FailureKind::PortInUse => "The port is taken by another program: start again (a new free port is chosen) or stop that program.".into(),
         FailureKind::ExecutableMissing => "The engine is not installed: install it first (vLLM, or llama.cpp's server).".into(),
-        FailureKind::GpuNotUsable => "The driver sees the GPU but the engine cannot use it: check the driver against the engine's CUDA build, CUDA_VISIBLE_DEVICES, and the container's GPU access.".into(),
+        FailureKind::GpuNotUsable => "No usable NVIDIA GPU or driver: vLLM needs one (check nvidia-smi, the driver against the engine's CUDA build, CUDA_VISIBLE_DEVICES and a container's GPU access), or run the model with llama.cpp on the CPU.".into(),
+        FailureKind::ModelAccessDenied => "Hugging Face refused the download: accept the model's licence on its page and set HF_TOKEN to a token of that account.".into(),
+        FailureKind::ModelNotFound => "No such model: check the repository id (private repositories need HF_TOKEN) or that the folder holds the model's config.json.".into(),
         FailureKind::ModelFileUnreadable => "The model file is missing or damaged: download it again or pick another file.".into(),
         FailureKind::Exited => "The engine stopped: read the end of its log.".into(),
     }
 }
 
-fn number_after(line: &str, marker: &str) -> Option<u32> {
-    let rest = &line[line.find(marker)? + marker.len()..];
-    let digits: String = rest
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_silent_cpu_fallback_is_noticed() {
-        let lines = |text: &[&str]| text.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>();
-        let cpu = lines(&[
-            "load_tensors: layer   0 assigned to device CPU, is_swa = 0",
-            "load_tensors: layer   1 assigned to device CPU, is_swa = 0",
-        ]);
-        assert!(cpu_fallback_warning(2, &cpu).is_some());
-        assert!(cpu_fallback_warning(0, &cpu).is_none(), "CPU was asked for");
-        let gpu = lines(&[
-            "load_tensors: layer   0 assigned to device CPU, is_swa = 0",
-            "load_tensors: layer   1 assigned to device CUDA0, is_swa = 0",
-        ]);
-        assert!(cpu_fallback_warning(2, &gpu).is_none());
-        assert!(
-            cpu_fallback_warning(9, &lines(&["load_tensors: offloaded 0/33 layers to GPU"]))
-                .is_some()
-        );
-        assert!(
-            cpu_fallback_warning(9, &lines(&["load_tensors: offloaded 33/33 layers to GPU"]))
-                .is_none()
-        );
-    }
-
-    fn kind_of(line: &str) -> FailureKind {
-        classify(&["INFO starting".into(), line.into()], "exit code 1").kind
-    }
-
-    #[test]
-    fn vllm_start_up_errors() {
-        assert_eq!(
-            kind_of("ValueError: To serve at least one request with the models's max seq len (131072), (4.50 GiB KV cache is needed, which is larger than the available KV cache memory (1.20 GiB). Based on the available memory, the estimated maximum model length is 34928. Try increasing `gpu_memory_utilization` or decreasing `max_model_len`"),
-            FailureKind::ContextTooLong { largest: Some(34928) }
-        );
-        assert_eq!(
-            kind_of("ValueError: Free memory on device (20.1/23.6 GiB) on startup is less than desired GPU memory utilization (0.95, 22.4 GiB)."),
-            FailureKind::FreeMemoryBelowUtilization
-        );
-        assert_eq!(
-            kind_of("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"),
-            FailureKind::OutOfMemory
-        );
-        assert_eq!(
-            kind_of("ValueError: No available memory for the cache blocks."),
-            FailureKind::NoCacheMemory
-        );
-        assert_eq!(
-            kind_of("ValueError: Model architectures ['Foo'] are not supported for now."),
-            FailureKind::UnsupportedArchitecture
-        );
-        assert_eq!(
-            kind_of("RuntimeError: No CUDA GPUs are available"),
-            FailureKind::GpuNotUsable
-        );
-        assert_eq!(
-            kind_of("OSError: [Errno 98] Address already in use"),
-            FailureKind::PortInUse
-        );
-        assert_eq!(
-            kind_of("OSError: Can't load tokenizer for 'x'"),
-            FailureKind::WrongTokenizerMode
-        );
-    }
-
-    #[test]
-    fn unknown_failures_keep_the_exit_status() {
-        let failure = classify(&["all fine".into()], "killed by signal 9");
-        assert_eq!(failure.kind, FailureKind::Exited);
-        assert_eq!(failure.evidence, "killed by signal 9");
-        assert!(!failure.fix.is_empty());
-    }
-
-    #[test]
-    fn the_latest_line_wins() {
-        let lines = vec!["CUDA out of memory".to_owned(), "ValueError: Free memory on device (1/2 GiB) on startup is less than desired GPU memory utilization".to_owned()];
-        assert_eq!(
-            classify(&lines, "").kind,
-            FailureKind::FreeMemoryBelowUtilization
-        );
-    }
-}
+mod tests;
