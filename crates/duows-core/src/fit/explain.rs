@@ -133,13 +133,21 @@ pub(super) fn describe(
                 thousands(result.max_model_len)
             ));
         }
+        let whole = result.whole_requests();
         say.push(format!(
-            "At a context of {} tokens a request holds {}: {} fit at once (--max-num-seqs {}).",
+            "At a context of {} tokens a request holds {}: the KV cache holds {:.2}× that, so {} of the full context {} at once.",
             thousands(result.max_model_len),
             gib(result.kv_bytes_per_request as f64),
-            plural(result.concurrency, "request", "requests"),
-            result.vllm.as_ref().map_or(1, |v| v.max_num_seqs),
+            result.concurrency,
+            plural(whole, "request", "requests"),
+            if whole == 1 { "fits" } else { "fit" },
         ));
+        let max_num_seqs = result.vllm.as_ref().map_or(1, |v| v.max_num_seqs);
+        if max_num_seqs > whole {
+            say.push(format!(
+                "--max-num-seqs {max_num_seqs} lets vLLM run up to {max_num_seqs} shorter requests together; they share the same KV cache."
+            ));
+        }
     } else {
         say.push(format!(
             "It does not fit: {} at a context of {} tokens {} not fit in what is left.",
@@ -233,7 +241,7 @@ pub(super) fn suggestions(
                 variant.repo,
                 gib(variant.weight_bytes as f64),
                 plural(fit.tensor_parallel_size, "GPU", "GPUs"),
-                plural(fit.concurrency, "request", "requests"),
+                plural(fit.whole_requests(), "request", "requests"),
                 thousands(fit.max_model_len)
             ),
             context: None,
@@ -254,7 +262,7 @@ pub(super) fn suggestions(
                     message: format!(
                         "Use {n} GPUs of {} each (you have {have}): {} fit at {} tokens.",
                         gib(base.memory_bytes as f64),
-                        plural(fit.concurrency, "request", "requests"),
+                        plural(fit.whole_requests(), "request", "requests"),
                         thousands(fit.max_model_len)
                     ),
                     context: None,
@@ -282,7 +290,7 @@ pub(super) fn suggestions(
                 gib(required_single_gpu(request, arch, desired) as f64),
                 gpu.spec,
                 gib((gpu.memory_mib << 20) as f64),
-                plural(fit.concurrency, "request", "requests"),
+                plural(fit.whole_requests(), "request", "requests"),
                 thousands(fit.max_model_len)
             ),
             context: None,

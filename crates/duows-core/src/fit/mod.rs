@@ -128,8 +128,10 @@ pub struct FitResult {
     pub max_context: u32,
     /// The model's native context.
     pub native_context: u32,
-    /// Requests that fit at once at `max_model_len`.
-    pub concurrency: u32,
+    /// How many requests of `max_model_len` tokens the KV cache holds at once, as vLLM
+    /// reports it ("Maximum concurrency for N tokens per request: 1.64x"): KV cache ÷ one
+    /// request's KV, to two decimals. Not rounded down: round only to display it.
+    pub concurrency: f64,
     /// Memory per GPU (the smallest GPU used), when there is a GPU.
     pub memory: Option<MemoryPerGpu>,
     /// KV cache per token of context, per GPU.
@@ -146,6 +148,18 @@ pub struct FitResult {
     pub suggestions: Vec<Suggestion>,
     /// Things to check (free memory, PCIe, unverified numbers).
     pub warnings: Vec<String>,
+}
+
+impl FitResult {
+    /// Requests of the full context that fit at once: [`FitResult::concurrency`] rounded down.
+    pub fn whole_requests(&self) -> u32 {
+        whole(self.concurrency)
+    }
+}
+
+/// A concurrency rounded down to whole requests.
+fn whole(concurrency: f64) -> u32 {
+    concurrency.max(0.0).floor() as u32
 }
 
 /// One evaluated placement.
@@ -165,12 +179,13 @@ impl Attempt {
         self.memory.kv_cache_bytes as f64
     }
 
-    fn concurrency_at(&self, arch: &Architecture, kv_bytes: u32, context: u32) -> u32 {
+    /// KV cache ÷ one request's KV at `context`, to two decimals (vLLM prints `{:.2f}x`).
+    fn concurrency_at(&self, arch: &Architecture, kv_bytes: u32, context: u32) -> f64 {
         if context == 0 || self.kv() <= 0.0 {
-            return 0;
+            return 0.0;
         }
         let per_request = memory::kv_bytes_per_request(arch, self.tp, kv_bytes, context) as f64;
-        (self.kv() / per_request).floor() as u32
+        ((self.kv() / per_request) * 100.0).floor() / 100.0
     }
 }
 
@@ -191,7 +206,7 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
     // (and only when the user named no context), the longest context that fits.
     let chosen = attempts
         .iter()
-        .find(|a| a.concurrency_at(arch, kvb, desired) >= wanted)
+        .find(|a| a.concurrency_at(arch, kvb, desired) >= f64::from(wanted))
         .map(|a| (a, desired))
         .or_else(|| {
             if explicit {
@@ -209,7 +224,7 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
             (best, best.map_or(0, |a| a.max_context), false)
         }
     };
-    let concurrency = attempt.map_or(0, |a| a.concurrency_at(arch, kvb, context));
+    let concurrency = attempt.map_or(0.0, |a| a.concurrency_at(arch, kvb, context));
     let tp = attempt.map_or(0, |a| a.tp);
     let gmu = attempt.map_or(
         request
@@ -217,7 +232,7 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
             .unwrap_or(DEFAULT_GPU_MEMORY_UTILIZATION),
         |a| a.gmu,
     );
-    let max_num_seqs = concurrency.max(1).next_power_of_two().min(256);
+    let max_num_seqs = whole(concurrency).max(1).next_power_of_two().min(256);
     let gpus = attempt.map(|a| a.gpus.clone()).unwrap_or_default();
     let vllm = VllmSettings {
         tensor_parallel_size: tp,
@@ -297,7 +312,7 @@ pub fn best_smaller_variant(request: &FitRequest<'_>) -> Option<FitResult> {
             .ok()
         })
         .filter(|f| f.fits)
-        .max_by_key(|f| (f.concurrency, f.max_model_len))
+        .max_by_key(|f| (f.whole_requests(), f.max_model_len))
 }
 
 fn check<'a>(request: &FitRequest<'a>) -> Result<&'a Architecture, FitError> {
@@ -414,5 +429,7 @@ fn auto_utilization(set: &[&Slot]) -> f64 {
         .max(0.05)
 }
 
+#[cfg(test)]
+mod number_tests;
 #[cfg(test)]
 mod tests;

@@ -113,8 +113,8 @@ pub struct RankedModel {
     pub tensor_parallel_size: u32,
     /// Context.
     pub max_model_len: u32,
-    /// Requests at once.
-    pub concurrency: u32,
+    /// Requests of `max_model_len` tokens the KV cache holds at once (a fraction, as vLLM says).
+    pub concurrency: f64,
 }
 
 /// One feature's ranking.
@@ -224,7 +224,7 @@ pub fn recommend(request: &RecommendRequest<'_>) -> Result<Recommendation, FitEr
             Reverse(best),
             m.release,
             m.deprecated,
-            Reverse(usable.map_or(0, |u| u.concurrency)),
+            Reverse(usable.map_or(0, FitResult::whole_requests)),
         )
     });
     let rankings = features
@@ -258,7 +258,7 @@ pub fn recommend(request: &RecommendRequest<'_>) -> Result<Recommendation, FitEr
                     Reverse(r.rating.score()),
                     r.release,
                     r.deprecated,
-                    Reverse(r.concurrency),
+                    Reverse(r.concurrency.floor() as u32),
                     Reverse(r.max_model_len),
                 )
             });
@@ -385,10 +385,8 @@ fn advice(request: &RecommendRequest<'_>, models: &[ModelAdvice]) -> Vec<String>
         .min_by(|a, b| a.min_gpu_memory_gib.total_cmp(&b.min_gpu_memory_gib))
     {
         out.push(format!(
-            "The smallest, {}, needs a GPU with at least {:.0} GB ({:.1} GiB) of memory.",
-            smallest.fit.name,
-            (smallest.min_gpu_memory_gib * GIB / 1e9).ceil(),
-            smallest.min_gpu_memory_gib
+            "The smallest, {}, needs a GPU with at least {:.1} GiB of memory.",
+            smallest.fit.name, smallest.min_gpu_memory_gib
         ));
     }
     let cpu: Vec<String> = models
@@ -397,10 +395,10 @@ fn advice(request: &RecommendRequest<'_>, models: &[ModelAdvice]) -> Vec<String>
         .filter(|(_, g)| g.fits_in_memory == Some(true))
         .map(|(m, g)| {
             format!(
-                "{} {} ({:.1} GB)",
+                "{} {} ({:.1} GiB)",
                 m.fit.name,
                 g.file.quant,
-                g.file.bytes as f64 / 1e9
+                g.file.bytes as f64 / GIB
             )
         })
         .collect();

@@ -6,7 +6,7 @@ use super::*;
 use crate::catalog::Catalog;
 use crate::hardware::{DescribedProbe, GpuProbe, HardwareDescription};
 
-fn slots(spec: &str) -> Vec<Slot> {
+pub(super) fn slots(spec: &str) -> Vec<Slot> {
     let description = HardwareDescription::from_spec_or_file(spec).expect("spec");
     let gpus = DescribedProbe::new(description)
         .inventory()
@@ -15,11 +15,11 @@ fn slots(spec: &str) -> Vec<Slot> {
     Slot::from_gpus(&gpus, &|_| None)
 }
 
-fn fit_of(model: &str, spec: &str, context: Option<u32>, gmu: Option<f64>) -> FitResult {
+pub(super) fn fit_of(model: &str, spec: &str, context: Option<u32>, gmu: Option<f64>) -> FitResult {
     fit_tp(model, spec, context, gmu, None)
 }
 
-fn fit_tp(
+pub(super) fn fit_tp(
     model: &str,
     spec: &str,
     context: Option<u32>,
@@ -55,7 +55,8 @@ fn gpt_oss_120b_matches_gitlabs_table_on_h100() {
         assert!(result.fits, "{spec}");
         assert_eq!(result.tensor_parallel_size, tp, "{spec}");
         assert_eq!(
-            result.concurrency, gitlab,
+            result.whole_requests(),
+            gitlab,
             "{spec}: ours {} vs GitLab {gitlab}",
             result.concurrency
         );
@@ -75,7 +76,7 @@ fn gpt_oss_120b_where_we_differ_from_gitlab() {
         Some(2),
     );
     assert!(a100.fits);
-    assert_eq!((a100.tensor_parallel_size, a100.concurrency), (2, 5));
+    assert_eq!((a100.tensor_parallel_size, a100.whole_requests()), (2, 5));
     // 4× A100 40 GB, tp 4, gmu 0.90 — GitLab: 69. Ours: 63 — our overhead (2.25 GiB per
     // GPU) is 1.8 GiB more than GitLab's row implies on a 40 GB card.
     let a100x4 = fit_tp(
@@ -85,13 +86,16 @@ fn gpt_oss_120b_where_we_differ_from_gitlab() {
         Some(0.90),
         Some(4),
     );
-    assert_eq!((a100x4.tensor_parallel_size, a100x4.concurrency), (4, 63));
+    assert_eq!(
+        (a100x4.tensor_parallel_size, a100x4.whole_requests()),
+        (4, 63)
+    );
     // 2× L40S 48 GB, tp 2, gmu 0.90 — GitLab: 19. Ours: 13. An L40S offers 44.5 GiB to CUDA
     // (NVML), so the budget is 40.1 GiB, the weights take 30.4 GiB per GPU and even with no
     // overhead at all only 17 requests of 0.56 GiB would fit: GitLab's 19 needs more memory
     // than the card has.
     let l40s = fit_tp("gpt-oss-120b", "2xL40S", Some(32768), Some(0.90), Some(2));
-    assert_eq!((l40s.tensor_parallel_size, l40s.concurrency), (2, 13));
+    assert_eq!((l40s.tensor_parallel_size, l40s.whole_requests()), (2, 13));
 }
 
 #[test]
@@ -100,7 +104,7 @@ fn gitlab_minimum_hardware_table() {
     let mistral = fit_of("mistral-7b-instruct-v0.3", "1xA100-40GB", None, None);
     assert!(mistral.fits && mistral.tensor_parallel_size == 1);
     assert_eq!(mistral.max_model_len, 32768);
-    assert!(mistral.concurrency >= 4, "{}", mistral.concurrency);
+    assert!(mistral.concurrency >= 4.0, "{}", mistral.concurrency);
 
     // Codestral 22B: GitLab's minimum is 2× A100 80 GB (110 GB). Ours: one A100 80 GB holds
     // the 41.4 GiB of weights with 3 requests at 32K; GitLab's figure leaves room for more
@@ -108,7 +112,7 @@ fn gitlab_minimum_hardware_table() {
     assert!(!fit_of("codestral-22b-v0.1", "1xA100-40GB", None, None).fits);
     let one_80 = fit_of("codestral-22b-v0.1", "1xA100-80GB", Some(32768), Some(0.90));
     assert!(
-        one_80.fits && one_80.concurrency == 3,
+        one_80.fits && one_80.whole_requests() == 3,
         "{}",
         one_80.concurrency
     );
@@ -170,7 +174,7 @@ fn every_fixture_gets_an_answer_for_every_model() {
                 assert!(!result.explanation.is_empty(), "{name}");
                 if result.fits {
                     assert!(
-                        result.concurrency >= 1 && result.max_model_len >= MIN_USEFUL_CONTEXT,
+                        result.concurrency >= 1.0 && result.max_model_len >= MIN_USEFUL_CONTEXT,
                         "{name}"
                     );
                     let mem = result.memory.expect("memory");
@@ -180,7 +184,11 @@ fn every_fixture_gets_an_answer_for_every_model() {
                     );
                     assert!(result.suggestions.is_empty(), "{name}");
                 } else {
-                    assert_eq!(result.concurrency == 0, result.max_model_len == 0, "{name}");
+                    assert_eq!(
+                        result.concurrency == 0.0,
+                        result.max_model_len == 0,
+                        "{name}"
+                    );
                 }
             }
         }
