@@ -1,21 +1,20 @@
-// Number formatting for people: bytes as GB (10^9) with one decimal and GiB for tooltips,
-// sizes and transfer rates for progress bars, percentages, watts, clocks, temperatures,
-// times. Pure functions, no DOM.
+// Number formatting for people, the one place that does it: memory (GPU and host) and model
+// sizes in GiB (2^30 bytes, the unit NVML, vLLM's logs and the fit use), so one quantity never
+// shows in two units; sizes and transfer rates for progress bars, percentages, watts, clocks,
+// temperatures, times. Pure functions, no DOM.
 
 export const DASH = '—';
 
 const GB = 1e9;
 const GIB = 1024 ** 3;
 
-/** "85.9 GB" */
-export function gb(bytes: number): string {
-  return `${(bytes / GB).toFixed(1)} GB`;
-}
-
-/** "80.0 GiB" */
+/** "80.0 GiB": GPU and host memory, model and disk sizes. */
 export function gib(bytes: number): string {
   return `${(bytes / GIB).toFixed(1)} GiB`;
 }
+
+/** The former name of {@link gib}, kept only until its last caller moves to `gib`. */
+export const gb = gib;
 
 /** The unit a size reads best in: kB below a megabyte, MB below a gigabyte, else GB. */
 function unitFor(bytes: number): [number, string] {
@@ -47,9 +46,14 @@ export function speed(bytesPerSecond: number): string {
   return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
 }
 
-/** "85.9 GB (80.0 GiB)", for tooltips. */
+/** "80.0 GiB (85,899,345,920 bytes)", for tooltips. */
 export function bytesTitle(bytes: number): string {
-  return `${gb(bytes)} = ${gib(bytes)} (${Math.round(bytes).toLocaleString('en-US')} bytes)`;
+  return `${gib(bytes)} (${Math.round(bytes).toLocaleString('en-US')} bytes)`;
+}
+
+/** vLLM's concurrency, "1.64×": requests of the full context the KV cache holds at once. */
+export function times(value: number): string {
+  return `${value.toFixed(2)}×`;
 }
 
 export function percent(value: number): string {

@@ -8,7 +8,7 @@
 // refused start is shown next to the field the server names (`download-error`).
 
 import { h, replaceChildren } from '../dom';
-import { gb, percent, size, sizeOf, speed } from '../format';
+import { gib, percent, size, sizeOf, speed } from '../format';
 import { ApiError, type CatalogModel, type CatalogView, type DownloadParams, type JobStatus } from '../types';
 import { progressBar } from '../widgets';
 import { copyButton } from './copy';
@@ -201,7 +201,7 @@ export function downloadPanel(actions: DownloadActions): DownloadPanel {
     const own = m?.variants[0];
     variant.replaceChildren(
       h('option', { value: '' }, own ? `The model’s own (${own.name})` : 'The model’s own'),
-      ...(m?.variants ?? []).map((v) => h('option', { value: v.name }, `${v.name} · ${v.quantization} · ${gb(v.weight_bytes)}`)),
+      ...(m?.variants ?? []).map((v) => h('option', { value: v.name }, `${v.name} · ${v.quantization} · ${gib(v.weight_bytes)}`)),
     );
     variant.disabled = (m?.variants.length ?? 0) < 2;
     tokenHint.textContent = m?.gated

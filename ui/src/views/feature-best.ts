@@ -90,7 +90,7 @@ export function featureBest(
                     { class: 'best-facts' },
                     h(
                       'span',
-                      { class: 'dim', title: `tensor parallelism ${r.tensor_parallel_size}, ${tokens(r.max_model_len)} tokens, ${r.concurrency} at once` },
+                      { class: 'dim', title: `tensor parallelism ${r.tensor_parallel_size}, ${tokens(r.max_model_len)} tokens, ${Math.floor(r.concurrency)} at once of the full context (${r.concurrency.toFixed(2)}×)` },
                       `TP ${r.tensor_parallel_size} · ${shortTokens(r.max_model_len)}`,
                     ),
                     ratingChip(r.rating),

@@ -3,7 +3,7 @@
 // metrics the card reports. A metric the card does not report is "—", never 0.
 
 import { h } from '../dom';
-import { bytesTitle, celsius, fraction, gb, mhz, percent, watts } from '../format';
+import { bytesTitle, celsius, fraction, gib, mhz, percent, watts } from '../format';
 import type { GpuInfo, GpuSample, MigInfo } from '../types';
 import { fact, meter, metric, sparkline, NOT_SUPPORTED, type Metric } from '../widgets';
 
@@ -28,7 +28,7 @@ function migList(mig: MigInfo | null): HTMLElement | null {
     'ul',
     { class: 'mig-list', 'data-testid': 'mig-instances' },
     ...mig.instances.map((i) =>
-      h('li', { title: i.uuid ?? undefined }, h('span', undefined, i.name), h('span', { title: bytesTitle(i.memory_total_bytes) }, gb(i.memory_total_bytes))),
+      h('li', { title: i.uuid ?? undefined }, h('span', undefined, i.name), h('span', { title: bytesTitle(i.memory_total_bytes) }, gib(i.memory_total_bytes))),
     ),
   );
 }
@@ -65,7 +65,7 @@ export function gpuCard(gpu: GpuInfo, kind: 'detected' | 'described' | 'planned'
     { class: 'card-title' },
     h('span', { class: 'gpu-index' }, `GPU ${gpu.index}`),
     h('h3', { title: gpu.uuid ?? gpu.name }, gpu.name),
-    h('span', { class: 'gpu-total', title: bytesTitle(total), 'data-testid': 'gpu-memory-total' }, gb(total)),
+    h('span', { class: 'gpu-total', title: bytesTitle(total), 'data-testid': 'gpu-memory-total' }, gib(total)),
   );
   const memory = h(
     'section',
@@ -77,7 +77,7 @@ export function gpuCard(gpu: GpuInfo, kind: 'detected' | 'described' | 'planned'
 
   if (planned) {
     memMeter.set(null, bytesTitle(total));
-    memCaption.textContent = `${gb(total)} total · planned`;
+    memCaption.textContent = `${gib(total)} total · planned`;
     el.classList.add('planned');
     el.append(staticFacts(gpu), migList(gpu.mig) ?? '', h('p', { class: 'note' }, 'Planned hardware: no live metrics.'));
     return { el, update: () => undefined };
@@ -108,7 +108,7 @@ export function gpuCard(gpu: GpuInfo, kind: 'detected' | 'described' | 'planned'
 
   const showNoSample = (reason: string): void => {
     memMeter.set(null, bytesTitle(total));
-    memCaption.textContent = `${gb(total)} total · ${reason}`;
+    memCaption.textContent = `${gib(total)} total · ${reason}`;
     util.textContent = '—';
     util.title = reason;
     for (const m of [temp, power, smClock, memClock, fan, memUtil]) m.set(null, reason);
@@ -126,10 +126,10 @@ export function gpuCard(gpu: GpuInfo, kind: 'detected' | 'described' | 'planned'
       const used = sample.memory_used_bytes;
       if (used === null) {
         memMeter.set(null, `${bytesTitle(total)}; usage ${absent}`);
-        memCaption.textContent = `${gb(total)} total · usage not reported`;
+        memCaption.textContent = `${gib(total)} total · usage not reported`;
       } else {
         memMeter.set(fraction(used, total), `used ${bytesTitle(used)} of ${bytesTitle(total)}`);
-        memCaption.textContent = `${gb(used)} of ${gb(total)} used`;
+        memCaption.textContent = `${gib(used)} of ${gib(total)} used`;
       }
       const u = sample.utilization_gpu_percent;
       spark.push(u);
@@ -158,7 +158,7 @@ export function gpuCard(gpu: GpuInfo, kind: 'detected' | 'described' | 'planned'
                     'li',
                     undefined,
                     h('span', { class: 'mono' }, `${p.name ?? 'unknown'} `, h('span', { class: 'dim' }, `pid ${p.pid}`)),
-                    h('span', undefined, p.used_memory_bytes === null ? '—' : gb(p.used_memory_bytes)),
+                    h('span', undefined, p.used_memory_bytes === null ? '—' : gib(p.used_memory_bytes)),
                   ),
                 ),
               ),

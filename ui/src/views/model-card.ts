@@ -5,7 +5,7 @@
 // with a button that applies it) and the vLLM command line.
 
 import { h } from '../dom';
-import { gib } from '../format';
+import { gib, times } from '../format';
 import type { CatalogModel, FitResult, ModelAdvice, RatedAs, Suggestion, VllmPlan } from '../types';
 import { copyButton } from './copy';
 import { memoryBar } from './memory-bar';
@@ -55,8 +55,21 @@ function fitStats(fit: FitResult): HTMLElement[] {
       `Tensor parallelism ${fit.tensor_parallel_size} on ${gpuList(fit.gpus)}${fit.tensor_parallel_size > 1 ? (fit.nvlink ? ', joined by NVLink' : ', not joined by NVLink') : ''}`,
     ),
     stat('Context', shortTokens(fit.max_model_len), `${tokens(fit.max_model_len)} tokens (native ${tokens(fit.native_context)}; at most ${tokens(fit.max_context)} here)`),
-    stat('Requests at once', String(fit.concurrency), `${fit.concurrency} requests of ${tokens(fit.max_model_len)} tokens fit in the KV cache at once`),
+    stat('Requests at once', requestsAtOnce(fit), requestsTitle(fit)),
   ];
+}
+
+/** "10 (10.37×)": whole requests of the full context, and vLLM's own fraction. */
+function requestsAtOnce(fit: FitResult): string {
+  return `${Math.floor(fit.concurrency)} (${times(fit.concurrency)})`;
+}
+
+/** Why `--max-num-seqs` may be higher than the requests of the full context. */
+function requestsTitle(fit: FitResult): string {
+  const whole = Math.floor(fit.concurrency);
+  const full = `${whole} request${whole === 1 ? '' : 's'} of the full context (${tokens(fit.max_model_len)} tokens) at once: the KV cache holds ${times(fit.concurrency)} one request`;
+  const seqs = fit.vllm?.max_num_seqs;
+  return seqs !== undefined && seqs > whole ? `${full}; vLLM admits up to ${seqs} shorter ones (--max-num-seqs ${seqs}), sharing the same cache` : full;
 }
 
 /** Groups `--flag value` pairs, one per line, as a shell command. */

@@ -2,7 +2,7 @@
 // models folder with its free disk space; CPU usage and available memory follow the samples.
 
 import { h } from '../dom';
-import { bytesTitle, fraction, gb, percent } from '../format';
+import { bytesTitle, fraction, gib, percent } from '../format';
 import type { Sample, SystemInfo } from '../types';
 import { fact, meter } from '../widgets';
 
@@ -38,7 +38,7 @@ export function systemPanel(sys: SystemInfo): SystemPanel {
     const total = sys.memory_total_bytes;
     const used = Math.max(0, total - available);
     ramMeter.set(fraction(used, total), `available ${bytesTitle(available)} of ${bytesTitle(total)}`);
-    ramText.textContent = `${gb(available)} available of ${gb(total)}`;
+    ramText.textContent = `${gib(available)} available of ${gib(total)}`;
   };
 
   const free = sys.models_dir_free_bytes;
@@ -48,10 +48,10 @@ export function systemPanel(sys: SystemInfo): SystemPanel {
     diskText.textContent = 'free space not reported';
   } else if (diskTotal === null) {
     diskMeter.set(null, bytesTitle(free));
-    diskText.textContent = `${gb(free)} free`;
+    diskText.textContent = `${gib(free)} free`;
   } else {
     diskMeter.set(fraction(diskTotal - free, diskTotal), `free ${bytesTitle(free)} of ${bytesTitle(diskTotal)}`);
-    diskText.textContent = `${gb(free)} free of ${gb(diskTotal)}`;
+    diskText.textContent = `${gib(free)} free of ${gib(diskTotal)}`;
   }
   setCpu(null, 'waiting for data');
   setRam(sys.memory_available_bytes);
