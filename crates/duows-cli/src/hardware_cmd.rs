@@ -2,6 +2,7 @@
 //!
 //! It goes through the same API function as `GET /api/hardware`, so the JSON is the same.
 
+use crate::text::gib;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -41,10 +42,6 @@ pub fn run(args: &HardwareArgs) -> anyhow::Result<ExitCode> {
         print!("{}", table(&report));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn gib(bytes: u64) -> String {
-    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
 }
 
 fn or_dash<T: ToString>(value: Option<T>) -> String {

@@ -10,6 +10,8 @@ use duows_api::{ApiError, ApiState, StateOptions};
 use duows_core::data_dir::DataDir;
 use duows_core::fit::{Badge, FitConstants, FitResult, Recommendation, GIB};
 
+use crate::text::{count, gib};
+
 use crate::cli::{CatalogArgs, FitArgs, FitOptions, RecommendArgs};
 use crate::hardware_cmd;
 
@@ -132,10 +134,10 @@ pub fn catalog(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
                     )
                 },
             );
-            let size = m.variants.first().map_or_else(
-                || "cloud".to_owned(),
-                |v| format!("{:.1} GB", v.weight_bytes as f64 / 1e9),
-            );
+            let size = m
+                .variants
+                .first()
+                .map_or_else(|| "cloud".to_owned(), |v| gib(v.weight_bytes));
             let state = format!(
                 "{}{}",
                 m.release_in(version),
@@ -175,7 +177,7 @@ fn recommendation_text(rec: &Recommendation, label: &str) -> String {
                 (Badge::FitsQuantized, Some(q)) => (format!("fits as {}", q.variant), q),
                 (Badge::Fits, _) => ("fits".to_owned(), &m.fit),
                 _ => (
-                    format!("no (needs {:.0} GB)", m.min_gpu_memory_gib * GIB / 1e9),
+                    format!("no (needs {})", gib((m.min_gpu_memory_gib * GIB) as u64)),
                     &m.fit,
                 ),
             };
@@ -185,7 +187,7 @@ fn recommendation_text(rec: &Recommendation, label: &str) -> String {
                 (
                     usable.tensor_parallel_size.to_string(),
                     usable.max_model_len.to_string(),
-                    usable.concurrency.to_string(),
+                    format!("{:.2}", usable.concurrency),
                 )
             };
             let mut state = m.release.to_string();
@@ -233,11 +235,13 @@ fn fit_text(result: &FitResult) -> String {
     if let Some(vllm) = &result.vllm {
         let _ = writeln!(
             out,
-            "  GPUs {} · tensor parallel {} · context {} · {} concurrent requests",
+            "  GPUs {} · tensor parallel {} · context {} · {} at once ({:.2}× the full context; vLLM admits up to {})",
             vllm.cuda_visible_devices,
             result.tensor_parallel_size,
             result.max_model_len,
-            result.concurrency
+            count(result.whole_requests(), "request", "requests"),
+            result.concurrency,
+            vllm.max_num_seqs,
         );
         let _ = writeln!(out, "  vLLM: {}", vllm.args.join(" "));
     }
@@ -246,10 +250,10 @@ fn fit_text(result: &FitResult) -> String {
         let _ = writeln!(out, "- {line}");
     }
     if let Some(mem) = &result.memory {
-        let g = |b: f64| format!("{:.1}", b / GIB);
+        let g = |b: f64| gib(b as u64);
         let _ = writeln!(
             out,
-            "\nPer GPU (GiB): total {} · budget {} · weights {} · KV cache {} · overhead {} · outside budget {}",
+            "\nPer GPU: total {} · budget {} · weights {} · KV cache {} · overhead {} · outside budget {}",
             g(mem.total_bytes as f64),
             g(mem.budget_bytes as f64),
             g(mem.weights_bytes as f64),
@@ -258,8 +262,11 @@ fn fit_text(result: &FitResult) -> String {
             g(mem.unreserved_bytes as f64),
         );
     }
-    for suggestion in &result.suggestions {
-        let _ = writeln!(out, "\nTo make it fit: {}", suggestion.message);
+    if !result.suggestions.is_empty() {
+        out.push_str("\nTo make it fit:\n");
+        for suggestion in &result.suggestions {
+            let _ = writeln!(out, "- {}", suggestion.message);
+        }
     }
     for warning in &result.warnings {
         let _ = writeln!(out, "\n! {warning}");

@@ -1,4 +1,7 @@
-//! Plain-text output shared by the commands.
+//! Plain-text output shared by the commands, and the one place that formats byte sizes.
+//!
+//! Memory (GPU, host) and model and download sizes are all read in GiB (2^30 bytes), the
+//! unit NVML, vLLM's logs and the fit use, so one quantity never shows in two units.
 
 use std::fmt::Write as _;
 
@@ -24,4 +27,30 @@ pub fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
     out
+}
+
+/// Bytes in a gibibyte.
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// A size in GiB with one decimal: "79.2 GiB".
+pub fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / GIB)
+}
+
+/// A count with its noun in the right number: "1 request", "3 requests".
+pub fn count(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_gib_and_counts_agree() {
+        assert_eq!(gib(85_899_345_920), "80.0 GiB");
+        assert_eq!(gib(0), "0.0 GiB");
+        assert_eq!(count(1, "request", "requests"), "1 request");
+        assert_eq!(count(2, "request", "requests"), "2 requests");
+    }
 }

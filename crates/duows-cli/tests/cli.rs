@@ -376,9 +376,11 @@ fn fit_gpt_oss_120b_on_one_h100() {
     ]);
     assert_eq!(fit["fits"], true);
     assert_eq!(fit["max_model_len"], 32768);
-    let concurrency = fit["concurrency"].as_u64().expect("concurrency");
+    // The fraction vLLM reports ("Maximum concurrency for 32,768 tokens per request: 10.xx"),
+    // not rounded down.
+    let concurrency = fit["concurrency"].as_f64().expect("concurrency");
     assert!(
-        (9..=11).contains(&concurrency),
+        (9.0..12.0).contains(&concurrency) && concurrency.fract() != 0.0,
         "about 10, got {concurrency}"
     );
     let text = stdout(&duows(
@@ -424,6 +426,52 @@ fn recommend_without_a_gpu_says_what_is_needed() {
     assert!(advice.iter().any(|a| a
         .as_str()
         .is_some_and(|a| a.contains("needs a GPU with at least"))));
+}
+
+#[test]
+fn without_a_gpu_the_table_and_the_advice_give_one_size() {
+    let text = stdout(&duows(&home(), &["recommend", "--gpus", "none"]));
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("CodeGemma 2B"))
+        .unwrap_or_else(|| panic!("no CodeGemma 2B row in {text}"));
+    let needs = row
+        .split("needs ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_else(|| panic!("no size in {row}"));
+    assert!(needs.ends_with(" GiB"), "{row}");
+    assert!(
+        text.contains(&format!(
+            "CodeGemma 2B, needs a GPU with at least {needs} of memory"
+        )),
+        "the advice and the table disagree ({needs}): {text}"
+    );
+    assert!(!text.contains(" GB"), "one unit: {text}");
+}
+
+#[test]
+fn fit_text_agrees_with_itself() {
+    let text = stdout(&duows(
+        &home(),
+        &["fit", "--model", "codegemma-2b", "--gpus", "none"],
+    ));
+    assert_eq!(text.matches("To make it fit").count(), 1, "{text}");
+    assert!(!text.contains(" GB"), "one unit: {text}");
+    for (model, gpus) in [
+        ("gpt-oss-120b", "1xH100-80GB"),
+        ("mistral-7b-instruct-v0.3", "1xA100-40GB"),
+    ] {
+        let text = stdout(&duows(&home(), &["fit", "--model", model, "--gpus", gpus]));
+        assert!(
+            !text.contains(" 1 requests") && !text.contains(" 1 concurrent requests"),
+            "{text}"
+        );
+        assert!(
+            text.contains("× the full context; vLLM admits up to"),
+            "{text}"
+        );
+    }
 }
 
 #[test]

@@ -283,11 +283,13 @@ pub(super) fn suggestions(
         .into_iter()
         .find_map(|g| fit_on(request, 1, g.memory_mib << 20).map(|f| (g, f)))
     {
+        let at_least =
+            (required_single_gpu(request, arch, desired) as f64 / GIB * 10.0).ceil() / 10.0;
         out.push(Suggestion {
             kind: "bigger_gpu".into(),
             message: format!(
-                "Or one GPU with at least {} of memory, such as 1× {} ({} usable): {} at {} tokens.",
-                gib(required_single_gpu(request, arch, desired) as f64),
+                "Or one GPU with at least {:.1} GiB of memory, such as 1× {} ({} usable): {} at {} tokens.",
+                at_least,
                 gpu.spec,
                 gib((gpu.memory_mib << 20) as f64),
                 plural(fit.whole_requests(), "request", "requests"),
