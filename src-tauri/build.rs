@@ -15,6 +15,8 @@ fn main() {
         "engine_start",
         "engine_status",
         "engine_stop",
+        "engine_retry",
+        "engine_remove",
         "engine_logs",
         "engine_install",
         "model_download",

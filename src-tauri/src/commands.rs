@@ -138,6 +138,22 @@ pub async fn engine_stop(
 }
 
 #[tauri::command]
+pub async fn engine_retry(
+    state: State<'_, ApiState>,
+    name: String,
+) -> Result<EngineStatus, ApiError> {
+    calls::engine_retry(&state, &name).await
+}
+
+#[tauri::command]
+pub async fn engine_remove(
+    state: State<'_, ApiState>,
+    name: String,
+) -> Result<EngineStatus, ApiError> {
+    calls::engine_remove(&state, &name)
+}
+
+#[tauri::command]
 pub fn engine_logs(
     state: State<'_, ApiState>,
     name: String,

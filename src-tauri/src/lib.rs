@@ -37,6 +37,8 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::engine_start,
             commands::engine_status,
             commands::engine_stop,
+            commands::engine_retry,
+            commands::engine_remove,
             commands::engine_logs,
             commands::engine_install,
             commands::model_download,

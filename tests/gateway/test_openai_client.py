@@ -59,6 +59,7 @@ class GatewayWithRealEngine(unittest.TestCase):
             [ENGINE_PYTHON, str(REPO / "tests/engine/make_tiny_gguf.py"), str(gguf)],
             check=True, capture_output=True,
         )
+        cls.gguf = gguf
         cls.env = dict(os.environ, DUOWS_HOME=str(home / "data"), DUOWS_LLAMA_CPP_PYTHON=ENGINE_PYTHON)
         cls.server = subprocess.Popen(
             [DUOWS, "serve", "--port", "0", "--gateway-port", "0"],
@@ -257,6 +258,38 @@ class GatewayWithRealEngine(unittest.TestCase):
         finally:
             self.duows("features", "set", "duo_chat", "tiny")
             self.wait_for_route("duo-chat", "tiny")
+
+
+    def served_by(self, model, n=10):
+        """The engines that answered `n` requests to `model`, sent one after another."""
+        return [
+            self.client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": "hi"}], max_tokens=1
+            ).model
+            for _ in range(n)
+        ]
+
+    def test_a_routing_change_applies_to_the_very_next_request(self):
+        """`duows features set` is another program writing the settings file: the running
+        gateway follows it before the next request, not on a timer."""
+        try:
+            self.duows("features", "set", "duo_chat", "tiny2")
+            self.assertEqual(self.served_by("duo-chat"), ["tiny2"] * 10)
+        finally:
+            self.duows("features", "set", "duo_chat", "tiny")
+        self.assertEqual(self.served_by("duo-chat"), ["tiny"] * 10)
+
+    def test_an_engine_reported_ready_takes_requests_at_once(self):
+        """Once `duows engine start --wait` says ready, requests reach it: no 503."""
+        name = "fresh"
+        self.duows("engine", "start", "--gguf", str(self.gguf), "--name", name, "--wait",
+                   "--server", self.api_base)
+        try:
+            self.assertEqual(self.served_by(name), [name] * 10)
+        finally:
+            self.duows("engine", "stop", name, "--server", self.api_base)
+            self.duows("engine", "remove", name, "--server", self.api_base)
+        self.assertNotIn(name, [e["name"] for e in api(self.api_base, "GET", "/api/engines")])
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ export interface Commands {
   engine_start: { args: { params: EngineStartParams }; result: EngineStatus };
   engine_status: { args: undefined; result: EngineStatus[] };
   engine_stop: { args: { name: string }; result: EngineStatus };
+  engine_retry: { args: { name: string }; result: EngineStatus };
+  engine_remove: { args: { name: string }; result: EngineStatus };
   engine_logs: { args: { name: string; lines?: number }; result: string[] };
   engine_install: { args: { params: InstallParams }; result: JobStatus };
   model_download: { args: { params: DownloadParams }; result: JobStatus };
@@ -105,6 +107,14 @@ const ROUTES: Record<Command, Route> = {
   engine_stop: {
     method: 'POST',
     path: (args: Commands['engine_stop']['args']) => `/api/engines/${encodeURIComponent(args.name)}/stop`,
+  },
+  engine_retry: {
+    method: 'POST',
+    path: (args: Commands['engine_retry']['args']) => `/api/engines/${encodeURIComponent(args.name)}/retry`,
+  },
+  engine_remove: {
+    method: 'POST',
+    path: (args: Commands['engine_remove']['args']) => `/api/engines/${encodeURIComponent(args.name)}/remove`,
   },
   engine_logs: {
     method: 'GET',
@@ -281,6 +291,8 @@ export const api = {
   engineStart: (params: EngineStartParams) => call('engine_start', { params }),
   engineStatus: () => call('engine_status'),
   engineStop: (name: string) => call('engine_stop', { name }),
+  engineRetry: (name: string) => call('engine_retry', { name }),
+  engineRemove: (name: string) => call('engine_remove', { name }),
   engineLogs: (name: string, lines?: number) => call('engine_logs', lines === undefined ? { name } : { name, lines }),
   engineInstall: (params: InstallParams) => call('engine_install', { params }),
   modelDownload: (params: DownloadParams) => call('model_download', { params }),

@@ -414,6 +414,7 @@ export interface EnginePlanParams {
   tensor_parallel_size?: number;
   gpu_memory_utilization?: number;
   name?: string;
+  override_memory_estimate?: boolean;
 }
 
 /** Parameters of `engine_start`: exactly one of `model` and `gguf`. */
@@ -427,6 +428,8 @@ export interface EngineStartParams {
   tensor_parallel_size?: number;
   gpu_memory_utilization?: number;
   gpu_layers?: number;
+  model_dir?: string;
+  override_memory_estimate?: boolean;
 }
 
 export type PrepareStep =
@@ -455,6 +458,18 @@ export interface EnginePlanView {
   base_url: string;
   /** The fit the sizing flags come from; null for a GGUF file. */
   fit: FitResult | null;
+  /** What a start checks first. */
+  preflight: { checks: PreflightCheck[] };
+}
+
+/** One pre-start check: engine installed, weights complete, real GPUs, fit, free memory. */
+export interface PreflightCheck {
+  item: 'engine' | 'weights' | 'hardware' | 'fit' | 'free_memory';
+  outcome: 'pass' | 'warn' | 'fail';
+  message: string;
+  fix: string | null;
+  /** The user may start anyway (memory estimates only). */
+  overridable: boolean;
 }
 
 export interface EngineFailure {
@@ -586,9 +601,19 @@ export interface DeploymentView {
   source: 'engine' | 'external';
   served_model: string;
   endpoint: string;
+  /** An engine that is ready, or an external deployment whose last check found it serving. */
   ready: boolean;
+  /**
+   * What is known: an engine's state, or for an external deployment `unchecked`,
+   * `reachable`, `unreachable`, `wrong_key` or `model_missing`.
+   */
+  status: string;
   /** Why it does not take requests, when it does not. */
   reason: string | null;
+  /** When an external deployment was last checked (ms since the epoch). */
+  checked_at_ms: number | null;
+  /** How long its last check's answer took. */
+  latency_ms: number | null;
 }
 
 /** `gateway_info`: what to give GitLab, and what the gateway routes to. */

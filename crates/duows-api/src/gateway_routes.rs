@@ -3,7 +3,7 @@
 //!
 //! Every Duo feature has a stable alias (`duo-chat`, `duo-code-completion`, …). A feature
 //! with no model of its own that falls back (the Chat sub-features) uses its fallback's.
-//! [`keep_routes_current`] rebuilds the table when the engines or the settings change
+//! [`keep_routes_current`] rebuilds the table as soon as the engines or the settings change
 //! (including a change another program made to the settings file), without a restart and
 //! without touching requests in flight.
 
@@ -11,13 +11,15 @@ use std::time::Duration;
 
 use duows_core::catalog::Catalog;
 use duows_core::engine::{supervisor, EngineEndpoint, EngineState};
+use duows_core::file_watch::FileWatch;
 use duows_core::settings::Settings;
 use duows_gateway::{Alias, Deployment, Gateway, Readiness, RouteTable, Secret};
 
 use crate::ApiState;
 
-/// How often the routes are checked against the engines and the settings file.
-const REFRESH: Duration = Duration::from_millis(250);
+/// How often the settings file is checked besides its file events (a safety net: the
+/// events make a change apply at once).
+const FILE_POLL: Duration = Duration::from_secs(1);
 
 /// One feature's route as the UI and `duows` show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -93,12 +95,9 @@ pub fn route_table(
             name: external.name.clone(),
             served_model: external.served_model.clone(),
             base_url: external.endpoint.trim_end_matches('/').to_owned(),
-            api_key: external
-                .api_key_env
-                .as_ref()
-                .and_then(|var| std::env::var(var).ok())
-                .filter(|key| !key.is_empty())
-                .map(Secret::new),
+            api_key: crate::deployment_checks::deployment_key(external).map(Secret::new),
+            // Requests are forwarded whatever the last check said: the request itself is
+            // the freshest check, and its failure reaches the client with the reason.
             readiness: Readiness::Ready,
         });
     }
@@ -160,7 +159,9 @@ struct Inputs {
 }
 
 /// Keeps `gateway`'s routes in step with the engines and the settings until the program
-/// begins to stop. A settings file changed by the other program is read again.
+/// begins to stop. The table is rebuilt as soon as an engine's state changes, the settings
+/// are saved, or another program replaces the settings file (watched with file events;
+/// where they are unavailable, the file is checked every [`FILE_POLL`]).
 pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
     let Ok(catalog) = Catalog::builtin() else {
         tracing::error!("the catalog is unavailable; the gateway has no feature aliases");
@@ -168,6 +169,14 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
     };
     let stopped = state.stopped();
     tokio::pin!(stopped);
+    let mut state_changes = state.changes();
+    let watch_state = state.clone();
+    let file_watch = FileWatch::start(state.settings_file(), move || {
+        watch_state.reload_settings();
+    });
+    if let Err(error) = &file_watch {
+        tracing::warn!(%error, "settings changed by `duows` reach the gateway within {FILE_POLL:?}");
+    }
     let mut last: Option<Inputs> = None;
     let mut file_stamp = state.settings_file_stamp();
     loop {
@@ -176,13 +185,11 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
             file_stamp = stamp;
             state.reload_settings();
         }
-        let settings = state.settings_snapshot();
-        let engines = state
-            .existing_supervisor()
-            .map(|s| s.endpoints())
-            .unwrap_or_default();
+        let supervisor = state.existing_supervisor();
+        let mut engine_changes = supervisor.as_ref().map(|s| s.changes());
+        let engines = supervisor.map(|s| s.endpoints()).unwrap_or_default();
         let inputs = Inputs {
-            settings,
+            settings: state.settings_snapshot(),
             engines: engines
                 .iter()
                 .map(|e| {
@@ -198,9 +205,21 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
             gateway.set_routes(route_table(&inputs.settings, catalog, &engines));
             last = Some(inputs);
         }
+        let engine_changed = async {
+            match engine_changes.as_mut() {
+                Some(changes) => {
+                    if changes.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
         tokio::select! {
             _ = &mut stopped => return,
-            _ = tokio::time::sleep(REFRESH) => {}
+            _ = state_changes.changed() => {}
+            () = engine_changed => {}
+            () = tokio::time::sleep(FILE_POLL) => {}
         }
     }
 }

@@ -84,6 +84,9 @@ pub async fn start_gateway(
     };
     state.set_gateway(handle.clone());
     tokio::spawn(keep_routes_current(state.clone(), gateway.clone()));
+    tokio::spawn(crate::deployment_checks::keep_deployments_checked(
+        state.clone(),
+    ));
     let stopped = state.stopped();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, gateway.router())

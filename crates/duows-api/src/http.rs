@@ -42,6 +42,8 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .route("/api/engine/plan", post(engine_plan))
         .route("/api/engines", get(engine_status).post(engine_start))
         .route("/api/engines/{name}/stop", post(engine_stop))
+        .route("/api/engines/{name}/retry", post(engine_retry))
+        .route("/api/engines/{name}/remove", post(engine_remove))
         .route("/api/engines/{name}/logs", get(engine_logs))
         .route("/api/engines/install", post(engine_install))
         .route("/api/downloads", post(model_download))
@@ -142,6 +144,20 @@ async fn engine_stop(
     Path(name): Path<String>,
 ) -> Result<Json<EngineStatus>, ApiError> {
     calls::engine_stop(&state, &name).await.map(Json)
+}
+
+async fn engine_retry(
+    State(state): State<ApiState>,
+    Path(name): Path<String>,
+) -> Result<Json<EngineStatus>, ApiError> {
+    calls::engine_retry(&state, &name).await.map(Json)
+}
+
+async fn engine_remove(
+    State(state): State<ApiState>,
+    Path(name): Path<String>,
+) -> Result<Json<EngineStatus>, ApiError> {
+    calls::engine_remove(&state, &name).map(Json)
 }
 
 /// `?lines=N` for `engine_logs`.

@@ -4,10 +4,12 @@
 //! and the headless server's HTTP handlers ([`http`]) are both thin adapters over them,
 //! so the two transports cannot drift apart. Errors reach every client as
 //! [`ApiError`] `{ code, message, field }`. [`gateway_service`] runs the OpenAI-compatible
-//! gateway beside it, with routes from [`gateway_routes`].
+//! gateway beside it, with routes from [`gateway_routes`] and the external deployments
+//! checked by [`deployment_checks`].
 
 pub mod access;
 pub mod calls;
+pub mod deployment_checks;
 mod error;
 pub mod gateway_routes;
 pub mod gateway_service;

@@ -1,5 +1,6 @@
 //! What the API functions share: the probe, the sampler, the data folder and settings.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tokio::sync::watch;
@@ -46,6 +47,13 @@ pub(crate) struct Inner {
     pub(crate) jobs: crate::calls::Jobs,
     /// The gateway, once it listens.
     pub(crate) gateway: OnceLock<crate::gateway_service::GatewayHandle>,
+    /// The parameters each engine was started with, for a retry.
+    pub(crate) engine_params: Mutex<HashMap<String, crate::calls::EngineParams>>,
+    /// Bumped whenever something the gateway's routes depend on changes (settings saved or
+    /// reloaded, the supervisor made): the route table follows this, not a timer.
+    pub(crate) changes: watch::Sender<u64>,
+    /// The latest check of each external deployment.
+    pub(crate) deployment_checks: crate::deployment_checks::DeploymentChecks,
 }
 
 impl ApiState {
@@ -79,6 +87,9 @@ impl ApiState {
                 launcher: OnceLock::new(),
                 jobs: crate::calls::Jobs::default(),
                 gateway: OnceLock::new(),
+                engine_params: Mutex::new(HashMap::new()),
+                changes: watch::channel(0).0,
+                deployment_checks: Default::default(),
             }),
         }
     }
@@ -121,11 +132,54 @@ impl ApiState {
             }
         };
         let logs = self.inner.data_dir.logs_dir().join("engines");
-        Ok(Arc::clone(
-            self.inner
-                .supervisor
-                .get_or_init(|| Arc::new(Supervisor::new(launcher, logs))),
-        ))
+        let mut made = false;
+        let supervisor = Arc::clone(self.inner.supervisor.get_or_init(|| {
+            made = true;
+            Arc::new(Supervisor::new(launcher, logs))
+        }));
+        if made {
+            self.notify_change();
+        }
+        Ok(supervisor)
+    }
+
+    /// Tells whoever follows [`ApiState::changes`] that something changed.
+    pub(crate) fn notify_change(&self) {
+        self.inner.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A channel that changes whenever the settings in force change or the engines'
+    /// supervisor is made (then follow [`Supervisor::changes`] too).
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Keeps the parameters an engine was started with, for a retry.
+    pub(crate) fn remember_engine_params(&self, name: &str, params: crate::calls::EngineParams) {
+        self.inner
+            .engine_params
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_owned(), params);
+    }
+
+    /// The parameters `name` was started with.
+    pub(crate) fn engine_params(&self, name: &str) -> Option<crate::calls::EngineParams> {
+        self.inner
+            .engine_params
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Forgets a removed engine's parameters.
+    pub(crate) fn forget_engine_params(&self, name: &str) {
+        self.inner
+            .engine_params
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
     }
 
     /// Records the listening gateway (once).
@@ -143,10 +197,14 @@ impl ApiState {
         self.inner.supervisor.get().cloned()
     }
 
-    /// The settings file's modification time and length, to notice another program's save.
-    pub(crate) fn settings_file_stamp(&self) -> Option<(std::time::SystemTime, u64)> {
-        let meta = std::fs::metadata(self.inner.store.path()).ok()?;
-        Some((meta.modified().ok()?, meta.len()))
+    /// The settings file's stamp, to notice another program's save.
+    pub(crate) fn settings_file_stamp(&self) -> Option<duows_core::files::FileStamp> {
+        duows_core::files::FileStamp::read(self.inner.store.path())
+    }
+
+    /// The settings file (watched for another program's saves).
+    pub(crate) fn settings_file(&self) -> &std::path::Path {
+        self.inner.store.path()
     }
 
     /// Stops every engine this program started (at exit).
@@ -172,15 +230,24 @@ impl ApiState {
     /// Replaces the settings in force with the store file's, when it can be read.
     pub(crate) fn reload_settings(&self) {
         match self.inner.store.load() {
-            Ok(settings) => {
-                *self
-                    .inner
-                    .settings
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner()) = settings;
-            }
+            Ok(settings) => self.put_settings(settings),
             Err(error) => tracing::debug!(%error, "settings not reloaded"),
         }
+    }
+
+    /// Puts `settings` in force; followers of [`ApiState::changes`] hear of a change.
+    pub(crate) fn put_settings(&self, settings: Settings) {
+        let mut current = self
+            .inner
+            .settings
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        if *current == settings {
+            return;
+        }
+        *current = settings;
+        drop(current);
+        self.notify_change();
     }
 
     pub(crate) fn settings_snapshot(&self) -> Settings {

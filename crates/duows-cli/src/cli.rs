@@ -284,6 +284,12 @@ pub enum EngineCommand {
     /// Stop an engine (and every process it started)
     #[command(after_help = ENGINE_EXAMPLES)]
     Stop(EngineNameArgs),
+    /// Start a failed or stopped engine again with the same settings (checked again first)
+    #[command(after_help = ENGINE_EXAMPLES)]
+    Retry(EngineWaitArgs),
+    /// Forget a stopped or failed engine (its log file stays)
+    #[command(after_help = ENGINE_EXAMPLES)]
+    Remove(EngineNameArgs),
     /// The engines and their states
     #[command(after_help = ENGINE_EXAMPLES)]
     Status(ServerArgs),
@@ -299,6 +305,8 @@ Examples (with `duows serve` running):
   duows engine status
   duows engine logs tiny --lines 50
   duows engine stop tiny
+  duows engine retry tiny --wait       the same start again, after the checks
+  duows engine remove tiny
 
 Engines run inside the server and stop with it. Off loopback, set DUOWS_TOKEN to the
 token `duows serve` printed.";
@@ -334,6 +342,20 @@ pub struct EngineStartArgs {
     /// The model's local folder (checked against the catalog; default: its download)
     #[arg(long, value_name = "DIR", conflicts_with = "gguf")]
     pub model_dir: Option<String>,
+    /// Start although the memory estimate or the GPUs' free memory says it will not fit
+    #[arg(long)]
+    pub override_memory_estimate: bool,
+    /// Wait until the engine is ready (or has failed), showing its states
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EngineWaitArgs {
+    /// The engine's name
+    pub name: String,
     /// Wait until the engine is ready (or has failed), showing its states
     #[arg(long)]
     pub wait: bool,

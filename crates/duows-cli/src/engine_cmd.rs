@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use duows_api::calls::{self, EngineParams};
-use duows_core::engine::{EngineState, EngineStatus, PrepareStep};
+use duows_core::engine::{CheckOutcome, EngineState, EngineStatus, Preflight, PrepareStep};
 
 use crate::cli::{
     EngineDownloadArgs, EngineInstallArgs, EngineLogsArgs, EngineNameArgs, EnginePlanArgs,
-    EngineStartArgs, InstallableEngine, ServerArgs,
+    EngineStartArgs, EngineWaitArgs, InstallableEngine, ServerArgs,
 };
 use crate::models_cmd::{run, state};
 use crate::server_client::ServerClient;
@@ -33,7 +33,7 @@ pub fn plan(args: &EnginePlanArgs) -> anyhow::Result<ExitCode> {
     }
     let mut out = match &view.fit {
         Some(fit) => format!(
-            "{} launch plan for {} ({}): tensor parallel {}, context {}, {} concurrent requests\n\n",
+            "{} launch plan for {} ({}): tensor parallel {}, context {}, room for {:.2}× the full context at once\n\n",
             view.plan.kind, fit.name, fit.variant, fit.tensor_parallel_size, fit.max_model_len, fit.concurrency
         ),
         None => format!("{} launch plan for {}\n\n", view.plan.kind, view.plan.served_name),
@@ -63,11 +63,45 @@ pub fn plan(args: &EnginePlanArgs) -> anyhow::Result<ExitCode> {
     let _ = writeln!(out, "{}\n", view.command_line);
     let _ = writeln!(
         out,
-        "Endpoint {} serving `{}`; the key is generated at start and passed as VLLM_API_KEY, never on the command line.",
+        "Endpoint {} serving `{}`; the key is generated at start and passed as VLLM_API_KEY, never on the command line.\n",
         view.base_url, view.plan.served_name
     );
+    out.push_str(&preflight_text(&view.preflight));
     print!("{out}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The checks a start makes first, one line each: "ok", "note" or "FIX" and the fix.
+fn preflight_text(preflight: &Preflight) -> String {
+    let failed = preflight.failures().count();
+    let mut out = if failed == 0 {
+        "Before it starts: everything is in place.\n".to_owned()
+    } else {
+        format!(
+            "Before it starts: {failed} thing{} to fix (a start is refused until then).\n",
+            if failed == 1 { "" } else { "s" }
+        )
+    };
+    for check in &preflight.checks {
+        let mark = match check.outcome {
+            CheckOutcome::Pass => "  ok  ",
+            CheckOutcome::Warn => "  note",
+            CheckOutcome::Fail => "  FIX ",
+        };
+        let _ = write!(out, "{mark} {}", check.message);
+        if let Some(fix) = check
+            .fix
+            .as_ref()
+            .filter(|_| check.outcome != CheckOutcome::Pass)
+        {
+            let _ = write!(out, ": {fix}");
+            if check.overridable && check.outcome == CheckOutcome::Fail {
+                out.push_str(" (or start with --override-memory-estimate)");
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 pub fn start(args: &EngineStartArgs) -> anyhow::Result<ExitCode> {
@@ -79,11 +113,51 @@ pub fn start(args: &EngineStartArgs) -> anyhow::Result<ExitCode> {
         "name": args.name,
         "context": args.context,
         "model_dir": args.model_dir,
+        "override_memory_estimate": args.override_memory_estimate.then_some(true),
     });
     let status: EngineStatus = client.post("/api/engines", &body)?;
+    follow(&client, status, args.wait, args.server.json)
+}
+
+/// `duows engine retry NAME`: the same start again, checked again first.
+pub fn retry(args: &EngineWaitArgs) -> anyhow::Result<ExitCode> {
+    let client = ServerClient::new(&args.server.server)?;
+    let status: EngineStatus = client.post(
+        &format!("/api/engines/{}/retry", args.name),
+        &serde_json::json!({}),
+    )?;
+    follow(&client, status, args.wait, args.server.json)
+}
+
+/// `duows engine remove NAME`: forget a stopped or failed engine.
+pub fn remove(args: &EngineNameArgs) -> anyhow::Result<ExitCode> {
+    let client = ServerClient::new(&args.server.server)?;
+    let status: EngineStatus = client.post(
+        &format!("/api/engines/{}/remove", args.name),
+        &serde_json::json!({}),
+    )?;
+    if args.server.json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        println!(
+            "{} removed (its log stays at {})",
+            status.name,
+            status.log_path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a started engine's status; with `wait`, follows it until ready or failed.
+fn follow(
+    client: &ServerClient,
+    status: EngineStatus,
+    wait: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let name = status.name.clone();
-    if !args.wait {
-        return print_status(&[status], args.server.json);
+    if !wait {
+        return print_status(&[status], json);
     }
     let mut last = None;
     loop {
@@ -91,14 +165,14 @@ pub fn start(args: &EngineStartArgs) -> anyhow::Result<ExitCode> {
         let Some(now) = all.into_iter().find(|s| s.name == name) else {
             anyhow::bail!("the engine {name} disappeared");
         };
-        if last != Some(now.state) && !args.server.json {
+        if last != Some(now.state) && !json {
             eprintln!("{name}: {}", state_word(now.state));
         }
         last = Some(now.state);
         match now.state {
-            EngineState::Ready => return print_status(&[now], args.server.json),
+            EngineState::Ready => return print_status(&[now], json),
             EngineState::Failed | EngineState::Stopped => {
-                print_status(&[now], args.server.json)?;
+                print_status(&[now], json)?;
                 return Ok(ExitCode::from(1));
             }
             _ => std::thread::sleep(std::time::Duration::from_millis(300)),

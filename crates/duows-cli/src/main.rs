@@ -32,6 +32,8 @@ fn main() -> ExitCode {
         Command::Engine(EngineCommand::Download(args)) => engine_cmd::download(&args),
         Command::Engine(EngineCommand::Start(args)) => engine_cmd::start(&args),
         Command::Engine(EngineCommand::Stop(args)) => engine_cmd::stop(&args),
+        Command::Engine(EngineCommand::Retry(args)) => engine_cmd::retry(&args),
+        Command::Engine(EngineCommand::Remove(args)) => engine_cmd::remove(&args),
         Command::Engine(EngineCommand::Status(args)) => engine_cmd::status(&args),
         Command::Engine(EngineCommand::Logs(args)) => engine_cmd::logs(&args),
         Command::Serve(args) => serve::run(args),

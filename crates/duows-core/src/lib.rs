@@ -7,6 +7,7 @@
 //!   and the report that joins them.
 //! - [`sampler`]: one task that samples the GPUs and the system at 1 Hz and shares the
 //!   latest sample with every viewer.
+//! - [`deployment_check`]: is an OpenAI-compatible deployment there, with our key and model.
 //! - [`data_dir`]: the one folder where all state lives (`DUOWS_HOME` overrides it).
 //! - [`files`]: atomic writes, file stamps, and clean-up after killed writers;
 //!   [`file_watch`]: noticing at once that another program replaced a file.
@@ -21,6 +22,7 @@
 
 pub mod catalog;
 pub mod data_dir;
+pub mod deployment_check;
 pub mod engine;
 pub mod file_watch;
 pub mod files;

@@ -33,6 +33,8 @@ function installFakeIpc() {
     engine_start: ['POST', '/api/engines'],
     engine_status: ['GET', '/api/engines'],
     engine_stop: ['POST', (args) => `/api/engines/${encodeURIComponent(args.name)}/stop`],
+    engine_retry: ['POST', (args) => `/api/engines/${encodeURIComponent(args.name)}/retry`],
+    engine_remove: ['POST', (args) => `/api/engines/${encodeURIComponent(args.name)}/remove`],
     engine_logs: ['GET', (args) => `/api/engines/${encodeURIComponent(args.name)}/logs${args.lines === undefined ? '' : `?lines=${args.lines}`}`],
     engine_install: ['POST', '/api/engines/install'],
     model_download: ['POST', '/api/downloads'],

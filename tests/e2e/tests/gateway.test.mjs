@@ -240,6 +240,14 @@ test('deployments and routing: a bad endpoint refused, an external one added, ro
     await row.waitFor();
     assert.equal(await text(row.getByTestId('deployment-source')), 'external');
     assert.match(await text(row), /\$GPU2_API_KEY/);
+    // Nothing listens there: the check says so (never a green "ready"), with the reason.
+    await row.locator('[data-testid="deployment-state"][data-status="unreachable"]').waitFor({ timeout: 15_000 });
+    assert.equal(await row.getByTestId('ready-dot').getAttribute('data-ready'), 'false');
+    assert.match(await text(row.getByTestId('deployment-state')), /unreachable.*cannot connect/s);
+    const listed = (await getJson(server, '/api/gateway')).deployments.find((d) => d.name === 'gpu-2');
+    assert.equal(listed.ready, false);
+    assert.equal(listed.status, 'unreachable');
+    assert.ok(listed.checked_at_ms > 0, 'it says when it was checked');
     assert.equal(await page.getByTestId('deployment-name').inputValue(), '', 'the form is emptied');
     const saved = (await getJson(server, '/api/settings')).deployments;
     assert.deepEqual(saved, [
@@ -264,6 +272,7 @@ test('deployments and routing: a bad endpoint refused, an external one added, ro
     assert.equal(await explain.getByTestId('route-note').getAttribute('data-via'), 'duo_chat');
     assert.equal(await explain.getByTestId('route-select').inputValue(), '', 'it has no route of its own');
     assert.equal(await chat.getByTestId('ready-dot').count(), 1, 'the chosen deployment shows its readiness');
+    assert.equal(await chat.getByTestId('ready-dot').getAttribute('data-status'), 'unreachable', 'the feature routed there is not shown as ready');
 
     // The running gateway picks the saved route up within about a second.
     const ids = await modelIds(server, 'duo-chat');

@@ -104,9 +104,9 @@ export function enginesPage(): EnginesPage {
 
   const now = (): number => Date.now() + offset;
 
-  async function stopEngine(name: string): Promise<void> {
-    const status = await api.engineStop(name);
-    const entry = entries.get(name);
+  /** Shows the answer of a card's action at once, then asks for every engine again. */
+  function showAnswer(status: EngineStatus): void {
+    const entry = entries.get(status.name);
     if (entry) {
       entry.status = status;
       entry.card.update(status, now());
@@ -114,6 +114,21 @@ export function enginesPage(): EnginesPage {
     statusPoll.now();
     logsPoll.now();
   }
+
+  const cardActions = {
+    async stop(name: string): Promise<void> {
+      showAnswer(await api.engineStop(name));
+    },
+    async retry(name: string): Promise<void> {
+      showAnswer(await api.engineRetry(name));
+    },
+    async remove(name: string): Promise<void> {
+      await api.engineRemove(name);
+      entries.get(name)?.card.el.remove();
+      entries.delete(name);
+      statusPoll.now();
+    },
+  };
 
   /** Shows a list of statuses: updates the cards there are, adds and removes the rest. */
   function apply(statuses: EngineStatus[]): void {
@@ -132,7 +147,7 @@ export function enginesPage(): EnginesPage {
         entry.status = status;
         entry.card.update(status, t);
       } else {
-        entry = { card: engineCard(status, t, stopEngine), status, logReadIn: null };
+        entry = { card: engineCard(status, t, cardActions), status, logReadIn: null };
         entries.set(status.name, entry);
         added = true;
       }

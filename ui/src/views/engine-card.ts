@@ -1,8 +1,9 @@
 // One engine's card on the Engines page (`data-testid="engine-card"`, `data-engine="<name>"`):
 // its name and kind, a state badge (`engine-state`), pid, restarts, the endpoint, since
 // when, the command line, what went wrong (`engine-failure`) and, while it backs off, when
-// it starts again (`engine-countdown`), the tail of its log (`engine-logs`) and Stop
-// (`engine-stop`). Built once per engine and updated in place on every status, so a
+// it starts again (`engine-countdown`), the tail of its log (`engine-logs`), Stop
+// (`engine-stop`) while it runs, and Retry (`engine-retry`) and Remove (`engine-remove`)
+// once it ended. Built once per engine and updated in place on every status, so a
 // selection, the log's scroll position and a "Copied" stay put.
 
 import { h } from '../dom';
@@ -118,7 +119,16 @@ function fact(label: string, value: HTMLElement): HTMLElement {
   return h('div', { class: 'fact' }, h('dt', undefined, label), h('dd', undefined, value));
 }
 
-export function engineCard(first: EngineStatus, now: number, onStop: (name: string) => Promise<void>): EngineCard {
+/** What a card's buttons do; each resolves when the server answered. */
+export interface EngineCardActions {
+  stop: (name: string) => Promise<void>;
+  /** Start an ended engine again with the parameters it was started with. */
+  retry: (name: string) => Promise<void>;
+  /** Forget an ended engine. */
+  remove: (name: string) => Promise<void>;
+}
+
+export function engineCard(first: EngineStatus, now: number, on: EngineCardActions): EngineCard {
   const name = first.name;
   const dot = h('span', { class: 'state-dot', 'aria-hidden': 'true' });
   const stateWord = h('span', undefined);
@@ -182,25 +192,38 @@ export function engineCard(first: EngineStatus, now: number, onStop: (name: stri
   );
 
   const stop = h('button', { type: 'button', class: 'secondary stop', 'data-testid': 'engine-stop' }, 'Stop');
+  const retry = h('button', { type: 'button', class: 'primary', 'data-testid': 'engine-retry', title: 'Check again and start with the same settings' }, 'Retry');
+  const remove = h('button', { type: 'button', class: 'secondary', 'data-testid': 'engine-remove', title: 'Take this card away (the log file stays)' }, 'Remove');
   const cardError = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'engine-card-error', hidden: true });
-  const actions = h('div', { class: 'engine-actions' }, cardError, stop);
-  let stopping = false;
-  stop.addEventListener('click', () => {
-    if (stopping) return;
-    stopping = true;
-    stop.disabled = true;
-    stop.textContent = 'Stopping…';
+  const actions = h('div', { class: 'engine-actions' }, cardError, retry, remove, stop);
+  let acting = false;
+  /** Runs one button's action: the buttons wait, and a refusal shows on the card. */
+  function act(button: HTMLButtonElement, busyText: string, run: (name: string) => Promise<void>, failed: string): void {
+    if (acting) return;
+    acting = true;
+    const label = button.textContent;
+    for (const b of [stop, retry, remove]) b.disabled = true;
+    button.textContent = busyText;
     cardError.hidden = true;
-    onStop(name)
+    run(name)
       .catch((error: unknown) => {
-        cardError.textContent = error instanceof Error ? error.message : 'The engine could not be stopped.';
+        cardError.textContent = error instanceof Error ? error.message : failed;
         cardError.hidden = false;
       })
       .finally(() => {
-        stopping = false;
-        stop.disabled = false;
-        stop.textContent = 'Stop';
+        acting = false;
+        for (const b of [stop, retry, remove]) b.disabled = false;
+        button.textContent = label;
       });
+  }
+  stop.addEventListener('click', () => {
+    act(stop, 'Stopping…', on.stop, 'The engine could not be stopped.');
+  });
+  retry.addEventListener('click', () => {
+    act(retry, 'Starting…', on.retry, 'The engine could not be started again.');
+  });
+  remove.addEventListener('click', () => {
+    act(remove, 'Removing…', on.remove, 'The engine could not be removed.');
   });
 
   const el = h(
@@ -262,8 +285,10 @@ export function engineCard(first: EngineStatus, now: number, onStop: (name: stri
       countdown.hidden = true;
     }
 
-    actions.hidden = ENDED.has(status.state);
-    stop.hidden = ENDED.has(status.state);
+    const ended = ENDED.has(status.state);
+    stop.hidden = ended;
+    retry.hidden = !ended;
+    remove.hidden = !ended;
   }
 
   update(first, now);

@@ -2,16 +2,15 @@
 // (`engine-model`, with its checkpoint) or a GGUF file served by llama.cpp (`engine-gguf`,
 // with the layers to put on a GPU), a name (`engine-name`) and a context. Start
 // (`engine-start`) asks the server to run it; for a catalog model "Preview launch plan"
-// (`engine-plan`) shows the exact command (`engine-plan-command`) and what is prepared
-// before it. One error at a time (`engine-error`), next to the field the server names,
+// (`engine-plan`) shows the exact command (`engine-plan-command`), what is prepared
+// before it, and the checks a start makes first (`engine-preflight`). One error at a time (`engine-error`), next to the field the server names,
 // or above the form when it names none.
 
 import { h, replaceChildren } from '../dom';
 import { gb } from '../format';
-import { ApiError, type CatalogModel, type CatalogView, type EnginePlanParams, type EnginePlanView, type EngineStartParams, type EngineStatus, type PrepareStep } from '../types';
-import { commandLines } from './engine-card';
-import { copyButton } from './copy';
-import { gpuList, tokens } from './model-bits';
+import { ApiError, type CatalogModel, type CatalogView, type EnginePlanParams, type EnginePlanView, type EngineStartParams, type EngineStatus } from '../types';
+import { planView } from './engine-plan-view';
+import { tokens } from './model-bits';
 
 /** The fields an error can point at; anything else is shown above the form. */
 type Field = 'model' | 'variant' | 'gguf' | 'gpu_layers' | 'name' | 'context' | 'general';
@@ -60,65 +59,6 @@ function ctl(label: string, forId: string, control: HTMLElement, extraClass = ''
     { class: `ctl ${extraClass}`.trim(), 'data-field': forId },
     h('label', { for: forId, class: 'ctl-label' }, label),
     control,
-  );
-}
-
-function prepareItem(step: PrepareStep): HTMLElement {
-  if (step.action === 'copy') {
-    return h('li', undefined, 'Copy ', h('code', { class: 'path' }, step.from), ' to ', h('code', { class: 'path' }, step.to));
-  }
-  return h(
-    'li',
-    undefined,
-    h(
-      'details',
-      { class: 'prepare-write' },
-      h('summary', undefined, 'Write ', h('code', { class: 'path' }, step.path)),
-      h('pre', { class: 'code' }, step.contents),
-    ),
-  );
-}
-
-function planView(view: EnginePlanView, model: CatalogModel | undefined): HTMLElement {
-  const code = h('code', undefined, commandLines(view.command_line));
-  const fit = view.fit;
-  const facts = fit
-    ? [
-        `${fit.variant} checkpoint`,
-        gpuList(fit.gpus),
-        `context ${tokens(fit.max_model_len)} tokens`,
-        `${fit.concurrency} request${fit.concurrency === 1 ? '' : 's'} at full context`,
-      ]
-    : [`served as ${view.plan.served_name}`];
-  const notes: string[] = [];
-  if (model?.serving) notes.push(`Needs vLLM ${model.serving.min_vllm} or newer.`);
-  notes.push('The key is made when the engine starts and is shown as <hidden>; the port is chosen again then, too.');
-  return h(
-    'div',
-    { class: 'engine-plan-view', 'data-testid': 'engine-plan-view' },
-    h(
-      'div',
-      { class: 'row-label' },
-      h('span', undefined, `Launch plan: ${view.plan.served_name} on ${view.plan.kind === 'vllm' ? 'vLLM' : 'llama.cpp'}`),
-      copyButton(view.command_line, code, { testid: 'copy-plan', title: 'Copy the command line' }),
-    ),
-    h('pre', { class: 'code', 'data-testid': 'engine-plan-command' }, code),
-    h('p', { class: 'plan-facts' }, facts.join(' · ')),
-    h(
-      'dl',
-      { class: 'facts plan-where' },
-      h('div', { class: 'fact' }, h('dt', undefined, 'Endpoint'), h('dd', { class: 'mono' }, view.base_url)),
-      h('div', { class: 'fact' }, h('dt', undefined, 'Runs in'), h('dd', { class: 'mono path' }, view.plan.working_dir)),
-    ),
-    h(
-      'div',
-      { class: 'prepare', 'data-testid': 'engine-plan-prepare' },
-      h('h4', undefined, 'Before it starts'),
-      view.plan.prepare.length > 0
-        ? h('ol', { class: 'prepare-list' }, ...view.plan.prepare.map(prepareItem))
-        : h('p', { class: 'hint' }, 'Nothing to prepare: the engine reads the checkpoint as published.'),
-    ),
-    h('p', { class: 'hint' }, notes.join(' ')),
   );
 }
 
@@ -176,6 +116,13 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     inputmode: 'numeric',
     'data-testid': 'engine-context',
   });
+  const overrideMemory = h('input', { type: 'checkbox', id: 'engine-override-memory', 'data-testid': 'engine-override-memory' });
+  const overrideRow = h(
+    'label',
+    { class: 'check engine-override', for: 'engine-override-memory', title: 'The estimate may be wrong: vLLM itself still refuses a start that cannot fit.' },
+    overrideMemory,
+    'Start even if the memory estimate or the free memory says it will not fit',
+  );
   const planButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'engine-plan' }, 'Preview launch plan');
   const startButton = h('button', { type: 'submit', class: 'primary', 'data-testid': 'engine-start' }, 'Start');
 
@@ -190,6 +137,10 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     general,
   };
   const inputs: Partial<Record<Field, HTMLInputElement | HTMLSelectElement>> = { model, variant, gguf, gpu_layers: gpuLayers, name, context };
+  // A new choice of override makes the shown plan's checks out of date.
+  overrideMemory.addEventListener('change', () => {
+    replaceChildren(planSlot);
+  });
   const planSlot = h('div', { class: 'plan-slot' });
   const buttons = h('div', { class: 'engine-buttons' }, startButton, planButton);
 
@@ -200,6 +151,7 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     general,
     source,
     h('div', { class: 'engine-form-row' }, fields.model, fields.variant, fields.gguf, fields.gpu_layers, fields.name, fields.context),
+    overrideRow,
     buttons,
     planSlot,
   );
@@ -241,6 +193,7 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     fields.model.hidden = gg;
     fields.variant.hidden = gg;
     planButton.hidden = gg;
+    overrideRow.hidden = gg;
     fields.gguf.hidden = !gg;
     fields.gpu_layers.hidden = !gg;
     name.placeholder = gg ? 'the file name' : 'the model id';
@@ -285,6 +238,7 @@ export function engineForm(actions: EngineFormActions): EngineForm {
       }
       params.model = model.value;
       if (variant.value) params.variant = variant.value;
+      if (overrideMemory.checked) params.override_memory_estimate = true;
     } else {
       const path = gguf.value.trim();
       if (!path) {
@@ -353,6 +307,7 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     if (params.variant !== undefined) planParams.variant = params.variant;
     if (params.context !== undefined) planParams.context = params.context;
     if (params.name !== undefined) planParams.name = params.name;
+    if (params.override_memory_estimate) planParams.override_memory_estimate = true;
     setBusy(planButton, 'Planning…');
     actions
       .plan(planParams)

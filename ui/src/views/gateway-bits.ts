@@ -3,30 +3,55 @@
 // above the form when it names none).
 
 import { h } from '../dom';
+import { ago } from '../format';
 import { ApiError, type DeploymentView, type KeyInfo } from '../types';
 
+/** How a deployment's state reads: a word, and the dot's colour. */
+export function deploymentState(d: DeploymentView): { word: string; tone: 'ok' | 'warn' | 'bad' | 'unknown' } {
+  if (d.ready) return { word: d.source === 'external' ? 'reachable' : 'ready', tone: 'ok' };
+  switch (d.status) {
+    case 'unchecked':
+      return { word: 'not checked yet', tone: 'unknown' };
+    case 'unreachable':
+      return { word: 'unreachable', tone: 'bad' };
+    case 'wrong_key':
+      return { word: 'key refused', tone: 'bad' };
+    case 'model_missing':
+      return { word: 'model not served', tone: 'bad' };
+    case 'failed':
+      return { word: 'failed', tone: 'bad' };
+    default:
+      return { word: 'not ready', tone: 'warn' };
+  }
+}
+
 /**
- * A green dot for a deployment that takes requests, amber for one that does not (its
- * reason as the tooltip), and amber for a name no deployment has.
+ * A green dot for a deployment that takes requests (an engine that is ready, an endpoint
+ * whose last check found the model), grey for one not checked yet, red for one that is
+ * unreachable, refuses the key or lacks the model, amber for one still loading, and amber
+ * for a name no deployment has. The reason and when it was checked are the tooltip.
  */
-export function readinessDot(name: string, deployment: DeploymentView | undefined): HTMLElement {
+export function readinessDot(name: string, deployment: DeploymentView | undefined, now = Date.now()): HTMLElement {
   let title: string;
-  let ready = false;
+  let tone: 'ok' | 'warn' | 'bad' | 'unknown' = 'warn';
+  let word = 'not ready';
   if (!deployment) {
     title = `No deployment is called ${name}: start the engine on the Engines page, or add it under Deployments.`;
-  } else if (deployment.ready) {
-    ready = true;
-    title = `${name} is ready`;
   } else {
-    title = `${name} is not ready: ${deployment.reason ?? 'no reason given'}`;
+    ({ word, tone } = deploymentState(deployment));
+    const when = deployment.checked_at_ms !== null ? ` (checked ${ago(Math.max(0, now - deployment.checked_at_ms))})` : '';
+    title = deployment.ready
+      ? `${name} is ${word}${deployment.latency_ms !== null ? `, answered in ${deployment.latency_ms} ms` : ''}${when}`
+      : `${name}: ${deployment.reason ?? word}${when}`;
   }
   return h('span', {
-    class: `ready-dot ${ready ? 'ok' : 'warn'}`,
+    class: `ready-dot ${tone}`,
     role: 'img',
-    'aria-label': ready ? 'ready' : 'not ready',
+    'aria-label': word,
     title,
     'data-testid': 'ready-dot',
-    'data-ready': String(ready),
+    'data-ready': String(deployment?.ready ?? false),
+    'data-status': deployment?.status ?? 'missing',
   });
 }
 

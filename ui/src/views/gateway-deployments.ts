@@ -8,7 +8,7 @@
 import { h, replaceChildren } from '../dom';
 import type { DeploymentView, ExternalDeployment, GatewayInfo, Settings } from '../types';
 import { deploymentForm } from './gateway-deployment-form';
-import { readinessDot } from './gateway-bits';
+import { deploymentState, readinessDot } from './gateway-bits';
 
 export interface DeploymentsActions {
   add(deployment: ExternalDeployment): Promise<void>;
@@ -126,10 +126,12 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
       ),
       h(
         'td',
-        { class: 'deployment-state' },
+        { class: 'deployment-state', 'data-testid': 'deployment-state', 'data-status': d.status },
         readinessDot(d.name, d),
         ' ',
-        d.ready ? 'ready' : h('span', { class: 'not-ready', title: d.reason ?? '' }, d.reason ?? 'not ready'),
+        d.ready
+          ? deploymentState(d).word
+          : h('span', { class: 'not-ready', title: d.reason ?? '' }, deploymentState(d).word, d.reason && d.status !== 'unchecked' ? h('span', { class: 'hint state-reason' }, d.reason) : null),
       ),
       removeCell(d),
     );

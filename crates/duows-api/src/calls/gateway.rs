@@ -2,6 +2,7 @@
 //! feature), the deployments it routes to, and its API keys (created, listed, revoked).
 
 use duows_core::catalog::Catalog;
+use duows_core::deployment_check::Reachability;
 use duows_gateway::{KeyError, KeyInfo, Readiness};
 use serde::{Deserialize, Serialize};
 
@@ -20,10 +21,19 @@ pub struct DeploymentView {
     pub served_model: String,
     /// Its base URL.
     pub endpoint: String,
-    /// Whether it takes requests now.
+    /// Whether it takes requests now: an engine that is ready, or an external deployment
+    /// whose last check found it serving the model.
     pub ready: bool,
-    /// Why not, when it does not.
+    /// What is known: an engine's state (`starting`, `ready`, `failed`, …), or for an
+    /// external deployment `unchecked`, `reachable`, `unreachable`, `wrong_key` or
+    /// `model_missing`.
+    pub status: String,
+    /// Why it is not ready, when it is not (or what the last check found).
     pub reason: Option<String>,
+    /// When an external deployment was last checked (ms since the epoch).
+    pub checked_at_ms: Option<u64>,
+    /// How long its last check's answer took.
+    pub latency_ms: Option<u64>,
 }
 
 /// What the gateway page shows.
@@ -86,21 +96,56 @@ pub fn gateway_info(state: &ApiState) -> Result<GatewayInfo, ApiError> {
         .deployments
         .iter()
         .map(|d| {
-            let (ready, reason) = match &d.readiness {
-                Readiness::Ready => (true, None),
-                Readiness::NotReady { reason, .. } => (false, Some(reason.clone())),
-            };
-            DeploymentView {
+            let view = DeploymentView {
                 name: d.name.clone(),
-                source: if engines.iter().any(|e| e.status.name == d.name) {
-                    "engine".into()
-                } else {
-                    "external".into()
-                },
+                source: "engine".into(),
                 served_model: d.served_model.clone(),
                 endpoint: d.base_url.clone(),
-                ready,
-                reason,
+                ready: false,
+                status: String::new(),
+                reason: None,
+                checked_at_ms: None,
+                latency_ms: None,
+            };
+            if let Some(engine) = engines.iter().find(|e| e.status.name == d.name) {
+                let (ready, reason) = match &d.readiness {
+                    Readiness::Ready => (true, None),
+                    Readiness::NotReady { reason, .. } => (false, Some(reason.clone())),
+                };
+                let status = serde_json::to_value(engine.status.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                return DeploymentView {
+                    ready,
+                    status,
+                    reason,
+                    ..view
+                };
+            }
+            let external = settings.deployments.iter().find(|e| e.name == d.name);
+            match external.and_then(|e| state.inner.deployment_checks.latest(e)) {
+                Some(check) => {
+                    let ready = check.reachability == Reachability::Reachable;
+                    DeploymentView {
+                        source: "external".into(),
+                        ready,
+                        status: serde_json::to_value(check.reachability)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        reason: (!ready).then_some(check.message),
+                        checked_at_ms: Some(check.checked_at_ms),
+                        latency_ms: check.latency_ms,
+                        ..view
+                    }
+                }
+                None => DeploymentView {
+                    source: "external".into(),
+                    status: "unchecked".into(),
+                    reason: Some("not checked yet".into()),
+                    ..view
+                },
             }
         })
         .collect();

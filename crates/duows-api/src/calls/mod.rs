@@ -3,11 +3,12 @@
 mod engines;
 mod gateway;
 mod jobs;
+mod launch;
 mod planning;
 
 pub use engines::{
-    engine_logs, engine_plan, engine_start, engine_status, engine_stop, EngineParams,
-    EnginePlanParams, EnginePlanView, EngineStartParams,
+    engine_logs, engine_remove, engine_retry, engine_start, engine_status, engine_stop,
+    EngineParams, EnginePlanParams, EngineStartParams,
 };
 pub use gateway::{
     gateway_info, key_create, key_revoke, keys, CreatedKey, DeploymentView, GatewayInfo,
@@ -18,6 +19,7 @@ pub use jobs::{
     engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobKind,
     JobRef, JobState, JobStatus,
 };
+pub use launch::{engine_plan, EnginePlanView};
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
 
 use std::sync::Arc;
@@ -102,7 +104,7 @@ pub async fn update_settings(state: &ApiState, settings: Settings) -> Result<Set
             }
             return Err(error.into());
         }
-        *inner.settings.write().unwrap_or_else(|p| p.into_inner()) = settings.clone();
+        state.put_settings(settings.clone());
         Ok(settings)
     })
     .await

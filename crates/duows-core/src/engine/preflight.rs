@@ -287,10 +287,10 @@ fn hardware_check(facts: &PreflightFacts) -> PreflightCheck {
                 CheckItem::Hardware,
                 outcome,
                 format!(
-                    "this server plans for described hardware ({description}); a description is for planning, engines start only on the GPUs of this machine"
+                    "the hardware is described ({description}), not detected: a description is for planning, engines start only on real GPUs"
                 ),
             ),
-            "start `duows serve` without --gpus (or the app without DUOWS_GPUS) on the machine with the GPUs",
+            "start it on the machine with the GPUs, from `duows serve` without --gpus (or the app without DUOWS_GPUS)",
         );
     }
     if facts.real_gpus == 0 {

@@ -80,7 +80,7 @@ fn a_described_machine_without_the_engine_or_weights_gets_each_reason() {
         "{refusal}"
     );
     assert!(
-        refusal.contains("described hardware (1xA100-40GB)"),
+        refusal.contains("the hardware is described (1xA100-40GB)"),
         "{refusal}"
     );
     assert!(

@@ -1,0 +1,110 @@
+//! Keeps a current check of every external deployment in the settings: checked at once
+//! when one is added or changed, then every [`RECHECK`]; the gateway page and the route
+//! table read the latest result, so an endpoint that does not answer is never shown as ready.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use duows_core::deployment_check::{check_deployment, DeploymentCheck};
+use duows_core::settings::ExternalDeployment;
+
+use crate::ApiState;
+
+/// How often a deployment is checked again.
+pub const RECHECK: Duration = Duration::from_secs(30);
+
+/// The latest check of each deployment, with what it was made for.
+#[derive(Default)]
+pub(crate) struct DeploymentChecks {
+    by_name: std::sync::RwLock<HashMap<String, (ExternalDeployment, DeploymentCheck)>>,
+}
+
+impl DeploymentChecks {
+    /// The latest check of `deployment`, if one was made for it as it is now.
+    pub(crate) fn latest(&self, deployment: &ExternalDeployment) -> Option<DeploymentCheck> {
+        let map = self.by_name.read().unwrap_or_else(|p| p.into_inner());
+        map.get(&deployment.name)
+            .filter(|(checked, _)| checked == deployment)
+            .map(|(_, check)| check.clone())
+    }
+
+    /// Records a check; true when what it found differs from the last one.
+    fn record(&self, deployment: &ExternalDeployment, check: DeploymentCheck) -> bool {
+        let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
+        let changed = map.get(&deployment.name).is_none_or(|(before, last)| {
+            before != deployment || last.reachability != check.reachability
+        });
+        map.insert(deployment.name.clone(), (deployment.clone(), check));
+        changed
+    }
+
+    /// Drops the checks of deployments that are gone.
+    fn retain(&self, names: &[&str]) {
+        let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
+        map.retain(|name, _| names.contains(&name.as_str()));
+    }
+
+    /// Whether `deployment` needs a check now: never checked as it is, or checked too long ago.
+    fn due(&self, deployment: &ExternalDeployment, now_ms: u64) -> bool {
+        self.latest(deployment).is_none_or(|check| {
+            now_ms.saturating_sub(check.checked_at_ms) >= RECHECK.as_millis() as u64
+        })
+    }
+}
+
+/// The key a deployment's checks and requests send: read from its environment variable.
+pub(crate) fn deployment_key(deployment: &ExternalDeployment) -> Option<String> {
+    deployment
+        .api_key_env
+        .as_ref()
+        .and_then(|var| std::env::var(var).ok())
+        .filter(|key| !key.is_empty())
+}
+
+/// Checks the external deployments until the program begins to stop: each one as soon as
+/// it is added or changed, then every [`RECHECK`]. A change in what a check found is
+/// announced on [`ApiState::changes`], so the route table and the live views follow.
+pub async fn keep_deployments_checked(state: ApiState) {
+    let client = match reqwest::Client::builder().no_proxy().build() {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "deployments cannot be checked");
+            return;
+        }
+    };
+    let stopped = state.stopped();
+    tokio::pin!(stopped);
+    let mut changes = state.changes();
+    loop {
+        let deployments = state.settings_snapshot().deployments;
+        let names: Vec<&str> = deployments.iter().map(|d| d.name.as_str()).collect();
+        let checks = &state.inner.deployment_checks;
+        checks.retain(&names);
+        let now = duows_core::engine::supervisor::now_ms();
+        let due: Vec<&ExternalDeployment> =
+            deployments.iter().filter(|d| checks.due(d, now)).collect();
+        let results =
+            futures_util::future::join_all(due.iter().map(|d| {
+                let key = deployment_key(d);
+                let client = &client;
+                async move {
+                    check_deployment(client, &d.endpoint, key.as_deref(), &d.served_model).await
+                }
+            }))
+            .await;
+        let mut changed = false;
+        for (deployment, check) in due.into_iter().zip(results) {
+            changed |= checks.record(deployment, check);
+        }
+        if changed {
+            state.notify_change();
+            // This loop's own announcement is not news to it.
+            changes.borrow_and_update();
+        }
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = changes.changed() => {}
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
