@@ -38,12 +38,12 @@ pub(crate) async fn front_door(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let (request_id, gitlab_correlation) = correlation::ids(request.headers());
+    let ids = correlation::ids(request.headers());
+    let request_id = ids.request_id.clone();
     let mut response = match admit(&shared, &request) {
         Ok(key_id) => {
             request.extensions_mut().insert(RequestContext {
-                request_id: request_id.clone(),
-                gitlab_correlation,
+                ids,
                 key_id,
                 started,
                 received_at: SystemTime::now(),
@@ -157,6 +157,7 @@ fn refused(
     let record = LogRecord {
         time: SystemTime::now(),
         request_id: String::from_utf8_lossy(request_id.as_bytes()).into_owned(),
+        upstream_request_id: None,
         key_id: None,
         model: None,
         alias: None,
@@ -169,6 +170,7 @@ fn refused(
         usage: UsageSource::None,
         request_body: None,
         response_body: None,
+        upstream_error: None,
     };
     if !log.send(record) {
         shared.metrics.log_dropped();

@@ -1,6 +1,7 @@
 //! Errors: the OpenAI-shaped replies clients receive, the stable codes behind them, and the
 //! error of starting a gateway where it would be unsafe.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
@@ -27,8 +28,8 @@ pub enum GatewayError {
     Keys(#[from] KeyError),
 }
 
-/// The stable codes of the errors the gateway itself produces (upstream errors pass through
-/// untouched). Each is counted in `/metrics` and written to the request log.
+/// The stable codes of the errors the gateway itself produces (clean upstream errors pass
+/// through untouched). Each is counted in `/metrics` and written to the request log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     /// `Host` names another site (DNS-rebinding defence).
@@ -51,6 +52,10 @@ pub enum ErrorCode {
     InvalidJson,
     /// The body has no string `model`.
     MissingModel,
+    /// A parameter the endpoint needs is absent (`messages`, `prompt`).
+    MissingParameter,
+    /// A parameter has the wrong type or is out of range (`max_tokens: -5`, `top_p: 5`).
+    InvalidParameter,
     /// No alias, deployment or served model has that name.
     ModelNotFound,
     /// The alias exists but no model is assigned to it.
@@ -63,6 +68,12 @@ pub enum ErrorCode {
     UpstreamTimeout,
     /// The deployment's answer broke off.
     UpstreamFailed,
+    /// The deployment refused the request (4xx) with an answer unfit for clients (a
+    /// traceback, file paths, no OpenAI error); the client gets a cleaned one.
+    UpstreamRejected,
+    /// The deployment failed (5xx) with an answer unfit for clients; the client gets a
+    /// cleaned one.
+    UpstreamError,
     /// The deployment fell silent mid-answer for longer than `idle_timeout`.
     UpstreamIdle,
     /// The client went away before the answer was complete.
@@ -75,7 +86,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order of [`ErrorCode::index`].
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 24] = [
         Self::ForbiddenHost,
         Self::ForbiddenOrigin,
         Self::MissingApiKey,
@@ -86,12 +97,16 @@ impl ErrorCode {
         Self::BodyUnreadable,
         Self::InvalidJson,
         Self::MissingModel,
+        Self::MissingParameter,
+        Self::InvalidParameter,
         Self::ModelNotFound,
         Self::ModelNotAssigned,
         Self::ModelNotReady,
         Self::UpstreamUnreachable,
         Self::UpstreamTimeout,
         Self::UpstreamFailed,
+        Self::UpstreamRejected,
+        Self::UpstreamError,
         Self::UpstreamIdle,
         Self::ClientDisconnected,
         Self::NotFound,
@@ -111,12 +126,16 @@ impl ErrorCode {
             Self::BodyUnreadable => "body_unreadable",
             Self::InvalidJson => "invalid_json",
             Self::MissingModel => "missing_model",
+            Self::MissingParameter => "missing_required_parameter",
+            Self::InvalidParameter => "invalid_parameter",
             Self::ModelNotFound => "model_not_found",
             Self::ModelNotAssigned => "model_not_assigned",
             Self::ModelNotReady => "model_not_ready",
             Self::UpstreamUnreachable => "upstream_unreachable",
             Self::UpstreamTimeout => "upstream_timeout",
             Self::UpstreamFailed => "upstream_failed",
+            Self::UpstreamRejected => "upstream_rejected",
+            Self::UpstreamError => "upstream_error",
             Self::UpstreamIdle => "upstream_idle_timeout",
             Self::ClientDisconnected => "client_disconnected",
             Self::NotFound => "not_found",
@@ -140,6 +159,7 @@ impl ErrorCode {
             Self::UpstreamUnreachable
             | Self::UpstreamTimeout
             | Self::UpstreamFailed
+            | Self::UpstreamError
             | Self::UpstreamIdle
             | Self::ModelNotReady
             | Self::ClientDisconnected => "server_error",
@@ -158,8 +178,8 @@ pub struct OpenAiError {
     pub code: ErrorCode,
     /// What went wrong and what to do, for people.
     pub message: String,
-    /// The request field at fault, when there is one.
-    pub param: Option<&'static str>,
+    /// The request field at fault, when there is one, e.g. `top_p` or `messages[2].content`.
+    pub param: Option<Cow<'static, str>>,
     /// Seconds to wait before retrying (sent as `Retry-After`).
     pub retry_after_s: Option<u32>,
 }
@@ -177,8 +197,8 @@ impl OpenAiError {
     }
 
     /// Names the request field at fault.
-    pub fn with_param(mut self, param: &'static str) -> Self {
-        self.param = Some(param);
+    pub fn with_param(mut self, param: impl Into<Cow<'static, str>>) -> Self {
+        self.param = Some(param.into());
         self
     }
 
@@ -190,7 +210,7 @@ impl OpenAiError {
 
     /// The JSON body, `{"error":{...}}`.
     pub fn to_json(&self) -> String {
-        error_json(&self.message, self.code, self.param)
+        error_json(&self.message, self.code, self.param.as_deref())
     }
 }
 

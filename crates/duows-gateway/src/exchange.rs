@@ -37,6 +37,8 @@ pub(crate) struct Exchange {
     pub first_byte_at: Option<Instant>,
     /// When the upstream answer ended cleanly.
     pub upstream_done_at: Option<Instant>,
+    /// An upstream error answer the client got cleaned, kept whole for the log.
+    pub upstream_error: Option<String>,
     usage: UsageSource,
     kept_bytes: usize,
     request_body: Option<Bytes>,
@@ -59,6 +61,7 @@ impl Exchange {
             sent_at: None,
             first_byte_at: None,
             upstream_done_at: None,
+            upstream_error: None,
             usage: UsageSource::None,
             kept_bytes: 0,
             request_body: None,
@@ -168,7 +171,11 @@ impl Exchange {
         let Some(log) = &self.shared.log else { return };
         let record = LogRecord {
             time: self.ctx.received_at,
-            request_id: String::from_utf8_lossy(self.ctx.request_id.as_bytes()).into_owned(),
+            request_id: String::from_utf8_lossy(self.ctx.ids.request_id.as_bytes()).into_owned(),
+            // The engine saw an id only when the request went upstream.
+            upstream_request_id: self
+                .sent_at
+                .map(|_| String::from_utf8_lossy(self.ctx.ids.upstream_id.as_bytes()).into_owned()),
             key_id: self.ctx.key_id.clone(),
             model: self.model.take(),
             alias: self.alias.take(),
@@ -182,6 +189,7 @@ impl Exchange {
             usage: std::mem::take(&mut self.usage),
             request_body: self.request_body.take(),
             response_body: self.response_body.take(),
+            upstream_error: self.upstream_error.take(),
         };
         if !log.send(record) {
             metrics.log_dropped();

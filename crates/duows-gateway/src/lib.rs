@@ -39,15 +39,18 @@ mod errors;
 mod exchange;
 mod gateway;
 mod http;
+mod json_shape;
 mod key_file;
 mod key_format;
 mod keys;
 mod metrics;
+mod params;
 mod proxy;
 mod relay;
 mod request_body;
 mod request_log;
 mod routes;
+mod upstream_error;
 
 pub use access::check_bind;
 pub use config::GatewayConfig;

@@ -1,9 +1,11 @@
 //! Forwarding one completion request: read and check the body, resolve the model, send it
-//! to the deployment with the deployment's own key, wait for the first byte within the
-//! time-to-first-byte limit, then hand the rest to the [`Relay`].
+//! to the deployment with the deployment's own key and a fresh request id, wait for the first
+//! byte within the time-to-first-byte limit, then hand the rest to the [`Relay`]. An error
+//! answer is read whole first, to keep tracebacks and paths from the client
+//! ([`crate::upstream_error`]).
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -20,6 +22,7 @@ use crate::gateway::Shared;
 use crate::relay::{Relay, UpstreamBody};
 use crate::request_body;
 use crate::routes::Endpoint;
+use crate::upstream_error::{self, Verdict};
 
 /// Why no first byte came from the upstream.
 enum Silence {
@@ -59,7 +62,7 @@ pub(crate) async fn forward(
         Ok(body) => body,
         Err(error) => return exchange.fail(error),
     };
-    let parsed = match request_body::parse(&body) {
+    let parsed = match request_body::parse(&body, endpoint) {
         Ok(parsed) => parsed,
         Err(error) => return exchange.fail(error),
     };
@@ -98,8 +101,8 @@ pub(crate) async fn forward(
     if let Some(auth) = auth {
         headers.insert(AUTHORIZATION, auth.clone());
     }
-    headers.insert(X_REQUEST_ID, exchange.ctx.request_id.clone());
-    if let Some(gitlab) = &exchange.ctx.gitlab_correlation {
+    headers.insert(X_REQUEST_ID, exchange.ctx.ids.upstream_id.clone());
+    if let Some(gitlab) = &exchange.ctx.ids.gitlab_correlation {
         headers.insert(X_GITLAB_CORRELATION_ID, gitlab.clone());
     }
     let upstream_body = request_body::with_model(&body, &parsed, &target.model_literal);
@@ -159,6 +162,9 @@ pub(crate) async fn forward(
     };
     exchange.first_byte_at = Some(Instant::now());
     exchange.status = head.status.as_u16();
+    if head.status.is_client_error() || head.status.is_server_error() {
+        return error_answer(exchange, head, shared.config.idle_timeout).await;
+    }
     let event_stream = head
         .headers
         .get(CONTENT_TYPE)
@@ -183,6 +189,50 @@ pub(crate) async fn forward(
     *response.status_mut() = head.status;
     *response.headers_mut() = headers;
     response
+}
+
+/// Passes on an upstream error answer when it is a clean OpenAI error; replaces it otherwise,
+/// logging what the engine said.
+async fn error_answer(mut exchange: Exchange, head: Head, idle: Duration) -> Response {
+    let body = upstream_error::read(head.first, head.body, idle).await;
+    exchange.upstream_done_at = Some(Instant::now());
+    let request_id = String::from_utf8_lossy(exchange.ctx.ids.request_id.as_bytes()).into_owned();
+    let deployment = exchange.deployment.as_deref().unwrap_or("?").to_owned();
+    match upstream_error::judge(head.status, &body, &deployment, &request_id) {
+        Verdict::PassOn => {
+            let mut headers = head.headers;
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(body.bytes.len()));
+            let length = body.bytes.len() as u64;
+            let rest: UpstreamBody = Box::pin(futures_util::stream::empty());
+            let relay = Relay::new(rest, Some(body.bytes), idle, false, Some(length), exchange);
+            let mut response = Response::new(Body::from_stream(relay));
+            *response.status_mut() = head.status;
+            *response.headers_mut() = headers;
+            response
+        }
+        Verdict::Replace(mut error) => {
+            let upstream_body = String::from_utf8_lossy(&body.bytes).into_owned();
+            tracing::warn!(
+                request_id = %request_id,
+                upstream_request_id = %String::from_utf8_lossy(exchange.ctx.ids.upstream_id.as_bytes()),
+                deployment = %deployment,
+                status = head.status.as_u16(),
+                complete = body.complete,
+                upstream_body = %upstream_body,
+                "an engine's error answer was replaced by a clean one"
+            );
+            exchange.upstream_error = Some(upstream_body);
+            let retry_after = head
+                .headers
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u32>().ok());
+            if let Some(seconds) = retry_after {
+                error = error.with_retry_after(seconds);
+            }
+            exchange.fail(error)
+        }
+    }
 }
 
 /// The upstream answer's headers that reach the client.
@@ -210,10 +260,8 @@ pub(crate) fn error_chain(error: &reqwest::Error) -> String {
 
 /// A context for a request that bypassed the access middleware (not expected).
 fn context_of(headers: &HeaderMap) -> RequestContext {
-    let (request_id, gitlab_correlation) = correlation::ids(headers);
     RequestContext {
-        request_id,
-        gitlab_correlation,
+        ids: correlation::ids(headers),
         key_id: None,
         started: Instant::now(),
         received_at: SystemTime::now(),

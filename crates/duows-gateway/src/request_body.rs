@@ -1,14 +1,14 @@
-//! Request bodies: read within the size limit, checked as JSON, and given the upstream's
-//! model name by splicing bytes, so every other field reaches the engine exactly as sent.
+//! Request bodies: read within the size limit, parsed once (JSON syntax, `model`, and the
+//! OpenAI parameters of [`crate::params`]), and given the upstream's model name by splicing
+//! bytes, so every other field reaches the engine exactly as sent.
 
+use crate::errors::{ErrorCode, OpenAiError};
+use crate::params::{self, Body as Fields};
+use crate::routes::Endpoint;
 use axum::body::Body;
 use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
-use crate::errors::{ErrorCode, OpenAiError};
 
 /// Reads and drops the rest of an oversized body, so a client that sends its whole body
 /// before reading (most do) receives the 413 instead of a broken connection. Bounded: at
@@ -90,16 +90,9 @@ pub(crate) struct Parsed {
     pub stream: bool,
 }
 
-#[derive(Deserialize)]
-struct Head<'a> {
-    #[serde(borrow)]
-    model: Option<&'a RawValue>,
-    #[serde(borrow)]
-    stream: Option<&'a RawValue>,
-}
-
-/// Checks that `body` is a JSON object with a string `model`.
-pub(crate) fn parse(body: &[u8]) -> Result<Parsed, OpenAiError> {
+/// Checks that `body` is a JSON object with a string `model` and valid parameters for
+/// `endpoint`.
+pub(crate) fn parse(body: &[u8], endpoint: Endpoint) -> Result<Parsed, OpenAiError> {
     let invalid = |message: String| {
         OpenAiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidJson, message)
     };
@@ -109,7 +102,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Parsed, OpenAiError> {
                 .into(),
         ));
     }
-    let head: Head<'_> = serde_json::from_slice(body)
+    let head: Fields<'_> = serde_json::from_slice(body)
         .map_err(|e| invalid(format!("the request body is not valid JSON: {e}")))?;
     let missing = || {
         OpenAiError::new(
@@ -127,7 +120,15 @@ pub(crate) fn parse(body: &[u8]) -> Result<Parsed, OpenAiError> {
         // A raw value always borrows from the body; anything else is a bug, not bad input.
         return Err(invalid("the request body could not be read as JSON".into()));
     }
-    let stream = head.stream.is_some_and(|s| s.get() == "true");
+    params::check(&head, endpoint).map_err(|fault| {
+        let code = if fault.missing {
+            ErrorCode::MissingParameter
+        } else {
+            ErrorCode::InvalidParameter
+        };
+        OpenAiError::new(StatusCode::BAD_REQUEST, code, fault.message).with_param(fault.param)
+    })?;
+    let stream = head.streams();
     Ok(Parsed {
         model,
         model_span,
@@ -153,13 +154,16 @@ pub(crate) fn with_model(body: &Bytes, parsed: &Parsed, literal: &Bytes) -> Byte
 mod tests {
     use super::*;
 
+    const CHAT: Endpoint = Endpoint::ChatCompletions;
+    const COMPLETIONS: Endpoint = Endpoint::Completions;
+
     #[test]
     fn model_is_replaced_and_nothing_else_changes() {
         let body = Bytes::from_static(
             br#"  {"temperature": 0.70, "model" : "duo-chat", "messages":[{"role":"user","content":"hi \u00e9"}], "stream": true, "x": 1e400}"#,
         );
         // 1e400 does not fit an f64: it must still pass through untouched.
-        let parsed = parse(&body).expect("parses");
+        let parsed = parse(&body, CHAT).expect("parses");
         assert_eq!(parsed.model, "duo-chat");
         assert!(parsed.stream);
         let out = with_model(&body, &parsed, &Bytes::from_static(b"\"Qwen/Qwen3-8B\""));
@@ -169,7 +173,7 @@ mod tests {
         );
         let same = with_model(
             &out,
-            &parse(&out).expect("parses"),
+            &parse(&out, CHAT).expect("parses"),
             &Bytes::from_static(b"\"Qwen/Qwen3-8B\""),
         );
         assert_eq!(same.as_ptr(), out.as_ptr(), "no copy when nothing changes");
@@ -177,13 +181,15 @@ mod tests {
 
     #[test]
     fn escaped_model_names_are_read() {
-        let parsed = parse(br#"{"model":"duo\u002dchat"}"#).expect("parses");
+        let parsed =
+            parse(br#"{"model":"duo\u002dchat","prompt":"x"}"#, COMPLETIONS).expect("parses");
         assert_eq!(parsed.model, "duo-chat");
         assert!(!parsed.stream);
     }
 
     #[test]
     fn bad_bodies_say_where() {
+        let parse = |body: &[u8]| parse(body, CHAT);
         let e = parse(b"{\n  \"model\": \"x\",\n  oops\n}").expect_err("broken");
         assert_eq!(e.code, ErrorCode::InvalidJson);
         assert!(e.message.contains("line 3 column 3"), "{}", e.message);
@@ -208,6 +214,14 @@ mod tests {
                 .expect_err("twice")
                 .code,
             ErrorCode::InvalidJson
+        );
+        let e = parse(br#"{"model":"a","messages":[{"role":"user","content":"x"}],"top_p":5}"#)
+            .expect_err("top_p");
+        assert_eq!(e.code, ErrorCode::InvalidParameter);
+        assert_eq!(e.param.as_deref(), Some("top_p"));
+        assert_eq!(
+            parse(br#"{"model":"a"}"#).expect_err("no messages").code,
+            ErrorCode::MissingParameter
         );
     }
 }

@@ -44,6 +44,8 @@ pub(crate) enum UsageSource {
 pub(crate) struct LogRecord {
     pub time: SystemTime,
     pub request_id: String,
+    /// The id the engine got (`X-Request-Id` upstream), when the request was sent upstream.
+    pub upstream_request_id: Option<String>,
     pub key_id: Option<Arc<str>>,
     pub model: Option<String>,
     pub alias: Option<Arc<str>>,
@@ -58,6 +60,9 @@ pub(crate) struct LogRecord {
     pub request_body: Option<Bytes>,
     /// The answer as received, only when bodies are logged.
     pub response_body: Option<Vec<Bytes>>,
+    /// An engine's error answer that did not reach the client as sent (a traceback, file
+    /// paths, no OpenAI error), kept whole here; the client got a cleaned one.
+    pub upstream_error: Option<String>,
 }
 
 /// The sending side of the request log.
@@ -184,6 +189,8 @@ fn rotate(dir: &Path) -> io::Result<()> {
 struct Line<'a> {
     time: String,
     request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream_request_id: Option<&'a str>,
     key_id: Option<&'a str>,
     model: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,6 +210,8 @@ struct Line<'a> {
     request_body: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_body: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream_error: Option<&'a str>,
 }
 
 fn millis(d: Duration) -> f64 {
@@ -214,6 +223,7 @@ fn render(record: &LogRecord, out: &mut Vec<u8>) {
     let line = Line {
         time: rfc3339(record.time),
         request_id: &record.request_id,
+        upstream_request_id: record.upstream_request_id.as_deref(),
         key_id: record.key_id.as_deref(),
         model: record.model.as_deref(),
         alias: record.alias.as_deref(),
@@ -230,6 +240,7 @@ fn render(record: &LogRecord, out: &mut Vec<u8>) {
             .response_body
             .as_ref()
             .map(|chunks| body_value(&chunks.concat())),
+        upstream_error: record.upstream_error.as_deref(),
     };
     if serde_json::to_writer(&mut *out, &line).is_err() {
         out.clear();
@@ -285,6 +296,7 @@ mod tests {
         LogRecord {
             time: SystemTime::UNIX_EPOCH,
             request_id: "req-1".into(),
+            upstream_request_id: None,
             key_id: Some(Arc::from("abcd1234")),
             model: Some("duo-chat".into()),
             alias: Some(Arc::from("duo-chat")),
@@ -300,6 +312,7 @@ mod tests {
             ]),
             request_body: None,
             response_body: None,
+            upstream_error: None,
         }
     }
 
