@@ -9,7 +9,7 @@ use duows_gateway::{check_bind, GatewayConfig, GatewayError, KeyStore, RouteTabl
 use crate::common::{client, error_code, error_message, gateway, recorder, serve, table};
 use crate::mocks;
 
-const BODY: &str = r#"{"model":"duo-chat","messages":[]}"#;
+const BODY: &str = r#"{"model":"duo-chat","messages":[{"role":"user","content":"hi"}]}"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_hosts_and_origins_are_refused() {

@@ -8,7 +8,8 @@ use duows_gateway::GatewayConfig;
 use crate::common::{client, error_code, gateway, json, recorder, serve, table};
 use crate::mocks::{self, chunk_events, read_chunks, text_of, End};
 
-const STREAM_BODY: &str = r#"{"model":"duo-chat","stream":true,"messages":[]}"#;
+const STREAM_BODY: &str =
+    r#"{"model":"duo-chat","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
 
 /// The JSON of the last `data:` event of a stream.
 fn last_event(text: &str) -> serde_json::Value {
@@ -96,7 +97,7 @@ async fn an_engine_that_never_starts_answering_gets_a_504() {
     let started = Instant::now();
     let response = client()
         .post(gw.at("/v1/chat/completions"))
-        .body(r#"{"model":"duo-chat"}"#)
+        .body(r#"{"model":"duo-chat","messages":[{"role":"user","content":"hi"}]}"#)
         .send()
         .await
         .expect("send");

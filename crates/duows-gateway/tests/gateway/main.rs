@@ -3,8 +3,10 @@
 
 mod access;
 mod common;
+mod engine_errors;
 mod failures;
 mod mocks;
 mod observability;
 mod proxying;
 mod streaming;
+mod validation;

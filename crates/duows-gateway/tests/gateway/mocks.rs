@@ -60,6 +60,24 @@ pub fn refusing(rec: Arc<Recorder>) -> Router {
         .with_state(rec)
 }
 
+/// Answers every completion request with `status`, `content_type` and `body`, like an engine
+/// that fails (a traceback in a 500, an empty 400).
+pub fn failing(
+    rec: Arc<Recorder>,
+    status: StatusCode,
+    content_type: &'static str,
+    body: &'static str,
+) -> Router {
+    let handler = move |State(rec): State<Arc<Recorder>>, request: Request| async move {
+        record(&rec, request).await;
+        (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    Router::new()
+        .route("/v1/chat/completions", post(handler))
+        .route("/v1/completions", post(handler))
+        .with_state(rec)
+}
+
 /// Waits `delay` before answering.
 pub fn slow(rec: Arc<Recorder>, delay: Duration) -> Router {
     Router::new()

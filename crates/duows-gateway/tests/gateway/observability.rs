@@ -7,34 +7,72 @@ use duows_gateway::{GatewayConfig, LOG_FILE};
 use crate::common::{client, eventually, gateway, json, recorder, serve, table};
 use crate::mocks::{self, chunk_events, read_chunks, End};
 
+const BODY: &str = r#"{"model":"duo-chat","messages":[{"role":"user","content":"hi"}]}"#;
+
+/// Whether a header value is a UUID in its usual hyphenated form.
+fn is_uuid(value: &axum::http::HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn request_ids_go_upstream_and_come_back() {
+async fn client_ids_come_back_and_engines_get_a_fresh_uuid() {
     let rec = recorder();
     let engine = serve(mocks::answering(rec.clone())).await;
     let gw = gateway(GatewayConfig::default(), table(engine)).await;
-    let response = client()
-        .post(gw.at("/v1/chat/completions"))
-        .header("x-request-id", "req-abc-123")
-        .header("x-gitlab-correlation-id", "gl-789")
-        .body(r#"{"model":"duo-chat"}"#)
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(response.headers()["x-request-id"], "req-abc-123");
-    let seen = rec.last();
-    assert_eq!(seen.headers["x-request-id"], "req-abc-123");
-    assert_eq!(seen.headers["x-gitlab-correlation-id"], "gl-789");
+    let mut upstream_ids = Vec::new();
+    // GitLab's correlation ids are not UUIDs; llama.cpp's server refuses anything else
+    // in `X-Request-Id`, and vLLM refuses a second request in flight with the same one.
+    for (sent, gitlab) in [
+        (
+            "01HQ3K5Z8Y9X7W6V5T4S3R2Q1P",
+            Some("01HQ3K5Z8Y9X7W6V5T4S3R2Q1P"),
+        ),
+        ("req-42", None),
+        ("req-42", None),
+        ("0b9e2f4c-1d2a-4c3b-9e8f-7a6b5c4d3e2f", Some("gl-789")),
+    ] {
+        let mut request = client()
+            .post(gw.at("/v1/chat/completions"))
+            .header("x-request-id", sent)
+            .body(BODY);
+        if let Some(gitlab) = gitlab {
+            request = request.header("x-gitlab-correlation-id", gitlab);
+        }
+        let response = request.send().await.expect("send");
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["x-request-id"],
+            sent,
+            "the client's id comes back"
+        );
+        let seen = rec.last();
+        let upstream = seen.headers["x-request-id"].clone();
+        assert!(is_uuid(&upstream), "{sent}: the engine got {upstream:?}");
+        assert_ne!(upstream, sent);
+        match gitlab {
+            Some(gitlab) => assert_eq!(seen.headers["x-gitlab-correlation-id"], gitlab),
+            None => assert!(seen.headers.get("x-gitlab-correlation-id").is_none()),
+        }
+        upstream_ids.push(upstream);
+    }
+    upstream_ids.dedup();
+    assert_eq!(upstream_ids.len(), 4, "one upstream id per request");
 
     // GitLab's id alone becomes the request id.
     let response = client()
         .post(gw.at("/v1/chat/completions"))
         .header("x-gitlab-correlation-id", "gl-only")
-        .body(r#"{"model":"duo-chat"}"#)
+        .body(BODY)
         .send()
         .await
         .expect("send");
     assert_eq!(response.headers()["x-request-id"], "gl-only");
-    assert_eq!(rec.last().headers["x-request-id"], "gl-only");
+    assert!(is_uuid(&rec.last().headers["x-request-id"]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,13 +82,13 @@ async fn request_ids_are_made_up_when_absent_even_for_errors() {
     let gw = gateway(GatewayConfig::default(), table(engine)).await;
     let response = client()
         .post(gw.at("/v1/chat/completions"))
-        .body(r#"{"model":"duo-chat"}"#)
+        .body(BODY)
         .send()
         .await
         .expect("send");
     let id = response.headers()["x-request-id"].clone();
-    assert_eq!(id.len(), 32);
-    assert_eq!(rec.last().headers["x-request-id"], id);
+    assert!(is_uuid(&id), "{id:?}");
+    assert_eq!(rec.last().headers["x-request-id"], id, "one id end to end");
     assert!(rec.last().headers.get("x-gitlab-correlation-id").is_none());
     let error = client()
         .post(gw.at("/v1/chat/completions"))
@@ -60,7 +98,7 @@ async fn request_ids_are_made_up_when_absent_even_for_errors() {
         .expect("send");
     assert_eq!(error.status(), 400);
     let other = &error.headers()["x-request-id"];
-    assert_eq!(other.len(), 32);
+    assert!(is_uuid(other));
     assert_ne!(other, id);
 }
 
@@ -98,7 +136,7 @@ async fn the_request_log_has_counts_but_not_prompts() {
         .post(gw.at("/v1/chat/completions"))
         .bearer_auth(key.expose())
         .header("x-request-id", "log-2")
-        .body(r#"{"model":"nope"}"#)
+        .body(r#"{"model":"nope","messages":[{"role":"user","content":"hi"}]}"#)
         .send()
         .await
         .expect("send");
@@ -106,7 +144,7 @@ async fn the_request_log_has_counts_but_not_prompts() {
     let denied = client()
         .post(gw.at("/v1/chat/completions"))
         .header("x-request-id", "log-3")
-        .body(r#"{"model":"duo-chat"}"#)
+        .body(r#"{"model":"duo-chat","messages":[{"role":"user","content":"hi"}]}"#)
         .send()
         .await
         .expect("send");
@@ -144,7 +182,13 @@ async fn the_request_log_has_counts_but_not_prompts() {
     assert!(ok["ttfb_ms"].as_f64().expect("ttfb") > 0.0);
     assert!(ok["time"].as_str().expect("time").ends_with('Z'));
     assert!(ok.get("error").is_none());
+    let upstream = ok["upstream_request_id"].as_str().expect("the engine's id");
+    assert_eq!(upstream.len(), 36, "a UUID: {upstream}");
     let missing = by_id("log-2");
+    assert!(
+        missing.get("upstream_request_id").is_none(),
+        "never sent upstream"
+    );
     assert_eq!(missing["status"], 404);
     assert_eq!(missing["error"], "model_not_found");
     assert_eq!(missing["model"], "nope");
@@ -203,7 +247,7 @@ async fn metrics_count_requests_errors_and_timings() {
     for _ in 0..3 {
         let response = client()
             .post(gw.at("/v1/chat/completions"))
-            .body(r#"{"model":"duo-chat"}"#)
+            .body(r#"{"model":"duo-chat","messages":[{"role":"user","content":"hi"}]}"#)
             .send()
             .await
             .expect("send");
@@ -211,7 +255,7 @@ async fn metrics_count_requests_errors_and_timings() {
     }
     client()
         .post(gw.at("/v1/chat/completions"))
-        .body(r#"{"model":"nope"}"#)
+        .body(r#"{"model":"nope","messages":[{"role":"user","content":"hi"}]}"#)
         .send()
         .await
         .expect("send");

@@ -33,7 +33,7 @@ async fn engine_errors_pass_through_with_their_status() {
     let gw = gateway(GatewayConfig::default(), table(engine)).await;
     let response = client()
         .post(gw.at("/v1/chat/completions"))
-        .body(r#"{"model":"qwen","max_tokens":999999}"#)
+        .body(r#"{"model":"qwen","max_tokens":999999,"messages":[{"role":"user","content":"hi"}]}"#)
         .send()
         .await
         .expect("send");
@@ -79,7 +79,9 @@ async fn names_resolve_through_aliases_deployments_and_served_models() {
     ] {
         let response = client()
             .post(gw.at(path))
-            .body(format!(r#"{{"model":"{asked}","prompt":"x"}}"#))
+            .body(format!(
+                r#"{{"model":"{asked}","prompt":"x","messages":[{{"role":"user","content":"x"}}]}}"#
+            ))
             .send()
             .await
             .expect("send");
@@ -132,7 +134,7 @@ async fn unknown_models_and_empty_aliases_say_what_exists() {
     let gw = gateway(GatewayConfig::default(), table(engine)).await;
     let response = client()
         .post(gw.at("/v1/chat/completions"))
-        .body(r#"{"model":"gpt-4"}"#)
+        .body(r#"{"model":"gpt-4","messages":[{"role":"user","content":"hi"}]}"#)
         .send()
         .await
         .expect("send");
@@ -149,7 +151,7 @@ async fn unknown_models_and_empty_aliases_say_what_exists() {
 
     let response = client()
         .post(gw.at("/v1/chat/completions"))
-        .body(r#"{"model":"duo-code"}"#)
+        .body(r#"{"model":"duo-code","messages":[{"role":"user","content":"hi"}]}"#)
         .send()
         .await
         .expect("send");
@@ -170,7 +172,7 @@ async fn deployments_that_are_not_ready_answer_503_with_retry_after() {
     let gw = gateway(GatewayConfig::default(), routes).await;
     let response = client()
         .post(gw.at("/v1/chat/completions"))
-        .body(r#"{"model":"duo-chat"}"#)
+        .body(r#"{"model":"duo-chat","messages":[{"role":"user","content":"hi"}]}"#)
         .send()
         .await
         .expect("send");
@@ -190,7 +192,7 @@ async fn an_engine_that_is_down_is_named_in_a_502() {
     let gw = gateway(GatewayConfig::default(), table(addr)).await;
     let response = client()
         .post(gw.at("/v1/chat/completions"))
-        .body(r#"{"model":"duo-chat"}"#)
+        .body(r#"{"model":"duo-chat","messages":[{"role":"user","content":"hi"}]}"#)
         .send()
         .await
         .expect("send");
@@ -318,7 +320,7 @@ async fn connections_to_the_engine_are_reused() {
     for _ in 0..20 {
         let response = client
             .post(gw.at("/v1/chat/completions"))
-            .body(r#"{"model":"duo-chat"}"#)
+            .body(r#"{"model":"duo-chat","messages":[{"role":"user","content":"hi"}]}"#)
             .send()
             .await
             .expect("send");
