@@ -4,7 +4,8 @@
 GGUF model the suite writes itself; a key comes from `duows keys create`, and routing
 from `duows features set`. Covered: chat, completion and streaming through a feature
 alias; wrong, missing and revoked keys; an unknown model; bad JSON; an oversized body; a
-foreign Host; an engine killed mid-stream; a routing change during a stream.
+foreign Host; an engine killed mid-stream; a routing change during a stream; a request id
+that is not a UUID; invalid parameters.
 
 Run: DUOWS_BIN=target/debug/duows DUOWS_CPU_ENGINE_PYTHON=.tools/cpu-engine/bin/python \
      .tools/cpu-engine/bin/python -m unittest discover -s tests/gateway -v
@@ -172,6 +173,37 @@ class GatewayWithRealEngine(unittest.TestCase):
                 break
         else:
             self.fail("a revoked key still works after 5 s")
+
+    def test_a_non_uuid_request_id_reaches_the_engine_and_comes_back(self):
+        # llama.cpp's server refuses any X-Request-Id that is not a UUID; GitLab's ids are not.
+        for request_id in ("01HQ3K5Z8Y9X7W6V5T4S3R2Q1P", "req-42"):
+            raw_reply = self.client.chat.completions.with_raw_response.create(
+                model="duo-chat", messages=[{"role": "user", "content": "hi"}], max_tokens=2,
+                extra_headers={"X-Request-Id": request_id, "X-Gitlab-Correlation-Id": request_id},
+            )
+            self.assertEqual(raw_reply.headers["x-request-id"], request_id)
+            self.assertTrue(raw_reply.parse().choices[0].message.content)
+        stream = self.client.chat.completions.create(
+            model="duo-chat", messages=[{"role": "user", "content": "hi"}], max_tokens=4, stream=True,
+            extra_headers={"X-Request-Id": "req-43"},
+        )
+        self.assertTrue([c for c in stream if c.choices])
+
+    def test_invalid_parameters_are_refused_by_the_gateway(self):
+        started = time.time()
+        with self.assertRaises(openai.BadRequestError) as caught:
+            self.client.chat.completions.create(
+                model="duo-chat", messages=[{"role": "user", "content": "hi"}], max_tokens=-5
+            )
+        self.assertLess(time.time() - started, 5, "refused at once, not generated without limit")
+        self.assertEqual(caught.exception.param, "max_tokens")
+        self.assertIn("at least 1, got -5", caught.exception.message)
+        with self.assertRaises(openai.BadRequestError) as caught:
+            self.client.chat.completions.create(
+                model="duo-chat", messages=[{"role": "user", "content": "hi"}], top_p=5
+            )
+        self.assertEqual(caught.exception.param, "top_p")
+        self.assertNotIn("Traceback", str(caught.exception))
 
     def test_unknown_model_lists_the_available_ones(self):
         with self.assertRaises(openai.NotFoundError) as caught:
