@@ -13,9 +13,6 @@ export function gib(bytes: number): string {
   return `${(bytes / GIB).toFixed(1)} GiB`;
 }
 
-/** The former name of {@link gib}, kept only until its last caller moves to `gib`. */
-export const gb = gib;
-
 /** The unit a size reads best in: kB below a megabyte, MB below a gigabyte, else GB. */
 function unitFor(bytes: number): [number, string] {
   if (bytes >= GB) return [GB, 'GB'];

@@ -646,7 +646,7 @@ fn engine_start_status_logs_stop_through_the_server() {
 }
 
 #[test]
-fn a_vllm_engine_without_vllm_fails_with_what_to_install() {
+fn a_vllm_start_without_vllm_or_a_gpu_is_refused_with_what_to_do() {
     let missing = Path::new("/nonexistent/bin/vllm");
     let served = serve_with_env(
         &["--port", "0", "--gpus", "1xL4"],
@@ -666,19 +666,22 @@ fn a_vllm_engine_without_vllm_fails_with_what_to_install() {
         ])
         .output()
         .expect("duows");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let status: Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(status[0]["state"], "failed");
-    assert_eq!(status[0]["failure"]["kind"], "executable_missing");
-    assert!(status[0]["command_line"]
-        .as_str()
-        .expect("line")
-        .contains("VLLM_API_KEY=<hidden>"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for reason in [
+        "/nonexistent/bin/vllm does not run",
+        "duows engine install vllm",
+        "not downloaded",
+        "the hardware is described (1xL4)",
+    ] {
+        assert!(stderr.contains(reason), "{reason}: {stderr}");
+    }
+    let status = Command::new(env!("CARGO_BIN_EXE_duows"))
+        .args(["engine", "status", "--json", "--server", &server])
+        .output()
+        .expect("duows");
+    let engines: Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(engines, serde_json::json!([]), "nothing was started");
 }
 
 #[test]

@@ -7,7 +7,7 @@
 // or above the form when it names none.
 
 import { h, replaceChildren } from '../dom';
-import { gb } from '../format';
+import { gib } from '../format';
 import { ApiError, type CatalogModel, type CatalogView, type EnginePlanParams, type EnginePlanView, type EngineStartParams, type EngineStatus } from '../types';
 import { planView } from './engine-plan-view';
 import { tokens } from './model-bits';
@@ -209,7 +209,7 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     variant.replaceChildren(
       h('option', { value: '' }, own ? `The model’s own (${own.name})` : 'The model’s own'),
       ...(chosen?.variants ?? []).map((v) =>
-        h('option', { value: v.name }, `${v.name} · ${v.quantization} · ${gb(v.weight_bytes)}`),
+        h('option', { value: v.name }, `${v.name} · ${v.quantization} · ${gib(v.weight_bytes)}`),
       ),
     );
     variant.disabled = (chosen?.variants.length ?? 0) < 2;

@@ -43,6 +43,10 @@ pub enum EngineState {
     Stopping,
 }
 
+/// The last lines a failure is classified from: a vLLM traceback with its worker
+/// processes' output easily runs past a hundred lines after the line that names the cause.
+const CLASSIFY_LINES: usize = 200;
+
 /// A ready engine's health is checked every this many polls.
 const HEALTH_EVERY: u32 = 10;
 
@@ -492,7 +496,7 @@ impl Run {
                 // Let the output threads deliver the last lines before classifying.
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 return Outcome::Failed {
-                    failure: classify(&self.log.tail(60), &exit),
+                    failure: classify(&self.log.tail(CLASSIFY_LINES), &exit),
                     was_ready: ready,
                 };
             }
