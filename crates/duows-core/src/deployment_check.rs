@@ -101,7 +101,7 @@ fn judge(
     served_model: &str,
     sent_key: bool,
 ) -> DeploymentCheck {
-    let checked_at_ms = crate::engine::supervisor::now_ms();
+    let checked_at_ms = duows_base::clock::now_ms();
     let result = |reachability, message: String, latency: Option<u64>, models| DeploymentCheck {
         reachability,
         message,

@@ -9,29 +9,29 @@
 //!   latest sample with every viewer.
 //! - [`deployment_check`]: is an OpenAI-compatible deployment there, with our key and model.
 //! - [`data_dir`]: the one folder where all state lives (`DUOWS_HOME` overrides it).
-//! - [`files`]: atomic writes, file stamps, and clean-up after killed writers;
-//!   [`file_watch`]: noticing at once that another program replaced a file.
-//! - [`host_rules`]: which `Host`/`Origin` values name this machine (DNS-rebinding
-//!   defence shared by the control API and the gateway).
+//! - [`files`], [`file_watch`], [`host_rules`]: the shared pieces of `duows-base`
+//!   (atomic writes and file stamps, file watches, the `Host`/`Origin` checks), re-exported
+//!   under their old paths.
 //! - [`logging`]: log files in the data folder.
 //! - [`settings`]: typed, validated, versioned settings in the store file shared by the
 //!   desktop app and the headless program.
 //!
-//! The crate has no Tauri and no HTTP dependency, so the headless program runs on a GPU
-//! server without GTK or WebKit.
+//! The crate has no Tauri and no server: the headless program runs on a GPU server without
+//! GTK or WebKit. It is an HTTP client (reqwest) for hub downloads, package sizes and
+//! deployment checks.
 
 pub mod catalog;
 pub mod data_dir;
 pub mod deployment_check;
 pub mod engine;
-pub mod file_watch;
-pub mod files;
 pub mod fit;
 pub mod hardware;
-pub mod host_rules;
 pub mod logging;
 pub mod sampler;
 pub mod settings;
+
+pub use duows_base::access as host_rules;
+pub use duows_base::{file_watch, files};
 
 /// The product's display name.
 pub const PRODUCT_NAME: &str = "Duo Workstation";

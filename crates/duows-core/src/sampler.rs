@@ -7,7 +7,7 @@
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -39,10 +39,7 @@ impl Sampler {
     pub fn start(probe: Arc<dyn GpuProbe>, system: Arc<SystemFacts>, interval: Duration) -> Self {
         let take = move || {
             Arc::new(Sample {
-                timestamp_ms: SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_millis() as u64)
-                    .unwrap_or_default(),
+                timestamp_ms: duows_base::clock::now_ms(),
                 gpus: probe.sample(),
                 system: system.live(),
             })

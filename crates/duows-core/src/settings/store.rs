@@ -127,10 +127,7 @@ impl SettingsStore {
                 return Ok(entry.path());
             }
         }
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        let stamp = duows_base::clock::now_secs();
         let backup = dir.join(format!("{prefix}{stamp}"));
         std::fs::write(&backup, content)?;
         Ok(backup)

@@ -1,12 +1,24 @@
-//! Wall-clock helpers: Unix seconds and RFC 3339 timestamps, without a date library.
+//! The epoch clock: the time since the Unix epoch, read in one place, as milliseconds (engine
+//! states, samples, checks) or seconds (key dates, backups); and RFC 3339 timestamps,
+//! without a date library.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Seconds since the Unix epoch (0 if the clock is before it).
-pub fn unix_now() -> u64 {
+/// The time since the Unix epoch (zero if the clock is set before it).
+pub fn since_epoch() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    since_epoch().as_millis() as u64
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    since_epoch().as_secs()
 }
 
 /// `time` as RFC 3339 UTC with milliseconds, e.g. `2025-01-02T03:04:05.678Z`.
@@ -50,6 +62,7 @@ mod tests {
         assert_eq!(rfc3339(t), "2024-02-29T23:59:59.123Z");
         let t = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(rfc3339(t), "2000-02-29T00:00:00.000Z");
-        assert!(unix_now() > 1_700_000_000);
+        assert!(now_secs() > 1_700_000_000);
+        assert!(now_ms() / 1000 >= now_secs() - 1);
     }
 }
