@@ -1,23 +1,24 @@
 //! Who may call the gateway, checked before any route runs: `Host` and `Origin` must name
 //! this machine (DNS-rebinding defence), `/v1/*` needs an API key once one exists (always,
 //! off loopback), and `/metrics` needs one off loopback. Every answer carries the request id.
+//! The host, origin and bearer checks are `duows_base::access`, shared with the control
+//! API; which paths need a key, and the OpenAI-shaped refusals, are the gateway's own.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use duows_core::host_rules::strip_port;
+use duows_base::access::{bearer_token, strip_port, Refusal};
 
 use crate::correlation::{self, RequestContext, X_REQUEST_ID};
 use crate::errors::{ErrorCode, GatewayError, OpenAiError};
-use crate::gateway::Shared;
 use crate::keys::{KeyCheck, KeyStore};
 use crate::request_log::{LogRecord, UsageSource};
+use crate::state::Shared;
 
 /// How to make a key, for messages.
 const CREATE_KEY: &str = "create one with `duows keys create --name N`";
@@ -62,26 +63,21 @@ pub(crate) async fn front_door(
 /// Checks one request; `Ok` carries the id of the key used, if any.
 fn admit(shared: &Shared, request: &Request) -> Result<Option<Arc<str>>, OpenAiError> {
     let headers = request.headers();
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| request.uri().authority().map(|a| a.as_str()))
-        .unwrap_or("");
-    if !shared.config.hosts.host_allowed(host) {
-        return Err(OpenAiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::ForbiddenHost,
-            format!(
-                "requests for host `{host}` are refused: this gateway answers only to its own \
-                 address (DNS-rebinding defence). Allow the name `{}` in the gateway settings to \
-                 accept it.",
-                strip_port(host)
-            ),
-        ));
-    }
-    if let Some(origin) = headers.get(ORIGIN) {
-        let origin = origin.to_str().unwrap_or("");
-        if !shared.config.hosts.origin_allowed(origin) {
+    match shared.config.hosts.check(headers, request.uri()) {
+        Ok(()) => {}
+        Err(Refusal::Host(host)) => {
+            return Err(OpenAiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::ForbiddenHost,
+                format!(
+                    "requests for host `{host}` are refused: this gateway answers only to its \
+                     own address (DNS-rebinding defence). Allow the name `{}` in the gateway \
+                     settings to accept it.",
+                    strip_port(&host)
+                ),
+            ));
+        }
+        Err(Refusal::Origin(origin)) => {
             return Err(OpenAiError::new(
                 StatusCode::FORBIDDEN,
                 ErrorCode::ForbiddenOrigin,
@@ -98,12 +94,7 @@ fn admit(shared: &Shared, request: &Request) -> Result<Option<Arc<str>>, OpenAiE
     if !needs_key {
         return Ok(None);
     }
-    let presented = headers
-        .get(AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, key)| key.trim());
+    let presented = bearer_token(headers);
     let denied =
         |code, message: String| Err(OpenAiError::new(StatusCode::UNAUTHORIZED, code, message));
     let Some(presented) = presented else {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use duows_core::host_rules::HostRules;
+use duows_base::access::HostRules;
 
 /// The settings of one gateway. Defaults suit a gateway on loopback.
 #[derive(Debug, Clone)]

@@ -10,9 +10,9 @@ use bytes::Bytes;
 
 use crate::correlation::RequestContext;
 use crate::errors::{ErrorCode, OpenAiError};
-use crate::gateway::Shared;
 use crate::metrics::UNKNOWN_MODEL;
 use crate::request_log::{LogRecord, UsageSource};
+use crate::state::Shared;
 
 /// The most of an answer kept for the log (usage reading or logged bodies).
 const KEEP_BYTES: usize = 4 * 1024 * 1024;

@@ -1,88 +1,33 @@
-//! The gateway value the owner holds: its settings, keys, current routes, the one upstream
-//! HTTP client (a shared connection pool), metrics and request log.
+//! The gateway value the owner holds: a handle on the [`Shared`] state with the few
+//! operations the owner needs (replace the routes, read the keys and metrics, get the
+//! router).
 
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::Arc;
 
 use crate::config::GatewayConfig;
 use crate::keys::KeyStore;
-use crate::metrics::Metrics;
-use crate::request_log::RequestLog;
-use crate::routes::{RouteTable, Routes};
+use crate::model_routes::RouteTable;
+use crate::state::Shared;
 
 /// An OpenAI-compatible gateway. Clones share everything.
 #[derive(Clone)]
 pub struct Gateway {
-    pub(crate) shared: Arc<Shared>,
-}
-
-/// What every request reads.
-pub(crate) struct Shared {
-    pub config: GatewayConfig,
-    pub keys: KeyStore,
-    routes: RwLock<Arc<Routes>>,
-    pub client: reqwest::Client,
-    pub metrics: Metrics,
-    pub log: Option<RequestLog>,
-}
-
-impl Shared {
-    /// The routes now; the caller keeps them for the whole request.
-    pub fn routes(&self) -> Arc<Routes> {
-        self.routes
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
+    shared: Arc<Shared>,
 }
 
 impl Gateway {
     /// A gateway with no routes yet. Starts the request-log writer when a log folder is set
     /// (a log that cannot be started is reported and left off; the gateway still serves).
     pub fn new(config: GatewayConfig, keys: KeyStore) -> Self {
-        let log = config
-            .request_log_dir
-            .clone()
-            .and_then(|dir| match RequestLog::start(dir) {
-                Ok(log) => Some(log),
-                Err(error) => {
-                    tracing::error!(%error, "cannot start the request log; requests are not logged");
-                    None
-                }
-            });
-        let client = reqwest::Client::builder()
-            // Engines listen on this machine: never send their traffic through a proxy.
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            .build()
-            .unwrap_or_else(|error| {
-                tracing::error!(%error, "cannot configure the upstream HTTP client; using defaults");
-                reqwest::Client::new()
-            });
         Self {
-            shared: Arc::new(Shared {
-                config,
-                keys,
-                routes: RwLock::new(Arc::new(Routes::compile(RouteTable::default()))),
-                client,
-                metrics: Metrics::new(),
-                log,
-            }),
+            shared: Arc::new(Shared::new(config, keys)),
         }
     }
 
     /// Replaces the route table at once. Requests in flight keep the deployment they
     /// resolved; streams already running are not touched.
     pub fn set_routes(&self, table: RouteTable) {
-        let compiled = Arc::new(Routes::compile(table));
-        *self
-            .shared
-            .routes
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = compiled;
+        self.shared.set_routes(table);
     }
 
     /// The route table now.

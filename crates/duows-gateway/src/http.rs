@@ -12,9 +12,9 @@ use bytes::Bytes;
 
 use crate::access::front_door;
 use crate::errors::{ErrorCode, OpenAiError};
-use crate::gateway::Shared;
+use crate::model_routes::Endpoint;
 use crate::proxy::forward;
-use crate::routes::Endpoint;
+use crate::state::Shared;
 
 /// Every route, behind the access checks.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {

@@ -1,19 +1,83 @@
 //! The key file: `{ "version": 1, "keys": [...] }` holding each key's public id, name, dates
 //! and the SHA-256 of the key (never the key). Read whole, checked, and written atomically
 //! (temporary file, fsync, rename; mode 0600 on Unix). A damaged or newer file is reported and
-//! left alone, never replaced.
+//! left alone, never replaced. [`KeyError`] lives here, beside the file whose troubles most of
+//! its cases tell.
 
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+pub(crate) use duows_base::files::FileStamp;
 use serde::{Deserialize, Serialize};
 
 use crate::key_format;
-use crate::keys::{KeyError, KeyInfo};
 
 /// The key file's format version.
 pub(crate) const FILE_VERSION: u32 = 1;
+
+/// Why a key operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// An input was not acceptable; `field` names it.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The input at fault (`name`, `expires_at`).
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An active key already has this name.
+    #[error("invalid name: an active key is already called `{name}`; pick another name or revoke that key first")]
+    NameTaken {
+        /// The name asked for.
+        name: String,
+    },
+    /// No active key has this id, prefix or name.
+    #[error("no active key has the id or name `{key}`")]
+    NotFound {
+        /// What was asked for.
+        key: String,
+    },
+    /// The key file could not be read or written.
+    #[error("cannot {action} the key file {path}: {source}")]
+    Io {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The key file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The key file is not valid; it is left as it is for the user to repair.
+    #[error("the key file {path} is damaged ({reason}); fix or move it away (keys in it stop working until then)")]
+    Corrupt {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The key file was written by a newer version of this program.
+    #[error("the key file {path} has version {version}, newer than this program understands ({FILE_VERSION}); update Duo Workstation")]
+    TooNew {
+        /// The key file.
+        path: PathBuf,
+        /// Its version.
+        version: u32,
+    },
+}
+
+impl KeyError {
+    /// The input field at fault, when the caller's input was wrong.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            Self::NameTaken { .. } => Some("name"),
+            Self::NotFound { .. } => Some("key"),
+            _ => None,
+        }
+    }
+}
 
 /// The key file.
 #[derive(Debug, Serialize, Deserialize)]
@@ -38,17 +102,6 @@ pub(crate) struct StoredKey {
 }
 
 impl StoredKey {
-    pub fn info(&self) -> KeyInfo {
-        KeyInfo {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            prefix: self.prefix.clone(),
-            created_at: self.created_at,
-            expires_at: self.expires_at,
-            revoked_at: self.revoked_at,
-        }
-    }
-
     pub fn is_active(&self, now: u64) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|t| now < t)
     }
@@ -63,8 +116,6 @@ impl StoredKey {
                 .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     }
 }
-
-pub(crate) use duows_core::files::FileStamp;
 
 /// Reads and checks the key file; a missing file is an empty one.
 pub(crate) fn read_file(path: &Path) -> Result<(Option<FileStamp>, KeyFile), KeyError> {
@@ -114,5 +165,5 @@ pub(crate) fn read_file(path: &Path) -> Result<(Option<FileStamp>, KeyFile), Key
 
 /// Writes `bytes` to `path` atomically, readable by the user only.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    duows_core::files::write_atomic(path, bytes, Some(0o600))
+    duows_base::files::write_atomic(path, bytes, Some(0o600))
 }

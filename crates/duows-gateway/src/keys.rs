@@ -13,79 +13,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use duows_core::host_rules::constant_time_eq;
+use duows_base::access::constant_time_eq;
+use duows_base::clock::now_secs;
+use duows_base::Secret;
 use serde::Serialize;
 
-use crate::clock::unix_now;
+pub use crate::key_file::KeyError;
 use crate::key_file::{read_file, write_atomic, FileStamp, KeyFile, StoredKey, FILE_VERSION};
 use crate::key_format;
-use duows_core::engine::Secret;
 
 /// How often, at most, a running server looks at the key file for changes.
 const RECHECK_MS: u64 = 1000;
-
-/// Why a key operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    /// An input was not acceptable; `field` names it.
-    #[error("invalid {field}: {reason}")]
-    Invalid {
-        /// The input at fault (`name`, `expires_at`).
-        field: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// An active key already has this name.
-    #[error("invalid name: an active key is already called `{name}`; pick another name or revoke that key first")]
-    NameTaken {
-        /// The name asked for.
-        name: String,
-    },
-    /// No active key has this id, prefix or name.
-    #[error("no active key has the id or name `{key}`")]
-    NotFound {
-        /// What was asked for.
-        key: String,
-    },
-    /// The key file could not be read or written.
-    #[error("cannot {action} the key file {path}: {source}")]
-    Io {
-        /// `read` or `write`.
-        action: &'static str,
-        /// The key file.
-        path: PathBuf,
-        /// The cause.
-        source: io::Error,
-    },
-    /// The key file is not valid; it is left as it is for the user to repair.
-    #[error("the key file {path} is damaged ({reason}); fix or move it away (keys in it stop working until then)")]
-    Corrupt {
-        /// The key file.
-        path: PathBuf,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The key file was written by a newer version of this program.
-    #[error("the key file {path} has version {version}, newer than this program understands ({FILE_VERSION}); update Duo Workstation")]
-    TooNew {
-        /// The key file.
-        path: PathBuf,
-        /// Its version.
-        version: u32,
-    },
-}
-
-impl KeyError {
-    /// The input field at fault, when the caller's input was wrong.
-    pub fn field(&self) -> Option<&'static str> {
-        match self {
-            Self::Invalid { field, .. } => Some(field),
-            Self::NameTaken { .. } => Some("name"),
-            Self::NotFound { .. } => Some("key"),
-            _ => None,
-        }
-    }
-}
 
 /// What may be shown about a key: never the key or its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -102,6 +40,19 @@ pub struct KeyInfo {
     pub expires_at: Option<u64>,
     /// Unix seconds when it was revoked.
     pub revoked_at: Option<u64>,
+}
+
+impl From<&StoredKey> for KeyInfo {
+    fn from(stored: &StoredKey) -> Self {
+        Self {
+            id: stored.id.clone(),
+            name: stored.name.clone(),
+            prefix: stored.prefix.clone(),
+            created_at: stored.created_at,
+            expires_at: stored.expires_at,
+            revoked_at: stored.revoked_at,
+        }
+    }
 }
 
 impl KeyInfo {
@@ -191,7 +142,7 @@ impl KeyStore {
         expires_at: Option<u64>,
     ) -> Result<(KeyInfo, Secret), KeyError> {
         validate_name(name)?;
-        let now = unix_now();
+        let now = now_secs();
         if let Some(t) = expires_at {
             if t <= now {
                 return Err(KeyError::Invalid {
@@ -221,7 +172,7 @@ impl KeyStore {
                 expires_at,
                 revoked_at: None,
             };
-            let info = stored.info();
+            let info = KeyInfo::from(&stored);
             keys.push(stored);
             Ok((info, Secret::new(key)))
         })
@@ -230,14 +181,14 @@ impl KeyStore {
     /// Every key in the file, revoked and expired ones included, oldest first.
     pub fn list(&self) -> Result<Vec<KeyInfo>, KeyError> {
         let (stamp, file) = read_file(&self.inner.path)?;
-        let infos = file.keys.iter().map(StoredKey::info).collect();
+        let infos = file.keys.iter().map(KeyInfo::from).collect();
         self.install(stamp, file);
         Ok(infos)
     }
 
     /// Revokes the active key with this id, prefix (`dwk_<id>`) or name.
     pub fn revoke(&self, id_or_name: &str) -> Result<KeyInfo, KeyError> {
-        let now = unix_now();
+        let now = now_secs();
         self.modify(|keys| {
             let key = keys
                 .iter_mut()
@@ -247,7 +198,7 @@ impl KeyStore {
                     key: id_or_name.into(),
                 })?;
             key.revoked_at = Some(now);
-            Ok(key.info())
+            Ok(KeyInfo::from(&*key))
         })
     }
 
@@ -262,13 +213,13 @@ impl KeyStore {
             .keys
             .iter()
             .find(|(k, _)| *k == id)
-            .map(|(_, stored)| stored.info())
+            .map(|(_, stored)| KeyInfo::from(stored))
     }
 
     /// Whether at least one key works now (or the file is damaged, so keys stay required).
     pub fn has_active_keys(&self) -> bool {
         self.refresh(false);
-        let now = unix_now();
+        let now = now_secs();
         let loaded = self.inner.loaded.read().unwrap_or_else(|e| e.into_inner());
         loaded.broken || loaded.keys.iter().any(|(_, k)| k.is_active(now))
     }
@@ -299,7 +250,7 @@ impl KeyStore {
             .find(|(_, k)| k.id == id && constant_time_eq(k.hash.as_bytes(), hash))?;
         Some(if key.revoked_at.is_some() {
             KeyCheck::Revoked
-        } else if !key.is_active(unix_now()) {
+        } else if !key.is_active(now_secs()) {
             KeyCheck::Expired
         } else {
             KeyCheck::Valid(shared_id.clone())
@@ -437,7 +388,7 @@ mod tests {
     #[test]
     fn file_holds_hashes_only_and_is_private() {
         let (_dir, store) = store();
-        let (_, key) = store.create("ci", Some(unix_now() + 3600)).expect("create");
+        let (_, key) = store.create("ci", Some(now_secs() + 3600)).expect("create");
         let text = fs::read_to_string(store.path()).expect("file");
         assert!(!text.contains(key.expose()));
         assert!(!text.contains(&key.expose()[13..]), "secret part absent");

@@ -30,9 +30,25 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Reading order
+//!
+//! From the ground up; each module imports only modules on the lines above it.
+//!
+//! 1. The parts: `config`, `correlation` (request ids), `json_shape`, `key_format`,
+//!    `key_file`, `keys` (the [`KeyStore`]), `errors` (the OpenAI error shape and codes),
+//!    `model_routes` (the model routing table: which name leads to which deployment),
+//!    `metrics`, `request_log`, `params` and `request_body` (checking a request body).
+//! 2. `state`: the `Shared` state every request reads (settings, keys, routes, the upstream
+//!    client, metrics, log).
+//! 3. `exchange`: one request from arrival to the end of its answer, counted and logged.
+//! 4. `relay`: the answer's body streamed to the client; `upstream_error`: an error answer
+//!    read whole and cleaned.
+//! 5. `proxy`: forwarding one completion request.
+//! 6. `access` (who may call) and `http` (the route table).
+//! 7. `gateway`: the [`Gateway`] the owner holds.
 
 mod access;
-pub mod clock;
 mod config;
 mod correlation;
 mod errors;
@@ -44,19 +60,20 @@ mod key_file;
 mod key_format;
 mod keys;
 mod metrics;
+mod model_routes;
 mod params;
 mod proxy;
 mod relay;
 mod request_body;
 mod request_log;
-mod routes;
+mod state;
 mod upstream_error;
 
 pub use access::check_bind;
 pub use config::GatewayConfig;
-pub use duows_core::engine::Secret;
+pub use duows_base::{clock, Secret};
 pub use errors::{ErrorCode, GatewayError, OpenAiError};
 pub use gateway::Gateway;
 pub use keys::{KeyError, KeyInfo, KeyStore};
+pub use model_routes::{Alias, Deployment, Readiness, RouteTable};
 pub use request_log::LOG_FILE;
-pub use routes::{Alias, Deployment, Readiness, RouteTable};

@@ -18,10 +18,10 @@ use futures_util::StreamExt;
 use crate::correlation::{self, RequestContext, X_GITLAB_CORRELATION_ID, X_REQUEST_ID};
 use crate::errors::{ErrorCode, OpenAiError};
 use crate::exchange::Exchange;
-use crate::gateway::Shared;
-use crate::relay::{Relay, UpstreamBody};
+use crate::model_routes::Endpoint;
+use crate::relay::{error_chain, Relay, UpstreamBody};
 use crate::request_body;
-use crate::routes::Endpoint;
+use crate::state::Shared;
 use crate::upstream_error::{self, Verdict};
 
 /// Why no first byte came from the upstream.
@@ -244,18 +244,6 @@ fn passed_headers(upstream: &HeaderMap) -> HeaderMap {
         }
     }
     headers
-}
-
-/// The innermost cause of an HTTP client error, e.g. "Connection refused (os error 111)".
-pub(crate) fn error_chain(error: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = error;
-    while let Some(source) = cause.source() {
-        cause = source;
-    }
-    if error.is_timeout() {
-        return "timed out".to_owned();
-    }
-    cause.to_string()
 }
 
 /// A context for a request that bypassed the access middleware (not expected).

@@ -109,6 +109,18 @@ impl Relay {
     }
 }
 
+/// The innermost cause of an HTTP client error, e.g. "Connection refused (os error 111)".
+pub(crate) fn error_chain(error: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    if error.is_timeout() {
+        return "timed out".to_owned();
+    }
+    cause.to_string()
+}
+
 impl Stream for Relay {
     type Item = io::Result<Bytes>;
 
@@ -130,7 +142,7 @@ impl Stream for Relay {
                 let message = format!(
                     "the deployment `{}` broke off its answer: {}; the answer is incomplete",
                     this.deployment(),
-                    crate::proxy::error_chain(&error)
+                    error_chain(&error)
                 );
                 this.fail(ErrorCode::UpstreamFailed, message)
             }

@@ -3,8 +3,8 @@
 //! bytes, so every other field reaches the engine exactly as sent.
 
 use crate::errors::{ErrorCode, OpenAiError};
+use crate::model_routes::Endpoint;
 use crate::params::{self, Body as Fields};
-use crate::routes::Endpoint;
 use axum::body::Body;
 use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};

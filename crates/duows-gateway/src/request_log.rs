@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use duows_base::clock::rfc3339;
 use serde::{Deserialize, Serialize};
 
-use crate::clock::rfc3339;
 use crate::errors::ErrorCode;
 
 /// The log file's name in its folder.

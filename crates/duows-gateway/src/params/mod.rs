@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::json_shape::{Json, Prompt};
-use crate::routes::Endpoint;
+use crate::model_routes::Endpoint;
 
 /// The fields of a completion request that the gateway reads, in one pass over the body.
 #[derive(Deserialize)]

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use axum::http::{HeaderValue, StatusCode};
 use bytes::Bytes;
 
+use duows_base::Secret;
+
 use crate::errors::{ErrorCode, OpenAiError};
-use duows_core::engine::Secret;
 
 /// Whether a deployment takes requests now.
 #[derive(Debug, Clone, PartialEq, Eq)]

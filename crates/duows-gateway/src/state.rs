@@ -1,0 +1,75 @@
+//! What every request reads: the settings, the keys, the current routes (an `Arc` swapped
+//! whole, so a request keeps the deployment it resolved), the one upstream HTTP client (a
+//! shared connection pool), the metrics and the request log. Every other module of the
+//! gateway works on a [`Shared`]; the façade ([`crate::Gateway`]) owns it.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::config::GatewayConfig;
+use crate::keys::KeyStore;
+use crate::metrics::Metrics;
+use crate::model_routes::{RouteTable, Routes};
+use crate::request_log::RequestLog;
+
+/// The state one gateway's requests share.
+pub(crate) struct Shared {
+    pub config: GatewayConfig,
+    pub keys: KeyStore,
+    routes: RwLock<Arc<Routes>>,
+    pub client: reqwest::Client,
+    pub metrics: Metrics,
+    pub log: Option<RequestLog>,
+}
+
+impl Shared {
+    /// No routes yet. Starts the request-log writer when a log folder is set (a log that
+    /// cannot be started is reported and left off; the gateway still serves).
+    pub fn new(config: GatewayConfig, keys: KeyStore) -> Self {
+        let log = config
+            .request_log_dir
+            .clone()
+            .and_then(|dir| match RequestLog::start(dir) {
+                Ok(log) => Some(log),
+                Err(error) => {
+                    tracing::error!(%error, "cannot start the request log; requests are not logged");
+                    None
+                }
+            });
+        let client = reqwest::Client::builder()
+            // Engines listen on this machine: never send their traffic through a proxy.
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .build()
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "cannot configure the upstream HTTP client; using defaults");
+                reqwest::Client::new()
+            });
+        Self {
+            config,
+            keys,
+            routes: RwLock::new(Arc::new(Routes::compile(RouteTable::default()))),
+            client,
+            metrics: Metrics::new(),
+            log,
+        }
+    }
+
+    /// The routes now; the caller keeps them for the whole request.
+    pub fn routes(&self) -> Arc<Routes> {
+        self.routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the route table at once. Requests in flight keep the deployment they
+    /// resolved; streams already running are not touched.
+    pub fn set_routes(&self, table: RouteTable) {
+        let compiled = Arc::new(Routes::compile(table));
+        *self.routes.write().unwrap_or_else(|e| e.into_inner()) = compiled;
+    }
+}
