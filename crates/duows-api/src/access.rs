@@ -6,12 +6,14 @@
 //! literal, `localhost`, or a name the operator allowed) and, when it has an `Origin`,
 //! come from such a host too. Off loopback, `/api/*` also needs the token that
 //! `duows serve` prints once at start, sent as `Authorization: Bearer <token>`.
+//! The host, origin and bearer checks are `duows_base::access`, shared with the gateway;
+//! which paths need the token, and the `{ code, message }` refusals, are this server's own.
 
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use duows_core::host_rules::{constant_time_eq, strip_port, HostRules};
+use duows_base::access::{bearer_matches, strip_port, HostRules, Refusal};
 use rand::RngCore;
 
 use crate::ApiError;
@@ -57,39 +59,29 @@ impl AccessPolicy {
         self.token.as_deref()
     }
 
-    fn token_matches(&self, header: Option<&str>) -> bool {
-        let Some(expected) = &self.token else {
-            return true;
-        };
-        // The scheme name is case-insensitive (RFC 7235); the token is not.
-        let given = header
-            .and_then(|h| h.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map_or("", |(_, token)| token.trim());
-        constant_time_eq(given.as_bytes(), expected.as_bytes())
+    fn token_matches(&self, headers: &HeaderMap) -> bool {
+        self.token
+            .as_deref()
+            .is_none_or(|expected| bearer_matches(headers, expected))
     }
 
     /// Checks one request; `Err` is the response to send instead.
     fn check(&self, request: &Request) -> Result<(), ApiError> {
         let headers = request.headers();
-        let host = headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        if !self.hosts.host_allowed(host) {
-            return Err(ApiError::new(
-                403,
-                "forbidden_host",
-                format!(
-                    "requests for host `{host}` are refused: this server answers only to its own \
-                     address (DNS-rebinding defence). Start it with --allow-host {} to accept that name.",
-                    strip_port(host)
-                ),
-            ));
-        }
-        if let Some(origin) = headers.get(ORIGIN) {
-            let origin = origin.to_str().unwrap_or("");
-            if !self.hosts.origin_allowed(origin) {
+        match self.hosts.check(headers, request.uri()) {
+            Ok(()) => {}
+            Err(Refusal::Host(host)) => {
+                return Err(ApiError::new(
+                    403,
+                    "forbidden_host",
+                    format!(
+                        "requests for host `{host}` are refused: this server answers only to its own \
+                         address (DNS-rebinding defence). Start it with --allow-host {} to accept that name.",
+                        strip_port(&host)
+                    ),
+                ));
+            }
+            Err(Refusal::Origin(origin)) => {
                 return Err(ApiError::new(
                     403,
                     "forbidden_origin",
@@ -97,16 +89,13 @@ impl AccessPolicy {
                 ));
             }
         }
-        if request.uri().path().starts_with("/api/") {
-            let auth = headers.get(AUTHORIZATION).and_then(|h| h.to_str().ok());
-            if !self.token_matches(auth) {
-                return Err(ApiError::new(
-                    401,
-                    "unauthorized",
-                    "this server needs the access token that `duows serve` printed when it started; \
-                     open the printed address, or send `Authorization: Bearer <token>`.",
-                ));
-            }
+        if request.uri().path().starts_with("/api/") && !self.token_matches(headers) {
+            return Err(ApiError::new(
+                401,
+                "unauthorized",
+                "this server needs the access token that `duows serve` printed when it started; \
+                 open the printed address, or send `Authorization: Bearer <token>`.",
+            ));
         }
         Ok(())
     }
@@ -124,18 +113,27 @@ pub async fn enforce(State(policy): State<AccessPolicy>, request: Request, next:
 mod tests {
     use super::*;
 
+    fn auth(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            axum::http::header::AUTHORIZATION,
+            value.parse().expect("header"),
+        );
+        headers
+    }
+
     #[test]
     fn tokens() {
         let p = AccessPolicy::with_token([]);
         let token = p.token().expect("token").to_owned();
         assert_eq!(token.len(), 48);
-        assert!(p.token_matches(Some(&format!("Bearer {token}"))));
-        assert!(p.token_matches(Some(&format!("bearer {token}"))));
-        assert!(!p.token_matches(Some("Bearer nope")));
-        assert!(!p.token_matches(Some(&format!("Basic {token}"))));
-        assert!(!p.token_matches(Some(&token)));
-        assert!(!p.token_matches(None));
-        assert!(AccessPolicy::loopback().token_matches(None));
+        assert!(p.token_matches(&auth(&format!("Bearer {token}"))));
+        assert!(p.token_matches(&auth(&format!("bearer {token}"))));
+        assert!(!p.token_matches(&auth("Bearer nope")));
+        assert!(!p.token_matches(&auth(&format!("Basic {token}"))));
+        assert!(!p.token_matches(&auth(&token)));
+        assert!(!p.token_matches(&HeaderMap::new()));
+        assert!(AccessPolicy::loopback().token_matches(&HeaderMap::new()));
         assert_ne!(
             AccessPolicy::with_token([]).token(),
             Some(token.as_str()),

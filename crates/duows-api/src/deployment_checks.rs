@@ -80,7 +80,7 @@ pub async fn keep_deployments_checked(state: ApiState) {
         let names: Vec<&str> = deployments.iter().map(|d| d.name.as_str()).collect();
         let checks = &state.inner.deployment_checks;
         checks.retain(&names);
-        let now = duows_core::engine::supervisor::now_ms();
+        let now = duows_base::clock::now_ms();
         let due: Vec<&ExternalDeployment> =
             deployments.iter().filter(|d| checks.due(d, now)).collect();
         let results =

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use duows_core::catalog::Catalog;
-use duows_core::engine::{supervisor, EngineEndpoint, EngineState};
+use duows_core::engine::{EngineEndpoint, EngineState};
 use duows_core::file_watch::FileWatch;
 use duows_core::settings::Settings;
 use duows_gateway::{Alias, Deployment, Gateway, Readiness, RouteTable, Secret};
@@ -138,7 +138,7 @@ fn readiness(engine: &EngineEndpoint) -> Readiness {
                 .status
                 .next_start_ms
                 .unwrap_or(0)
-                .saturating_sub(supervisor::now_ms());
+                .saturating_sub(duows_base::clock::now_ms());
             not_ready(
                 format!("the engine {name} is restarting after a failure"),
                 u32::try_from(wait_ms / 1000).unwrap_or(60).clamp(5, 300),

@@ -233,10 +233,7 @@ fn edit(
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
+    duows_gateway::clock::now_secs()
 }
 
 /// A date as `YYYY-MM-DD` (UTC), `-` for none.

@@ -183,13 +183,9 @@ pub fn key_create(state: &ApiState, params: KeyCreateParams) -> Result<CreatedKe
                 .with_field("expires_in_days"),
         );
     }
-    let expires_at = params.expires_in_days.map(|days| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default()
-            + u64::from(days) * 86_400
-    });
+    let expires_at = params
+        .expires_in_days
+        .map(|days| duows_base::clock::now_secs() + u64::from(days) * 86_400);
     let (key, secret) = key_store(state)?
         .create(&params.name, expires_at)
         .map_err(key_error)?;
