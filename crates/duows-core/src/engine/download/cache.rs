@@ -1,0 +1,146 @@
+//! The hub cache's layout under `HF_HOME`, as vLLM and the hub's own tools read it offline:
+//!
+//! ```text
+//! <hf_home>/hub/models--<org>--<name>/
+//!     blobs/<hash>               a finished, checked file, named by its hash
+//!     blobs/<hash>.incomplete    a file being fetched (resumed next time)
+//!     snapshots/<commit>/<path>  a relative link to ../../blobs/<hash>
+//!     refs/<revision>            the commit a branch or tag named
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use super::checksum::checksum;
+use super::types::{DownloadError, RepoFile};
+
+/// The cache folder of a repository.
+pub fn repo_cache(hf_home: &Path, repo: &str) -> PathBuf {
+    hf_home
+        .join("hub")
+        .join(format!("models--{}", repo.replace('/', "--")))
+}
+
+/// One repository's folder in the cache.
+pub(super) struct RepoCache {
+    root: PathBuf,
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> DownloadError + '_ {
+    move |source| DownloadError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl RepoCache {
+    /// The cache of `repo` under `hf_home`.
+    pub(super) fn new(hf_home: &Path, repo: &str) -> Self {
+        Self {
+            root: repo_cache(hf_home, repo),
+        }
+    }
+
+    /// `blobs/`: every file's content, named by its hash.
+    pub(super) fn blobs(&self) -> PathBuf {
+        self.root.join("blobs")
+    }
+
+    /// `snapshots/<commit>/`: the model folder to give an engine.
+    pub(super) fn snapshot(&self, commit: &str) -> PathBuf {
+        self.root.join("snapshots").join(commit)
+    }
+
+    /// Where `file` lies once fetched and checked.
+    fn blob(&self, file: &RepoFile) -> PathBuf {
+        self.blobs().join(&file.hash)
+    }
+
+    /// Where `file` lies while it is being fetched.
+    pub(super) fn partial(&self, file: &RepoFile) -> PathBuf {
+        self.blobs().join(format!("{}.incomplete", file.hash))
+    }
+
+    /// Whether `file` is fetched and checked.
+    pub(super) fn has(&self, file: &RepoFile) -> bool {
+        self.blob(file).is_file()
+    }
+
+    /// Bytes of `file` fetched so far by an unfinished download.
+    pub(super) fn partial_len(&self, file: &RepoFile) -> u64 {
+        std::fs::metadata(self.partial(file)).map_or(0, |m| m.len())
+    }
+
+    /// Creates `blobs/` and `snapshots/<commit>/`.
+    pub(super) async fn create(&self, commit: &str) -> Result<(), DownloadError> {
+        for dir in [self.blobs(), self.snapshot(commit)] {
+            tokio::fs::create_dir_all(&dir)
+                .await
+                .map_err(io_error(&dir))?;
+        }
+        Ok(())
+    }
+
+    /// Checks a fetched `file` against its hash and moves it into `blobs/`; a damaged
+    /// file is deleted.
+    pub(super) async fn store(&self, file: &RepoFile) -> Result<(), DownloadError> {
+        let partial = self.partial(file);
+        let found = checksum(&partial, file).await.map_err(io_error(&partial))?;
+        if found != file.hash {
+            let _ = tokio::fs::remove_file(&partial).await;
+            return Err(DownloadError::Checksum {
+                path: file.path.clone(),
+                expected: file.hash.clone(),
+                found,
+            });
+        }
+        tokio::fs::rename(&partial, self.blob(file))
+            .await
+            .map_err(io_error(&partial))
+    }
+
+    /// `snapshots/<commit>/<path>` → `../../blobs/<hash>` (relative, as the hub's cache does).
+    pub(super) async fn link(&self, commit: &str, file: &RepoFile) -> Result<(), DownloadError> {
+        let target = self.snapshot(commit).join(&file.path);
+        let io = io_error(&target);
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(io_error(&target))?;
+        }
+        let depth = file.path.matches('/').count() + 2;
+        let relative = PathBuf::from("../".repeat(depth))
+            .join("blobs")
+            .join(&file.hash);
+        let _ = tokio::fs::remove_file(&target).await;
+        #[cfg(unix)]
+        tokio::fs::symlink(&relative, &target).await.map_err(io)?;
+        #[cfg(not(unix))]
+        {
+            let _ = relative;
+            tokio::fs::copy(self.blob(file), &target)
+                .await
+                .map(|_| ())
+                .map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Records under `refs/` which commit `revision` named (nothing when it is the commit).
+    pub(super) async fn write_ref(
+        &self,
+        revision: &str,
+        commit: &str,
+    ) -> Result<(), DownloadError> {
+        let refs = self.root.join("refs");
+        tokio::fs::create_dir_all(&refs)
+            .await
+            .map_err(io_error(&refs))?;
+        if revision != commit {
+            let path = refs.join(revision);
+            tokio::fs::write(&path, commit)
+                .await
+                .map_err(io_error(&path))?;
+        }
+        Ok(())
+    }
+}
