@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs the whole suite: formatting, lints, the UI's
-# type-check and lint, every Rust test (the desktop shell's too), the served UI in
+# type-check, lint and unit tests, every Rust test (the desktop shell's too), the served UI in
 # headless Chromium, the desktop window under Xvfb through WebDriver, the engine
 # supervisor with a real CPU inference server, and the gateway through the official
 # openai client in front of that engine.
@@ -13,8 +13,8 @@ command -v rustfmt >/dev/null || rustup component add rustfmt
 command -v cargo-clippy >/dev/null || rustup component add clippy
 
 build_ui
-say "UI: type-check and lint"
-(cd ui && npm run typecheck --silent && npm run lint --silent)
+say "UI: type-check, lint and unit tests"
+(cd ui && npm run typecheck --silent && npm run lint --silent && npm test --silent)
 
 say "Rust: formatting"
 cargo fmt --all --check

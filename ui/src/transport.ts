@@ -1,157 +1,30 @@
 // The only module that knows how the UI reaches the core: Tauri `invoke` inside the
 // desktop shell, HTTP `fetch` against the headless server (same origin) everywhere else.
-// It owns the command table, the bearer token, the sample stream and error normalisation;
-// every failure leaves here as an `ApiError`.
+// It owns the command types, the bearer token, the sample stream and error normalisation;
+// the HTTP method, path and body of each command come from the command table
+// (`contract.ts`). Every failure leaves here as an `ApiError`.
 
 import { Channel, invoke } from '@tauri-apps/api/core';
 import {
   ApiError,
   type ApiErrorBody,
-  type CatalogView,
-  type CreatedKey,
   type DownloadParams,
   type EnginePlanParams,
-  type EnginePlanView,
   type EngineStartParams,
-  type EngineStatus,
   type FitParams,
-  type FitResult,
-  type GatewayInfo,
-  type HardwareReport,
   type InstallParams,
-  type JobStatus,
   type KeyCreateParams,
-  type KeyInfo,
-  type Recommendation,
   type RecommendParams,
   type Sample,
   type Settings,
-  type VersionInfo,
 } from './types';
 import { readEventStream } from './sse';
+import { commandSpec, httpRequest } from './contract';
+import type { Command, Commands } from './commands';
 
-/** Every command: its arguments and what it returns (docs/api-contract.md). */
-export interface Commands {
-  version: { args: undefined; result: VersionInfo };
-  hardware: { args: undefined; result: HardwareReport };
-  describe_hardware: { args: { spec: string }; result: HardwareReport };
-  latest_sample: { args: undefined; result: Sample };
-  settings: { args: undefined; result: Settings };
-  update_settings: { args: { settings: Settings }; result: Settings };
-  catalog: { args: undefined; result: CatalogView };
-  recommend: { args: { params: RecommendParams }; result: Recommendation };
-  fit: { args: { params: FitParams }; result: FitResult };
-  engine_plan: { args: { params: EnginePlanParams }; result: EnginePlanView };
-  engine_start: { args: { params: EngineStartParams }; result: EngineStatus };
-  engine_status: { args: undefined; result: EngineStatus[] };
-  engine_stop: { args: { name: string }; result: EngineStatus };
-  engine_retry: { args: { name: string }; result: EngineStatus };
-  engine_remove: { args: { name: string }; result: EngineStatus };
-  engine_logs: { args: { name: string; lines?: number }; result: string[] };
-  engine_install: { args: { params: InstallParams }; result: JobStatus };
-  model_download: { args: { params: DownloadParams }; result: JobStatus };
-  jobs: { args: undefined; result: JobStatus[] };
-  job_cancel: { args: { id: string }; result: JobStatus };
-  gateway_info: { args: undefined; result: GatewayInfo };
-  keys: { args: undefined; result: KeyInfo[] };
-  key_create: { args: { params: KeyCreateParams }; result: CreatedKey };
-  key_revoke: { args: { params: { id: string } }; result: KeyInfo };
-}
-export type Command = keyof Commands;
+export type { Command, Commands } from './commands';
 
-interface Route {
-  method: 'GET' | 'POST' | 'PUT';
-  /** The path, or how to make it from the command's arguments (names in the path). */
-  path: string | ((args: never) => string);
-  /** The request body made from the command's arguments, for POST and PUT. */
-  body?: (args: never) => unknown;
-}
-
-const ROUTES: Record<Command, Route> = {
-  version: { method: 'GET', path: '/api/version' },
-  hardware: { method: 'GET', path: '/api/hardware' },
-  describe_hardware: {
-    method: 'POST',
-    path: '/api/hardware/describe',
-    body: (args: Commands['describe_hardware']['args']) => ({ spec: args.spec }),
-  },
-  latest_sample: { method: 'GET', path: '/api/samples/latest' },
-  settings: { method: 'GET', path: '/api/settings' },
-  update_settings: {
-    method: 'PUT',
-    path: '/api/settings',
-    body: (args: Commands['update_settings']['args']) => args.settings,
-  },
-  catalog: { method: 'GET', path: '/api/catalog' },
-  recommend: {
-    method: 'POST',
-    path: '/api/recommend',
-    body: (args: Commands['recommend']['args']) => args.params,
-  },
-  fit: {
-    method: 'POST',
-    path: '/api/fit',
-    body: (args: Commands['fit']['args']) => args.params,
-  },
-  engine_plan: {
-    method: 'POST',
-    path: '/api/engine/plan',
-    body: (args: Commands['engine_plan']['args']) => args.params,
-  },
-  engine_start: {
-    method: 'POST',
-    path: '/api/engines',
-    body: (args: Commands['engine_start']['args']) => args.params,
-  },
-  engine_status: { method: 'GET', path: '/api/engines' },
-  engine_stop: {
-    method: 'POST',
-    path: (args: Commands['engine_stop']['args']) => `/api/engines/${encodeURIComponent(args.name)}/stop`,
-  },
-  engine_retry: {
-    method: 'POST',
-    path: (args: Commands['engine_retry']['args']) => `/api/engines/${encodeURIComponent(args.name)}/retry`,
-  },
-  engine_remove: {
-    method: 'POST',
-    path: (args: Commands['engine_remove']['args']) => `/api/engines/${encodeURIComponent(args.name)}/remove`,
-  },
-  engine_logs: {
-    method: 'GET',
-    path: (args: Commands['engine_logs']['args']) =>
-      `/api/engines/${encodeURIComponent(args.name)}/logs${args.lines === undefined ? '' : `?lines=${args.lines}`}`,
-  },
-  engine_install: {
-    method: 'POST',
-    path: '/api/engines/install',
-    body: (args: Commands['engine_install']['args']) => args.params,
-  },
-  model_download: {
-    method: 'POST',
-    path: '/api/downloads',
-    body: (args: Commands['model_download']['args']) => args.params,
-  },
-  jobs: { method: 'GET', path: '/api/jobs' },
-  job_cancel: {
-    method: 'POST',
-    path: '/api/jobs/cancel',
-    body: (args: Commands['job_cancel']['args']) => ({ id: args.id }),
-  },
-  gateway_info: { method: 'GET', path: '/api/gateway' },
-  keys: { method: 'GET', path: '/api/keys' },
-  key_create: {
-    method: 'POST',
-    path: '/api/keys',
-    body: (args: Commands['key_create']['args']) => args.params,
-  },
-  key_revoke: {
-    method: 'POST',
-    path: '/api/keys/revoke',
-    body: (args: Commands['key_revoke']['args']) => args.params,
-  },
-};
-
-const STREAM_PATH = '/api/samples/stream';
+const STREAM_PATH = commandSpec('subscribe_samples').path;
 const TOKEN_KEY = 'duows.token';
 const RECONNECT_MS = 2000;
 
@@ -227,14 +100,15 @@ adoptTokenFromUrl();
 
 // ---------------------------------------------------------------- calls
 
-async function httpCall(route: Route, args: unknown): Promise<unknown> {
+async function httpCall(command: Command, args: unknown): Promise<unknown> {
+  const request = httpRequest(commandSpec(command), args);
   const headers: Record<string, string> = { Accept: 'application/json', ...authHeaders() };
-  const init: RequestInit = { method: route.method, headers };
-  if (route.body) {
+  const init: RequestInit = { method: request.method, headers };
+  if (request.body !== undefined) {
     headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify((route.body as (a: unknown) => unknown)(args));
+    init.body = JSON.stringify(request.body);
   }
-  const path = typeof route.path === 'string' ? route.path : (route.path as (a: unknown) => string)(args);
+  const path = request.path;
   let response: Response;
   try {
     response = await fetch(path, init);
@@ -271,7 +145,7 @@ export async function call<C extends Command>(
     if (isDesktop()) {
       return await invoke<Commands[C]['result']>(command, args ?? {});
     }
-    return (await httpCall(ROUTES[command], args)) as Commands[C]['result'];
+    return (await httpCall(command, args)) as Commands[C]['result'];
   } catch (reason) {
     throw toApiError(reason, 'call_failed');
   }

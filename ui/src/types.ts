@@ -557,7 +557,15 @@ export interface JobStatus {
   download: DownloadProgress | null;
   /** The installed version, or the model folder. */
   result: string | null;
-  error: string | null;
+  /** Why it failed (or that it was cancelled), in a shape to branch on. */
+  error: JobFailure | null;
+}
+
+/** A job's failure: `gated_model` (field `token`), `disk_full`, `hub_unreachable`, `index_unreachable`, … */
+export interface JobFailure {
+  code: string;
+  message: string;
+  field?: string;
 }
 
 /** Parameters of `engine_install`. */

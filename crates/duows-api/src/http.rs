@@ -1,4 +1,5 @@
-//! The HTTP transport: the route table and its adapters over [`crate::calls`].
+//! The HTTP transport: the routes, made from the command table ([`crate::contract`]), and
+//! their adapters over [`crate::calls`].
 //!
 //! Keep this file to the route table and three-line handlers; logic lives in `calls`.
 
@@ -8,16 +9,18 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::handler::Handler;
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter};
 use axum::{middleware, Json, Router};
 use futures_util::{Stream, StreamExt};
 use tokio_stream::wrappers::WatchStream;
 
 use crate::access::{enforce, AccessPolicy};
 use crate::calls::{self, DescribeRequest};
+use crate::contract;
 use crate::{ApiError, ApiState};
 use duows_core::engine::EngineStatus;
 use duows_core::fit::{FitResult, Recommendation};
@@ -29,34 +32,60 @@ use serde::de::DeserializeOwned;
 /// The control API under `/api`, with `fallback` (the web UI) for every other path,
 /// all behind `policy`.
 pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
-    Router::new()
-        .route("/api/version", get(version))
-        .route("/api/hardware", get(hardware))
-        .route("/api/hardware/describe", post(describe_hardware))
-        .route("/api/samples/latest", get(latest_sample))
-        .route("/api/samples/stream", get(sample_stream))
-        .route("/api/settings", get(settings).put(update_settings))
-        .route("/api/catalog", get(catalog))
-        .route("/api/recommend", post(recommend))
-        .route("/api/fit", post(fit))
-        .route("/api/engine/plan", post(engine_plan))
-        .route("/api/engines", get(engine_status).post(engine_start))
-        .route("/api/engines/{name}/stop", post(engine_stop))
-        .route("/api/engines/{name}/retry", post(engine_retry))
-        .route("/api/engines/{name}/remove", post(engine_remove))
-        .route("/api/engines/{name}/logs", get(engine_logs))
-        .route("/api/engines/install", post(engine_install))
-        .route("/api/downloads", post(model_download))
-        .route("/api/jobs", get(jobs))
-        .route("/api/jobs/cancel", post(job_cancel))
-        .route("/api/gateway", get(gateway_info))
-        .route("/api/keys", get(keys).post(key_create))
-        .route("/api/keys/revoke", post(key_revoke))
+    Routes(Router::new())
+        .at("version", version)
+        .at("hardware", hardware)
+        .at("describe_hardware", describe_hardware)
+        .at("latest_sample", latest_sample)
+        .at("subscribe_samples", sample_stream)
+        .at("settings", settings)
+        .at("update_settings", update_settings)
+        .at("catalog", catalog)
+        .at("recommend", recommend)
+        .at("fit", fit)
+        .at("engine_plan", engine_plan)
+        .at("engine_start", engine_start)
+        .at("engine_status", engine_status)
+        .at("engine_stop", engine_stop)
+        .at("engine_retry", engine_retry)
+        .at("engine_remove", engine_remove)
+        .at("engine_logs", engine_logs)
+        .at("engine_install", engine_install)
+        .at("model_download", model_download)
+        .at("jobs", jobs)
+        .at("job_cancel", job_cancel)
+        .at("gateway_info", gateway_info)
+        .at("keys", keys)
+        .at("key_create", key_create)
+        .at("key_revoke", key_revoke)
+        .0
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .fallback_service(fallback)
         .layer(middleware::from_fn_with_state(policy, enforce))
+}
+
+/// The router under construction; [`Routes::at`] adds a command where the table says.
+struct Routes(Router<ApiState>);
+
+impl Routes {
+    /// Serves command `name` with `handler`, at the method and path of its table entry.
+    fn at<H, T>(self, name: &str, handler: H) -> Self
+    where
+        H: Handler<T, ApiState>,
+        T: 'static,
+    {
+        let spec = contract::command(name);
+        let filter = match spec.method.as_str() {
+            "GET" => MethodFilter::GET,
+            "POST" => MethodFilter::POST,
+            "PUT" => MethodFilter::PUT,
+            "DELETE" => MethodFilter::DELETE,
+            other => panic!("{name}: method {other} is not served"),
+        };
+        Self(self.0.route(&spec.path, on(filter, handler)))
+    }
 }
 
 async fn version() -> Json<calls::VersionInfo> {

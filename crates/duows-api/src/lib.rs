@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod calls;
+pub mod contract;
 pub mod deployment_checks;
 mod error;
 pub mod gateway_routes;

@@ -44,7 +44,7 @@ pub(crate) struct Inner {
     /// The engine launcher seam; the real process launcher unless a test sets another.
     pub(crate) launcher: OnceLock<Arc<dyn EngineLauncher>>,
     /// Installs and downloads.
-    pub(crate) jobs: crate::calls::Jobs,
+    pub(crate) jobs: duows_core::jobs::Jobs,
     /// The gateway, once it listens.
     pub(crate) gateway: OnceLock<crate::gateway_service::GatewayHandle>,
     /// The parameters each engine was started with, for a retry.
@@ -85,7 +85,7 @@ impl ApiState {
                 stopping: watch::channel(false).0,
                 supervisor: OnceLock::new(),
                 launcher: OnceLock::new(),
-                jobs: crate::calls::Jobs::default(),
+                jobs: duows_core::jobs::Jobs::default(),
                 gateway: OnceLock::new(),
                 engine_params: Mutex::new(HashMap::new()),
                 changes: watch::channel(0).0,

@@ -257,41 +257,35 @@ fn print_status(all: &[EngineStatus], json: bool) -> anyhow::Result<ExitCode> {
 }
 
 pub fn download(args: &EngineDownloadArgs) -> anyhow::Result<ExitCode> {
-    use duows_core::engine::download::{download, vllm_files, DownloadProgress, DownloadRequest};
+    use duows_core::engine::download::{download, DownloadProgress};
     use duows_core::engine::Secret;
+    use duows_core::jobs::{download_request, DownloadJob};
 
-    let catalog = duows_core::catalog::Catalog::builtin()?;
-    let model = catalog
-        .model(&args.model)
-        .ok_or_else(|| anyhow::anyhow!("--model: `{}` is not in the catalog", args.model))?;
-    let variant = model
-        .variant(args.variant.as_deref())
-        .ok_or_else(|| anyhow::anyhow!("--variant: {} has no such checkpoint", model.name))?;
     let token = match &args.token_env {
         Some(var) => {
             Some(Secret::new(std::env::var(var).map_err(|_| {
                 anyhow::anyhow!("--token-env: {var} is not set")
             })?))
         }
-        None => std::env::var("HF_TOKEN")
-            .ok()
-            .filter(|t| !t.is_empty())
-            .map(Secret::new),
+        None => None, // the request falls back to HF_TOKEN
     };
     let data_dir = duows_core::data_dir::DataDir::from_env()?;
-    let request = DownloadRequest {
-        endpoint: std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into()),
-        repo: variant.repo.clone(),
-        revision: args.revision.clone(),
+    // The settings' models folder, as the server's downloads use.
+    let hf_home = duows_core::settings::SettingsStore::new(data_dir.settings_file())
+        .load()
+        .ok()
+        .and_then(|s| s.models_dir)
+        .unwrap_or_else(|| data_dir.default_models_dir());
+    let job = DownloadJob {
+        model: args.model.clone(),
+        variant: args.variant.clone(),
+        revision: Some(args.revision.clone()),
         token,
-        // The settings' models folder, as the server's downloads use.
-        hf_home: duows_core::settings::SettingsStore::new(data_dir.settings_file())
-            .load()
-            .ok()
-            .and_then(|s| s.models_dir)
-            .unwrap_or_else(|| data_dir.default_models_dir()),
-        keep: vllm_files,
     };
+    let request = download_request(&job, &hf_home).map_err(|e| match e.field() {
+        Some(field) => anyhow::anyhow!("--{field}: {e}"),
+        None => anyhow::anyhow!("{e}"),
+    })?;
     let snapshot = run_with_progress(
         DownloadProgress::default(),
         |p| eprint!("\r{}", progress_line(p)),

@@ -5,6 +5,7 @@
 //! - [`fit`]: will a model fit these GPUs, how well, and which to recommend (pure).
 //! - [`hardware`]: the GPU probe seam (NVML, or a hardware description), system facts,
 //!   and the report that joins them.
+//! - [`sample_history`]: the last hour of samples, for charts opened late.
 //! - [`sampler`]: one task that samples the GPUs and the system at 1 Hz and shares the
 //!   latest sample with every viewer.
 //! - [`deployment_check`]: is an OpenAI-compatible deployment there, with our key and model.
@@ -12,6 +13,8 @@
 //! - [`files`], [`file_watch`], [`host_rules`]: the shared pieces of `duows-base`
 //!   (atomic writes and file stamps, file watches, the `Host`/`Origin` checks), re-exported
 //!   under their old paths.
+//! - [`jobs`]: installs and downloads as jobs with live progress, cancel, and failures
+//!   a client can branch on.
 //! - [`logging`]: log files in the data folder.
 //! - [`settings`]: typed, validated, versioned settings in the store file shared by the
 //!   desktop app and the headless program.
@@ -26,7 +29,9 @@ pub mod deployment_check;
 pub mod engine;
 pub mod fit;
 pub mod hardware;
+pub mod jobs;
 pub mod logging;
+pub mod sample_history;
 pub mod sampler;
 pub mod settings;
 

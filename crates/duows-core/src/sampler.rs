@@ -3,7 +3,8 @@
 //! The sampling thread owns the probe calls (NVML calls block for microseconds to
 //! milliseconds, so they stay off the async runtime) and publishes each [`Sample`] on a
 //! `tokio::sync::watch` channel: any number of viewers read the latest sample without
-//! causing another NVML call. Dropping the [`Sampler`] stops the thread at once.
+//! causing another NVML call. Each sample is also kept in the [`SampleHistory`] of the
+//! last hour. Dropping the [`Sampler`] stops the thread at once.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::hardware::{GpuProbe, GpuSample, SystemFacts, SystemLiveSample};
+use crate::sample_history::SampleHistory;
 
 /// The sampling period the product promises.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
@@ -31,6 +33,7 @@ pub struct Sample {
 /// Handle to the sampling thread.
 pub struct Sampler {
     latest: watch::Receiver<Arc<Sample>>,
+    history: Arc<SampleHistory>,
     _stop: mpsc::Sender<()>,
 }
 
@@ -44,14 +47,20 @@ impl Sampler {
                 system: system.live(),
             })
         };
-        let (tx, latest) = watch::channel(take());
+        let history = Arc::new(SampleHistory::default());
+        let first = take();
+        history.push(Arc::clone(&first));
+        let (tx, latest) = watch::channel(first);
         let (stop, stopped) = mpsc::channel::<()>();
+        let kept = Arc::clone(&history);
         let spawned = std::thread::Builder::new()
             .name("duows-sampler".into())
             .spawn(move || {
                 // Anything but a timeout means the handle was dropped: stop.
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-                    tx.send_replace(take());
+                    let sample = take();
+                    kept.push(Arc::clone(&sample));
+                    tx.send_replace(sample);
                 }
             });
         if let Err(error) = spawned {
@@ -59,8 +68,14 @@ impl Sampler {
         }
         Self {
             latest,
+            history,
             _stop: stop,
         }
+    }
+
+    /// The samples of the last hour.
+    pub fn history(&self) -> &SampleHistory {
+        &self.history
     }
 
     /// The most recent sample.

@@ -98,7 +98,11 @@ function downloadEntry(first: JobStatus, actions: DownloadActions): Entry {
           h('span', undefined, d ? `Downloaded ${size(d.total_bytes)} into ` : 'Downloaded into ', folder),
           copyButton(next.result ?? '', folder, { testid: 'copy-folder', title: 'Copy the folder' }),
         );
-      } else if (next.state === 'failed') ended.set('failed', h('span', { class: 'job-error' }, next.error ?? 'The download failed.'));
+      } else if (next.state === 'failed') {
+        const error = next.error;
+        const hint = error?.code === 'gated_model' ? ' Enter a token above and download again.' : error?.code === 'disk_full' ? ' Free some space, or choose another models folder in the settings.' : '';
+        ended.set('failed', h('span', { class: 'job-error', 'data-code': error?.code ?? 'unknown' }, `${error?.message ?? 'The download failed.'}${hint}`));
+      }
       else ended.set('cancelled', 'Cancelled — what was fetched is kept; downloading it again resumes there.');
     },
   };

@@ -161,7 +161,11 @@ function installRow(info: EngineInfo, actions: InstallActions): Row {
       else if (state === 'failed')
         ended.set(
           'failed',
-          h('span', { class: 'job-error' }, next.error ?? 'The install failed.'),
+          h(
+            'span',
+            { class: 'job-error', 'data-code': next.error?.code ?? 'unknown' },
+            `${next.error?.message ?? 'The install failed.'}${next.error?.code === 'index_unreachable' ? ' The package index did not answer: check the network or a PIP_INDEX_URL mirror, then retry.' : ''}`,
+          ),
           h('span', { class: 'hint' }, 'A retry reuses the packages already downloaded.'),
         );
       else ended.set('cancelled', 'Cancelled — finished downloads are kept and reused by a retry.');

@@ -14,10 +14,9 @@ pub use gateway::{
     gateway_info, key_create, key_revoke, keys, CreatedKey, DeploymentView, GatewayInfo,
     KeyCreateParams, KeyRevokeParams,
 };
-pub(crate) use jobs::Jobs;
 pub use jobs::{
-    engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobKind,
-    JobRef, JobState, JobStatus,
+    engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobFailure,
+    JobKind, JobRef, JobState, JobStatus,
 };
 pub use launch::{engine_plan, EnginePlanView};
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};

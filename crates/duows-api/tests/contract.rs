@@ -1,0 +1,96 @@
+//! The command table against the surfaces made from it: every command is served over HTTP
+//! at its method and path, and the API contract document describes it. (The desktop
+//! shell's handlers and capability are checked in its own tests, the UI transport in the
+//! UI's.)
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use duows_api::access::AccessPolicy;
+use duows_api::contract::{commands, BodyFrom};
+use duows_api::{http, ApiState, StateOptions};
+use duows_core::data_dir::DataDir;
+use duows_core::hardware::{DescribedProbe, HardwareDescription};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+#[tokio::test]
+async fn every_command_is_served_at_its_method_and_path() {
+    let home = tempfile::tempdir().expect("home");
+    let state = ApiState::new(StateOptions {
+        data_dir: DataDir::at(home.path()),
+        probe: Arc::new(DescribedProbe::new(
+            HardwareDescription::from_spec("1xL4").expect("spec"),
+        )),
+    });
+    let app = http::app(state, AccessPolicy::loopback(), Router::new());
+    let mut missing = Vec::new();
+    for command in commands() {
+        let path = command
+            .path
+            .replace("{name}", "probe")
+            .replace("{id}", "probe");
+        let mut request = Request::builder()
+            .method(command.method.as_str())
+            .uri(&path)
+            .header("host", "127.0.0.1:8765");
+        let body = if command.body.is_some() {
+            request = request.header("content-type", "application/json");
+            Body::from("{}")
+        } else {
+            Body::empty()
+        };
+        let response = app
+            .clone()
+            .oneshot(request.body(body).expect("request"))
+            .await
+            .expect("response");
+        let status = response.status();
+        if command.stream.is_some() {
+            // A subscription answers with its stream at once; do not wait for events.
+            assert_eq!(status, StatusCode::OK, "{}", command.name);
+            continue;
+        }
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let code = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| v["code"].as_str().map(str::to_owned));
+        if status == StatusCode::METHOD_NOT_ALLOWED || code.as_deref() == Some("not_found") {
+            missing.push(format!("{} {} ({})", command.method, path, command.name));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "commands in contract/commands.json without an HTTP route: {missing:?}"
+    );
+}
+
+#[test]
+fn the_contract_document_describes_every_command() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api-contract.md"),
+    )
+    .expect("docs/api-contract.md");
+    let undocumented: Vec<&str> = commands()
+        .iter()
+        .filter(|c| !doc.contains(&format!("`{}`", c.name)))
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "docs/api-contract.md lacks: {undocumented:?}"
+    );
+    let with_params = commands()
+        .iter()
+        .filter(|c| c.body == Some(BodyFrom::Params))
+        .count();
+    assert!(with_params > 5, "the table says how bodies are made");
+}

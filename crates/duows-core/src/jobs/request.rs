@@ -1,0 +1,201 @@
+//! What a download or an install job is asked to do, checked before anything runs, and
+//! why a job cannot start. The server's jobs and `duows engine download|install` build
+//! their work here, so both check the same things the same way.
+
+use std::path::Path;
+
+use crate::catalog::Catalog;
+use crate::engine::download::{vllm_files, DownloadRequest};
+use crate::engine::install::InstallSpec;
+use crate::engine::Secret;
+
+/// The public hub, unless `HF_ENDPOINT` names another (a mirror).
+pub const DEFAULT_HUB: &str = "https://huggingface.co";
+
+/// Why a job cannot start; each names the field at fault where there is one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobStartError {
+    /// Not an engine this app installs.
+    #[error("`{0}` is not an engine this app installs: use `vllm` or `llama_cpp`")]
+    NotInstallable(String),
+    /// Not a catalog model.
+    #[error("`{0}` is not in the catalog")]
+    UnknownModel(String),
+    /// The model has no such checkpoint.
+    #[error("{model} has no checkpoint `{variant}`")]
+    UnknownVariant {
+        /// The model's name.
+        model: String,
+        /// The checkpoint asked for.
+        variant: String,
+    },
+    /// Not a branch, tag or commit id.
+    #[error("revision must be a branch, tag or commit id")]
+    InvalidRevision,
+    /// The same job runs already.
+    #[error("`{0}` is already running; watch it, or cancel it first")]
+    Running(String),
+    /// No job of that id.
+    #[error("there is no job `{0}`")]
+    UnknownJob(String),
+    /// The catalog or the process launcher is unavailable.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl JobStartError {
+    /// The request field at fault, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::NotInstallable(_) => Some("engine"),
+            Self::UnknownModel(_) => Some("model"),
+            Self::UnknownVariant { .. } => Some("variant"),
+            Self::InvalidRevision => Some("revision"),
+            Self::UnknownJob(_) => Some("id"),
+            Self::Running(_) | Self::Internal(_) => None,
+        }
+    }
+}
+
+/// What to download: a catalog model's checkpoint at a revision.
+#[derive(Debug, Clone, Default)]
+pub struct DownloadJob {
+    /// Catalog id.
+    pub model: String,
+    /// Checkpoint (default: the model's own).
+    pub variant: Option<String>,
+    /// Branch, tag or commit (default `main`).
+    pub revision: Option<String>,
+    /// Token for gated models; without one, `HF_TOKEN` when set.
+    pub token: Option<Secret>,
+}
+
+/// The download request of `job` into the cache under `hf_home`, with the hub from
+/// `HF_ENDPOINT` and the token from `HF_TOKEN` when the job has none.
+pub fn download_request(
+    job: &DownloadJob,
+    hf_home: &Path,
+) -> Result<DownloadRequest, JobStartError> {
+    let catalog = Catalog::builtin().map_err(|e| JobStartError::Internal(e.to_string()))?;
+    let model = catalog
+        .model(&job.model)
+        .ok_or_else(|| JobStartError::UnknownModel(job.model.clone()))?;
+    let variant =
+        model
+            .variant(job.variant.as_deref())
+            .ok_or_else(|| JobStartError::UnknownVariant {
+                model: model.name.clone(),
+                variant: job.variant.clone().unwrap_or_default(),
+            })?;
+    let revision = job.revision.clone().unwrap_or_else(|| "main".into());
+    if !valid_revision(&revision) {
+        return Err(JobStartError::InvalidRevision);
+    }
+    let token = job
+        .token
+        .clone()
+        .filter(|t| !t.expose().trim().is_empty())
+        .or_else(|| {
+            std::env::var("HF_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty())
+                .map(Secret::new)
+        });
+    Ok(DownloadRequest {
+        endpoint: std::env::var("HF_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty())
+            .unwrap_or_else(|| DEFAULT_HUB.into()),
+        repo: variant.repo.clone(),
+        revision,
+        token,
+        hf_home: hf_home.to_path_buf(),
+        keep: vllm_files,
+    })
+}
+
+/// A branch, tag or commit id: plain characters, no `..`, at most 200 of them.
+pub fn valid_revision(revision: &str) -> bool {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./".contains(c);
+    !revision.is_empty()
+        && revision.len() <= 200
+        && revision.chars().all(plain)
+        && !revision.contains("..")
+}
+
+/// The install of `engine` (`vllm` or `llama_cpp`) into the data folder at `data_root`.
+pub fn install_spec(engine: &str, data_root: &Path) -> Result<InstallSpec, JobStartError> {
+    match engine {
+        "vllm" => Ok(InstallSpec::vllm(data_root)),
+        "llama_cpp" | "llama-cpp" => Ok(InstallSpec::llama_cpp(data_root)),
+        other => Err(JobStartError::NotInstallable(other.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_are_branches_tags_or_commits() {
+        for good in ["main", "v1.0", "refs/pr/3", "89abcdef0123"] {
+            assert!(valid_revision(good), "{good}");
+        }
+        for bad in ["", "../../etc", "a b", "x;rm", &"a".repeat(201)] {
+            assert!(!valid_revision(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_download_names_the_field_at_fault() {
+        let home = Path::new("/tmp/models");
+        let unknown = DownloadJob {
+            model: "gpt-9".into(),
+            ..DownloadJob::default()
+        };
+        assert_eq!(
+            download_request(&unknown, home)
+                .map(|_| ())
+                .expect_err("refused")
+                .field(),
+            Some("model")
+        );
+        let variant = DownloadJob {
+            model: "mistral-7b-instruct-v0.3".into(),
+            variant: Some("nf17".into()),
+            ..DownloadJob::default()
+        };
+        assert_eq!(
+            download_request(&variant, home)
+                .map(|_| ())
+                .expect_err("refused")
+                .field(),
+            Some("variant")
+        );
+        let revision = DownloadJob {
+            model: "mistral-7b-instruct-v0.3".into(),
+            revision: Some("../../etc".into()),
+            ..DownloadJob::default()
+        };
+        assert_eq!(
+            download_request(&revision, home)
+                .map(|_| ())
+                .expect_err("refused"),
+            JobStartError::InvalidRevision
+        );
+        let ok = DownloadJob {
+            model: "mistral-7b-instruct-v0.3".into(),
+            ..DownloadJob::default()
+        };
+        let request = download_request(&ok, home).expect("request");
+        assert_eq!(request.repo, "mistralai/Mistral-7B-Instruct-v0.3");
+        assert_eq!(request.revision, "main");
+        assert_eq!(
+            install_spec("llama", home)
+                .map(|_| ())
+                .expect_err("refused")
+                .field(),
+            Some("engine")
+        );
+    }
+}

@@ -1,0 +1,83 @@
+// Every command the UI calls: its arguments and what it returns (docs/api-contract.md).
+// How each is sent over HTTP is in the command table (`contract.ts`); `COMMAND_NAMES`
+// lists them once at run time, and the type checker keeps that list complete.
+
+import type {
+  CatalogView,
+  CreatedKey,
+  DownloadParams,
+  EnginePlanParams,
+  EnginePlanView,
+  EngineStartParams,
+  EngineStatus,
+  FitParams,
+  FitResult,
+  GatewayInfo,
+  HardwareReport,
+  InstallParams,
+  JobStatus,
+  KeyCreateParams,
+  KeyInfo,
+  Recommendation,
+  RecommendParams,
+  Sample,
+  Settings,
+  VersionInfo,
+} from './types';
+
+/** Every command: its arguments and what it returns (docs/api-contract.md). */
+export interface Commands {
+  version: { args: undefined; result: VersionInfo };
+  hardware: { args: undefined; result: HardwareReport };
+  describe_hardware: { args: { spec: string }; result: HardwareReport };
+  latest_sample: { args: undefined; result: Sample };
+  settings: { args: undefined; result: Settings };
+  update_settings: { args: { settings: Settings }; result: Settings };
+  catalog: { args: undefined; result: CatalogView };
+  recommend: { args: { params: RecommendParams }; result: Recommendation };
+  fit: { args: { params: FitParams }; result: FitResult };
+  engine_plan: { args: { params: EnginePlanParams }; result: EnginePlanView };
+  engine_start: { args: { params: EngineStartParams }; result: EngineStatus };
+  engine_status: { args: undefined; result: EngineStatus[] };
+  engine_stop: { args: { name: string }; result: EngineStatus };
+  engine_retry: { args: { name: string }; result: EngineStatus };
+  engine_remove: { args: { name: string }; result: EngineStatus };
+  engine_logs: { args: { name: string; lines?: number }; result: string[] };
+  engine_install: { args: { params: InstallParams }; result: JobStatus };
+  model_download: { args: { params: DownloadParams }; result: JobStatus };
+  jobs: { args: undefined; result: JobStatus[] };
+  job_cancel: { args: { id: string }; result: JobStatus };
+  gateway_info: { args: undefined; result: GatewayInfo };
+  keys: { args: undefined; result: KeyInfo[] };
+  key_create: { args: { params: KeyCreateParams }; result: CreatedKey };
+  key_revoke: { args: { params: { id: string } }; result: KeyInfo };
+}
+export type Command = keyof Commands;
+
+/** The commands the UI calls, each once: the type checker keeps this list complete. */
+export const COMMAND_NAMES = {
+  version: true,
+  hardware: true,
+  describe_hardware: true,
+  latest_sample: true,
+  settings: true,
+  update_settings: true,
+  catalog: true,
+  recommend: true,
+  fit: true,
+  engine_plan: true,
+  engine_start: true,
+  engine_status: true,
+  engine_stop: true,
+  engine_retry: true,
+  engine_remove: true,
+  engine_logs: true,
+  engine_install: true,
+  model_download: true,
+  jobs: true,
+  job_cancel: true,
+  gateway_info: true,
+  keys: true,
+  key_create: true,
+  key_revoke: true,
+} as const satisfies Record<Command, true>;

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ago, duration, fraction, gib, percent, size, sizeOf, speed, times, watts } from './format';
+
+describe('memory in one unit', () => {
+  it('shows an 80 GB card in GiB, as the fit does', () => {
+    expect(gib(80e9)).toBe('74.5 GiB');
+    expect(gib(85_899_345_920)).toBe('80.0 GiB');
+  });
+  it('shows vLLM’s concurrency with two decimals', () => {
+    expect(times(1.6449)).toBe('1.64×');
+  });
+});
+
+describe('progress figures', () => {
+  it('picks the unit that suits a size and keeps a total’s unit for the part done', () => {
+    expect(size(512_000)).toBe('512 kB');
+    expect(size(48_300_000)).toBe('48.3 MB');
+    expect(sizeOf(1.2e9, 4.9e9)).toBe('1.2 / 4.9 GB');
+    expect(sizeOf(3e6, null)).toBe('3.0 MB');
+    expect(speed(85_300_000)).toBe('85.3 MB/s');
+  });
+  it('clamps fractions and rounds percentages', () => {
+    expect(fraction(5, 0)).toBe(0);
+    expect(fraction(12, 10)).toBe(1);
+    expect(percent(41.6)).toBe('42 %');
+    expect(watts(99.5)).toBe('99.5 W');
+    expect(watts(300.4)).toBe('300 W');
+  });
+});
+
+describe('times', () => {
+  it('says spans coarsely and never in the future', () => {
+    expect(duration(7_000)).toBe('7 s');
+    expect(duration(185_000)).toBe('3 min 5 s');
+    expect(duration(2 * 3600_000 + 600_000)).toBe('2 h 10 min');
+    expect(duration(-5)).toBe('0 s');
+    expect(ago(500)).toBe('just now');
+    expect(ago(12_000)).toBe('12 s ago');
+  });
+});
