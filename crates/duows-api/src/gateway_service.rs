@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use duows_base::access::HostRules;
 use duows_core::data_dir::DataDir;
-use duows_core::host_rules::HostRules;
 use duows_gateway::{check_bind, Gateway, GatewayConfig, KeyStore};
 
 use crate::gateway_routes::keep_routes_current;
