@@ -1,4 +1,6 @@
-//! Tauri commands: each is a thin adapter over the API function of the same name.
+//! Tauri commands: each is a thin adapter over the API function of the same name. Every
+//! one that reads a file, the driver or the network is async, so none runs on the
+//! window's main thread; the streams are in [`crate::subscriptions`].
 
 use duows_api::calls::{
     self, CatalogView, CreatedKey, DescribeRequest, DownloadParams, EnginePlanParams,
@@ -12,12 +14,7 @@ use duows_core::hardware::HardwareReport;
 use duows_core::sampler::Sample;
 use duows_core::settings::Settings;
 use duows_gateway::KeyInfo;
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use tauri::async_runtime::JoinHandle;
-use tauri::ipc::Channel;
-use tauri::{Runtime, State, Webview};
+use tauri::State;
 
 #[tauri::command]
 pub fn version() -> VersionInfo {
@@ -38,48 +35,22 @@ pub async fn describe_hardware(
 }
 
 #[tauri::command]
-pub fn latest_sample(state: State<'_, ApiState>) -> Sample {
-    calls::latest_sample(&state)
+pub async fn latest_sample(state: State<'_, ApiState>) -> Result<Sample, ApiError> {
+    Ok(calls::latest_sample(&state))
 }
 
-/// The sample forwarders, one per webview: a reloaded page subscribes again, and its
-/// old forwarder (whose channel no longer has a listener) must stop.
-#[derive(Default)]
-pub struct SampleSubscriptions(Mutex<HashMap<String, JoinHandle<()>>>);
-
-/// Sends every new sample to `on_sample`, replacing this webview's earlier subscription.
 #[tauri::command]
-pub fn subscribe_samples<R: Runtime>(
-    webview: Webview<R>,
+pub async fn sample_history(
     state: State<'_, ApiState>,
-    subscriptions: State<'_, SampleSubscriptions>,
-    on_sample: Channel<Sample>,
-) {
-    let mut samples = state.sampler().subscribe();
-    let stopped = state.stopped();
-    let forward = async move {
-        loop {
-            let sample = samples.borrow_and_update().as_ref().clone();
-            if on_sample.send(sample).is_err() || samples.changed().await.is_err() {
-                break;
-            }
-        }
-    };
-    let task = tauri::async_runtime::spawn(async move {
-        tokio::select! {
-            () = forward => {},
-            () = stopped => {},
-        }
-    });
-    let mut current = subscriptions.0.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(previous) = current.insert(webview.label().to_owned(), task) {
-        previous.abort();
-    }
+    minutes: Option<u32>,
+    points: Option<usize>,
+) -> Result<Vec<Sample>, ApiError> {
+    calls::sample_history(&state, minutes, points)
 }
 
 #[tauri::command]
-pub fn settings(state: State<'_, ApiState>) -> Settings {
-    calls::settings(&state)
+pub async fn settings(state: State<'_, ApiState>) -> Result<Settings, ApiError> {
+    Ok(calls::settings(&state).await)
 }
 
 #[tauri::command]
@@ -91,7 +62,7 @@ pub async fn update_settings(
 }
 
 #[tauri::command]
-pub fn catalog() -> Result<CatalogView, ApiError> {
+pub async fn catalog() -> Result<CatalogView, ApiError> {
     calls::catalog()
 }
 
@@ -125,7 +96,7 @@ pub async fn engine_start(
 }
 
 #[tauri::command]
-pub fn engine_status(state: State<'_, ApiState>) -> Result<Vec<EngineStatus>, ApiError> {
+pub async fn engine_status(state: State<'_, ApiState>) -> Result<Vec<EngineStatus>, ApiError> {
     calls::engine_status(&state)
 }
 
@@ -154,7 +125,7 @@ pub async fn engine_remove(
 }
 
 #[tauri::command]
-pub fn engine_logs(
+pub async fn engine_logs(
     state: State<'_, ApiState>,
     name: String,
     lines: Option<usize>,
@@ -179,37 +150,37 @@ pub async fn model_download(
 }
 
 #[tauri::command]
-pub fn jobs(state: State<'_, ApiState>) -> Vec<JobStatus> {
-    calls::jobs(&state)
+pub async fn jobs(state: State<'_, ApiState>) -> Result<Vec<JobStatus>, ApiError> {
+    Ok(calls::jobs(&state))
 }
 
 #[tauri::command]
-pub fn job_cancel(state: State<'_, ApiState>, id: String) -> Result<JobStatus, ApiError> {
+pub async fn job_cancel(state: State<'_, ApiState>, id: String) -> Result<JobStatus, ApiError> {
     calls::job_cancel(&state, &id)
 }
 
 #[tauri::command]
-pub fn gateway_info(state: State<'_, ApiState>) -> Result<GatewayInfo, ApiError> {
-    calls::gateway_info(&state)
+pub async fn gateway_info(state: State<'_, ApiState>) -> Result<GatewayInfo, ApiError> {
+    calls::gateway_info(&state).await
 }
 
 #[tauri::command]
-pub fn keys(state: State<'_, ApiState>) -> Result<Vec<KeyInfo>, ApiError> {
-    calls::keys(&state)
+pub async fn keys(state: State<'_, ApiState>) -> Result<Vec<KeyInfo>, ApiError> {
+    calls::keys(&state).await
 }
 
 #[tauri::command]
-pub fn key_create(
+pub async fn key_create(
     state: State<'_, ApiState>,
     params: KeyCreateParams,
 ) -> Result<CreatedKey, ApiError> {
-    calls::key_create(&state, params)
+    calls::key_create(&state, params).await
 }
 
 #[tauri::command]
-pub fn key_revoke(
+pub async fn key_revoke(
     state: State<'_, ApiState>,
     params: KeyRevokeParams,
 ) -> Result<KeyInfo, ApiError> {
-    calls::key_revoke(&state, params)
+    calls::key_revoke(&state, params).await
 }

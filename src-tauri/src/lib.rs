@@ -5,6 +5,7 @@
 //! app with Tauri's mock runtime, without a display.
 
 pub mod commands;
+pub mod subscriptions;
 
 use std::sync::Arc;
 
@@ -21,13 +22,15 @@ pub const GPUS_ENV: &str = "DUOWS_GPUS";
 /// `tauri::Builder::default()`, or `tauri::test::mock_builder()` in tests).
 pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::Builder<R> {
     base.manage(state)
-        .manage(commands::SampleSubscriptions::default())
+        .manage(subscriptions::Subscriptions::default())
         .invoke_handler(tauri::generate_handler![
             commands::version,
             commands::hardware,
             commands::describe_hardware,
             commands::latest_sample,
-            commands::subscribe_samples,
+            subscriptions::subscribe_samples,
+            subscriptions::subscribe_events,
+            commands::sample_history,
             commands::settings,
             commands::update_settings,
             commands::catalog,

@@ -31,6 +31,7 @@ export interface Commands {
   hardware: { args: undefined; result: HardwareReport };
   describe_hardware: { args: { spec: string }; result: HardwareReport };
   latest_sample: { args: undefined; result: Sample };
+  sample_history: { args: { minutes?: number; points?: number }; result: Sample[] };
   settings: { args: undefined; result: Settings };
   update_settings: { args: { settings: Settings }; result: Settings };
   catalog: { args: undefined; result: CatalogView };
@@ -60,6 +61,7 @@ export const COMMAND_NAMES = {
   hardware: true,
   describe_hardware: true,
   latest_sample: true,
+  sample_history: true,
   settings: true,
   update_settings: true,
   catalog: true,

@@ -9,7 +9,11 @@ describe('the command table', () => {
       .map((c) => c.name)
       .sort();
     expect(served).toEqual(called);
-    expect(COMMAND_SPECS.filter((c) => c.stream).map((c) => c.name)).toEqual(['subscribe_samples']);
+    expect(
+      COMMAND_SPECS.filter((c) => c.stream)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['subscribe_events', 'subscribe_samples']);
   });
 
   it('throws for a command it lacks', () => {
@@ -36,6 +40,13 @@ describe('HTTP requests made from the table', () => {
     expect(httpRequest(commandSpec('describe_hardware'), { spec: '2xL40S' }).body).toEqual({ spec: '2xL40S' });
     expect(httpRequest(commandSpec('job_cancel'), { id: 'j1' }).body).toEqual({ id: 'j1' });
     expect(httpRequest(commandSpec('engine_stop'), { name: 'tiny' })).toEqual({ method: 'POST', path: '/api/engines/tiny/stop' });
+  });
+
+  it('asks for a window of the sample history in the query', () => {
+    expect(httpRequest(commandSpec('sample_history'), { minutes: 5, points: 300 })).toEqual({
+      method: 'GET',
+      path: '/api/samples/history?minutes=5&points=300',
+    });
   });
 
   it('sends no body with a GET', () => {

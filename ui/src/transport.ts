@@ -156,6 +156,8 @@ export const api = {
   hardware: () => call('hardware'),
   describeHardware: (spec: string) => call('describe_hardware', { spec }),
   latestSample: () => call('latest_sample'),
+  sampleHistory: (minutes?: number, points?: number) =>
+    call('sample_history', { ...(minutes === undefined ? {} : { minutes }), ...(points === undefined ? {} : { points }) }),
   settings: () => call('settings'),
   updateSettings: (settings: Settings) => call('update_settings', { settings }),
   catalog: () => call('catalog'),

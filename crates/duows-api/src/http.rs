@@ -38,6 +38,8 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("describe_hardware", describe_hardware)
         .at("latest_sample", latest_sample)
         .at("subscribe_samples", sample_stream)
+        .at("subscribe_events", event_stream)
+        .at("sample_history", sample_history)
         .at("settings", settings)
         .at("update_settings", update_settings)
         .at("catalog", catalog)
@@ -121,8 +123,42 @@ async fn sample_stream(
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
+async fn event_stream(
+    State(state): State<ApiState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let events = tokio_stream::wrappers::ReceiverStream::new(crate::events::subscribe(&state));
+    let stream = events.map(|event| {
+        Ok(match event.data_json() {
+            Ok(data) => Event::default().event(event.kind()).data(data),
+            Err(_) => Event::default().comment("unserialisable event"),
+        })
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// `?minutes=N&points=M` for `sample_history`.
+#[derive(serde::Deserialize)]
+struct HistoryQuery {
+    minutes: Option<u32>,
+    points: Option<usize>,
+}
+
+async fn sample_history(
+    State(state): State<ApiState>,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
+) -> Result<Json<Vec<Sample>>, ApiError> {
+    let Query(query) = query.map_err(|_| {
+        ApiError::new(
+            400,
+            "invalid_parameter",
+            "minutes and points must be whole numbers",
+        )
+    })?;
+    calls::sample_history(&state, query.minutes, query.points).map(Json)
+}
+
 async fn settings(State(state): State<ApiState>) -> Json<Settings> {
-    Json(calls::settings(&state))
+    Json(calls::settings(&state).await)
 }
 
 async fn update_settings(
@@ -232,27 +268,27 @@ async fn job_cancel(
 }
 
 async fn gateway_info(State(state): State<ApiState>) -> Result<Json<calls::GatewayInfo>, ApiError> {
-    calls::gateway_info(&state).map(Json)
+    calls::gateway_info(&state).await.map(Json)
 }
 
 async fn keys(
     State(state): State<ApiState>,
 ) -> Result<Json<Vec<duows_gateway::KeyInfo>>, ApiError> {
-    calls::keys(&state).map(Json)
+    calls::keys(&state).await.map(Json)
 }
 
 async fn key_create(
     State(state): State<ApiState>,
     JsonBody(params): JsonBody<calls::KeyCreateParams>,
 ) -> Result<Json<calls::CreatedKey>, ApiError> {
-    calls::key_create(&state, params).map(Json)
+    calls::key_create(&state, params).await.map(Json)
 }
 
 async fn key_revoke(
     State(state): State<ApiState>,
     JsonBody(params): JsonBody<calls::KeyRevokeParams>,
 ) -> Result<Json<duows_gateway::KeyInfo>, ApiError> {
-    calls::key_revoke(&state, params).map(Json)
+    calls::key_revoke(&state, params).await.map(Json)
 }
 
 async fn unknown_route() -> ApiError {

@@ -10,6 +10,7 @@
 pub mod access;
 pub mod calls;
 pub mod contract;
+pub mod events;
 pub mod deployment_checks;
 mod error;
 pub mod gateway_routes;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::hardware::{GpuProbe, GpuSample, SystemFacts, SystemLiveSample};
-use crate::sample_history::SampleHistory;
+use crate::sample_history::{SampleHistory, Timestamped};
 
 /// The sampling period the product promises.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
@@ -30,10 +30,16 @@ pub struct Sample {
     pub system: SystemLiveSample,
 }
 
+impl Timestamped for Sample {
+    fn timestamp_ms(&self) -> u64 {
+        self.timestamp_ms
+    }
+}
+
 /// Handle to the sampling thread.
 pub struct Sampler {
     latest: watch::Receiver<Arc<Sample>>,
-    history: Arc<SampleHistory>,
+    history: Arc<SampleHistory<Sample>>,
     _stop: mpsc::Sender<()>,
 }
 
@@ -74,7 +80,7 @@ impl Sampler {
     }
 
     /// The samples of the last hour.
-    pub fn history(&self) -> &SampleHistory {
+    pub fn history(&self) -> &SampleHistory<Sample> {
         &self.history
     }
 

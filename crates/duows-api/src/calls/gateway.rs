@@ -37,7 +37,7 @@ pub struct DeploymentView {
 }
 
 /// What the gateway page shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GatewayInfo {
     /// Whether this program runs the gateway.
     pub running: bool,
@@ -84,7 +84,12 @@ pub struct KeyRevokeParams {
 }
 
 /// `gateway_info`: the endpoint, the feature aliases and the deployments.
-pub fn gateway_info(state: &ApiState) -> Result<GatewayInfo, ApiError> {
+pub async fn gateway_info(state: &ApiState) -> Result<GatewayInfo, ApiError> {
+    let state = state.clone();
+    super::blocking(move || gateway_info_now(&state)).await
+}
+
+fn gateway_info_now(state: &ApiState) -> Result<GatewayInfo, ApiError> {
     let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
     let settings = state.settings_snapshot();
     let engines = state
@@ -171,12 +176,18 @@ pub fn gateway_info(state: &ApiState) -> Result<GatewayInfo, ApiError> {
 }
 
 /// `keys`: every key, without secrets.
-pub fn keys(state: &ApiState) -> Result<Vec<KeyInfo>, ApiError> {
-    key_store(state)?.list().map_err(key_error)
+pub async fn keys(state: &ApiState) -> Result<Vec<KeyInfo>, ApiError> {
+    let state = state.clone();
+    super::blocking(move || key_store(&state)?.list().map_err(key_error)).await
 }
 
 /// `key_create`: a new key; the secret is in this answer only.
-pub fn key_create(state: &ApiState, params: KeyCreateParams) -> Result<CreatedKey, ApiError> {
+pub async fn key_create(state: &ApiState, params: KeyCreateParams) -> Result<CreatedKey, ApiError> {
+    let state = state.clone();
+    super::blocking(move || key_create_now(&state, params)).await
+}
+
+fn key_create_now(state: &ApiState, params: KeyCreateParams) -> Result<CreatedKey, ApiError> {
     if params.expires_in_days == Some(0) {
         return Err(
             ApiError::new(400, "invalid_key", "expires_in_days must be at least 1")
@@ -196,8 +207,9 @@ pub fn key_create(state: &ApiState, params: KeyCreateParams) -> Result<CreatedKe
 }
 
 /// `key_revoke`: stops a key from working (within about a second, also in a running gateway).
-pub fn key_revoke(state: &ApiState, params: KeyRevokeParams) -> Result<KeyInfo, ApiError> {
-    key_store(state)?.revoke(&params.id).map_err(key_error)
+pub async fn key_revoke(state: &ApiState, params: KeyRevokeParams) -> Result<KeyInfo, ApiError> {
+    let state = state.clone();
+    super::blocking(move || key_store(&state)?.revoke(&params.id).map_err(key_error)).await
 }
 
 fn key_error(error: KeyError) -> ApiError {

@@ -76,6 +76,35 @@ pub async fn describe_hardware(
     blocking(move || Ok(report(&state, &DescribedProbe::new(description)))).await
 }
 
+/// `sample_history`: the samples of the last `minutes` (1–60, default 60), at most
+/// `points` of them (default 3600), evenly thinned, oldest first.
+pub fn sample_history(
+    state: &ApiState,
+    minutes: Option<u32>,
+    points: Option<usize>,
+) -> Result<Vec<Sample>, ApiError> {
+    let minutes = minutes.unwrap_or(60);
+    if !(1..=60).contains(&minutes) {
+        return Err(ApiError::new(
+            400,
+            "invalid_parameter",
+            "minutes must be between 1 and 60 (the history keeps one hour)",
+        )
+        .with_field("minutes"));
+    }
+    let points = points.unwrap_or(duows_core::sample_history::HISTORY_CAPACITY);
+    if points == 0 {
+        return Err(
+            ApiError::new(400, "invalid_parameter", "points must be at least 1")
+                .with_field("points"),
+        );
+    }
+    let latest = state.sampler().latest().timestamp_ms;
+    let since = latest.saturating_sub(u64::from(minutes) * 60_000);
+    let window = state.sampler().history().window(since, points);
+    Ok(window.iter().map(|s| s.as_ref().clone()).collect())
+}
+
 /// `latest_sample`: the newest 1 Hz sample.
 pub fn latest_sample(state: &ApiState) -> Sample {
     state.sampler().latest().as_ref().clone()
@@ -83,9 +112,14 @@ pub fn latest_sample(state: &ApiState) -> Sample {
 
 /// `settings`: the settings in force, re-read from the store file so a change made by
 /// the other program (desktop app or `duows`) shows up.
-pub fn settings(state: &ApiState) -> Settings {
-    state.reload_settings();
-    state.settings_snapshot()
+pub async fn settings(state: &ApiState) -> Settings {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        state.reload_settings();
+        state.settings_snapshot()
+    })
+    .await
+    .unwrap_or_default()
 }
 
 /// `update_settings`: validates, writes the store file atomically, then applies.

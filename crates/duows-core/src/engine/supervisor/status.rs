@@ -2,7 +2,7 @@
 //! supervisor follows, and why a supervisor call was refused.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -128,10 +128,7 @@ pub struct EngineEndpoint {
 
 /// Milliseconds since the epoch, the clock of `EngineStatus` times.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
+    duows_base::clock::now_ms()
 }
 
 #[cfg(test)]
