@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use duows_base::access::{bearer_matches, strip_port, HostRules, Refusal};
 use rand::RngCore;
 
-use crate::ApiError;
+use crate::{ApiError, ErrorCode};
 
 /// The access rules of one listening server.
 #[derive(Debug, Clone)]
@@ -71,9 +71,7 @@ impl AccessPolicy {
         match self.hosts.check(headers, request.uri()) {
             Ok(()) => {}
             Err(Refusal::Host(host)) => {
-                return Err(ApiError::new(
-                    403,
-                    "forbidden_host",
+                return Err(ApiError::new(ErrorCode::ForbiddenHost,
                     format!(
                         "requests for host `{host}` are refused: this server answers only to its own \
                          address (DNS-rebinding defence). Start it with --allow-host {} to accept that name.",
@@ -83,16 +81,14 @@ impl AccessPolicy {
             }
             Err(Refusal::Origin(origin)) => {
                 return Err(ApiError::new(
-                    403,
-                    "forbidden_origin",
+                    ErrorCode::ForbiddenOrigin,
                     format!("requests from pages at `{origin}` are refused (cross-site request)."),
                 ));
             }
         }
         if request.uri().path().starts_with("/api/") && !self.token_matches(headers) {
             return Err(ApiError::new(
-                401,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "this server needs the access token that `duows serve` printed when it started; \
                  open the printed address, or send `Authorization: Bearer <token>`.",
             ));

@@ -5,31 +5,222 @@ use duows_core::hardware::DescriptionError;
 use duows_core::settings::SettingsError;
 use serde::Serialize;
 
+/// Every error code of the API, each with one HTTP status: a code never means two things.
+/// Serialises as its snake_case name (`invalid_parameter`, `unknown_engine`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A parameter is out of range or does not fit the others (the field says which).
+    InvalidParameter,
+    /// The body is not well-formed JSON, or something follows the JSON value.
+    InvalidBody,
+    /// The body is JSON, but a field is missing, unknown or of the wrong type.
+    InvalidFields,
+    /// The body is not sent as `application/json`.
+    UnsupportedMediaType,
+    /// A hardware spec or description file is not valid.
+    InvalidHardwareSpec,
+    /// Settings that do not validate.
+    InvalidSettings,
+    /// A gateway key request that does not validate.
+    InvalidKey,
+    /// A model folder that does not hold the checkpoint.
+    InvalidModelFolder,
+    /// Not a branch, tag or commit id.
+    InvalidRevision,
+    /// A model that is not in the catalog.
+    UnknownModel,
+    /// A checkpoint the model does not have.
+    UnknownVariant,
+    /// An engine this app does not install.
+    NotInstallable,
+    /// No launch plan can be made for these parameters.
+    CannotPlan,
+    /// The gateway may not listen there (off loopback without a key).
+    GatewayRefused,
+    /// The access token is missing or wrong.
+    Unauthorized,
+    /// The `Host` does not name this machine (DNS-rebinding defence).
+    ForbiddenHost,
+    /// A page of another site sent the request.
+    ForbiddenOrigin,
+    /// No such API route.
+    NotFound,
+    /// No engine of that name runs in this program.
+    UnknownEngine,
+    /// No job of that id.
+    UnknownJob,
+    /// No gateway key of that id or name.
+    UnknownKey,
+    /// The route does not take that method.
+    MethodNotAllowed,
+    /// An engine start was refused by its checks (each reason is in the message).
+    PreflightFailed,
+    /// An engine of that name runs already.
+    EngineExists,
+    /// The engine still runs; stop it first.
+    EngineRunning,
+    /// The same job runs already.
+    JobRunning,
+    /// A gateway key of that name exists.
+    KeyNameTaken,
+    /// The other program changed the settings since they were read.
+    SettingsChangedElsewhere,
+    /// The settings file is from a newer version, or unreadable and not yet copied aside.
+    SettingsProtected,
+    /// The gateway's port is taken.
+    GatewayPortInUse,
+    /// A failure inside the app, not the caller's fault.
+    Internal,
+    /// The key file cannot be read or written.
+    KeysUnavailable,
+    /// The settings file cannot be read or written.
+    SettingsUnavailable,
+}
+
+impl ErrorCode {
+    /// Every code, for tests and documentation.
+    pub const ALL: &'static [Self] = &[
+        Self::InvalidParameter,
+        Self::InvalidBody,
+        Self::InvalidFields,
+        Self::UnsupportedMediaType,
+        Self::InvalidHardwareSpec,
+        Self::InvalidSettings,
+        Self::InvalidKey,
+        Self::InvalidModelFolder,
+        Self::InvalidRevision,
+        Self::UnknownModel,
+        Self::UnknownVariant,
+        Self::NotInstallable,
+        Self::CannotPlan,
+        Self::GatewayRefused,
+        Self::Unauthorized,
+        Self::ForbiddenHost,
+        Self::ForbiddenOrigin,
+        Self::NotFound,
+        Self::UnknownEngine,
+        Self::UnknownJob,
+        Self::UnknownKey,
+        Self::MethodNotAllowed,
+        Self::PreflightFailed,
+        Self::EngineExists,
+        Self::EngineRunning,
+        Self::JobRunning,
+        Self::KeyNameTaken,
+        Self::SettingsChangedElsewhere,
+        Self::SettingsProtected,
+        Self::GatewayPortInUse,
+        Self::Internal,
+        Self::KeysUnavailable,
+        Self::SettingsUnavailable,
+    ];
+
+    /// Its HTTP status.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidParameter => 400,
+            Self::InvalidBody => 400,
+            Self::InvalidFields => 422,
+            Self::UnsupportedMediaType => 415,
+            Self::InvalidHardwareSpec => 400,
+            Self::InvalidSettings => 400,
+            Self::InvalidKey => 400,
+            Self::InvalidModelFolder => 400,
+            Self::InvalidRevision => 400,
+            Self::UnknownModel => 400,
+            Self::UnknownVariant => 400,
+            Self::NotInstallable => 400,
+            Self::CannotPlan => 400,
+            Self::GatewayRefused => 400,
+            Self::Unauthorized => 401,
+            Self::ForbiddenHost => 403,
+            Self::ForbiddenOrigin => 403,
+            Self::NotFound => 404,
+            Self::UnknownEngine => 404,
+            Self::UnknownJob => 404,
+            Self::UnknownKey => 404,
+            Self::MethodNotAllowed => 405,
+            Self::PreflightFailed => 409,
+            Self::EngineExists => 409,
+            Self::EngineRunning => 409,
+            Self::JobRunning => 409,
+            Self::KeyNameTaken => 409,
+            Self::SettingsChangedElsewhere => 409,
+            Self::SettingsProtected => 409,
+            Self::GatewayPortInUse => 409,
+            Self::Internal => 500,
+            Self::KeysUnavailable => 500,
+            Self::SettingsUnavailable => 500,
+        }
+    }
+
+    /// Its name, as clients see it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidParameter => "invalid_parameter",
+            Self::InvalidBody => "invalid_body",
+            Self::InvalidFields => "invalid_fields",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::InvalidHardwareSpec => "invalid_hardware_spec",
+            Self::InvalidSettings => "invalid_settings",
+            Self::InvalidKey => "invalid_key",
+            Self::InvalidModelFolder => "invalid_model_folder",
+            Self::InvalidRevision => "invalid_revision",
+            Self::UnknownModel => "unknown_model",
+            Self::UnknownVariant => "unknown_variant",
+            Self::NotInstallable => "not_installable",
+            Self::CannotPlan => "cannot_plan",
+            Self::GatewayRefused => "gateway_refused",
+            Self::Unauthorized => "unauthorized",
+            Self::ForbiddenHost => "forbidden_host",
+            Self::ForbiddenOrigin => "forbidden_origin",
+            Self::NotFound => "not_found",
+            Self::UnknownEngine => "unknown_engine",
+            Self::UnknownJob => "unknown_job",
+            Self::UnknownKey => "unknown_key",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PreflightFailed => "preflight_failed",
+            Self::EngineExists => "engine_exists",
+            Self::EngineRunning => "engine_running",
+            Self::JobRunning => "job_running",
+            Self::KeyNameTaken => "key_name_taken",
+            Self::SettingsChangedElsewhere => "settings_changed_elsewhere",
+            Self::SettingsProtected => "settings_protected",
+            Self::GatewayPortInUse => "gateway_port_in_use",
+            Self::Internal => "internal",
+            Self::KeysUnavailable => "keys_unavailable",
+            Self::SettingsUnavailable => "settings_unavailable",
+        }
+    }
+}
+
 /// An API error. Serialises as `{ "code", "message", "field"? }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{message}")]
 pub struct ApiError {
-    /// Stable snake_case code, e.g. `invalid_hardware_spec`.
-    pub code: &'static str,
+    /// Stable code to branch on.
+    pub code: ErrorCode,
     /// What went wrong and what to do, for people.
     pub message: String,
     /// The input field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// HTTP status for the HTTP transport.
-    #[serde(skip)]
-    pub status: u16,
 }
 
 impl ApiError {
     /// An error with no field.
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
             field: None,
-            status,
         }
+    }
+
+    /// The HTTP status of its code.
+    pub fn status(&self) -> u16 {
+        self.code.status()
     }
 
     /// Names the field at fault.
@@ -40,14 +231,14 @@ impl ApiError {
 
     /// A failure inside the app, not the caller's fault.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(500, "internal", message)
+        Self::new(ErrorCode::Internal, message)
     }
 }
 
 impl From<DescriptionError> for ApiError {
     fn from(error: DescriptionError) -> Self {
         let field = error.field();
-        Self::new(400, "invalid_hardware_spec", error.to_string()).with_field(field)
+        Self::new(ErrorCode::InvalidHardwareSpec, error.to_string()).with_field(field)
     }
 }
 
@@ -55,15 +246,15 @@ impl From<SettingsError> for ApiError {
     fn from(error: SettingsError) -> Self {
         match &error {
             SettingsError::Invalid { field, .. } => {
-                Self::new(400, "invalid_settings", error.to_string()).with_field(*field)
+                Self::new(ErrorCode::InvalidSettings, error.to_string()).with_field(*field)
             }
             SettingsError::ChangedElsewhere { .. } => {
-                Self::new(409, "settings_changed_elsewhere", error.to_string())
+                Self::new(ErrorCode::SettingsChangedElsewhere, error.to_string())
             }
             SettingsError::NotOverwriting { .. } | SettingsError::TooNew { .. } => {
-                Self::new(409, "settings_protected", error.to_string())
+                Self::new(ErrorCode::SettingsProtected, error.to_string())
             }
-            _ => Self::new(500, "settings_unavailable", error.to_string()),
+            _ => Self::new(ErrorCode::SettingsUnavailable, error.to_string()),
         }
     }
 }

@@ -10,7 +10,7 @@ use duows_core::data_dir::DataDir;
 use duows_gateway::{check_bind, Gateway, GatewayConfig, KeyStore};
 
 use crate::gateway_routes::keep_routes_current;
-use crate::{ApiError, ApiState};
+use crate::{ApiError, ApiState, ErrorCode};
 
 /// Where and for whom the gateway listens.
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ pub fn key_store(state: &ApiState) -> Result<KeyStore, ApiError> {
         return Ok(handle.gateway.keys().clone());
     }
     KeyStore::open(keys_file(state.data_dir()))
-        .map_err(|e| ApiError::new(500, "keys_unavailable", e.to_string()))
+        .map_err(|e| ApiError::new(ErrorCode::KeysUnavailable, e.to_string()))
 }
 
 /// Binds the gateway and serves it until the program begins to stop; in-flight requests
@@ -53,13 +53,11 @@ pub async fn start_gateway(
 ) -> Result<(GatewayHandle, tokio::task::JoinHandle<()>), ApiError> {
     let keys = key_store(state)?;
     check_bind(options.addr, &keys)
-        .map_err(|e| ApiError::new(400, "gateway_refused", e.to_string()))?;
+        .map_err(|e| ApiError::new(ErrorCode::GatewayRefused, e.to_string()))?;
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|e| {
-            ApiError::new(
-                409,
-                "gateway_port_in_use",
+            ApiError::new(ErrorCode::GatewayPortInUse,
                 format!(
                     "the gateway cannot listen on {}: {e} (another program, or another Duo Workstation, uses the port; choose another with --gateway-port)",
                     options.addr

@@ -21,7 +21,7 @@ use tokio_stream::wrappers::WatchStream;
 use crate::access::{enforce, AccessPolicy};
 use crate::calls::{self, DescribeRequest};
 use crate::contract;
-use crate::{ApiError, ApiState};
+use crate::{ApiError, ApiState, ErrorCode};
 use duows_core::engine::EngineStatus;
 use duows_core::fit::{FitResult, Recommendation};
 use duows_core::hardware::HardwareReport;
@@ -149,8 +149,7 @@ async fn sample_history(
 ) -> Result<Json<Vec<Sample>>, ApiError> {
     let Query(query) = query.map_err(|_| {
         ApiError::new(
-            400,
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             "minutes and points must be whole numbers",
         )
     })?;
@@ -237,7 +236,8 @@ async fn engine_logs(
     query: Result<Query<LogQuery>, QueryRejection>,
 ) -> Result<Json<Vec<String>>, ApiError> {
     let Query(query) = query.map_err(|_| {
-        ApiError::new(400, "invalid_parameter", "lines must be a whole number").with_field("lines")
+        ApiError::new(ErrorCode::InvalidParameter, "lines must be a whole number")
+            .with_field("lines")
     })?;
     calls::engine_logs(&state, &name, query.lines).map(Json)
 }
@@ -292,13 +292,12 @@ async fn key_revoke(
 }
 
 async fn unknown_route() -> ApiError {
-    ApiError::new(404, "not_found", "no such API route")
+    ApiError::new(ErrorCode::NotFound, "no such API route")
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
-        405,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this API route does not take that method",
     )
 }
@@ -318,37 +317,41 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .is_some_and(|ct| ct.starts_with("application/json"));
         if !is_json {
             return Err(ApiError::new(
-                415,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "send the body as JSON, with `Content-Type: application/json`",
             ));
         }
         let bytes = Bytes::from_request(request, state)
             .await
-            .map_err(|e| ApiError::new(e.status().as_u16(), "invalid_body", e.body_text()))?;
+            .map_err(|e| ApiError::new(ErrorCode::InvalidBody, e.body_text()))?;
         let mut decoder = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut decoder).map_err(|error| {
             let path = error.path().to_string();
             let inner = error.into_inner();
             // A value of the wrong shape is 422, broken JSON is 400 (as axum's `Json` does).
-            let status = if inner.is_data() { 422 } else { 400 };
-            if path == "." || path.is_empty() {
-                ApiError::new(status, "invalid_body", inner.to_string())
+            let code = if inner.is_data() {
+                ErrorCode::InvalidFields
             } else {
-                ApiError::new(status, "invalid_body", format!("{path}: {inner}")).with_field(path)
+                ErrorCode::InvalidBody
+            };
+            if path == "." || path.is_empty() {
+                ApiError::new(code, inner.to_string())
+            } else {
+                ApiError::new(code, format!("{path}: {inner}")).with_field(path)
             }
         })?;
         // Nothing but whitespace may follow the value.
         decoder
             .end()
-            .map_err(|e| ApiError::new(400, "invalid_body", e.to_string()))?;
+            .map_err(|e| ApiError::new(ErrorCode::InvalidBody, e.to_string()))?;
         Ok(Self(value))
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(self)).into_response()
     }
 }

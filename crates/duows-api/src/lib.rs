@@ -10,13 +10,13 @@
 pub mod access;
 pub mod calls;
 pub mod contract;
-pub mod events;
 pub mod deployment_checks;
 mod error;
+pub mod events;
 pub mod gateway_routes;
 pub mod gateway_service;
 pub mod http;
 mod state;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 pub use state::{ApiState, StateOptions};

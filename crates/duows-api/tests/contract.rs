@@ -94,3 +94,25 @@ fn the_contract_document_describes_every_command() {
         .count();
     assert!(with_params > 5, "the table says how bodies are made");
 }
+
+#[test]
+fn every_error_code_has_one_status_and_is_documented() {
+    use duows_api::ErrorCode;
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api-contract.md"),
+    )
+    .expect("docs/api-contract.md");
+    let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), ErrorCode::ALL.len(), "a name twice");
+    for code in ErrorCode::ALL {
+        let serialized = serde_json::to_value(code).expect("json");
+        assert_eq!(serialized, code.as_str(), "serde and as_str agree");
+        let row = format!("| `{}` | {} |", code.as_str(), code.status());
+        assert!(
+            doc.contains(&row),
+            "docs/api-contract.md lacks the row {row}"
+        );
+    }
+}

@@ -105,6 +105,10 @@ async fn jobs_validate_run_and_refuse_doubles() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["code"], "not_installable",
+        "not the code of an engine that is not running"
+    );
     assert_eq!(body["field"], "engine");
     let (status, body) = send(
         &app,
@@ -113,7 +117,9 @@ async fn jobs_validate_run_and_refuse_doubles() {
         Some(json!({"model": "gpt-9"})),
     )
     .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The same code as `fit` and `engine_plan` give for a model not in the catalog.
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "unknown_model");
     assert_eq!(body["field"], "model");
     let (status, body) = send(
         &app,

@@ -7,7 +7,7 @@ use duows_core::engine::{
 use serde::{Deserialize, Serialize};
 
 use super::launch::prepare_start;
-use crate::{ApiError, ApiState};
+use crate::{ApiError, ApiState, ErrorCode};
 
 /// Parameters of `engine_start` and `engine_plan`: a catalog model (vLLM) or a GGUF
 /// file (llama.cpp's server). A plan is exactly what a start with the same parameters runs.
@@ -68,15 +68,14 @@ pub async fn engine_start(
 ) -> Result<EngineStatus, ApiError> {
     if params.gpus.is_some() {
         return Err(ApiError::new(
-            400,
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             "an engine starts on this machine's GPUs; `gpus` is for plans only",
         )
         .with_field("gpus"));
     }
     let prepared = prepare_start(state, &params).await?;
     if let Some(refusal) = prepared.preflight.refusal() {
-        return Err(ApiError::new(409, "preflight_failed", refusal));
+        return Err(ApiError::new(ErrorCode::PreflightFailed, refusal));
     }
     let plan = prepared.plan;
     let name = plan.served_name.clone();
@@ -94,7 +93,11 @@ pub async fn engine_start(
 /// started with (checked again first, so a finished install or download counts).
 pub async fn engine_retry(state: &ApiState, name: &str) -> Result<EngineStatus, ApiError> {
     let params = state.engine_params(name).ok_or_else(|| {
-        ApiError::new(404, "unknown_engine", format!("no engine named `{name}`")).with_field("name")
+        ApiError::new(
+            ErrorCode::UnknownEngine,
+            format!("no engine named `{name}`"),
+        )
+        .with_field("name")
     })?;
     engine_start(state, params).await
 }
@@ -164,13 +167,13 @@ pub fn engine_logs(
 fn supervisor_error(error: SupervisorError) -> ApiError {
     match error {
         SupervisorError::NameTaken(_) => {
-            ApiError::new(409, "engine_exists", error.to_string()).with_field("name")
+            ApiError::new(ErrorCode::EngineExists, error.to_string()).with_field("name")
         }
         SupervisorError::Unknown(_) => {
-            ApiError::new(404, "unknown_engine", error.to_string()).with_field("name")
+            ApiError::new(ErrorCode::UnknownEngine, error.to_string()).with_field("name")
         }
         SupervisorError::StillRunning(_) => {
-            ApiError::new(409, "engine_running", error.to_string()).with_field("name")
+            ApiError::new(ErrorCode::EngineRunning, error.to_string()).with_field("name")
         }
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::gateway_routes::{feature_routes, route_table, FeatureRoute};
 use crate::gateway_service::key_store;
-use crate::{ApiError, ApiState};
+use crate::{ApiError, ApiState, ErrorCode};
 
 /// One place the gateway can send requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,7 +190,7 @@ pub async fn key_create(state: &ApiState, params: KeyCreateParams) -> Result<Cre
 fn key_create_now(state: &ApiState, params: KeyCreateParams) -> Result<CreatedKey, ApiError> {
     if params.expires_in_days == Some(0) {
         return Err(
-            ApiError::new(400, "invalid_key", "expires_in_days must be at least 1")
+            ApiError::new(ErrorCode::InvalidKey, "expires_in_days must be at least 1")
                 .with_field("expires_in_days"),
         );
     }
@@ -215,14 +215,14 @@ pub async fn key_revoke(state: &ApiState, params: KeyRevokeParams) -> Result<Key
 fn key_error(error: KeyError) -> ApiError {
     match &error {
         KeyError::Invalid { field, .. } => {
-            ApiError::new(400, "invalid_key", error.to_string()).with_field(*field)
+            ApiError::new(ErrorCode::InvalidKey, error.to_string()).with_field(*field)
         }
         KeyError::NameTaken { .. } => {
-            ApiError::new(409, "key_name_taken", error.to_string()).with_field("name")
+            ApiError::new(ErrorCode::KeyNameTaken, error.to_string()).with_field("name")
         }
         KeyError::NotFound { .. } => {
-            ApiError::new(404, "unknown_key", error.to_string()).with_field("id")
+            ApiError::new(ErrorCode::UnknownKey, error.to_string()).with_field("id")
         }
-        _ => ApiError::new(500, "keys_unavailable", error.to_string()),
+        _ => ApiError::new(ErrorCode::KeysUnavailable, error.to_string()),
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 pub use duows_core::jobs::{JobFailure, JobKind, JobState, JobStatus};
 
-use crate::{ApiError, ApiState};
+use crate::{ApiError, ApiState, ErrorCode};
 
 /// Names a job (body of `job_cancel`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,17 +78,17 @@ pub fn model_download(state: &ApiState, params: DownloadParams) -> Result<JobSta
 }
 
 fn job_error(error: JobStartError) -> ApiError {
-    let (status, code) = match &error {
-        JobStartError::NotInstallable(_) => (400, "not_installable"),
-        JobStartError::UnknownModel(_) => (404, "unknown_model"),
-        JobStartError::UnknownVariant { .. } => (400, "unknown_variant"),
-        JobStartError::InvalidRevision => (400, "invalid_revision"),
-        JobStartError::Running(_) => (409, "job_running"),
-        JobStartError::UnknownJob(_) => (404, "unknown_job"),
-        JobStartError::Internal(_) => (500, "internal"),
+    let code = match &error {
+        JobStartError::NotInstallable(_) => ErrorCode::NotInstallable,
+        JobStartError::UnknownModel(_) => ErrorCode::UnknownModel,
+        JobStartError::UnknownVariant { .. } => ErrorCode::UnknownVariant,
+        JobStartError::InvalidRevision => ErrorCode::InvalidRevision,
+        JobStartError::Running(_) => ErrorCode::JobRunning,
+        JobStartError::UnknownJob(_) => ErrorCode::UnknownJob,
+        JobStartError::Internal(_) => ErrorCode::Internal,
     };
     let field = error.field();
-    let api = ApiError::new(status, code, error.to_string());
+    let api = ApiError::new(code, error.to_string());
     match field {
         Some(field) => api.with_field(field),
         None => api,

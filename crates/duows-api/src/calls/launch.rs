@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::engines::EngineParams;
 use super::planning::{fit, FitParams};
-use crate::{ApiError, ApiState};
+use crate::{ApiError, ApiState, ErrorCode};
 
 /// A launch plan with what it is based on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,8 +67,7 @@ pub(crate) async fn prepare_start(
         Secret::random().map_err(|e| ApiError::internal(format!("cannot make a key: {e}")))?;
     match (&params.model, &params.gguf) {
         (Some(_), Some(_)) | (None, None) => Err(ApiError::new(
-            400,
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             "name either a catalog model (`model`) or a GGUF file (`gguf`), not both",
         )
         .with_field(if params.model.is_some() {
@@ -90,8 +89,7 @@ async fn prepare_gguf(
 ) -> Result<PreparedStart, ApiError> {
     if params.gpus.is_some() {
         return Err(ApiError::new(
-            400,
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             "a GGUF engine runs on this machine; `gpus` plans catalog models only",
         )
         .with_field("gpus"));
@@ -99,7 +97,7 @@ async fn prepare_gguf(
     let file = PathBuf::from(gguf);
     if !file.is_file() {
         return Err(
-            ApiError::new(400, "invalid_parameter", format!("{gguf} is not a file"))
+            ApiError::new(ErrorCode::InvalidParameter, format!("{gguf} is not a file"))
                 .with_field("gguf"),
         );
     }
@@ -170,11 +168,11 @@ async fn prepare_vllm(
     };
     let fitted = fit(state, fit_params).await?;
     let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
-    let model = catalog
-        .model(model_id)
-        .ok_or_else(|| ApiError::new(400, "unknown_model", "unknown model").with_field("model"))?;
+    let model = catalog.model(model_id).ok_or_else(|| {
+        ApiError::new(ErrorCode::UnknownModel, "unknown model").with_field("model")
+    })?;
     let variant = model.variant(Some(&fitted.variant)).ok_or_else(|| {
-        ApiError::new(400, "unknown_variant", "unknown checkpoint").with_field("variant")
+        ApiError::new(ErrorCode::UnknownVariant, "unknown checkpoint").with_field("variant")
     })?;
     let name = params.name.clone().unwrap_or_else(|| model.id.clone());
     let (model_dir, weights) = weights(state, &model.id, variant, params.model_dir.as_deref())?;
@@ -267,7 +265,7 @@ fn weights(
     if let Some(dir) = given {
         let dir = PathBuf::from(dir);
         engine::folder::check_model_folder(&dir, variant).map_err(|e| {
-            ApiError::new(400, "invalid_model_folder", e.to_string()).with_field("model_dir")
+            ApiError::new(ErrorCode::InvalidModelFolder, e.to_string()).with_field("model_dir")
         })?;
         let folder = dir.display().to_string();
         return Ok((Some(dir), WeightsFacts::Present { folder }));
@@ -295,5 +293,5 @@ fn weights(
 }
 
 fn plan_error(error: engine::PlanError) -> ApiError {
-    ApiError::new(400, "cannot_plan", error.reason).with_field(error.field)
+    ApiError::new(ErrorCode::CannotPlan, error.reason).with_field(error.field)
 }

@@ -28,7 +28,7 @@ use duows_core::sampler::Sample;
 use duows_core::settings::{Settings, SettingsError};
 use serde::{Deserialize, Serialize};
 
-use crate::{ApiError, ApiState};
+use crate::{ApiError, ApiState, ErrorCode};
 
 /// The app's name and version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,8 +86,7 @@ pub fn sample_history(
     let minutes = minutes.unwrap_or(60);
     if !(1..=60).contains(&minutes) {
         return Err(ApiError::new(
-            400,
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             "minutes must be between 1 and 60 (the history keeps one hour)",
         )
         .with_field("minutes"));
@@ -95,7 +94,7 @@ pub fn sample_history(
     let points = points.unwrap_or(duows_core::sample_history::HISTORY_CAPACITY);
     if points == 0 {
         return Err(
-            ApiError::new(400, "invalid_parameter", "points must be at least 1")
+            ApiError::new(ErrorCode::InvalidParameter, "points must be at least 1")
                 .with_field("points"),
         );
     }

@@ -13,7 +13,7 @@ use duows_core::hardware::{DescribedProbe, GpuProbe, HardwareDescription};
 use serde::{Deserialize, Serialize};
 
 use super::blocking;
-use crate::{ApiError, ApiState};
+use crate::{ApiError, ApiState, ErrorCode};
 
 /// Parameters of `recommend` (all optional).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ pub async fn recommend(
         .as_deref()
         .map(|v| v.parse::<GitlabVersion>())
         .transpose()
-        .map_err(|e| ApiError::new(400, "invalid_parameter", e).with_field("gitlab"))?;
+        .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e).with_field("gitlab"))?;
     let (slots, memory) = hardware_slots(state, params.gpus.clone()).await?;
     let request = RecommendRequest {
         catalog,
@@ -140,8 +140,7 @@ pub async fn fit(state: &ApiState, params: FitParams) -> Result<FitResult, ApiEr
             .map(|m| m.id.as_str())
             .collect();
         ApiError::new(
-            400,
-            "unknown_model",
+            ErrorCode::UnknownModel,
             format!(
                 "`{}` is not in the catalog; self-hostable models: {}",
                 params.model,
@@ -153,8 +152,7 @@ pub async fn fit(state: &ApiState, params: FitParams) -> Result<FitResult, ApiEr
     let variant = model.variant(params.variant.as_deref()).ok_or_else(|| {
         let names: Vec<&str> = model.variants.iter().map(|v| v.name.as_str()).collect();
         ApiError::new(
-            400,
-            "unknown_variant",
+            ErrorCode::UnknownVariant,
             format!(
                 "{} has no checkpoint `{}`; it has: {}",
                 model.name,
@@ -183,7 +181,7 @@ pub async fn fit(state: &ApiState, params: FitParams) -> Result<FitResult, ApiEr
 }
 
 fn fit_error(error: fit::FitError) -> ApiError {
-    ApiError::new(400, "invalid_parameter", error.reason).with_field(error.field)
+    ApiError::new(ErrorCode::InvalidParameter, error.reason).with_field(error.field)
 }
 
 /// The GPUs as the fit sees them, and the machine's memory: a described machine when
