@@ -1,5 +1,20 @@
 // A reader for server-sent events delivered in a fetch() body (used instead of EventSource
-// so that requests can carry an Authorization header). Pure parsing; no transport choice.
+// so that requests can carry an Authorization header), and the parsing of the live stream's
+// events. Pure parsing; no transport choice.
+
+import type { ServerEvent, ServerEventKind } from './types';
+
+const EVENT_KINDS: ReadonlySet<string> = new Set<ServerEventKind>(['sample', 'engines', 'jobs', 'gateway']);
+
+/** One server-sent event of `/api/events` as a `ServerEvent`; null for an unknown kind or bad JSON. */
+export function parseServerEvent(event: string, data: string): ServerEvent | null {
+  if (!EVENT_KINDS.has(event)) return null;
+  try {
+    return { kind: event, data: JSON.parse(data) as unknown } as ServerEvent;
+  } catch {
+    return null;
+  }
+}
 
 /** Reads a server-sent-events body to its end, calling `onEvent(event, data)` per event. */
 export async function readEventStream(

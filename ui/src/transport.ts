@@ -1,6 +1,6 @@
 // The only module that knows how the UI reaches the core: Tauri `invoke` inside the
 // desktop shell, HTTP `fetch` against the headless server (same origin) everywhere else.
-// It owns the command types, the bearer token, the sample stream and error normalisation;
+// It owns the command types, the bearer token, the live streams and error normalisation;
 // the HTTP method, path and body of each command come from the command table
 // (`contract.ts`). Every failure leaves here as an `ApiError`.
 
@@ -16,15 +16,17 @@ import {
   type KeyCreateParams,
   type RecommendParams,
   type Sample,
+  type ServerEvent,
   type Settings,
 } from './types';
-import { readEventStream } from './sse';
+import { parseServerEvent, readEventStream } from './sse';
 import { commandSpec, httpRequest } from './contract';
 import type { Command, Commands } from './commands';
 
 export type { Command, Commands } from './commands';
 
-const STREAM_PATH = commandSpec('subscribe_samples').path;
+const SAMPLES_PATH = commandSpec('subscribe_samples').path;
+const EVENTS_PATH = commandSpec('subscribe_events').path;
 const TOKEN_KEY = 'duows.token';
 const RECONNECT_MS = 2000;
 
@@ -180,32 +182,28 @@ export const api = {
   keyRevoke: (id: string) => call('key_revoke', { params: { id } }),
 };
 
-// ---------------------------------------------------------------- live samples
+// ---------------------------------------------------------------- live streams
 
-/** `live` once samples flow, `reconnecting` after the stream broke. */
+/** `live` once events flow, `reconnecting` after the stream broke. */
 export type StreamState = 'live' | 'reconnecting';
 
-function subscribeHttp(onSample: (s: Sample) => void, onState: (s: StreamState) => void) {
+/**
+ * Reads the server-sent events at `path` with `fetch` (so the bearer token can be sent),
+ * calling `onEvent(name, data)` per event; reconnects after a break until unsubscribed.
+ */
+function streamHttp(path: string, onEvent: (event: string, data: string) => void, onState: (s: StreamState) => void): () => void {
   const abort = new AbortController();
   let timer: number | undefined;
 
   const connect = async (): Promise<void> => {
     try {
-      const response = await fetch(STREAM_PATH, {
+      const response = await fetch(path, {
         headers: { Accept: 'text/event-stream', ...authHeaders() },
         signal: abort.signal,
         cache: 'no-store',
       });
       if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
-      await readEventStream(response.body, (event, data) => {
-        if (event !== 'sample' && event !== 'message') return;
-        try {
-          onSample(JSON.parse(data) as Sample);
-          onState('live');
-        } catch {
-          // a malformed event is skipped; the next one will do
-        }
-      });
+      await readEventStream(response.body, onEvent);
     } catch {
       // fall through to reconnect
     }
@@ -221,19 +219,22 @@ function subscribeHttp(onSample: (s: Sample) => void, onState: (s: StreamState) 
   };
 }
 
-function subscribeDesktop(onSample: (s: Sample) => void, onState: (s: StreamState) => void) {
+/**
+ * Subscribes through the desktop shell: `command` gets a Channel as its `argument`, and
+ * every message goes to `onMessage` until unsubscribed. A refused subscription is tried
+ * again; the shell replaces a window's earlier subscription of the same command by itself.
+ */
+function streamDesktop(command: string, argument: string, onMessage: (message: unknown) => void, onState: (s: StreamState) => void): () => void {
   let active = true;
   let timer: number | undefined;
 
   const connect = async (): Promise<void> => {
-    const channel = new Channel<Sample>();
-    channel.onmessage = (sample) => {
-      if (!active) return;
-      onSample(sample);
-      onState('live');
+    const channel = new Channel<unknown>();
+    channel.onmessage = (message) => {
+      if (active) onMessage(message);
     };
     try {
-      await invoke('subscribe_samples', { onSample: channel });
+      await invoke(command, { [argument]: channel });
     } catch {
       if (!active) return;
       onState('reconnecting');
@@ -249,12 +250,50 @@ function subscribeDesktop(onSample: (s: Sample) => void, onState: (s: StreamStat
 }
 
 /**
- * Calls `onSample` with every live sample (1 Hz) until the returned function is called.
- * Reconnects by itself; `onState` hears when the stream breaks and when it is back.
+ * Calls `onEvent` with every event of the live stream (first the current sample, engines,
+ * jobs and gateway, then every change) until the returned function is called. Reconnects
+ * by itself; `onState` hears when the stream breaks and when events flow again.
  */
-export function subscribeSamples(
-  onSample: (sample: Sample) => void,
-  onState: (state: StreamState) => void = () => undefined,
-): () => void {
-  return isDesktop() ? subscribeDesktop(onSample, onState) : subscribeHttp(onSample, onState);
+export function subscribeEvents(onEvent: (event: ServerEvent) => void, onState: (state: StreamState) => void = () => undefined): () => void {
+  const deliver = (event: ServerEvent): void => {
+    onEvent(event);
+    onState('live');
+  };
+  if (isDesktop()) return streamDesktop('subscribe_events', 'onEvent', (message) => {
+      deliver(message as ServerEvent);
+    }, onState);
+  return streamHttp(
+    EVENTS_PATH,
+    (name, data) => {
+      const event = parseServerEvent(name, data);
+      if (event) deliver(event);
+    },
+    onState,
+  );
+}
+
+/**
+ * Calls `onSample` with every live sample (1 Hz) until the returned function is called.
+ * Kept for callers that want samples only; the UI itself reads `subscribeEvents`.
+ */
+export function subscribeSamples(onSample: (sample: Sample) => void, onState: (state: StreamState) => void = () => undefined): () => void {
+  const deliver = (sample: Sample): void => {
+    onSample(sample);
+    onState('live');
+  };
+  if (isDesktop()) return streamDesktop('subscribe_samples', 'onSample', (message) => {
+      deliver(message as Sample);
+    }, onState);
+  return streamHttp(
+    SAMPLES_PATH,
+    (name, data) => {
+      if (name !== 'sample' && name !== 'message') return;
+      try {
+        deliver(JSON.parse(data) as Sample);
+      } catch {
+        // a malformed event is skipped; the next one will do
+      }
+    },
+    onState,
+  );
 }

@@ -663,3 +663,15 @@ export interface CreatedKey {
   key: KeyInfo;
   secret: string;
 }
+
+/**
+ * One event of the live stream (`subscribe_events`, `GET /api/events`): the event's name is
+ * the kind. A subscriber first gets the current state of each kind, then every change.
+ */
+export type ServerEvent =
+  | { kind: 'sample'; data: Sample }
+  | { kind: 'engines'; data: EngineStatus[] }
+  | { kind: 'jobs'; data: JobStatus[] }
+  | { kind: 'gateway'; data: GatewayInfo };
+
+export type ServerEventKind = ServerEvent['kind'];
