@@ -5,9 +5,15 @@
 import { api, subscribeEvents } from './transport';
 import { HISTORY_MS, type Store } from './store';
 
-/** The history asked for at start: the whole hour the server keeps, one point a second. */
-const SEED_MINUTES = HISTORY_MS / 60_000;
-const SEED_POINTS = SEED_MINUTES * 60;
+/**
+ * The history asked for at start: the hour the server keeps, a point every five seconds,
+ * and the last two minutes at every second (what a sparkline of 60 samples shows). A full
+ * hour at every second would be megabytes per GPU.
+ */
+const SEED_WINDOWS: readonly { minutes: number; points: number }[] = [
+  { minutes: HISTORY_MS / 60_000, points: 720 },
+  { minutes: 2, points: 120 },
+];
 
 /** Feeds `store` from the server until the returned function is called. */
 export function connectStore(store: Store): () => void {
@@ -20,11 +26,13 @@ export function connectStore(store: Store): () => void {
     },
   );
   // Asked after subscribing, so no sample falls between the history and the stream.
-  api.sampleHistory(SEED_MINUTES, SEED_POINTS).then(
-    (samples) => {
-      store.seedHistory(samples);
-    },
-    () => undefined, // without it, charts fill from the stream
-  );
+  for (const { minutes, points } of SEED_WINDOWS) {
+    api.sampleHistory(minutes, points).then(
+      (samples) => {
+        store.seedHistory(samples);
+      },
+      () => undefined, // without it, charts fill from the stream
+    );
+  }
   return unsubscribe;
 }

@@ -71,6 +71,15 @@ describe('the client store', () => {
     expect(times(store.history(0))).toEqual([1000, 3000, 5000, 6000]);
   });
 
+  it('merges a thinned hour and a full recent window into one timeline', () => {
+    const store = createStore();
+    store.apply({ kind: 'sample', data: sample(9000, 90) });
+    store.seedHistory([sample(1000, 10), sample(5000, 50), sample(8000, 80)]);
+    store.seedHistory([sample(6000, 60), sample(7000, 70), sample(8000, 80), sample(9000, 99)]);
+    expect(times(store.history(0))).toEqual([1000, 5000, 6000, 7000, 8000, 9000]);
+    expect(store.history(0).at(-1)?.gpu.utilization_gpu_percent).toBe(90);
+  });
+
   it('seeds an empty store, bounded to the hour', () => {
     const store = createStore();
     const listener = vi.fn();

@@ -41,7 +41,7 @@ export interface Store {
   subscribe<K extends Slice>(slice: K, listener: Listener<K>): () => void;
   /** Applies one event of the live stream (or a call's fresher answer of the same shape). */
   apply(event: ServerEvent): void;
-  /** Adds the server's history (oldest first) before the points the stream already brought. */
+  /** Adds samples of the server's history to the points the stream brought, in time order. */
   seedHistory(samples: readonly Sample[]): void;
   setConnection(state: ConnectionState): void;
   /** How many listeners are subscribed to `slice` (for tests and leak checks). */
@@ -54,6 +54,19 @@ export function trimHistory(points: GpuPoint[], newestMs: number): void {
   let drop = 0;
   while (drop < points.length && (points[drop]?.timestamp_ms ?? oldest) < oldest) drop += 1;
   if (drop > 0) points.splice(0, drop);
+}
+
+/**
+ * The points of `kept` and `added` in time order, one per time (`kept`'s where both have
+ * one), within the hour before `newestMs`.
+ */
+export function mergePoints(kept: readonly GpuPoint[], added: readonly GpuPoint[], newestMs: number): GpuPoint[] {
+  const byTime = new Map<number, GpuPoint>();
+  for (const point of added) byTime.set(point.timestamp_ms, point);
+  for (const point of kept) byTime.set(point.timestamp_ms, point);
+  const merged = [...byTime.values()].sort((a, b) => a.timestamp_ms - b.timestamp_ms);
+  trimHistory(merged, newestMs);
+  return merged;
 }
 
 export function createStore(): Store {
@@ -128,26 +141,19 @@ export function createStore(): Store {
     },
     seedHistory(samples) {
       const newest = Math.max(values.sample?.timestamp_ms ?? 0, samples[samples.length - 1]?.timestamp_ms ?? 0);
-      const seeded = new Map<number, GpuPoint[]>();
+      const added = new Map<number, GpuPoint[]>();
       for (const sample of samples) {
         for (const gpu of sample.gpus) {
-          const firstLive = history.get(gpu.index)?.[0]?.timestamp_ms ?? Infinity;
-          if (sample.timestamp_ms >= firstLive) continue;
-          let points = seeded.get(gpu.index);
+          let points = added.get(gpu.index);
           if (!points) {
             points = [];
-            seeded.set(gpu.index, points);
+            added.set(gpu.index, points);
           }
-          const last = points[points.length - 1];
-          if (!last || last.timestamp_ms < sample.timestamp_ms) points.push({ timestamp_ms: sample.timestamp_ms, gpu });
+          points.push({ timestamp_ms: sample.timestamp_ms, gpu });
         }
       }
-      if (seeded.size === 0) return;
-      for (const [index, points] of seeded) {
-        const merged = [...points, ...(history.get(index) ?? [])];
-        trimHistory(merged, newest);
-        history.set(index, merged);
-      }
+      if (added.size === 0) return;
+      for (const [index, points] of added) history.set(index, mergePoints(history.get(index) ?? [], points, newest));
       emit('history');
     },
     setConnection(state) {

@@ -1,6 +1,7 @@
 // Small reusable pieces of the overview: a meter bar (with a hatched "unknown" state),
-// a progress bar (with a moving striped state while the amount is unknown), a labelled metric that shows "—" with a reason instead of a made-up 0, and an SVG
-// sparkline of the last 60 values.
+// a progress bar (with a moving striped state while the amount is unknown), a labelled
+// metric that shows "—" with a reason instead of a made-up 0, and an SVG sparkline of the
+// last 60 values.
 
 import { h, s } from './dom';
 import { DASH } from './format';
@@ -109,14 +110,17 @@ export const SPARK_POINTS = 60;
 
 export interface Sparkline {
   el: SVGSVGElement;
-  /** Adds a value (0..100) or a gap (null) and redraws. */
-  push(value: number | null): void;
+  /**
+   * Draws the last `SPARK_POINTS` of `values` (0..100, null a gap), oldest first; the
+   * element's `data-points` says how many values it shows.
+   */
+  set(values: readonly (number | null)[]): void;
 }
 
 export function sparkline(label: string): Sparkline {
   const W = 120;
   const H = 32;
-  const values: (number | null)[] = [];
+  let values: readonly (number | null)[] = [];
   const area = s('path', { class: 'spark-area' });
   const line = s('path', { class: 'spark-line' });
   const el = s(
@@ -158,11 +162,12 @@ export function sparkline(label: string): Sparkline {
     area.setAttribute('d', areaD.trim());
   };
 
+  el.dataset.points = '0';
   return {
     el,
-    push(value) {
-      values.push(value);
-      if (values.length > SPARK_POINTS) values.shift();
+    set(next) {
+      values = next.slice(-SPARK_POINTS);
+      el.dataset.points = String(values.length);
       draw();
     },
   };

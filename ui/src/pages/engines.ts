@@ -1,31 +1,23 @@
 // The Engines page (`data-testid="engines-page"`): the inference engines the server runs,
 // one card each, installing engines and downloading weights, and the form that starts an
-// engine. While the page is on screen (its tab chosen and the browser tab visible) it asks
-// for every engine's status once a second and for the tail of each log every two seconds,
-// and follows running installs and downloads every second; it asks nothing while hidden.
+// engine. While on screen it follows the store's engines and jobs (the live stream sends
+// every change: nothing is polled) and the samples' clock, for "since" and countdowns. A
+// card's log is read when the card appears, when its engine's state changes, and every two
+// seconds while the engine runs and the page is on screen; nothing is read off screen.
 
 import { h, replaceChildren } from '../dom';
-import { poller } from '../poller';
+import { pageScope, type Page } from '../page';
+import type { ConnectionState, Store } from '../store';
 import { api } from '../transport';
 import type { EngineStatus } from '../types';
 import { ENDED, LOG_TAIL, engineCard, type EngineCard } from '../views/engine-card';
 import { engineForm } from '../views/engine-form';
 import { jobsSection } from '../views/jobs';
 
-const STATUS_EVERY_MS = 1000;
+/** A running engine's log grows: read again this often while the page is on screen. */
 const LOGS_EVERY_MS = 2000;
 /** A server clock this far from the browser's is corrected for (else: the same machine). */
 const CLOCK_SKEW_MS = 2000;
-
-export interface EnginesPage {
-  el: HTMLElement;
-  /** The page came on screen: load the catalog the first time, start polling. */
-  show(): void;
-  /** The page left the screen: stop polling. */
-  hide(): void;
-  /** The time of a live sample, as the server's clock had it, to read its clock by. */
-  serverTime(timestampMs: number): void;
-}
 
 interface Entry {
   card: EngineCard;
@@ -56,21 +48,21 @@ function emptyState(): HTMLElement {
   );
 }
 
-export function enginesPage(): EnginesPage {
+export function enginesPage(store: Store): Page {
   const count = h('h2', undefined, 'Engines');
-  const updated = h('p', { class: 'hint', 'data-testid': 'engines-updated' }, 'Checking…');
+  const updated = h('p', { class: 'hint', 'data-testid': 'engines-updated' }, 'Connecting…');
   const statusSlot = h('div', { class: 'banner-slot', 'data-testid': 'engines-status' });
   const grid = h('div', { class: 'engine-grid' });
   const empty = emptyState();
   const list = h('div', { class: 'engine-list' }, h('p', { class: 'empty' }, 'Asking the server for its engines…'));
   const entries = new Map<string, Entry>();
+  const scope = pageScope();
 
   const form = engineForm({
     plan: (params) => api.enginePlan(params),
     start: (params) => api.engineStart(params),
     started(status) {
       apply([...[...entries.values()].map((e) => e.status).filter((s) => s.name !== status.name), status]);
-      statusPoll.now();
       const card = entries.get(status.name)?.card.el;
       if (card) {
         card.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
@@ -83,7 +75,6 @@ export function enginesPage(): EnginesPage {
   });
 
   const jobs = jobsSection({
-    jobs: () => api.jobs(),
     install: (engine) => api.engineInstall({ engine }),
     download: (params) => api.modelDownload(params),
     cancel: (id) => api.jobCancel(id),
@@ -97,22 +88,19 @@ export function enginesPage(): EnginesPage {
     form.el,
   );
 
-  let shown = false;
   let catalogLoaded = false;
   let offset = 0;
-  let loadedOnce = false;
 
   const now = (): number => Date.now() + offset;
 
-  /** Shows the answer of a card's action at once, then asks for every engine again. */
+  /** Shows the answer of a card's action at once; the stream brings the rest. */
   function showAnswer(status: EngineStatus): void {
     const entry = entries.get(status.name);
     if (entry) {
       entry.status = status;
       entry.card.update(status, now());
     }
-    statusPoll.now();
-    logsPoll.now();
+    void readLogs(false);
   }
 
   const cardActions = {
@@ -126,7 +114,7 @@ export function enginesPage(): EnginesPage {
       await api.engineRemove(name);
       entries.get(name)?.card.el.remove();
       entries.delete(name);
-      statusPoll.now();
+      apply([...entries.values()].map((e) => e.status));
     },
   };
 
@@ -134,7 +122,6 @@ export function enginesPage(): EnginesPage {
   function apply(statuses: EngineStatus[]): void {
     const t = now();
     const names = new Set(statuses.map((s) => s.name));
-    let added = false;
     for (const [name, entry] of entries) {
       if (!names.has(name)) {
         entry.card.el.remove();
@@ -149,7 +136,6 @@ export function enginesPage(): EnginesPage {
       } else {
         entry = { card: engineCard(status, t, cardActions), status, logReadIn: null };
         entries.set(status.name, entry);
-        added = true;
       }
       if (grid.children[i] !== entry.card.el) grid.insertBefore(entry.card.el, grid.children[i] ?? null);
     }
@@ -158,11 +144,22 @@ export function enginesPage(): EnginesPage {
     count.textContent = statuses.length === 0 ? 'Engines' : `Engines (${running} running${ended > 0 ? `, ${ended} ended` : ''})`;
     const content = statuses.length === 0 ? empty : grid;
     if (list.firstChild !== content || list.childNodes.length !== 1) replaceChildren(list, content);
-    if (added) logsPoll.now();
+    // A new card, or an engine in a new state: its log says why.
+    void readLogs(false);
   }
 
-  function showPollError(message: string | null): void {
-    if (message === null) {
+  /** Re-reads "since" and countdowns by the server's clock, without a new status. */
+  function tick(timestampMs: number): void {
+    const skew = timestampMs - Date.now();
+    offset = Math.abs(skew) > CLOCK_SKEW_MS ? skew : 0;
+    const t = now();
+    for (const entry of entries.values()) entry.card.update(entry.status, t);
+  }
+
+  function showConnection(state: ConnectionState): void {
+    updated.textContent = state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Not up to date';
+    jobs.setConnection(state);
+    if (state !== 'reconnecting') {
       replaceChildren(statusSlot);
       return;
     }
@@ -172,53 +169,51 @@ export function enginesPage(): EnginesPage {
         'div',
         { class: 'banner banner-error', role: 'alert', 'data-testid': 'engines-load-error' },
         h('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '!'),
-        h('div', undefined, h('strong', undefined, 'The engines’ status could not be read.'), h('p', { class: 'remedy' }, `${message} Trying again every second.`)),
+        h(
+          'div',
+          undefined,
+          h('strong', undefined, 'The live connection to the server broke.'),
+          h('p', { class: 'remedy' }, 'The engines shown may be out of date. Reconnecting every two seconds.'),
+        ),
       ),
     );
   }
 
-  async function readStatus(): Promise<void> {
+  const logKey = (e: Entry): string => `${e.status.state}@${e.status.since_ms}`;
+  let reading = false;
+  let readAgain = false;
+
+  /**
+   * Reads the log of each engine whose log is out of date: one never read, or read in
+   * another state; with `running`, also each engine that still runs. Never two rounds at once.
+   */
+  async function readLogs(running: boolean): Promise<void> {
+    if (reading) {
+      readAgain = true;
+      return;
+    }
+    const due = [...entries.values()].filter((e) => e.logReadIn !== logKey(e) || (running && !ENDED.has(e.status.state)));
+    if (due.length === 0) return;
+    reading = true;
     try {
-      apply(await api.engineStatus());
-      loadedOnce = true;
-      showPollError(null);
-      updated.textContent = 'Updated every second';
-    } catch (error) {
-      showPollError(error instanceof Error ? error.message : 'The request failed.');
-      updated.textContent = loadedOnce ? 'Not up to date' : 'Not loaded';
+      await Promise.all(
+        due.map(async (entry) => {
+          const readIn = logKey(entry);
+          try {
+            entry.card.setLogs(await api.engineLogs(entry.status.name, LOG_TAIL));
+            entry.logReadIn = readIn;
+          } catch (error) {
+            entry.card.setLogError(error instanceof Error ? error.message : 'the request failed');
+          }
+        }),
+      );
+    } finally {
+      reading = false;
     }
-  }
-
-  async function readLogs(): Promise<void> {
-    const key = (e: Entry): string => `${e.status.state}@${e.status.since_ms}`;
-    const due = [...entries.values()].filter((e) => !ENDED.has(e.status.state) || e.logReadIn !== key(e));
-    await Promise.all(
-      due.map(async (entry) => {
-        const readIn = key(entry);
-        try {
-          entry.card.setLogs(await api.engineLogs(entry.status.name, LOG_TAIL));
-          entry.logReadIn = readIn;
-        } catch (error) {
-          entry.card.setLogError(error instanceof Error ? error.message : 'the request failed');
-        }
-      }),
-    );
-  }
-
-  const statusPoll = poller(readStatus, STATUS_EVERY_MS);
-  const logsPoll = poller(readLogs, LOGS_EVERY_MS);
-
-  /** Polls while the page is on screen and the browser tab visible. */
-  function sync(): void {
-    const onScreen = shown && document.visibilityState === 'visible';
-    if (onScreen) {
-      statusPoll.start();
-      logsPoll.start();
-    } else {
-      statusPoll.stop();
-      logsPoll.stop();
+    if (readAgain) {
+      readAgain = false;
+      void readLogs(false);
     }
-    jobs.setActive(onScreen);
   }
 
   async function loadCatalog(): Promise<void> {
@@ -234,23 +229,32 @@ export function enginesPage(): EnginesPage {
     }
   }
 
-  document.addEventListener('visibilitychange', sync);
-
   return {
     el,
     show() {
-      if (shown) return;
-      shown = true;
       if (!catalogLoaded) void loadCatalog();
-      sync();
+      // Logs written while the page was away: read them again.
+      for (const entry of entries.values()) if (!ENDED.has(entry.status.state)) entry.logReadIn = null;
+      scope.follow(store, 'engines', (statuses) => {
+        if (statuses) apply(statuses);
+      });
+      scope.follow(store, 'jobs', (list) => {
+        jobs.apply(list);
+      });
+      scope.follow(store, 'connection', showConnection);
+      scope.follow(store, 'sample', (sample) => {
+        if (sample) tick(sample.timestamp_ms);
+      });
+      scope.every(LOGS_EVERY_MS, () => {
+        if (document.visibilityState === 'visible') void readLogs(true);
+      });
     },
     hide() {
-      shown = false;
-      sync();
+      scope.close();
     },
-    serverTime(timestampMs) {
-      const skew = timestampMs - Date.now();
-      offset = Math.abs(skew) > CLOCK_SKEW_MS ? skew : 0;
+    dispose() {
+      scope.close();
+      el.remove();
     },
   };
 }

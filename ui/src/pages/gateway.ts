@@ -1,12 +1,13 @@
 // The Gateway page (`data-testid="gateway-page"`): what to give GitLab, the gateway's API
 // keys, which deployment serves each Duo feature, and the deployments themselves. While the
-// page is on screen (its tab chosen and the browser tab visible) it reads `gateway_info`
-// every two seconds, since engines becoming ready change it; it reads the keys and the
-// settings each time it comes on screen and after each change made here. Leaving the page
-// takes a new key's secret off it.
+// page is on screen it follows the store's `gateway` (the live stream sends every change,
+// engines becoming ready included); it reads the keys and the settings each time it comes
+// on screen, and the gateway once more after each change made here. Leaving the page takes
+// a new key's secret off it.
 
 import { h, replaceChildren } from '../dom';
-import { poller } from '../poller';
+import { pageScope, type Page } from '../page';
+import type { ConnectionState, Store } from '../store';
 import { api } from '../transport';
 import { ApiError, type GatewayInfo, type Settings } from '../types';
 import { connectPanel } from '../views/gateway-connect';
@@ -14,25 +15,16 @@ import { deploymentsSection } from '../views/gateway-deployments';
 import { keysPanel } from '../views/gateway-keys';
 import { routingTable } from '../views/gateway-routing';
 
-const INFO_EVERY_MS = 2000;
 /** Saves tried when another program changed the settings in between. */
 const SAVE_ATTEMPTS = 2;
 
-export interface GatewayPage {
-  el: HTMLElement;
-  /** The page came on screen: read keys and settings, start polling. */
-  show(): void;
-  /** The page left the screen: stop polling, hide a shown secret. */
-  hide(): void;
-}
-
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : 'The request failed.');
 
-export function gatewayPage(): GatewayPage {
-  const updated = h('p', { class: 'hint', 'data-testid': 'gateway-updated' }, 'Checking…');
+export function gatewayPage(store: Store): Page {
+  const updated = h('p', { class: 'hint', 'data-testid': 'gateway-updated' }, 'Connecting…');
   const statusSlot = h('div', { class: 'banner-slot', 'data-testid': 'gateway-status' });
+  const scope = pageScope();
   let info: GatewayInfo | null = null;
-  let loadedOnce = false;
 
   const connect = connectPanel();
   const keys = keysPanel({
@@ -84,8 +76,9 @@ export function gatewayPage(): GatewayPage {
     deployments.update(next);
   }
 
-  function showPollError(message: string | null): void {
-    if (message === null) {
+  function showConnection(state: ConnectionState): void {
+    updated.textContent = state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Not up to date';
+    if (state !== 'reconnecting') {
       replaceChildren(statusSlot);
       return;
     }
@@ -95,20 +88,22 @@ export function gatewayPage(): GatewayPage {
         'div',
         { class: 'banner banner-error', role: 'alert', 'data-testid': 'gateway-load-error' },
         h('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '!'),
-        h('div', undefined, h('strong', undefined, 'The gateway’s state could not be read.'), h('p', { class: 'remedy' }, `${message} Trying again every two seconds.`)),
+        h(
+          'div',
+          undefined,
+          h('strong', undefined, 'The live connection to the server broke.'),
+          h('p', { class: 'remedy' }, 'The gateway’s state shown may be out of date. Reconnecting every two seconds.'),
+        ),
       ),
     );
   }
 
+  /** Reads the gateway once, after a change made here; the store hears it like a live event. */
   async function refresh(): Promise<void> {
     try {
-      apply(await api.gatewayInfo());
-      loadedOnce = true;
-      showPollError(null);
-      updated.textContent = 'Updated every two seconds';
-    } catch (error) {
-      showPollError(messageOf(error));
-      updated.textContent = loadedOnce ? 'Not up to date' : 'Not loaded';
+      store.apply({ kind: 'gateway', data: await api.gatewayInfo() });
+    } catch {
+      // the live stream brings it too
     }
   }
 
@@ -152,31 +147,25 @@ export function gatewayPage(): GatewayPage {
     await refresh();
   }
 
-  const infoPoll = poller(refresh, INFO_EVERY_MS);
-  let shown = false;
-
-  function sync(): void {
-    if (shown && document.visibilityState === 'visible') infoPoll.start();
-    else infoPoll.stop();
-  }
-
-  document.addEventListener('visibilitychange', sync);
-
   return {
     el,
     show() {
-      if (shown) return;
-      shown = true;
       void loadKeys();
       void loadSettings();
-      sync();
+      scope.follow(store, 'gateway', (next) => {
+        if (next) apply(next);
+      });
+      scope.follow(store, 'connection', showConnection);
     },
     hide() {
-      if (!shown) return;
-      shown = false;
+      scope.close();
       // A secret is shown once: leaving the page is the end of "once".
       keys.hideSecret();
-      sync();
+    },
+    dispose() {
+      scope.close();
+      keys.hideSecret();
+      el.remove();
     },
   };
 }

@@ -1,8 +1,11 @@
 // The hardware overview page: loads the hardware report, builds the GPU cards and the
-// system panel, feeds live samples to them, and swaps the GPU cards for a planned machine
-// and back ("Plan for other hardware").
+// system panel, and swaps the GPU cards for a planned machine and back ("Plan for other
+// hardware"). While on screen it follows the store's latest sample and sample history, so
+// the sparklines show the history the store kept while the page was away.
 
 import { h, replaceChildren } from '../dom';
+import { pageScope, type Page } from '../page';
+import type { Store } from '../store';
 import { api } from '../transport';
 import type { HardwareReport, Sample } from '../types';
 import { banners } from '../views/banners';
@@ -19,15 +22,10 @@ interface View {
   system: SystemPanel;
 }
 
-export interface HardwarePage {
-  el: HTMLElement;
-  /** Loads the report; resolves once the page shows it or its load error. */
-  start(): Promise<void>;
-  /** Applies one live sample. */
-  applySample: (sample: Sample) => void;
-}
-
-export function hardwarePage(top: Header): HardwarePage {
+/**
+ * `loadReport` reads this machine's hardware report (shared with the header's driver line).
+ */
+export function hardwarePage(store: Store, top: Header, loadReport: () => Promise<HardwareReport>): Page {
   const bannerSlot = h('div', { class: 'banner-slot' });
   const gpuSlot = h('div', { class: 'gpu-slot' });
   const systemSlot = h('div', { class: 'system-slot' });
@@ -35,7 +33,8 @@ export function hardwarePage(top: Header): HardwarePage {
 
   let machine: View | null = null;
   let shown: View | null = null;
-  let lastSample: Sample | null = null;
+  let started = false;
+  const scope = pageScope();
 
   function buildView(report: HardwareReport, planned: boolean): View {
     const kind = planned ? 'planned' : report.source.kind === 'description' ? 'described' : 'detected';
@@ -57,7 +56,8 @@ export function hardwarePage(top: Header): HardwarePage {
     );
     replaceChildren(systemSlot, view.system.el);
     top.setDriver(view.report.driver);
-    if (lastSample) view.system.update(lastSample.system);
+    const sample = store.get('sample');
+    if (sample) view.system.update(sample.system);
   }
 
   const plan = planForm({
@@ -89,11 +89,34 @@ export function hardwarePage(top: Header): HardwarePage {
 
   async function start(): Promise<void> {
     try {
-      const report = await api.hardware();
+      const report = await loadReport();
       machine = buildView(report, false);
       show(machine);
+      const sample = store.get('sample');
+      if (sample) applySample(sample);
+      drawHistory();
     } catch (error) {
       showLoadError(error);
+    }
+  }
+
+  function applySample(sample: Sample): void {
+    if (machine) {
+      for (const [i, card] of machine.cards.entries()) {
+        const index = machine.report.gpus[i]?.index;
+        card.update(sample.gpus.find((g) => g.index === index));
+      }
+      machine.system.update(sample.system);
+    }
+    if (shown && shown !== machine) shown.system.update(sample.system);
+  }
+
+  function drawHistory(): void {
+    if (!machine) return;
+    for (const [i, card] of machine.cards.entries()) {
+      const index = machine.report.gpus[i]?.index;
+      if (index === undefined) continue;
+      card.setHistory(store.history(index).map((p) => p.gpu.utilization_gpu_percent));
     }
   }
 
@@ -118,17 +141,22 @@ export function hardwarePage(top: Header): HardwarePage {
 
   return {
     el,
-    start,
-    applySample(sample) {
-      lastSample = sample;
-      if (machine) {
-        for (const [i, card] of machine.cards.entries()) {
-          const index = machine.report.gpus[i]?.index;
-          card.update(sample.gpus.find((g) => g.index === index));
-        }
-        machine.system.update(sample.system);
+    show() {
+      if (!started) {
+        started = true;
+        void start();
       }
-      if (shown && shown !== machine) shown.system.update(sample.system);
+      scope.follow(store, 'sample', (sample) => {
+        if (sample) applySample(sample);
+      });
+      scope.follow(store, 'history', drawHistory);
+    },
+    hide() {
+      scope.close();
+    },
+    dispose() {
+      scope.close();
+      el.remove();
     },
   };
 }

@@ -4,6 +4,7 @@
 // the last results on screen and shows the error next to its field.
 
 import { h, replaceChildren } from '../dom';
+import type { Page } from '../page';
 import { api } from '../transport';
 import {
   ApiError,
@@ -18,12 +19,6 @@ import {
 import { cloudModels, featureBest } from '../views/feature-best';
 import { modelCard, type CardContext } from '../views/model-card';
 import { modelControls } from '../views/model-controls';
-
-export interface ModelsPage {
-  el: HTMLElement;
-  /** Called whenever the page comes on screen; loads the data the first time. */
-  show(): void;
-}
 
 /** "1× A100-SXM4-40GB", "2× NVIDIA L40S", or what is missing. */
 function hardwareText(report: HardwareReport): string {
@@ -59,7 +54,8 @@ function adviceBanner(advice: string[]): HTMLElement | null {
   );
 }
 
-export function modelsPage(): ModelsPage {
+/** Loads its data the first time it is shown; it follows nothing live, so hiding it releases nothing. */
+export function modelsPage(): Page {
   const controls = modelControls(() => void run());
   const meta = h('div', { class: 'models-meta', 'data-testid': 'models-meta' });
   const statusSlot = h('div', { class: 'banner-slot' });
@@ -221,6 +217,12 @@ export function modelsPage(): ModelsPage {
         () => undefined,
       );
       void load();
+    },
+    hide() {
+      // nothing live to release
+    },
+    dispose() {
+      el.remove();
     },
   };
 }

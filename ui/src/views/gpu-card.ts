@@ -1,6 +1,6 @@
 // One GPU's card (`data-testid="gpu-card"`): static facts from the report, and, for this
-// machine's GPUs, the live memory bar, utilisation with a 60-sample sparkline, and the
-// metrics the card reports. A metric the card does not report is "—", never 0.
+// machine's GPUs, the live memory bar, utilisation with a 60-sample sparkline (drawn from
+// the store's history), and the metrics the card reports. A metric the card does not report is "—", never 0.
 
 import { h } from '../dom';
 import { bytesTitle, celsius, fraction, gib, mhz, percent, watts } from '../format';
@@ -11,6 +11,8 @@ export interface GpuCard {
   el: HTMLElement;
   /** Applies one sample; `undefined` means the sample had no entry for this GPU. */
   update(sample: GpuSample | undefined): void;
+  /** Draws the utilisation history, oldest first (the store keeps it across page changes). */
+  setHistory(utilisation: readonly (number | null)[]): void;
 }
 
 function migText(mig: MigInfo | null): string | null {
@@ -80,7 +82,7 @@ export function gpuCard(gpu: GpuInfo, kind: 'detected' | 'described' | 'planned'
     memCaption.textContent = `${gib(total)} total · planned`;
     el.classList.add('planned');
     el.append(staticFacts(gpu), migList(gpu.mig) ?? '', h('p', { class: 'note' }, 'Planned hardware: no live metrics.'));
-    return { el, update: () => undefined };
+    return { el, update: () => undefined, setHistory: () => undefined };
   }
 
   const util = h('span', { class: 'util-value', 'data-testid': 'gpu-util' }, '—');
@@ -117,9 +119,11 @@ export function gpuCard(gpu: GpuInfo, kind: 'detected' | 'described' | 'planned'
 
   return {
     el,
+    setHistory(utilisation) {
+      spark.set(utilisation);
+    },
     update(sample) {
       if (!sample) {
-        spark.push(null);
         showNoSample('no sample for this GPU');
         return;
       }
@@ -132,7 +136,6 @@ export function gpuCard(gpu: GpuInfo, kind: 'detected' | 'described' | 'planned'
         memCaption.textContent = `${gib(used)} of ${gib(total)} used`;
       }
       const u = sample.utilization_gpu_percent;
-      spark.push(u);
       util.textContent = u === null ? '—' : percent(u);
       if (u === null) util.title = absent;
       else util.removeAttribute('title');

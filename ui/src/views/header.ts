@@ -1,11 +1,11 @@
-// The page header: app name and version, the page tabs (`nav-hardware`, `nav-models`,
-// `nav-engines`, `nav-gateway`), the driver line, and the live-sample clock
-// (`data-testid="sample-time"`, which changes with every sample that arrives).
+// The page header: app name and version, a tab per page (`nav-<route>`), the driver line,
+// and the live-sample clock (`data-testid="sample-time"`, which changes with every sample
+// that arrives, and says when the live connection broke).
 
 import { h } from '../dom';
 import { clock } from '../format';
 import { hrefOf, type Route } from '../router';
-import type { StreamState } from '../transport';
+import type { ConnectionState } from '../store';
 import type { DriverState, VersionInfo } from '../types';
 
 export interface Header {
@@ -13,17 +13,16 @@ export interface Header {
   setVersion: (info: VersionInfo) => void;
   setDriver: (driver: DriverState | null) => void;
   setSample: (timestampMs: number) => void;
-  setStream: (state: StreamState) => void;
+  setConnection: (state: ConnectionState) => void;
   /** Marks the tab of the page on screen. */
   setRoute: (route: Route) => void;
 }
 
-const TABS: { route: Route; label: string }[] = [
-  { route: 'hardware', label: 'Hardware' },
-  { route: 'models', label: 'Models' },
-  { route: 'engines', label: 'Engines' },
-  { route: 'gateway', label: 'Gateway' },
-];
+/** A page's tab: its route and the word on the tab. */
+export interface Tab {
+  route: Route;
+  label: string;
+}
 
 function driverText(driver: DriverState): string {
   switch (driver.status) {
@@ -39,14 +38,14 @@ function driverText(driver: DriverState): string {
   }
 }
 
-export function header(): Header {
+export function header(pages: readonly Tab[]): Header {
   const version = h('span', { class: 'app-version', 'data-testid': 'app-version' });
   const driver = h('span', { class: 'driver-line', 'data-testid': 'driver-line' });
   const dot = h('span', { class: 'live-dot', 'aria-hidden': 'true' });
   const time = h('span', { 'data-testid': 'sample-time', 'data-count': 0 }, 'waiting for data…');
   const live = h('span', { class: 'live waiting', title: 'Live samples from this machine, once a second' }, dot, time);
   let count = 0;
-  const tabs = TABS.map(({ route, label }) => ({
+  const tabs = pages.map(({ route, label }) => ({
     route,
     el: h('a', { class: 'tab', href: hrefOf(route), 'data-testid': `nav-${route}` }, label),
   }));
@@ -73,7 +72,7 @@ export function header(): Header {
       time.dataset.count = String(count);
       live.classList.remove('waiting', 'broken');
     },
-    setStream(state) {
+    setConnection(state) {
       if (state === 'reconnecting') {
         live.classList.add('broken');
         time.textContent = 'Reconnecting…';

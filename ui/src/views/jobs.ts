@@ -1,20 +1,16 @@
 // "Install and download" (`data-testid="jobs-section"`) on the Engines page: the engine
-// installs and the weight downloads, side by side. It reads the server's `jobs` once each
-// time the page comes on screen, then every second while one of them runs; it stops when
-// nothing runs, when the page leaves the screen and while the browser tab is hidden. A list
-// that could not be read is said above the panels (`jobs-error`).
+// installs and the weight downloads, side by side. It shows the jobs the store has (the
+// live stream sends every change); a job this page just started is shown at once, before
+// the stream lists it. While the live connection is broken a line above the panels says so
+// (`jobs-error`).
 
 import { h } from '../dom';
-import { poller } from '../poller';
+import type { ConnectionState } from '../store';
 import type { CatalogView, DownloadParams, InstallableEngine, JobStatus } from '../types';
 import { downloadPanel } from './download-panel';
 import { installPanel } from './install-panel';
-import { messageOf } from './job-bits';
-
-const JOBS_EVERY_MS = 1000;
 
 export interface JobsActions {
-  jobs(): Promise<JobStatus[]>;
   install(engine: InstallableEngine): Promise<JobStatus>;
   download(params: DownloadParams): Promise<JobStatus>;
   cancel(id: string): Promise<JobStatus>;
@@ -22,27 +18,32 @@ export interface JobsActions {
 
 export interface JobsSection {
   el: HTMLElement;
-  /** True while the page is on screen and the tab visible: read the jobs, and follow running ones. */
-  setActive(active: boolean): void;
+  /** Shows the server's list of jobs (null: not known yet). */
+  apply(jobs: JobStatus[] | null): void;
+  setConnection(state: ConnectionState): void;
   setCatalog(catalog: CatalogView): void;
   setCatalogError(message: string): void;
 }
 
+/**
+ * The jobs to show: the server's list, with each job an answer of this page holds that is
+ * newer than the list (not in it yet) added, or put in place of an older copy of it.
+ */
+export function mergeJobs(listed: readonly JobStatus[], answered: ReadonlyMap<string, JobStatus>): JobStatus[] {
+  const ids = new Set(listed.map((j) => j.id));
+  return [...listed, ...[...answered.values()].filter((j) => !ids.has(j.id))];
+}
+
 export function jobsSection(actions: JobsActions): JobsSection {
-  let jobs: JobStatus[] = [];
-  let active = false;
-  /** Counts the jobs calls returned; a list asked for before the last of them is stale. */
-  let changes = 0;
+  let listed: JobStatus[] = [];
+  /** Answers of calls made here, until the server's list has the job. */
+  const answered = new Map<string, JobStatus>();
 
   const changed = (job: JobStatus): void => {
-    changes += 1;
-    jobs = jobs.some((j) => j.id === job.id) ? jobs.map((j) => (j.id === job.id ? job : j)) : [...jobs, job];
+    answered.set(job.id, job);
+    // The list in hand may predate this answer: show the answer in place of its copy.
+    listed = listed.filter((j) => j.id !== job.id);
     show();
-    if (active && job.state === 'running') {
-      // Read now, or right after a read in flight, and every second from then on.
-      poll.stop();
-      poll.start();
-    }
   };
 
   const cancel = (id: string): Promise<JobStatus> => actions.cancel(id);
@@ -57,38 +58,23 @@ export function jobsSection(actions: JobsActions): JobsSection {
     h('div', { class: 'jobs-grid' }, install.el, download.el),
   );
 
-  const running = (): boolean => jobs.some((j) => j.state === 'running');
-
   function show(): void {
+    const jobs = mergeJobs(listed, answered);
     install.apply(jobs);
     download.apply(jobs);
   }
 
-  async function read(): Promise<void> {
-    const asked = changes;
-    try {
-      const list = await actions.jobs();
-      errorLine.hidden = true;
-      // A job was started or cancelled while this list was on its way: the next read tells.
-      if (asked !== changes) return;
-      jobs = list;
-      show();
-    } catch (reason) {
-      errorLine.hidden = false;
-      errorLine.textContent = `The installs and downloads could not be read: ${messageOf(reason, 'the request failed.')}${running() ? ' Trying again every second.' : ''}`;
-    }
-    if (!running()) poll.stop();
-  }
-
-  const poll = poller(read, JOBS_EVERY_MS);
-
   return {
     el,
-    setActive(next) {
-      if (next === active) return;
-      active = next;
-      if (active) poll.start();
-      else poll.stop();
+    apply(jobs) {
+      if (jobs === null) return;
+      listed = jobs;
+      for (const job of jobs) answered.delete(job.id);
+      show();
+    },
+    setConnection(state) {
+      errorLine.hidden = state !== 'reconnecting';
+      errorLine.textContent = 'The live connection to the server broke: the installs and downloads shown may be out of date. Reconnecting…';
     },
     setCatalog(catalog) {
       download.setCatalog(catalog);
