@@ -5,10 +5,10 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use duows_api::gateway_routes::feature_routes;
 use duows_api::gateway_service::keys_file;
 use duows_core::catalog::Catalog;
 use duows_core::data_dir::DataDir;
+use duows_core::routing::feature_routes;
 use duows_core::settings::{ExternalDeployment, Settings, SettingsStore};
 use duows_gateway::KeyStore;
 

@@ -5,6 +5,7 @@
 //! - [`fit`]: will a model fit these GPUs, how well, and which to recommend (pure).
 //! - [`hardware`]: the GPU probe seam (NVML, or a hardware description), system facts,
 //!   and the report that joins them.
+//! - [`routing`]: which deployment serves each Duo feature's stable alias.
 //! - [`sample_history`]: the last hour of samples, for charts opened late.
 //! - [`sampler`]: one task that samples the GPUs and the system at 1 Hz and shares the
 //!   latest sample with every viewer.
@@ -31,6 +32,7 @@ pub mod fit;
 pub mod hardware;
 pub mod jobs;
 pub mod logging;
+pub mod routing;
 pub mod sample_history;
 pub mod sampler;
 pub mod settings;

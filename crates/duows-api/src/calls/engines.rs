@@ -4,55 +4,12 @@
 use duows_core::engine::{
     self, EngineState, EngineStatus, FailureKind, SupervisionPolicy, SupervisorError,
 };
-use serde::{Deserialize, Serialize};
 
 use super::launch::prepare_start;
 use crate::{ApiError, ApiState, ErrorCode};
 
-/// Parameters of `engine_start` and `engine_plan`: a catalog model (vLLM) or a GGUF
-/// file (llama.cpp's server). A plan is exactly what a start with the same parameters runs.
-/// The fit fields are spelled out rather than a flattened `FitParams`: serde's `flatten`
-/// cannot be combined with `deny_unknown_fields`, and unknown fields must be refused.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EngineParams {
-    /// Catalog id or Hugging Face repo id, served by vLLM.
-    #[serde(default)]
-    pub model: Option<String>,
-    /// Checkpoint of `model` (default: the model's own).
-    #[serde(default)]
-    pub variant: Option<String>,
-    /// A GGUF file, served by llama.cpp's server.
-    #[serde(default)]
-    pub gguf: Option<String>,
-    /// Plan only: a hardware spec to plan for instead of this machine.
-    #[serde(default)]
-    pub gpus: Option<String>,
-    /// Name to serve under (default: the catalog id, or the file name).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Context length in tokens.
-    #[serde(default)]
-    pub context: Option<u32>,
-    /// Requests that must fit at once (vLLM).
-    #[serde(default)]
-    pub concurrency: Option<u32>,
-    /// Use exactly this tensor-parallel size (vLLM).
-    #[serde(default)]
-    pub tensor_parallel_size: Option<u32>,
-    /// `--gpu-memory-utilization` (vLLM).
-    #[serde(default)]
-    pub gpu_memory_utilization: Option<f64>,
-    /// Layers to offload to a GPU (llama.cpp; default 0, CPU only).
-    #[serde(default)]
-    pub gpu_layers: Option<u32>,
-    /// The model's local folder (vLLM; default: its download in the models folder, if any).
-    #[serde(default)]
-    pub model_dir: Option<String>,
-    /// Start even though the memory estimate or the free memory says it will not fit.
-    #[serde(default)]
-    pub override_memory_estimate: Option<bool>,
-}
+/// Parameters of `engine_start` and `engine_plan` (the core's launch request).
+pub type EngineParams = duows_core::engine::launch::LaunchRequest;
 
 /// `engine_plan`'s parameters.
 pub type EnginePlanParams = EngineParams;

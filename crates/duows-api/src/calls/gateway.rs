@@ -6,9 +6,10 @@ use duows_core::deployment_check::Reachability;
 use duows_gateway::{KeyError, KeyInfo, Readiness};
 use serde::{Deserialize, Serialize};
 
-use crate::gateway_routes::{feature_routes, route_table, FeatureRoute};
+use crate::gateway_routes::route_table;
 use crate::gateway_service::key_store;
 use crate::{ApiError, ApiState, ErrorCode};
+use duows_core::routing::{feature_routes, FeatureRoute};
 
 /// One place the gateway can send requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ pub mod download;
 pub mod folder;
 pub mod install;
 pub mod installed;
+pub mod launch;
 pub mod log;
 pub mod plan;
 pub mod preflight;
