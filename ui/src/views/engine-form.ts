@@ -3,12 +3,14 @@
 // with the layers to put on a GPU), a name (`engine-name`) and a context. Start
 // (`engine-start`) asks the server to run it; for a catalog model "Preview launch plan"
 // (`engine-plan`) shows the exact command (`engine-plan-command`), what is prepared
-// before it, and the checks a start makes first (`engine-preflight`). One error at a time (`engine-error`), next to the field the server names,
-// or above the form when it names none.
+// before it, and the checks a start makes first (`engine-preflight`). One error at a time
+// (`engine-error`, forms.ts): next to its field, checked as typed (numbers, the model's
+// context) and where the server names one, or above the form when it names none.
 
 import { h, replaceChildren } from '../dom';
 import { gib } from '../format';
-import { ApiError, type CatalogModel, type CatalogView, type EnginePlanParams, type EnginePlanView, type EngineStartParams, type EngineStatus } from '../types';
+import { checkWholeNumber, formErrors, readWholeNumber, type FormField } from '../forms';
+import { type CatalogModel, type CatalogView, type EnginePlanParams, type EnginePlanView, type EngineStartParams, type EngineStatus } from '../types';
 import { planView } from './engine-plan-view';
 import { tokens } from './model-bits';
 
@@ -136,7 +138,6 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     context: ctl('Context (tokens)', 'engine-context', context),
     general,
   };
-  const inputs: Partial<Record<Field, HTMLInputElement | HTMLSelectElement>> = { model, variant, gguf, gpu_layers: gpuLayers, name, context };
   // A new choice of override makes the shown plan's checks out of date.
   overrideMemory.addEventListener('change', () => {
     replaceChildren(planSlot);
@@ -156,37 +157,43 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     planSlot,
   );
 
-  let error: HTMLElement | null = null;
   let busy = false;
 
   const current = (): Source => (fromGguf.checked ? 'gguf' : 'model');
-  const visible = (field: Field): boolean => field === 'general' || !fields[field].hidden;
-
-  function clearError(): void {
-    error?.remove();
-    error = null;
-    for (const input of Object.values(inputs)) {
-      input.removeAttribute('aria-invalid');
-      input.removeAttribute('aria-describedby');
-    }
-  }
-
-  function showError(message: string, field: string | null): void {
-    clearError();
-    const key: Field = field !== null && field in fields && visible(field as Field) ? (field as Field) : 'general';
-    const input = inputs[key];
-    error = h(
-      'p',
-      { class: key === 'general' ? 'banner banner-error engine-general-error' : 'field-error', role: 'alert', id: 'engine-error', 'data-testid': 'engine-error', 'data-field': key },
-      message,
-    );
-    fields[key].append(error);
-    if (input) {
-      input.setAttribute('aria-invalid', 'true');
-      input.setAttribute('aria-describedby', 'engine-error');
-      input.focus();
-    }
-  }
+  const visible = (field: string): boolean => field === 'general' || !fields[field as Field].hidden;
+  const required = (message: () => string) => ({ value }: { value: string }) => (value.trim() === '' ? message() : null);
+  const contextRule = () => {
+    const native = Number(context.max);
+    return {
+      min: 0,
+      ...(native > 0 ? { max: native } : {}),
+      message: native > 0 ? `Enter the context as a whole number of tokens, at most ${native} (the model’s own), or leave it empty for automatic.` : 'Enter the context as a whole number of tokens, or leave it empty for automatic.',
+    };
+  };
+  const checked: Record<Exclude<Field, 'general'>, FormField> = {
+    model: {
+      ctl: fields.model,
+      input: model,
+      check: required(() => (catalog ? 'Choose a model from the catalog.' : 'The catalog is not loaded: serve a GGUF file instead, or reload the page.')),
+    },
+    variant: { ctl: fields.variant, input: variant },
+    gguf: { ctl: fields.gguf, input: gguf, check: required(() => 'Enter the path of a .gguf file on the machine the server runs on.') },
+    gpu_layers: {
+      ctl: fields.gpu_layers,
+      input: gpuLayers,
+      check: ({ value, badInput }) => checkWholeNumber(value, badInput, { min: 0, message: 'Enter the number of layers as a whole number, or leave it empty to run on the CPU.' }),
+    },
+    name: { ctl: fields.name, input: name },
+    context: { ctl: fields.context, input: context, check: ({ value, badInput }) => checkWholeNumber(value, badInput, contextRule()) },
+  };
+  const errors = formErrors({
+    testid: 'engine-error',
+    id: 'engine-error',
+    fields: checked,
+    general,
+    bannerClass: 'banner banner-error engine-general-error',
+    visible,
+  });
 
   function showSource(): void {
     const gg = current() === 'gguf';
@@ -200,7 +207,7 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     // llama.cpp's server gets 4096 tokens unless told; vLLM as much as fits.
     context.placeholder = gg ? '4096' : 'automatic';
     replaceChildren(planSlot);
-    clearError();
+    errors.clear();
   }
 
   function fillVariants(): void {
@@ -218,49 +225,23 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     context.title = native ? `Up to ${tokens(native)} tokens, the model’s own context` : '';
   }
 
-  /** A whole number from a number input: undefined when empty, null when not one. */
-  const whole = (input: HTMLInputElement): number | undefined | null => {
-    if (input.validity.badInput) return null;
-    const text = input.value.trim();
-    if (text === '') return undefined;
-    const n = Number(text);
-    return Number.isInteger(n) && n >= 0 ? n : null;
-  };
-
-  /** The start parameters as entered, or null after showing why they cannot be sent. */
+  /** The start parameters as entered, or null after showing what is wrong next to its field. */
   function read(): EngineStartParams | null {
-    clearError();
+    if (!errors.check()) return null;
     const params: EngineStartParams = {};
     if (current() === 'model') {
-      if (!model.value) {
-        showError(catalog ? 'Choose a model from the catalog.' : 'The catalog is not loaded: serve a GGUF file instead, or reload the page.', 'model');
-        return null;
-      }
       params.model = model.value;
       if (variant.value) params.variant = variant.value;
       if (overrideMemory.checked) params.override_memory_estimate = true;
     } else {
-      const path = gguf.value.trim();
-      if (!path) {
-        showError('Enter the path of a .gguf file on the machine the server runs on.', 'gguf');
-        return null;
-      }
-      params.gguf = path;
-      const layers = whole(gpuLayers);
-      if (layers === null) {
-        showError('Enter the number of layers as a whole number, or leave it empty to run on the CPU.', 'gpu_layers');
-        return null;
-      }
-      if (layers !== undefined) params.gpu_layers = layers;
+      params.gguf = gguf.value.trim();
+      const layers = readWholeNumber(gpuLayers.value, gpuLayers.validity.badInput);
+      if (layers !== undefined && layers !== null) params.gpu_layers = layers;
     }
     const label = name.value.trim();
     if (label) params.name = label;
-    const ctx = whole(context);
-    if (ctx === null) {
-      showError('Enter the context as a whole number of tokens, or leave it empty for automatic.', 'context');
-      return null;
-    }
-    if (ctx !== undefined) params.context = ctx;
+    const ctx = readWholeNumber(context.value, context.validity.badInput);
+    if (ctx !== undefined && ctx !== null) params.context = ctx;
     return params;
   }
 
@@ -273,8 +254,7 @@ export function engineForm(actions: EngineFormActions): EngineForm {
   }
 
   function report(reason: unknown, fallback: string): void {
-    if (reason instanceof ApiError) showError(reason.message, reason.field);
-    else showError(reason instanceof Error ? reason.message : fallback, null);
+    errors.report(reason, fallback);
   }
 
   el.addEventListener('submit', (event) => {
@@ -328,11 +308,10 @@ export function engineForm(actions: EngineFormActions): EngineForm {
   fromModel.addEventListener('change', showSource);
   fromGguf.addEventListener('change', showSource);
   model.addEventListener('change', fillVariants);
-  for (const input of Object.values(inputs)) {
+  for (const { input } of Object.values(checked)) {
+    // A plan for other settings would mislead: take it away (forms.ts answers the errors).
     const stale = (): void => {
-      // A plan for other settings would mislead: take it away; an error on this field is answered.
       replaceChildren(planSlot);
-      if (error && (input.getAttribute('aria-invalid') === 'true' || error.dataset.field === 'general')) clearError();
     };
     input.addEventListener('input', stale);
     input.addEventListener('change', stale);
@@ -348,7 +327,7 @@ export function engineForm(actions: EngineFormActions): EngineForm {
     },
     setCatalogError(message) {
       model.replaceChildren(h('option', { value: '' }, 'The catalog could not be loaded'));
-      if (current() === 'model') showError(`The model catalog could not be loaded: ${message}`, null);
+      if (current() === 'model') errors.show(`The model catalog could not be loaded: ${message}`, null);
     },
   };
 }

@@ -1,10 +1,10 @@
-// Pieces the Gateway page's panels share: a deployment's readiness dot, a key's state, and
-// the one-error-at-a-time display of a small form (next to the field the server names, or
-// above the form when it names none).
+// Pieces the Gateway page's panels share: a deployment's readiness dot, a key's state, a
+// labelled control, and the error display of a small form (forms.ts).
 
 import { h } from '../dom';
 import { ago } from '../format';
-import { ApiError, type DeploymentView, type KeyInfo } from '../types';
+import { formErrors, type FormErrors, type FormField } from '../forms';
+import type { DeploymentView, KeyInfo } from '../types';
 
 /** How a deployment's state reads: a word, and the dot's colour. */
 export function deploymentState(d: DeploymentView): { word: string; tone: 'ok' | 'warn' | 'bad' | 'unknown' } {
@@ -75,13 +75,7 @@ export function control(label: string, id: string, input: HTMLElement, hint?: st
   );
 }
 
-export interface FormError {
-  /** Shows `message` next to `field` (a key of the form's fields), else above the form. */
-  show(message: string, field: string | null): void;
-  /** Shows a rejected call's message where its `field` says. */
-  report(reason: unknown, fallback: string): void;
-  clear(): void;
-}
+export type { FormErrors as FormError } from '../forms';
 
 /**
  * One error at a time (`data-testid=testid`, `data-field` = where it is shown). `fields`
@@ -90,59 +84,9 @@ export interface FormError {
  */
 export function formError(
   testid: string,
-  fields: Record<string, { ctl: HTMLElement; input: HTMLInputElement }>,
+  fields: Record<string, FormField>,
   general: HTMLElement,
   fieldOf: (serverField: string) => string = (f) => f,
-): FormError {
-  let error: HTMLElement | null = null;
-  const id = `${testid}-msg`;
-
-  function clear(): void {
-    error?.remove();
-    error = null;
-    for (const { input } of Object.values(fields)) {
-      input.removeAttribute('aria-invalid');
-      input.removeAttribute('aria-describedby');
-    }
-  }
-
-  function show(message: string, field: string | null): void {
-    clear();
-    const key = field === null ? null : fieldOf(field);
-    const target = key !== null ? fields[key] : undefined;
-    error = h(
-      'p',
-      {
-        class: target ? 'field-error' : 'banner banner-error form-general-error',
-        role: 'alert',
-        id,
-        'data-testid': testid,
-        'data-field': target ? key : 'general',
-      },
-      message,
-    );
-    if (target) {
-      target.ctl.append(error);
-      target.input.setAttribute('aria-invalid', 'true');
-      target.input.setAttribute('aria-describedby', id);
-      target.input.focus();
-    } else {
-      general.append(error);
-    }
-  }
-
-  for (const { input } of Object.values(fields)) {
-    input.addEventListener('input', () => {
-      if (error && (input.getAttribute('aria-invalid') === 'true' || error.dataset.field === 'general')) clear();
-    });
-  }
-
-  return {
-    show,
-    clear,
-    report(reason, fallback) {
-      if (reason instanceof ApiError) show(reason.message, reason.field);
-      else show(reason instanceof Error ? reason.message : fallback, null);
-    },
-  };
+): FormErrors {
+  return formErrors({ testid, fields, general, fieldOf });
 }

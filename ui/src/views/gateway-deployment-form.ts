@@ -2,12 +2,14 @@
 // server the gateway may route to — a name (`deployment-name`), its address ending in /v1
 // (`deployment-endpoint`), the model it serves (`deployment-served-model`) and, optionally,
 // the name of the environment variable that holds its API key (`deployment-key-env`; the key
-// itself is never asked for). Errors (`deployment-error`) appear next to the field the
-// server names (`deployments.endpoint` → the endpoint field).
+// itself is never asked for). Errors (`deployment-error`) appear next to their field:
+// checked as typed (name, address ending in /v1, served model), and where the server
+// names one (`deployments.endpoint` → the endpoint field).
 
 import { h } from '../dom';
 import type { ExternalDeployment } from '../types';
-import { control, formError } from './gateway-bits';
+import { checkEndpoint, checkName, formErrors } from '../forms';
+import { control } from './gateway-bits';
 
 export interface DeploymentForm {
   el: HTMLElement;
@@ -34,9 +36,19 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
   const general = h('div', { class: 'form-general' });
 
   const fields = {
-    name: { ctl: control('Name', 'deployment-name', name), input: name },
-    endpoint: { ctl: control('Endpoint (ending in /v1)', 'deployment-endpoint', endpoint), input: endpoint },
-    served_model: { ctl: control('Served model', 'deployment-served-model', servedModel), input: servedModel },
+    name: {
+      ctl: control('Name', 'deployment-name', name),
+      input: name,
+      check: ({ value }: { value: string }) =>
+        checkName(value, 'The name') ??
+        (actions.taken().includes(value.trim()) ? `A deployment is already called ${value.trim()}: choose another name.` : null),
+    },
+    endpoint: { ctl: control('Endpoint (ending in /v1)', 'deployment-endpoint', endpoint), input: endpoint, check: ({ value }: { value: string }) => checkEndpoint(value) },
+    served_model: {
+      ctl: control('Served model', 'deployment-served-model', servedModel),
+      input: servedModel,
+      check: ({ value }: { value: string }) => (value.trim() === '' ? 'Enter the model name that server serves (its /v1/models lists it).' : null),
+    },
     api_key_env: {
       ctl: control(
         'API key variable (optional)',
@@ -51,7 +63,7 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
   fields.endpoint.ctl.classList.add('ctl-wide');
   fields.served_model.ctl.classList.add('ctl-wide');
   fields.api_key_env.ctl.classList.add('ctl-env');
-  const error = formError('deployment-error', fields, general, (field) => field.replace(/^deployments\./, ''));
+  const error = formErrors({ testid: 'deployment-error', fields, general, fieldOf: (field) => field.replace(/^deployments\./, '') });
 
   const el = h(
     'form',
@@ -63,28 +75,11 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
     h('div', { class: 'engine-buttons' }, submit),
   );
 
-  /** The deployment as entered, or null after showing what is missing. */
+  /** The deployment as entered, or null after showing what is wrong next to its field. */
   function read(): ExternalDeployment | null {
-    error.clear();
-    const entered = { name: name.value.trim(), endpoint: endpoint.value.trim(), served_model: servedModel.value.trim() };
-    if (!entered.name) {
-      error.show('Enter a name: letters, digits, “.”, “_” or “-”.', 'name');
-      return null;
-    }
-    if (actions.taken().includes(entered.name)) {
-      error.show(`A deployment is already called ${entered.name}: choose another name.`, 'name');
-      return null;
-    }
-    if (!entered.endpoint) {
-      error.show('Enter the server’s address, ending in /v1, e.g. http://gpu-2.internal:8000/v1.', 'endpoint');
-      return null;
-    }
-    if (!entered.served_model) {
-      error.show('Enter the model name that server serves (its /v1/models lists it).', 'served_model');
-      return null;
-    }
+    if (!error.check()) return null;
     const env = keyEnv.value.trim();
-    return { ...entered, api_key_env: env === '' ? null : env };
+    return { name: name.value.trim(), endpoint: endpoint.value.trim(), served_model: servedModel.value.trim(), api_key_env: env === '' ? null : env };
   }
 
   let busy = false;
@@ -101,6 +96,7 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
       .then(
         () => {
           for (const input of [name, endpoint, servedModel, keyEnv]) input.value = '';
+          error.reset();
         },
         (reason: unknown) => {
           error.report(reason, 'The deployment could not be added.');
