@@ -1,7 +1,8 @@
 // The desktop transport path of ui/src/transport.ts, without a desktop shell: the page gets
 // a stand-in `window.__TAURI_INTERNALS__` whose `invoke` answers from the real server's HTTP
-// API and whose `subscribe_samples` feeds a Channel. Checks that the UI picks IPC over
-// fetch, passes the contract's arguments, streams samples and shows a rejected call's message.
+// API and whose `subscribe_events` feeds a Channel with `{ kind, data }` events read from the
+// server. Checks that the UI picks IPC over fetch, passes the contract's arguments, follows
+// the event stream and shows a rejected call's message.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -25,6 +26,7 @@ function installFakeIpc() {
     hardware: ['GET', '/api/hardware'],
     describe_hardware: ['POST', '/api/hardware/describe'],
     latest_sample: ['GET', '/api/samples/latest'],
+    sample_history: ['GET', (args) => `/api/samples/history?${new URLSearchParams(args)}`],
     settings: ['GET', '/api/settings'],
     catalog: ['GET', '/api/catalog'],
     recommend: ['POST', '/api/recommend'],
@@ -62,6 +64,24 @@ function installFakeIpc() {
     },
     async invoke(cmd, args) {
       calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
+      if (cmd === 'subscribe_events') {
+        // The current state of each kind first, then each again when it changed (read every 500 ms).
+        const id = Number(String(args.onEvent.toJSON()).split(':')[1]);
+        let index = 0;
+        const last = {};
+        const sources = { sample: '/api/samples/latest', engines: '/api/engines', jobs: '/api/jobs', gateway: '/api/gateway' };
+        const send = async () => {
+          for (const [kind, path] of Object.entries(sources)) {
+            const text = await (await fetch(path)).text();
+            if (last[kind] === text) continue;
+            last[kind] = text;
+            callbacks.get(id)?.({ index: index++, message: { kind, data: JSON.parse(text) } });
+          }
+        };
+        void send();
+        setInterval(() => void send(), 500);
+        return null;
+      }
       if (cmd === 'subscribe_samples') {
         const id = Number(String(args.onSample.toJSON()).split(':')[1]);
         let index = 0;
@@ -106,10 +126,13 @@ test('inside the desktop shell the UI calls commands over IPC', async () => {
 
     const calls = await page.evaluate(() => window.__ipcCalls);
     const names = calls.map((c) => c.cmd);
-    for (const name of ['version', 'hardware', 'subscribe_samples', 'describe_hardware']) {
+    for (const name of ['version', 'hardware', 'subscribe_events', 'sample_history', 'describe_hardware']) {
       assert.ok(names.includes(name), `${name} was not invoked (got ${names.join(', ')})`);
     }
-    assert.match(calls.find((c) => c.cmd === 'subscribe_samples').args.onSample, /^__CHANNEL__:\d+$/);
+    assert.equal(names.filter((n) => n === 'subscribe_events').length, 1, 'one subscription for the whole page');
+    assert.match(calls.find((c) => c.cmd === 'subscribe_events').args.onEvent, /^__CHANNEL__:\d+$/);
+    assert.ok(!names.includes('subscribe_samples'), 'the samples come with the event stream');
+    for (const call of calls.filter((c) => c.cmd === 'sample_history')) assert.deepEqual(Object.keys(call.args).sort(), ['minutes', 'points']);
     assert.deepEqual(calls.find((c) => c.cmd === 'describe_hardware').args, { spec: '3xFOO' });
   } finally {
     await context.close();
@@ -156,7 +179,7 @@ test('inside the desktop shell the Models page passes { params }', async () => {
   }
 });
 
-test('inside the desktop shell the Engines page passes { params }, { name, lines }, and jobs no args', async () => {
+test('inside the desktop shell the Engines page passes { params } and { name, lines }, and follows the event stream', async () => {
   const server = await startServer(['--gpus', '1xL4'], { env: { DUOWS_VLLM: '/nonexistent/vllm' } });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -185,14 +208,14 @@ test('inside the desktop shell the Engines page passes { params }, { name, lines
 
     const calls = await page.evaluate(() => window.__ipcCalls);
     const names = calls.map((c) => c.cmd);
-    for (const name of ['engine_status', 'engine_plan', 'engine_start', 'engine_logs', 'jobs', 'model_download']) {
+    for (const name of ['subscribe_events', 'engine_plan', 'engine_start', 'engine_logs', 'model_download']) {
       assert.ok(names.includes(name), `${name} was not invoked (got ${[...new Set(names)].join(', ')})`);
     }
+    for (const name of ['engine_status', 'jobs']) assert.ok(!names.includes(name), `${name} is not polled: the event stream brings it`);
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_plan').args, { params: { model: 'gpt-oss-20b', context: 8192 } });
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_start').args, { params: { model: 'gpt-oss-20b', context: 8192 } });
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_logs').args, { name: 'gpt-oss-20b', lines: 40 });
-    assert.deepEqual(calls.find((c) => c.cmd === 'engine_status').args, {});
-    assert.deepEqual(calls.find((c) => c.cmd === 'jobs').args, {});
+    assert.match(calls.find((c) => c.cmd === 'subscribe_events').args.onEvent, /^__CHANNEL__:\d+$/);
     assert.deepEqual(calls.find((c) => c.cmd === 'model_download').args, { params: { model: 'gpt-oss-20b', revision: 'a/../b' } });
   } finally {
     await context.close();

@@ -2,6 +2,7 @@
 // weights downloaded from a stand-in hub (`fake-hub.mjs`, through HF_ENDPOINT) with a live
 // progress bar until the folder is shown; a cancelled download; a gated model's refusal,
 // with the token sent once and gone from the page; a bad revision refused next to its field;
+// no reads of `/api/jobs` at all (the live event stream brings every change);
 // and a llama.cpp install against a stand-in package index: failed, then retried and
 // cancelled. vLLM is never installed here. Each test starts its own server and hub.
 
@@ -112,9 +113,9 @@ async function barValue(locator) {
 
 test('downloading weights: a live progress bar, then the folder', async () => {
   await withJobsPage('engines-download-done', async (page, server, hub) => {
-    // Read once when the page opened; nothing runs, so no more.
+    // The live stream brings the jobs: never read on their own, never polled.
     await page.waitForTimeout(1500);
-    assert.equal(page.jobReads(), 1, 'the jobs are read once on load, not polled while nothing runs');
+    assert.equal(page.jobReads(), 0, 'the jobs come with the live stream, not from reads of /api/jobs');
     assert.equal(await page.getByTestId('download-job').count(), 0);
 
     await page.getByTestId('download-model').selectOption(MODEL);
@@ -162,14 +163,13 @@ test('downloading weights: a live progress bar, then the folder', async () => {
     await screenshot(page, 'engines-download-800');
     await page.setViewportSize({ width: 1280, height: 900 });
 
-    // Nothing runs any more: the page stops asking.
-    const reads = page.jobReads();
+    // Before, during and after the download: nothing was polled.
     await page.waitForTimeout(2500);
-    assert.ok(page.jobReads() <= reads + 1, `no polling once every job ended (${page.jobReads() - reads} more reads)`);
+    assert.equal(page.jobReads(), 0, `no reads of /api/jobs at all (${page.jobReads()})`);
   });
 });
 
-test('a download can be cancelled, and polling stops when the page is left', async () => {
+test('a download can be cancelled, and it is followed again when the page is back', async () => {
   await withJobsPage(
     'engines-download-cancelled',
     async (page, server, hub) => {
@@ -186,14 +186,17 @@ test('a download can be cancelled, and polling stops when the page is left', asy
       );
       assert.ok(hub.requests.some((r) => r.url.startsWith('/api/models/hugging-quants/Mixtral-8x7B-Instruct-v0.1-AWQ-INT4/')), 'the chosen checkpoint is fetched');
 
-      // Away from the page, nothing is asked; back, it follows the job again.
+      // Away from the page, nothing is asked; back, it follows the job again (from the stream).
+      const bar = entry.getByTestId('job-progress');
       await page.getByTestId('nav-models').click();
-      await page.waitForTimeout(300);
-      const away = page.jobReads();
-      await page.waitForTimeout(2200);
-      assert.equal(page.jobReads(), away, 'no polling while the page is not shown');
+      await page.waitForTimeout(2500);
       await page.getByTestId('nav-engines').click();
-      assert.ok(await eventually(() => page.jobReads() >= away + 2, 5000), 'back on the page, it follows the running job again');
+      const back = Number(await bar.getAttribute('aria-valuenow'));
+      assert.ok(
+        await eventually(async () => Number(await bar.getAttribute('aria-valuenow')) > back, 5000),
+        'back on the page, the running job moves on screen again',
+      );
+      assert.equal(page.jobReads(), 0, 'no reads of /api/jobs, on the page or off it');
 
       await entry.getByTestId('job-cancel').click();
       const outcome = entry.getByTestId('job-outcome');
@@ -278,9 +281,13 @@ test('an install that downloads: phase, packages, bytes and package as the serve
   };
   let reply = [running];
   await withJobsPage('engines-install-progress', async (page) => {
-    await page.route('**/api/jobs', (route) => route.fulfill({ json: reply }));
-    await page.getByTestId('nav-models').click();
-    await page.getByTestId('nav-engines').click();
+    // The live stream is played back too: each connection gets the jobs event of `reply`
+    // and ends, so the page connects again (every two seconds) and gets the next.
+    await page.route('**/api/events', (route) =>
+      route.fulfill({ contentType: 'text/event-stream', body: `event: jobs\ndata: ${JSON.stringify(reply)}\n\n` }),
+    );
+    await page.reload();
+    await page.getByTestId('jobs-section').waitFor();
     const row = installRow(page, 'vllm');
     const bar = row.getByTestId('job-progress');
     await bar.waitFor();
