@@ -5,6 +5,9 @@
 // the event stream and shows a rejected call's message.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchBrowser, screenshot, startServer } from '../harness.mjs';
 
@@ -180,7 +183,11 @@ test('inside the desktop shell the Models page passes { params }', async () => {
 });
 
 test('inside the desktop shell the Engines page passes { params } and { name, lines }, and follows the event stream', async () => {
-  const server = await startServer(['--gpus', '1xL4'], { env: { DUOWS_VLLM: '/nonexistent/vllm' } });
+  // llama.cpp's server "installed" as a python that lacks it: it starts, then fails.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'duows-e2e-desktop-'));
+  const gguf = path.join(dir, 'not-a-model.gguf');
+  writeFileSync(gguf, 'GGUF');
+  const server = await startServer(['--gpus', '1xL4'], { env: { DUOWS_VLLM: '/nonexistent/vllm', DUOWS_LLAMA_CPP_PYTHON: process.env.DUOWS_E2E_PYTHON ?? '/usr/bin/python3' } });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
@@ -193,9 +200,12 @@ test('inside the desktop shell the Engines page passes { params } and { name, li
     await page.getByTestId('engine-context').fill('8192');
     await page.getByTestId('engine-plan').click();
     await page.getByTestId('engine-plan-command').waitFor();
+    await page.getByTestId('engine-source-gguf').check();
+    await page.getByTestId('engine-gguf').fill(gguf);
+    await page.getByTestId('engine-name').fill('tiny');
     await page.getByTestId('engine-start').click();
     await page.waitForFunction(
-      () => document.querySelector('[data-engine="gpt-oss-20b"] [data-testid="engine-state"]')?.textContent === 'failed',
+      () => document.querySelector('[data-engine="tiny"] [data-testid="engine-state"]')?.textContent === 'failed',
     );
     await page.waitForFunction(() => window.__ipcCalls.some((c) => c.cmd === 'engine_logs'));
 
@@ -213,13 +223,14 @@ test('inside the desktop shell the Engines page passes { params } and { name, li
     }
     for (const name of ['engine_status', 'jobs']) assert.ok(!names.includes(name), `${name} is not polled: the event stream brings it`);
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_plan').args, { params: { model: 'gpt-oss-20b', context: 8192 } });
-    assert.deepEqual(calls.find((c) => c.cmd === 'engine_start').args, { params: { model: 'gpt-oss-20b', context: 8192 } });
-    assert.deepEqual(calls.find((c) => c.cmd === 'engine_logs').args, { name: 'gpt-oss-20b', lines: 40 });
+    assert.deepEqual(calls.find((c) => c.cmd === 'engine_start').args, { params: { gguf, name: 'tiny', context: 8192 } });
+    assert.deepEqual(calls.find((c) => c.cmd === 'engine_logs').args, { name: 'tiny', lines: 40 });
     assert.match(calls.find((c) => c.cmd === 'subscribe_events').args.onEvent, /^__CHANNEL__:\d+$/);
     assert.deepEqual(calls.find((c) => c.cmd === 'model_download').args, { params: { model: 'gpt-oss-20b', revision: 'a/../b' } });
   } finally {
     await context.close();
     await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
