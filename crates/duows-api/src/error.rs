@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// Every error code of the API, each with one HTTP status: a code never means two things.
 /// Serialises as its snake_case name (`invalid_parameter`, `unknown_engine`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// A parameter is out of range or does not fit the others (the field says which).
@@ -196,7 +196,7 @@ impl ErrorCode {
 }
 
 /// An API error. Serialises as `{ "code", "message", "field"? }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ts_rs::TS)]
 #[error("{message}")]
 pub struct ApiError {
     /// Stable code to branch on.
@@ -205,6 +205,7 @@ pub struct ApiError {
     pub message: String,
     /// The input field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub field: Option<String>,
 }
 

@@ -21,7 +21,7 @@ use crate::ApiState;
 const JOB_EVERY: Duration = Duration::from_millis(250);
 
 /// One event of the stream. Serialises as `{ "kind": "sample", "data": … }`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum ServerEvent {
     /// A new GPU and system sample.

@@ -7,7 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A secret value: never printed, logged or serialised.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, ts_rs::TS)]
+#[ts(type = "string")]
 pub struct Secret(String);
 
 impl Secret {

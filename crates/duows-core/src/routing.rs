@@ -10,7 +10,7 @@ use crate::catalog::Catalog;
 use crate::settings::Settings;
 
 /// One feature's route as the UI and `duows` show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct FeatureRoute {
     /// GitLab's feature key, e.g. `duo_chat_explain_code`.
     pub feature: String,

@@ -20,7 +20,7 @@ use crate::sample_history::{SampleHistory, Timestamped};
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// One sample of every GPU and the system.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Sample {
     /// When it was taken, in milliseconds since the Unix epoch.
     pub timestamp_ms: u64,

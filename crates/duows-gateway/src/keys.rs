@@ -26,7 +26,7 @@ use crate::key_format;
 const RECHECK_MS: u64 = 1000;
 
 /// What may be shown about a key: never the key or its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct KeyInfo {
     /// Public id, 8 characters.
     pub id: String,

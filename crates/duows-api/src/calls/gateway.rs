@@ -12,7 +12,7 @@ use crate::{ApiError, ApiState, ErrorCode};
 use duows_core::routing::{feature_routes, FeatureRoute};
 
 /// One place the gateway can send requests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DeploymentView {
     /// Its name (what features are routed to).
     pub name: String,
@@ -38,7 +38,7 @@ pub struct DeploymentView {
 }
 
 /// What the gateway page shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct GatewayInfo {
     /// Whether this program runs the gateway.
     pub running: bool,
@@ -57,7 +57,8 @@ pub struct GatewayInfo {
 }
 
 /// Body of `key_create`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct KeyCreateParams {
     /// A name for people (who or what uses the key).
@@ -68,7 +69,7 @@ pub struct KeyCreateParams {
 }
 
 /// A new key: shown once, never again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct CreatedKey {
     /// Its public facts.
     pub key: KeyInfo,
@@ -77,7 +78,7 @@ pub struct CreatedKey {
 }
 
 /// Body of `key_revoke`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRevokeParams {
     /// The key's id (its public prefix) or its name.

@@ -10,7 +10,7 @@ pub use duows_core::jobs::{JobFailure, JobKind, JobState, JobStatus};
 use crate::{ApiError, ApiState, ErrorCode};
 
 /// Names a job (body of `job_cancel`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct JobRef {
     /// The job's id.
@@ -18,7 +18,7 @@ pub struct JobRef {
 }
 
 /// Body of `engine_install`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct InstallParams {
     /// `vllm` or `llama_cpp`.
@@ -26,7 +26,8 @@ pub struct InstallParams {
 }
 
 /// Body of `model_download`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, ts_rs::TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct DownloadParams {
     /// Catalog id or Hugging Face repo id.

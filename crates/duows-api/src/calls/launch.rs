@@ -17,7 +17,7 @@ use super::planning::{fit, FitParams};
 use crate::{ApiError, ApiState, ErrorCode};
 
 /// A launch plan with what it is based on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct EnginePlanView {
     /// The plan (program, arguments, environment with secrets hidden, files to prepare).
     pub plan: LaunchPlan,

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::{ApiError, ApiState, ErrorCode};
 
 /// The app's name and version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct VersionInfo {
     /// "Duo Workstation".
     pub name: String,
@@ -40,7 +40,7 @@ pub struct VersionInfo {
 }
 
 /// Body of `describe_hardware`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct DescribeRequest {
     /// A hardware spec such as `2xA100-80GB`.

@@ -16,7 +16,8 @@ use super::blocking;
 use crate::{ApiError, ApiState, ErrorCode};
 
 /// Parameters of `recommend` (all optional).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct RecommendParams {
     /// A hardware spec or description file to plan for, instead of this machine.
@@ -43,7 +44,8 @@ pub struct RecommendParams {
 }
 
 /// Parameters of `fit`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct FitParams {
     /// Catalog id or Hugging Face repo id.
@@ -72,7 +74,7 @@ pub struct FitParams {
 }
 
 /// The catalog for people: version, features, models.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CatalogView {
     /// Data version.
     pub version: String,

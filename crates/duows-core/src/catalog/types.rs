@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// GitLab's model families (`AiAcceptedSelfHostedModels`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[allow(missing_docs)]
 pub enum Family {
@@ -25,7 +25,7 @@ pub enum Family {
 }
 
 /// Release state of a model in GitLab.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ReleaseState {
     /// Generally available.
@@ -37,7 +37,7 @@ pub enum ReleaseState {
 }
 
 /// GitLab's compatibility rating of a model for one kind of feature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Rating {
     /// Fully compatible.
@@ -68,7 +68,7 @@ impl Rating {
 }
 
 /// Which rating column a feature uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RatedAs {
     /// Code completion.
@@ -82,7 +82,8 @@ pub enum RatedAs {
 }
 
 /// A GitLab version such as 18.4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ts_rs::TS)]
+#[ts(type = "string")]
 pub struct GitlabVersion {
     /// Major version.
     pub major: u16,
@@ -125,7 +126,7 @@ impl<'de> Deserialize<'de> for GitlabVersion {
 }
 
 /// A Duo feature that can be mapped to a model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Feature {
     /// GitLab's enum value in lower case, e.g. `code_completions`.
@@ -165,7 +166,7 @@ impl Feature {
 }
 
 /// GitLab's ratings for a model over a range of GitLab versions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct RatingRange {
     /// First version (inclusive).
@@ -217,7 +218,7 @@ impl RatingRange {
 }
 
 /// Deprecation of a model in GitLab.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Deprecation {
     /// Deprecated from this version.
@@ -233,7 +234,7 @@ pub struct Deprecation {
 }
 
 /// Sliding-window attention layers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct SlidingWindow {
     /// Tokens each sliding layer attends to (and caches).
@@ -243,7 +244,7 @@ pub struct SlidingWindow {
 }
 
 /// Mixture-of-experts layout.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Moe {
     /// Experts per layer (all resident in memory).
@@ -253,7 +254,7 @@ pub struct Moe {
 }
 
 /// Architecture numbers from the model's `config.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Architecture {
     /// Parameters.
@@ -285,7 +286,7 @@ pub struct Architecture {
 }
 
 /// Weight format of a checkpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Quantization {
     /// 16-bit brain float: the original weights.
@@ -336,7 +337,7 @@ impl fmt::Display for ReleaseState {
 }
 
 /// One published checkpoint of a model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
     /// Short name used on the command line (`bf16`, `awq-int4`, …).
@@ -362,7 +363,7 @@ impl Variant {
 }
 
 /// A GGUF file for the llama.cpp engine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct GgufFile {
     /// Hugging Face repository.
@@ -381,7 +382,8 @@ pub struct GgufFile {
 }
 
 /// A file step before serving (GitLab: Mixtral needs `tokenizer.model.v3`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "ServingPrepareStep")]
 #[serde(deny_unknown_fields)]
 pub struct PrepareStep {
     /// Copy this file of the model folder…
@@ -391,7 +393,7 @@ pub struct PrepareStep {
 }
 
 /// How vLLM serves the model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Serving {
     /// Oldest vLLM version that serves it.
@@ -410,7 +412,7 @@ pub struct Serving {
 }
 
 /// A cloud-only model: configured in GitLab, never served here.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Cloud {
     /// `bedrock` or `azure`.
@@ -420,7 +422,7 @@ pub struct Cloud {
 }
 
 /// One catalog entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Model {
     /// The last part of the Hugging Face repo id in lower case (or a name for cloud models).

@@ -5,7 +5,7 @@ mod rules;
 use serde::{Deserialize, Serialize};
 
 /// A classified engine failure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FailureKind {
     /// CUDA ran out of memory.
@@ -46,7 +46,7 @@ pub enum FailureKind {
 }
 
 /// A failure with what to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Failure {
     /// What it is.
     #[serde(flatten)]

@@ -13,7 +13,7 @@ use crate::catalog::{Model, Variant};
 use crate::fit::FitResult;
 
 /// The two engines behind the launcher seam.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EngineKind {
     /// vLLM on NVIDIA GPUs (the engine GitLab documents).
@@ -34,7 +34,7 @@ impl fmt::Display for EngineKind {
 pub use duows_base::Secret;
 
 /// One environment variable of the engine.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct EnvVar {
     /// Name.
     pub name: String,
@@ -43,7 +43,7 @@ pub struct EnvVar {
 }
 
 /// A plain or secret value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(untagged)]
 pub enum EnvValue {
     /// Shown as it is.
@@ -53,7 +53,7 @@ pub enum EnvValue {
 }
 
 /// A file step before the engine starts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum PrepareStep {
     /// Copy a file inside the model folder (GitLab: Mixtral's `tokenizer.model.v3`).
@@ -73,7 +73,7 @@ pub enum PrepareStep {
 }
 
 /// Everything needed to start one engine.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct LaunchPlan {
     /// Which engine.
     pub kind: EngineKind,

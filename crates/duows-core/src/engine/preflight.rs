@@ -79,7 +79,7 @@ pub struct PreflightFacts {
 }
 
 /// What a check is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckItem {
     /// The engine program.
@@ -95,7 +95,7 @@ pub enum CheckItem {
 }
 
 /// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckOutcome {
     /// Holds.
@@ -107,7 +107,7 @@ pub enum CheckOutcome {
 }
 
 /// One check with its outcome, in words, and the next step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PreflightCheck {
     /// What it is about.
     pub item: CheckItem,
@@ -122,7 +122,7 @@ pub struct PreflightCheck {
 }
 
 /// Every check of one start.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 pub struct Preflight {
     /// The checks, in the order a person fixes them.
     pub checks: Vec<PreflightCheck>,

@@ -20,7 +20,7 @@ pub const GIB: f64 = (1u64 << 30) as f64;
 /// The defaults are calibrated on GitLab's GPT-OSS-120B table: with them the estimate gives
 /// exactly GitLab's 10, 34 and 51 concurrent requests on 1, 2 and 4 H100 80 GB, and a total
 /// runtime overhead of 2.25 GiB per GPU, which GitLab rounds to "about 2 GB".
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields, default)]
 pub struct FitConstants {
     /// Memory outside PyTorch's allocator on each GPU: the CUDA context, cuBLAS
@@ -143,7 +143,7 @@ pub fn largest_context(arch: &Architecture, tp: u32, kv_bytes: u32, kv_available
 }
 
 /// How memory on one GPU is spent, in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MemoryPerGpu {
     /// Usable memory of the smallest GPU used.
     pub total_bytes: u64,

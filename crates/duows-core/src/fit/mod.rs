@@ -65,7 +65,7 @@ pub struct FitError {
 }
 
 /// The vLLM settings that go with a fit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct VllmSettings {
     /// `--tensor-parallel-size`.
     pub tensor_parallel_size: u32,
@@ -82,7 +82,7 @@ pub struct VllmSettings {
 }
 
 /// A way to make a model fit that does not fit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Suggestion {
     /// `shorter_context`, `quantized_variant`, `more_gpus` or `bigger_gpu`.
     pub kind: String,
@@ -90,17 +90,20 @@ pub struct Suggestion {
     pub message: String,
     /// The context to use (`shorter_context`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub context: Option<u32>,
     /// The checkpoint to use (`quantized_variant`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub variant: Option<String>,
     /// The hardware that would do (`more_gpus`, `bigger_gpu`), as a spec like `4xA100-80GB`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub gpus: Option<String>,
 }
 
 /// The answer for one model and checkpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct FitResult {
     /// Catalog id.
     pub model: String,

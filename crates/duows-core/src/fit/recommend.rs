@@ -42,7 +42,7 @@ pub struct RecommendRequest<'a> {
 }
 
 /// The fit badge of a model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Badge {
     /// Its own checkpoint fits.
@@ -54,7 +54,7 @@ pub enum Badge {
 }
 
 /// One model's answer on this hardware.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ModelAdvice {
     /// The fit of the model's own checkpoint (`model`, `fits`, `tensor_parallel_size`,
     /// `max_model_len`, `concurrency`, …).
@@ -85,7 +85,7 @@ pub struct ModelAdvice {
 }
 
 /// A GGUF file and whether it fits in system memory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct GgufOption {
     /// The file.
     #[serde(flatten)]
@@ -95,7 +95,7 @@ pub struct GgufOption {
 }
 
 /// A model's place in a feature's ranking.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RankedModel {
     /// Catalog id.
     pub model: String,
@@ -118,7 +118,7 @@ pub struct RankedModel {
 }
 
 /// One feature's ranking.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct FeatureRanking {
     /// Feature key.
     pub feature: String,
@@ -135,7 +135,7 @@ pub struct FeatureRanking {
 }
 
 /// A cloud-only model that can be configured in GitLab.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CloudOption {
     /// Catalog id.
     pub model: String,
@@ -148,7 +148,7 @@ pub struct CloudOption {
 }
 
 /// The whole answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Recommendation {
     /// Catalog data version.
     pub catalog_version: String,

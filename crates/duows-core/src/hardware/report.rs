@@ -18,7 +18,7 @@ component and run `sudo apt install nvidia-driver firmware-misc-nonfree`, then r
 Until then you can still plan for hardware you describe and run CPU engines.";
 
 /// State of the NVIDIA driver, as the UI and scripts branch on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DriverStatus {
     /// NVML answered.
@@ -36,7 +36,7 @@ pub enum DriverStatus {
 }
 
 /// The driver's state with a sentence for people.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DriverState {
     /// What the probe found.
     pub status: DriverStatus,
@@ -51,7 +51,7 @@ pub struct DriverState {
 }
 
 /// Something the user should know that does not stop the app.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Warning {
     /// Stable code, e.g. `driver_too_old`.
     pub code: String,
@@ -60,7 +60,7 @@ pub struct Warning {
 }
 
 /// Everything the hardware screen and `duows hardware` show.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct HardwareReport {
     /// Detected, or described.
     pub source: HardwareSource,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sysinfo::{CpuRefreshKind, Disks, MemoryRefreshKind, RefreshKind, System};
 
 /// Static and slowly changing facts about this machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SystemInfo {
     /// Host name.
     pub hostname: Option<String>,
@@ -36,7 +36,7 @@ pub struct SystemInfo {
 }
 
 /// The system part of a live sample.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SystemLiveSample {
     /// Average CPU use across all threads since the previous sample, in percent.
     pub cpu_usage_percent: Option<f32>,

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where the hardware facts came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HardwareSource {
     /// Read from the NVIDIA driver on this machine.
@@ -34,7 +34,7 @@ pub struct GpuInventory {
 }
 
 /// Static facts about one GPU.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct GpuInfo {
     /// NVML index (the number `CUDA_VISIBLE_DEVICES` uses when ordered by PCI bus).
     pub index: u32,
@@ -59,7 +59,7 @@ pub struct GpuInfo {
 }
 
 /// Multi-Instance GPU state of one card.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MigInfo {
     /// MIG mode now.
     pub enabled: bool,
@@ -70,7 +70,7 @@ pub struct MigInfo {
 }
 
 /// One MIG instance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MigInstance {
     /// Profile name, e.g. "3g.20gb" (or the driver's device name).
     pub name: String,
@@ -81,7 +81,7 @@ pub struct MigInstance {
 }
 
 /// Live metrics of one GPU; `None` means the card does not report that metric.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct GpuSample {
     /// NVML index of the GPU.
@@ -120,7 +120,7 @@ pub struct GpuSample {
 }
 
 /// A process with memory on a GPU.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct GpuProcess {
     /// Process id.

@@ -7,7 +7,7 @@ use crate::engine::download::DownloadError;
 use crate::engine::install::InstallError;
 
 /// A job's failure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct JobFailure {
     /// Stable code: `gated_model`, `model_not_found`, `disk_full`, `checksum_mismatch`,
     /// `hub_unreachable`, `index_unreachable`, `package_not_found`, `install_failed`,
@@ -17,6 +17,7 @@ pub struct JobFailure {
     pub message: String,
     /// The request field to change, when there is one (`token` for a gated model).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub field: Option<String>,
 }
 

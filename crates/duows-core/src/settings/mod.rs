@@ -21,7 +21,7 @@ use crate::hardware::HardwareDescription;
 pub const CURRENT_VERSION: u32 = 2;
 
 /// Everything the user can set. Defaults live in [`Settings::default`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Format version, for migrations.
@@ -46,7 +46,7 @@ pub struct Settings {
 }
 
 /// An OpenAI-compatible endpoint the user added (another vLLM, a hosted service).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalDeployment {
     /// The name clients and feature routing use.

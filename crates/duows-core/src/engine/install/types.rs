@@ -73,7 +73,7 @@ impl InstallSpec {
 }
 
 /// Where an install is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum InstallPhase {
     /// Not begun.
@@ -98,7 +98,7 @@ pub enum InstallPhase {
 }
 
 /// Progress of an install, for progress bars.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct InstallProgress {
     /// The step.
     pub phase: InstallPhase,

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 /// exactly what a start with the same request runs. The fields are spelled out (not a
 /// flattened fit request): serde's `flatten` cannot be combined with
 /// `deny_unknown_fields`, and unknown fields must be refused.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "EngineParams", optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct LaunchRequest {
     /// Catalog id or Hugging Face repo id, served by vLLM.

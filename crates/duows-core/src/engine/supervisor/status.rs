@@ -10,7 +10,7 @@ use crate::engine::classify::Failure;
 use crate::engine::plan::{EngineKind, Secret};
 
 /// Where an engine is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EngineState {
     /// Not running.
@@ -32,7 +32,7 @@ pub enum EngineState {
 }
 
 /// What the UI and `duows engine status` show.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct EngineStatus {
     /// The engine's name (its served model name).
     pub name: String,
