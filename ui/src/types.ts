@@ -559,6 +559,8 @@ export interface JobStatus {
   result: string | null;
   /** Why it failed (or that it was cancelled), in a shape to branch on. */
   error: JobFailure | null;
+  /** When it ended (ms since the epoch). */
+  finished_ms: number | null;
 }
 
 /** A job's failure: `gated_model` (field `token`), `disk_full`, `hub_unreachable`, `index_unreachable`, … */

@@ -5,6 +5,8 @@ use duows_core::engine::{
     self, EngineState, EngineStatus, FailureKind, SupervisionPolicy, SupervisorError,
 };
 
+use duows_core::jobs::{JobState, JobStatus};
+
 use super::launch::prepare_start;
 use crate::{ApiError, ApiState, ErrorCode};
 
@@ -75,26 +77,35 @@ pub fn engine_status(state: &ApiState) -> Result<Vec<EngineStatus>, ApiError> {
     Ok(statuses)
 }
 
-/// A failure that said "not installed" is out of date once the engine is installed: say
-/// so, and that a retry will find it.
+/// A failure that said "not installed" is out of date once an install of that engine
+/// finished after it: say so, and that a retry will find it.
 fn refresh_failure(state: &ApiState, status: &mut EngineStatus) {
-    if status.state != EngineState::Failed {
-        return;
+    let jobs = state.inner.jobs.list();
+    if let Some(fix) = installed_since_fix(status, &jobs) {
+        if let Some(failure) = status.failure.as_mut() {
+            failure.fix = fix;
+        }
     }
-    let Some(failure) = status.failure.as_mut() else {
-        return;
+}
+
+/// The fix to show instead, when `status` failed for a missing engine that a finished
+/// install job has provided since.
+fn installed_since_fix(status: &EngineStatus, jobs: &[JobStatus]) -> Option<String> {
+    let failure = status.failure.as_ref()?;
+    if status.state != EngineState::Failed || failure.kind != FailureKind::ExecutableMissing {
+        return None;
+    }
+    let (job, engine) = match status.kind {
+        engine::EngineKind::Vllm => ("install-vllm", "vLLM"),
+        engine::EngineKind::LlamaCpp => ("install-llama_cpp", "llama.cpp's server"),
     };
-    if failure.kind != FailureKind::ExecutableMissing {
-        return;
-    }
-    let root = state.data_dir().root();
-    let installed = match status.kind {
-        engine::EngineKind::Vllm => engine::installed::locate_vllm(root).1 != "not found",
-        engine::EngineKind::LlamaCpp => engine::installed::locate_llama_cpp_python(root).exists(),
-    };
-    if installed {
-        failure.fix = "The engine is installed now: retry the start.".into();
-    }
+    jobs.iter()
+        .any(|j| {
+            j.id == job
+                && j.state == JobState::Done
+                && j.finished_ms.is_some_and(|t| t >= status.since_ms)
+        })
+        .then(|| format!("{engine} was installed since: retry the start."))
 }
 
 /// `engine_stop`: stops an engine and waits until no process of it is left.
@@ -132,5 +143,69 @@ fn supervisor_error(error: SupervisorError) -> ApiError {
         SupervisorError::StillRunning(_) => {
             ApiError::new(ErrorCode::EngineRunning, error.to_string()).with_field("name")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use duows_core::engine::{EngineKind, Failure};
+    use duows_core::jobs::JobKind;
+
+    fn failed(kind: EngineKind, since_ms: u64) -> EngineStatus {
+        EngineStatus {
+            name: "e".into(),
+            kind,
+            state: EngineState::Failed,
+            pid: None,
+            base_url: String::new(),
+            restarts: 0,
+            since_ms,
+            failure: Some(Failure {
+                kind: FailureKind::ExecutableMissing,
+                evidence: "No module named 'llama_cpp'".into(),
+                fix: "The engine is not installed: install it first.".into(),
+            }),
+            next_start_ms: None,
+            command_line: String::new(),
+            log_path: Default::default(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn install(id: &str, state: JobState, finished_ms: Option<u64>) -> JobStatus {
+        JobStatus {
+            id: id.into(),
+            kind: JobKind::Install,
+            target: String::new(),
+            state,
+            percent: None,
+            install: None,
+            download: None,
+            result: None,
+            error: None,
+            finished_ms,
+        }
+    }
+
+    #[test]
+    fn not_installed_says_so_only_until_an_install_of_that_engine_finished() {
+        let status = failed(EngineKind::LlamaCpp, 1_000);
+        assert_eq!(installed_since_fix(&status, &[]), None);
+        let before = [install("install-llama_cpp", JobState::Done, Some(500))];
+        assert_eq!(
+            installed_since_fix(&status, &before),
+            None,
+            "an older install"
+        );
+        let running = [install("install-llama_cpp", JobState::Running, None)];
+        assert_eq!(installed_since_fix(&status, &running), None);
+        let other = [install("install-vllm", JobState::Done, Some(2_000))];
+        assert_eq!(installed_since_fix(&status, &other), None, "another engine");
+        let done = [install("install-llama_cpp", JobState::Done, Some(2_000))];
+        assert_eq!(
+            installed_since_fix(&status, &done).as_deref(),
+            Some("llama.cpp's server was installed since: retry the start.")
+        );
     }
 }

@@ -68,6 +68,8 @@ pub struct JobStatus {
     pub result: Option<String>,
     /// Why it failed or what stopped it.
     pub error: Option<JobFailure>,
+    /// When it ended (ms since the epoch).
+    pub finished_ms: Option<u64>,
 }
 
 /// A job's shared status and its cancel switch.
@@ -192,6 +194,7 @@ impl Jobs {
             download: None,
             result: None,
             error: None,
+            finished_ms: None,
         }));
         let (cancel, cancelled) = watch::channel(false);
         jobs.insert(
@@ -261,6 +264,7 @@ fn finish<E>(
 ) {
     {
         let mut status = locked(status);
+        status.finished_ms = Some(duows_base::clock::now_ms());
         match result {
             Ok(value) => {
                 status.state = JobState::Done;
