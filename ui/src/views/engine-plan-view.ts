@@ -76,6 +76,11 @@ function concurrencyText(concurrency: number): string {
   return `${shown}× the full context at once`;
 }
 
+/** A check's message as a sentence on its own line (the server writes them to be joined). */
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 const OUTCOME_LABEL: Record<PreflightCheck['outcome'], string> = { pass: 'OK', warn: 'Note', fail: 'Blocks the start' };
 
 /** The checks a start makes first; a start is refused while any fails. */
@@ -97,7 +102,7 @@ export function preflightList(view: EnginePlanView): HTMLElement {
           h(
             'span',
             undefined,
-            c.message,
+            sentence(c.message),
             c.fix ? h('span', { class: 'preflight-fix' }, ` — ${c.fix}${c.overridable && c.outcome === 'fail' ? ' (or tick “Start even if…”)' : ''}`) : null,
           ),
         ),
