@@ -12,9 +12,9 @@ use duows_core::fit::FitResult;
 use duows_core::hardware::HardwareSource;
 use serde::Serialize;
 
-use super::engines::EngineParams;
 use super::planning::{fit, FitParams};
 use crate::{ApiError, ApiState, ErrorCode};
+use duows_core::engine::launch::LaunchRequest as EngineParams;
 
 /// A launch plan with what it is based on.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
