@@ -3,16 +3,14 @@
 //! shell's handlers and capability are checked in its own tests, the UI transport in the
 //! UI's.)
 
-use std::sync::Arc;
+mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use duows_api::access::AccessPolicy;
 use duows_api::contract::{commands, BodyFrom};
-use duows_api::{http, ApiState, StateOptions};
-use duows_core::data_dir::DataDir;
-use duows_core::hardware::{DescribedProbe, HardwareDescription};
+use duows_api::http;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -20,12 +18,7 @@ use tower::ServiceExt;
 #[tokio::test]
 async fn every_command_is_served_at_its_method_and_path() {
     let home = tempfile::tempdir().expect("home");
-    let state = ApiState::new(StateOptions {
-        data_dir: DataDir::at(home.path()),
-        probe: Arc::new(DescribedProbe::new(
-            HardwareDescription::from_spec("1xL4").expect("spec"),
-        )),
-    });
+    let state = common::described_state("1xL4", home.path());
     let app = http::app(state, AccessPolicy::loopback(), Router::new());
     let mut missing = Vec::new();
     for command in commands() {

@@ -3,50 +3,23 @@
 //! every reason; a failed engine can be retried and removed.
 //! (Its own test binary: it points `DUOWS_LLAMA_CPP_PYTHON` at a stand-in program.)
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
+use common::{described_state, send};
 use duows_api::access::AccessPolicy;
-use duows_api::{http, ApiState, StateOptions};
-use duows_core::data_dir::DataDir;
-use duows_core::hardware::{DescribedProbe, HardwareDescription};
-use http_body_util::BodyExt;
+use duows_api::http;
 use serde_json::{json, Value};
-use tower::ServiceExt;
-
-async fn send(app: &Router, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", "127.0.0.1:8765")
-        .header("content-type", "application/json")
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request");
-    let response = app.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 fn described(spec: &str, home: &std::path::Path) -> Router {
-    let state = ApiState::new(StateOptions {
-        data_dir: DataDir::at(home),
-        probe: Arc::new(DescribedProbe::new(
-            HardwareDescription::from_spec(spec).expect("spec"),
-        )),
-    });
-    http::app(state, AccessPolicy::loopback(), Router::new())
+    http::app(
+        described_state(spec, home),
+        AccessPolicy::loopback(),
+        Router::new(),
+    )
 }
 
 fn outcome<'a>(plan: &'a Value, item: &str) -> &'a str {

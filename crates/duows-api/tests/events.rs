@@ -3,31 +3,22 @@
 //! that fails, a settings save), with no polling; the history serves the last samples.
 //! (Its own test binary: it points `DUOWS_LLAMA_CPP_PYTHON` at a stand-in program.)
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
+use common::{described_state, send};
 use duows_api::access::AccessPolicy;
 use duows_api::calls::{self, EngineParams};
 use duows_api::events::{subscribe, ServerEvent};
-use duows_api::{http, ApiState, StateOptions};
-use duows_core::data_dir::DataDir;
+use duows_api::{http, ApiState};
 use duows_core::engine::EngineState;
-use duows_core::hardware::{DescribedProbe, HardwareDescription};
-use http_body_util::BodyExt;
-use serde_json::Value;
 use tokio::sync::mpsc::Receiver;
-use tower::ServiceExt;
 
 fn state(home: &std::path::Path) -> ApiState {
-    ApiState::new(StateOptions {
-        data_dir: DataDir::at(home),
-        probe: Arc::new(DescribedProbe::new(
-            HardwareDescription::from_spec("2xL40S").expect("spec"),
-        )),
-    })
+    described_state("2xL40S", home)
 }
 
 /// The next event that `pick` accepts, within `within`.
@@ -122,37 +113,24 @@ async fn a_subscriber_gets_the_state_then_each_change() {
     state.stop_engines().await;
 }
 
-async fn get(app: &Router, path: &str) -> (StatusCode, Value) {
-    let request = Request::get(path)
-        .header("host", "127.0.0.1:8765")
-        .body(Body::empty())
-        .expect("request");
-    let response = app.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
 #[tokio::test]
 async fn the_history_serves_the_last_samples_and_checks_its_window() {
     let home = tempfile::tempdir().expect("home");
     let app = http::app(state(home.path()), AccessPolicy::loopback(), Router::new());
-    let (status, samples) = get(&app, "/api/samples/history?minutes=5&points=100").await;
+    let (status, samples) = send(
+        &app,
+        "GET",
+        "/api/samples/history?minutes=5&points=100",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{samples}");
     let samples = samples.as_array().expect("a list");
     assert!(!samples.is_empty(), "the first sample is kept at start");
     assert_eq!(samples[0]["gpus"].as_array().map(Vec::len), Some(2));
-    let (status, error) = get(&app, "/api/samples/history?minutes=0").await;
+    let (status, error) = send(&app, "GET", "/api/samples/history?minutes=0", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error["field"], "minutes");
-    let (status, _) = get(&app, "/api/samples/history?minutes=abc").await;
+    let (status, _) = send(&app, "GET", "/api/samples/history?minutes=abc", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }

@@ -3,22 +3,19 @@
 //! layout, a second start of a running job is refused, and cancel answers for unknown ids.
 //! (Its own test binary: it points `HF_ENDPOINT` at the local hub.)
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::Path;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use common::{described_state, send};
 use duows_api::access::AccessPolicy;
-use duows_api::{http, ApiState, StateOptions};
-use duows_core::data_dir::DataDir;
-use duows_core::hardware::{DescribedProbe, HardwareDescription};
-use http_body_util::BodyExt;
+use duows_api::http;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use tower::ServiceExt;
 
 const COMMIT: &str = "89abcdef0123456789abcdef0123456789abcdef";
 
@@ -64,37 +61,10 @@ async fn start_hub() -> String {
     format!("http://{addr}")
 }
 
-async fn send(app: &Router, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", "127.0.0.1:8765")
-        .header("content-type", "application/json")
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request");
-    let response = app.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_validate_run_and_refuse_doubles() {
     let home = tempfile::tempdir().expect("home");
-    let state = ApiState::new(StateOptions {
-        data_dir: DataDir::at(home.path()),
-        probe: Arc::new(DescribedProbe::new(
-            HardwareDescription::from_spec("1xL4").expect("spec"),
-        )),
-    });
+    let state = described_state("1xL4", home.path());
     let app = http::app(state, AccessPolicy::loopback(), Router::new());
 
     let (status, body) = send(
