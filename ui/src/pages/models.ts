@@ -88,16 +88,16 @@ export function modelsPage(): Page {
   function fitParams(advice: ModelAdvice, variant: string): FitParams {
     // `fit` rejects a context longer than the model's own; `recommend` shortens it.
     const params: FitParams = { model: advice.model, variant };
-    if (shownParams.gpus !== undefined) params.gpus = shownParams.gpus;
-    if (shownParams.context !== undefined) params.context = Math.min(shownParams.context, advice.native_context);
-    if (shownParams.concurrency !== undefined) params.concurrency = shownParams.concurrency;
+    if (shownParams.gpus != null) params.gpus = shownParams.gpus;
+    if (shownParams.context != null) params.context = Math.min(shownParams.context, advice.native_context);
+    if (shownParams.concurrency != null) params.concurrency = shownParams.concurrency;
     return params;
   }
 
   const cardContext = (rec: Recommendation, params: RecommendParams): CardContext => ({
     catalogModel,
     gitlab: rec.gitlab_version,
-    focus: focusOf(params.feature),
+    focus: focusOf(params.feature ?? undefined),
     useContext(context) {
       controls.setContext(context);
       void run();
@@ -154,7 +154,7 @@ export function modelsPage(): Page {
     results.setAttribute('aria-busy', 'true');
     const keep = document.activeElement?.closest<HTMLElement>('[data-testid="model-card"]')?.dataset.model;
     try {
-      const [rec, hardware] = await Promise.all([api.recommend(params), hardwareLabel(params.gpus)]);
+      const [rec, hardware] = await Promise.all([api.recommend(params), hardwareLabel(params.gpus ?? undefined)]);
       if (id !== runs) return;
       shownParams = params;
       render(rec, hardware, params);
