@@ -1,0 +1,9 @@
+//! `duows` as users and scripts run it: the real binary, a temporary data folder. One test
+//! binary for all of them.
+
+mod common;
+mod engines;
+mod gateway;
+mod hardware;
+mod planning;
+mod serve;
