@@ -3,15 +3,23 @@
 //! Two forms: a short spec (`2xA100-80GB`, `1xRTX4090`, `8xH100-80GB`, `2xL40S`, mixed
 //! with `+` as in `1xRTX4090+1xRTX3090`, or `none`), and a JSON file (see
 //! `fixtures/hardware/` for examples) that can also carry sample metrics, MIG instances,
-//! and NVLink topology. [`DescribedProbe`] serves either through the [`GpuProbe`] seam.
+//! and NVLink topology. [`DescribedProbe`] serves either through the
+//! [`GpuProbe`](super::GpuProbe) seam.
+//!
+//! This module holds the JSON form and its checks; `spec` parses the short form, `probe`
+//! serves a description.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::known_gpus::{find_known_gpu, KnownGpu, Lookup, KNOWN_GPUS};
-use super::types::{bytes_to_gib, GpuInfo, GpuInventory, GpuSample, HardwareSource, MigInfo};
-use super::{GpuProbe, ProbeError};
+use super::types::{bytes_to_gib, GpuInfo, GpuSample, MigInfo};
+
+mod probe;
+mod spec;
+
+pub use probe::DescribedProbe;
 
 /// The most GPUs one description may hold.
 const MAX_GPUS: u32 = 64;
@@ -133,75 +141,6 @@ pub struct DescribedGpu {
 }
 
 impl HardwareDescription {
-    /// Builds a description from a short spec such as `2xA100-80GB` or `none`.
-    pub fn from_spec(spec: &str) -> Result<Self, DescriptionError> {
-        let trimmed = spec.trim();
-        let bad = |reason: &str| DescriptionError::BadSpec {
-            spec: trimmed.to_owned(),
-            reason: reason.to_owned(),
-        };
-        if trimmed.is_empty() {
-            return Err(bad("it is empty"));
-        }
-        let mut gpus = Vec::new();
-        let mut label_parts = Vec::new();
-        if !trimmed.eq_ignore_ascii_case("none") {
-            for part in trimmed.split('+') {
-                let part = part.trim();
-                let (count, model) = part
-                    .split_once(['x', 'X', '×'])
-                    .filter(|(count, _)| !count.is_empty())
-                    .ok_or_else(|| bad(&format!("`{part}` does not start with a count and `x`")))?;
-                let count: u32 = count
-                    .trim()
-                    .parse()
-                    .map_err(|_| bad(&format!("`{}` is not a whole number", count.trim())))?;
-                if count == 0 {
-                    return Err(bad("a count must be at least 1 (use `none` for no GPU)"));
-                }
-                // Check the total before building anything: a count is untrusted input.
-                if gpus.len() as u64 + u64::from(count) > u64::from(MAX_GPUS) {
-                    return Err(bad(&format!("at most {MAX_GPUS} GPUs can be described")));
-                }
-                let known = lookup(model.trim())?;
-                for _ in 0..count {
-                    gpus.push(DescribedGpu::of_model(known));
-                }
-                label_parts.push(format!(
-                    "{count}× {}",
-                    known.name.trim_start_matches("NVIDIA ")
-                ));
-            }
-        }
-        // Identical SXM boards in one machine are joined by NVLink (NVSwitch from 4 up).
-        let all_nvlink = gpus.len() > 1
-            && gpus.windows(2).all(|pair| pair[0].model == pair[1].model)
-            && gpus
-                .first()
-                .and_then(|gpu| gpu.model.as_deref())
-                .is_some_and(|model| matches!(find_known_gpu(model), Lookup::Found(k) if k.nvlink));
-        if all_nvlink {
-            let n = gpus.len() as u32;
-            for (i, gpu) in gpus.iter_mut().enumerate() {
-                gpu.nvlink_peers = (0..n).filter(|&peer| peer != i as u32).collect();
-            }
-        }
-        let description = Self {
-            version: 1,
-            label: if label_parts.is_empty() {
-                "No GPU".to_owned()
-            } else {
-                label_parts.join(" + ")
-            },
-            driver_version: None,
-            cuda_driver_version: None,
-            gpus,
-            spec: Some(trimmed.to_owned()),
-        };
-        description.validate()?;
-        Ok(description)
-    }
-
     /// Reads and validates a JSON description file.
     pub fn from_file(path: &Path) -> Result<Self, DescriptionError> {
         let unreadable = |reason: String| DescriptionError::Unreadable {
@@ -313,21 +252,6 @@ impl HardwareDescription {
 }
 
 impl DescribedGpu {
-    fn of_model(known: &KnownGpu) -> Self {
-        Self {
-            model: Some(known.spec.to_owned()),
-            name: None,
-            memory_total_bytes: None,
-            compute_capability: None,
-            uuid: None,
-            pci_bus_id: None,
-            power_limit_watts: None,
-            mig: None,
-            nvlink_peers: Vec::new(),
-            sample: None,
-        }
-    }
-
     /// The static facts of this GPU, with the known model's defaults filled in.
     fn info(&self, index: u32) -> GpuInfo {
         let known = self.model.as_deref().and_then(|m| match find_known_gpu(m) {
@@ -393,154 +317,5 @@ pub(crate) fn parse_major_minor(text: &str) -> Option<(u32, u32)> {
     Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
-/// A GPU probe that serves a hardware description.
-#[derive(Debug, Clone)]
-pub struct DescribedProbe {
-    description: HardwareDescription,
-}
-
-impl DescribedProbe {
-    /// Serves `description` (already validated by its constructor).
-    pub fn new(description: HardwareDescription) -> Self {
-        Self { description }
-    }
-
-    /// The description served.
-    pub fn description(&self) -> &HardwareDescription {
-        &self.description
-    }
-}
-
-impl GpuProbe for DescribedProbe {
-    fn inventory(&self) -> Result<GpuInventory, ProbeError> {
-        let d = &self.description;
-        Ok(GpuInventory {
-            source: HardwareSource::Description {
-                label: d.label.clone(),
-                spec: d.spec.clone(),
-            },
-            driver_version: d.driver_version.clone(),
-            cuda_driver_version: d.cuda_driver_version.as_deref().and_then(parse_major_minor),
-            gpus: d
-                .gpus
-                .iter()
-                .enumerate()
-                .map(|(i, gpu)| gpu.info(i as u32))
-                .collect(),
-        })
-    }
-
-    fn sample(&self) -> Vec<GpuSample> {
-        self.description
-            .gpus
-            .iter()
-            .enumerate()
-            .map(|(i, gpu)| GpuSample {
-                index: i as u32,
-                ..gpu.sample.clone().unwrap_or_default()
-            })
-            .collect()
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn gpus(spec: &str) -> Vec<GpuInfo> {
-        let probe = DescribedProbe::new(HardwareDescription::from_spec(spec).expect(spec));
-        probe.inventory().expect("inventory").gpus
-    }
-
-    #[test]
-    fn specs_from_the_issue_parse() {
-        let a100 = gpus("2xA100-80GB");
-        assert_eq!(a100.len(), 2);
-        assert!(a100
-            .iter()
-            .all(|g| (79.0..80.0).contains(&g.memory_total_gib)));
-        assert_eq!(a100[0].nvlink_peers, vec![1]);
-        assert_eq!(a100[1].nvlink_peers, vec![0]);
-        assert_eq!(a100[0].compute_capability.as_deref(), Some("8.0"));
-
-        let h100 = gpus("8xH100-80GB");
-        assert_eq!(h100.len(), 8);
-        assert_eq!(h100[3].nvlink_peers, vec![0, 1, 2, 4, 5, 6, 7]);
-
-        let rtx = gpus("1xRTX4090");
-        assert_eq!(rtx[0].name, "NVIDIA GeForce RTX 4090");
-        assert!(rtx[0].nvlink_peers.is_empty());
-
-        let l40s = gpus("2xL40S");
-        assert_eq!(l40s.len(), 2);
-        assert!(
-            l40s.iter().all(|g| g.nvlink_peers.is_empty()),
-            "PCIe boards have no NVLink"
-        );
-    }
-
-    #[test]
-    fn mixed_specs_and_none() {
-        let mixed = gpus("1xRTX4090 + 1xRTX3090");
-        assert_eq!(mixed.len(), 2);
-        assert_ne!(mixed[0].name, mixed[1].name);
-        assert!(mixed[0].nvlink_peers.is_empty());
-        assert!(gpus("none").is_empty());
-        assert!(
-            gpus("2×a100-40gb").len() == 2,
-            "the multiplication sign works too"
-        );
-    }
-
-    #[test]
-    fn bad_specs_say_what_is_wrong() {
-        let err = |spec: &str| {
-            HardwareDescription::from_spec(spec)
-                .expect_err(spec)
-                .to_string()
-        };
-        assert!(err("").contains("empty"));
-        assert!(err("A100-80GB").contains("count"), "{}", err("A100-80GB"));
-        assert!(err("0xA100-80GB").contains("at least 1"));
-        assert!(err("twoxA100-80GB").contains("whole number"));
-        assert!(err("3xFOO").contains("unknown GPU model `FOO`"));
-        assert!(err("2xA100").contains("A100-40GB or A100-80GB"));
-        assert!(err("65xL4").contains("at most 64"));
-        assert!(
-            err("4000000000xL4").contains("at most 64"),
-            "checked before building"
-        );
-        assert!(err("40xL4+40xL4").contains("at most 64"));
-        let e = HardwareDescription::from_spec("3xFOO").expect_err("bad");
-        assert_eq!(e.field(), "spec");
-    }
-
-    #[test]
-    fn json_descriptions_name_the_field_at_fault() {
-        let parse = |json: &str| {
-            let d: HardwareDescription = serde_json::from_str(json).expect("json");
-            d.validate().expect_err("invalid")
-        };
-        let e = parse(r#"{"version":1,"label":"x","gpus":[{"model":"L4"},{"name":"x"}]}"#);
-        assert_eq!(e.field(), "gpus[1].memory_total_bytes");
-        let e = parse(r#"{"version":1,"label":"x","gpus":[{"model":"L4","nvlink_peers":[0]}]}"#);
-        assert_eq!(e.field(), "gpus[0].nvlink_peers");
-        let e = parse(r#"{"version":2,"label":"x","gpus":[]}"#);
-        assert_eq!(e.field(), "version");
-        let e = parse(
-            r#"{"version":1,"label":"x","gpus":[{"model":"L4","compute_capability":"eight"}]}"#,
-        );
-        assert_eq!(e.field(), "gpus[0].compute_capability");
-        let e = parse(
-            r#"{"version":1,"label":"x","gpus":[{"model":"L4","sample":{"memory_used_bytes":99999999999999}}]}"#,
-        );
-        assert_eq!(e.field(), "gpus[0].sample.memory_used_bytes");
-        let unknown = serde_json::from_str::<HardwareDescription>(
-            r#"{"version":1,"label":"x","gpus":[{"model":"L4","colour":"green"}]}"#,
-        );
-        assert!(unknown
-            .expect_err("unknown field")
-            .to_string()
-            .contains("colour"));
-    }
-}
+mod tests;
