@@ -1,13 +1,15 @@
-//! What the API's integration tests share: a state over described hardware, and requests
-//! sent through the real router without a socket.
+//! What the API's integration tests share: a state over described hardware (a spec or a
+//! fixture file), the router over it, and requests sent through it without a socket.
 #![allow(dead_code)] // each test binary uses its own part
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use duows_api::{ApiState, StateOptions};
+use duows_api::access::AccessPolicy;
+use duows_api::{http, ApiState, StateOptions};
 use duows_core::data_dir::DataDir;
 use duows_core::hardware::{DescribedProbe, HardwareDescription};
 use http_body_util::BodyExt;
@@ -39,6 +41,11 @@ pub async fn send(
         .header("content-type", "application/json")
         .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
         .expect("request");
+    send_request(app, request).await
+}
+
+/// Sends `request` as it is; the status and the JSON answer (null when the answer is not JSON).
+pub async fn send_request(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
     let response = app.clone().oneshot(request).await.expect("response");
     let status = response.status();
     let bytes = response
@@ -51,4 +58,49 @@ pub async fn send(
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
+}
+
+/// The hardware description in `fixtures/hardware/name`.
+pub fn fixture(name: &str) -> HardwareDescription {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/hardware")
+        .join(name);
+    HardwareDescription::from_file(&path).expect("fixture")
+}
+
+/// The control API behind its access guard, with no web UI, over a fresh data folder.
+pub struct Server {
+    pub app: Router,
+    pub home: tempfile::TempDir,
+}
+
+/// A [`Server`] that plans for `description` and lets in whom `policy` lets in.
+pub fn server(description: HardwareDescription, policy: AccessPolicy) -> Server {
+    let home = tempfile::tempdir().expect("temp home");
+    let state = ApiState::new(StateOptions {
+        data_dir: DataDir::at(home.path()),
+        probe: Arc::new(DescribedProbe::new(description)),
+    });
+    let app = http::app(state, policy, Router::new());
+    Server { app, home }
+}
+
+/// `GET path` from the loopback host.
+pub fn get(path: &str) -> Request<Body> {
+    Request::get(path)
+        .header("host", "127.0.0.1:8765")
+        .body(Body::empty())
+        .expect("request")
+}
+
+/// `method path` from the loopback host with `body` as JSON text, sent as it is (it may be
+/// malformed on purpose).
+pub fn with_json(method: &str, path: &str, body: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "127.0.0.1:8765")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .expect("request")
 }

@@ -1,0 +1,12 @@
+//! The control API through the real router (no socket): routes, errors, access rules. One test
+//! binary for all of them.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod access;
+mod engines;
+mod gateway;
+mod hardware;
+mod planning;
+mod settings;
