@@ -72,6 +72,9 @@ async fn serve(
     } else {
         bound.ip().to_string()
     };
+    // Before the line that tells the world we listen: a stop signal sent right after it
+    // must find its handler, not the default action (death without draining).
+    let stop_signals = StopSignals::install()?;
     // Tests and scripts read the port from this line.
     say!("duows: listening on http://{bound}");
     if let Some(token) = policy.token() {
@@ -102,7 +105,7 @@ async fn serve(
     let app = http::app(state.clone(), policy, ui_assets::router());
     let stopping = state.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown_signal().await;
+        stop_signals.recv().await;
         tracing::info!("stopping: ending streams, draining requests");
         stopping.begin_shutdown();
     });
@@ -128,23 +131,45 @@ async fn serve(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT and SIGTERM, handled from the moment they are installed.
+struct StopSignals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+                terminate: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Resolves at the first stop signal.
+    async fn recv(self) {
+        #[cfg(unix)]
+        {
+            let Self {
+                mut interrupt,
+                mut terminate,
+            } = self;
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = self;
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
