@@ -5,6 +5,7 @@
 //! parsed and validated once ([`Catalog::builtin`]). A broken entry fails the test suite,
 //! not a user's run.
 
+mod gitlab;
 mod types;
 mod validate;
 
@@ -12,9 +13,11 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+pub use gitlab::{
+    Deprecation, Family, Feature, GitlabVersion, RatedAs, Rating, RatingRange, ReleaseState,
+};
 pub use types::{
-    Architecture, Cloud, Deprecation, Family, Feature, GgufFile, GitlabVersion, Model, Moe,
-    PrepareStep, Quantization, RatedAs, Rating, RatingRange, ReleaseState, Serving, SlidingWindow,
+    Architecture, Cloud, GgufFile, Model, Moe, PrepareStep, Quantization, Serving, SlidingWindow,
     Variant,
 };
 
