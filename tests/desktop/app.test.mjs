@@ -21,10 +21,13 @@ const FIXTURE = join(repo, 'fixtures/hardware/2xa100-80gb-nvlink.json');
 
 const byId = (id) => `[data-testid="${id}"]`;
 
-/** Starts the app in a fresh data folder; `gpus` is DUOWS_GPUS, or null for the real probe. */
-async function launch(name, gpus) {
+/**
+ * Starts the app in a fresh data folder; `gpus` is DUOWS_GPUS, or null for the real probe;
+ * `extraEnv` is added to its environment.
+ */
+async function launch(name, gpus, extraEnv = {}) {
   const home = mkdtempSync(join(tmpdir(), `duows-desktop-${name}-`));
-  const env = { ...process.env, DUOWS_HOME: join(home, 'duows'), XDG_DATA_HOME: join(home, 'data'), XDG_CACHE_HOME: join(home, 'cache'), XDG_CONFIG_HOME: join(home, 'config') };
+  const env = { ...process.env, ...extraEnv, DUOWS_HOME: join(home, 'duows'), XDG_DATA_HOME: join(home, 'data'), XDG_CACHE_HOME: join(home, 'cache'), XDG_CONFIG_HOME: join(home, 'config') };
   delete env.DUOWS_GPUS;
   if (gpus) env.DUOWS_GPUS = gpus;
 
@@ -42,6 +45,7 @@ async function launch(name, gpus) {
 
   return {
     session,
+    home,
     /** Saves the final window as artifacts/<name>.png, then ends the session and every process. */
     async close() {
       try {
@@ -134,5 +138,35 @@ describe('b: the real driver probe', () => {
       t.diagnostic(msg);
       console.log(`# ${msg}`);
     }
+  });
+});
+
+describe('c: the Engines page follows the live event channel from Rust', () => {
+  let app;
+  before(async () => {
+    // A Python without llama-cpp-python: the engine starts, then fails with its reason.
+    app = await launch('c-live-engines', 'none', { DUOWS_LLAMA_CPP_PYTHON: '/usr/bin/python3' });
+  });
+  after(() => app?.close());
+
+  // The start answers with the engine's first state (starting); the page asks nothing more,
+  // so the failure can only arrive through the event channel.
+  it('an engine started from the window shows its failure as it happens', async () => {
+    const s = app.session;
+    await s.click(await s.find(byId('nav-engines')));
+    await s.find(byId('engine-start-form'));
+    const gguf = join(app.home, 'tiny.gguf');
+    writeFileSync(gguf, 'GGUF');
+    await s.click(await s.find(byId('engine-source-gguf')));
+    await s.type(await s.find(byId('engine-gguf')), gguf);
+    await s.type(await s.find(byId('engine-name')), 'tiny');
+    await s.click(await s.find(byId('engine-start')));
+    const card = await s.find('[data-testid="engine-card"][data-engine="tiny"]', 20_000);
+    await waitFor('the card to say failed', async () => (await s.attribute(card, 'data-state')) === 'failed', 30_000);
+    const fix = await s.textContent(await s.find(byId('engine-failure-fix')));
+    assert.match(fix, /not installed/i);
+    await s.find(byId('engine-retry'));
+    // Let the window paint the last state before the closing screenshot.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   });
 });
