@@ -31,6 +31,9 @@ DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-de
 # What the tests need besides: a browser, a virtual display, WebDriver for WebKitGTK, and
 # what builds the CPU inference engine (llama-cpp-python) the engine tests run.
 TEST_PACKAGES=(chromium xvfb xauth webkit2gtk-driver cmake python3-venv)
+# What the package test needs: the .deb's and .rpm's readers and checkers, screenshots of
+# the installed app under Xvfb (xwd, xwininfo), and systemd-analyze for the user unit.
+PACKAGE_TEST_PACKAGES=(desktop-file-utils rpm binutils systemd x11-apps x11-utils xvfb python3)
 
 require_tools() {
   for tool in cargo node npm; do

@@ -2,13 +2,14 @@
 # Installs what the tests need and runs the whole suite: formatting, lints, the UI's
 # type-check, lint and unit tests, every Rust test (the desktop shell's too), the served UI in
 # headless Chromium, the desktop window under Xvfb through WebDriver, the engine
-# supervisor with a real CPU inference server, and the gateway through the official
-# openai client in front of that engine.
+# supervisor with a real CPU inference server, the gateway through the official
+# openai client in front of that engine, and the .deb and .rpm packages (built from the
+# release build, installed, started, checked and removed again).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
 require_tools
-apt_install "${HEADLESS_PACKAGES[@]}" "${DESKTOP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+apt_install "${HEADLESS_PACKAGES[@]}" "${DESKTOP_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_TEST_PACKAGES[@]}"
 command -v rustfmt >/dev/null || rustup component add rustfmt
 command -v cargo-clippy >/dev/null || rustup component add clippy
 
@@ -38,5 +39,10 @@ DUOWS_BIN="$REPO/target/debug/duows" "$DUOWS_CPU_ENGINE_PYTHON" -m unittest disc
 
 say "End to end: the desktop window under Xvfb through WebDriver"
 DUOWS_DESKTOP_BIN="$REPO/target/debug/duo-workstation" bash tests/desktop/run.sh
+
+say "Packages: .deb and .rpm from the release build"
+bash packaging/build.sh
+say "Packages: installed, started, checked and removed as a user would"
+bash tests/package/run.sh
 
 say "All tests passed"
