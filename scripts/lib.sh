@@ -32,8 +32,8 @@ DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-de
 # what builds the CPU inference engine (llama-cpp-python) the engine tests run.
 TEST_PACKAGES=(chromium xvfb xauth webkit2gtk-driver cmake python3-venv)
 # What the package test needs: the .deb's and .rpm's readers and checkers, screenshots of
-# the installed app under Xvfb (xwd, xwininfo), and systemd-analyze for the user unit.
-PACKAGE_TEST_PACKAGES=(desktop-file-utils rpm binutils systemd x11-apps x11-utils xvfb python3)
+# the installed app under Xvfb (xwd, xwininfo), systemd-analyze for the user unit, and curl.
+PACKAGE_TEST_PACKAGES=(desktop-file-utils rpm binutils systemd x11-apps x11-utils xvfb python3 curl)
 
 require_tools() {
   for tool in cargo node npm; do
