@@ -13,6 +13,7 @@ Examples:
   duows recommend --gpus 1xA100-40GB   which approved models fit, per Duo feature
   duows recommend --feature code_completions --context 16384
   duows fit --model gpt-oss-120b --gpus 1xH100-80GB --context 32768
+  duows fit --config ./my-model --gpus 1xL40S   a model not in the catalog, from its config.json
   duows catalog                         the models, their ratings and the catalog version
   duows engine plan --model mistral-7b-instruct-v0.3 --gpus 1xA100-40GB
                                         the vLLM command line, key hidden
@@ -207,8 +208,11 @@ pub struct RecommendArgs {
 #[derive(Debug, Args)]
 pub struct FitArgs {
     /// Catalog id (gpt-oss-120b) or Hugging Face repo id (openai/gpt-oss-120b)
-    #[arg(long)]
-    pub model: String,
+    #[arg(long, required_unless_present = "config", conflicts_with = "config")]
+    pub model: Option<String>,
+    /// A model not in the catalog: its config.json, or a folder (or downloaded snapshot) holding one
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<String>,
     /// Checkpoint (bf16, awq-int4, …; default: the model's own)
     #[arg(long)]
     pub variant: Option<String>,

@@ -90,6 +90,7 @@ pub fn fit(args: &FitArgs) -> anyhow::Result<ExitCode> {
     let state = state(&args.source)?;
     let params = FitParams {
         model: args.model.clone(),
+        config: args.config.clone(),
         variant: args.variant.clone(),
         gpus: None,
         context: args.options.context,

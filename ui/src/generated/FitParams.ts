@@ -6,9 +6,14 @@ import type { FitConstants } from "./FitConstants";
  */
 export type FitParams = { 
 /**
- * Catalog id or Hugging Face repo id.
+ * Catalog id or Hugging Face repo id (or give `config` instead).
  */
-model: string, 
+model?: string | null, 
+/**
+ * A model not in the catalog: the path, on the server, of its `config.json` or of a
+ * folder holding one (a downloaded snapshot too). Exactly one of `model` and `config`.
+ */
+config?: string | null, 
 /**
  * Checkpoint name (default: the model's own).
  */

@@ -64,4 +64,9 @@ serving: Serving | null,
 /**
  * Cloud-only models.
  */
-cloud: Cloud | null, };
+cloud: Cloud | null, 
+/**
+ * Brought by the user from a `config.json`: not in GitLab's list, usable only for its
+ * `GENERAL` family. Never set in the catalog.
+ */
+user_supplied: boolean, };

@@ -81,7 +81,8 @@ pub(crate) async fn prepare_start(
             let fitted = fit(
                 state,
                 FitParams {
-                    model: model_id.clone(),
+                    model: Some(model_id.clone()),
+                    config: None,
                     variant: params.variant.clone(),
                     gpus: params.gpus.clone(),
                     context: params.context,

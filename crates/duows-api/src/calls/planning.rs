@@ -3,9 +3,10 @@
 //! Hardware is the server's own (detected, or described at start) unless the request
 //! names a spec in `gpus`; on detected GPUs the free memory of the latest sample counts.
 
+use std::path::Path;
 use std::sync::Arc;
 
-use duows_core::catalog::{Catalog, Feature, GitlabVersion, Model};
+use duows_core::catalog::{read_config_model, Catalog, Feature, GitlabVersion, Model};
 use duows_core::fit::{
     self, FitConstants, FitRequest, FitResult, RecommendRequest, Recommendation, Slot,
 };
@@ -48,8 +49,13 @@ pub struct RecommendParams {
 #[ts(optional_fields = nullable)]
 #[serde(deny_unknown_fields)]
 pub struct FitParams {
-    /// Catalog id or Hugging Face repo id.
-    pub model: String,
+    /// Catalog id or Hugging Face repo id (or give `config` instead).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// A model not in the catalog: the path, on the server, of its `config.json` or of a
+    /// folder holding one (a downloaded snapshot too). Exactly one of `model` and `config`.
+    #[serde(default)]
+    pub config: Option<String>,
     /// Checkpoint name (default: the model's own).
     #[serde(default)]
     pub variant: Option<String>,
@@ -131,26 +137,42 @@ pub async fn recommend(
     fit::recommend(&request).map_err(fit_error)
 }
 
-/// `fit`: one model on the hardware, in detail.
+/// `fit`: one model on the hardware, in detail: a catalog model, or one read from a config.
 pub async fn fit(state: &ApiState, params: FitParams) -> Result<FitResult, ApiError> {
     let catalog = catalog_or_error()?;
-    let model = catalog.model(&params.model).ok_or_else(|| {
-        let ids: Vec<&str> = catalog
-            .models
-            .iter()
-            .filter(|m| m.self_hostable())
-            .map(|m| m.id.as_str())
-            .collect();
-        ApiError::new(
-            ErrorCode::UnknownModel,
-            format!(
-                "`{}` is not in the catalog; self-hostable models: {}",
-                params.model,
-                ids.join(", ")
-            ),
-        )
-        .with_field("model")
-    })?;
+    let own = match (params.model.as_deref(), params.config.clone()) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                "give either `model` (a catalog model) or `config` (a config.json), not both",
+            )
+            .with_field("config"))
+        }
+        (None, None) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                "name a catalog model, or give `config`: the path of a model's config.json",
+            )
+            .with_field("model"))
+        }
+        (None, Some(path)) => Some(
+            blocking(move || {
+                read_config_model(Path::new(&path)).map_err(|e| {
+                    let message = match e.field {
+                        Some(_) => format!("{path}: {e}"),
+                        None => e.to_string(),
+                    };
+                    ApiError::new(ErrorCode::InvalidParameter, message).with_field("config")
+                })
+            })
+            .await?,
+        ),
+        (Some(_), None) => None,
+    };
+    let model = match &own {
+        Some(own) => &own.model,
+        None => catalog_model(catalog, params.model.as_deref().unwrap_or_default())?,
+    };
     let variant = model.variant(params.variant.as_deref()).ok_or_else(|| {
         let names: Vec<&str> = model.variants.iter().map(|v| v.name.as_str()).collect();
         ApiError::new(
@@ -169,7 +191,7 @@ pub async fn fit(state: &ApiState, params: FitParams) -> Result<FitResult, ApiEr
         .with_field("variant")
     })?;
     let (slots, _) = hardware_slots(state, params.gpus.clone()).await?;
-    fit::fit(&FitRequest {
+    let request = FitRequest {
         model,
         variant,
         slots: &slots,
@@ -178,8 +200,31 @@ pub async fn fit(state: &ApiState, params: FitParams) -> Result<FitResult, ApiEr
         tensor_parallel_size: params.tensor_parallel_size,
         gpu_memory_utilization: params.gpu_memory_utilization,
         constants: params.constants.unwrap_or_default(),
-    })
+    };
+    match &own {
+        Some(own) => fit::fit_config_model(own, &request),
+        None => fit::fit(&request),
+    }
     .map_err(fit_error)
+}
+
+fn catalog_model<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a Model, ApiError> {
+    catalog.model(id).ok_or_else(|| {
+        let ids: Vec<&str> = catalog
+            .models
+            .iter()
+            .filter(|m| m.self_hostable())
+            .map(|m| m.id.as_str())
+            .collect();
+        ApiError::new(
+            ErrorCode::UnknownModel,
+            format!(
+                "`{id}` is not in the catalog; self-hostable models: {} (or give `config`: a model's config.json)",
+                ids.join(", ")
+            ),
+        )
+        .with_field("model")
+    })
 }
 
 fn fit_error(error: fit::FitError) -> ApiError {

@@ -140,3 +140,61 @@ async fn model_calls_name_the_bad_parameter() {
         .expect("message")
         .contains("modle"));
 }
+
+#[tokio::test]
+async fn fit_a_model_from_a_config_path_and_name_the_faults() {
+    let s = server(fixture("a100-40gb.json"), AccessPolicy::loopback());
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/model-configs/mistralai--Mixtral-8x7B-Instruct-v0.1.json"
+    );
+    let body = serde_json::json!({ "config": config, "gpus": "4xA100-80GB" }).to_string();
+    let (status, fit) = send_request(&s.app, with_json("POST", "/api/fit", &body)).await;
+    assert_eq!(status, StatusCode::OK, "{fit}");
+    assert_eq!(fit["fits"], true);
+    // 32 layers × 8 KV heads × 128 dims × 2 × 2 bytes, split over the GPUs used.
+    let tp = fit["tensor_parallel_size"].as_u64().expect("tp");
+    assert_eq!(fit["kv_bytes_per_token"].as_u64(), Some((128 << 10) / tp));
+    assert!(fit["explanation"][0]
+        .as_str()
+        .is_some_and(|e| e.contains("not from the catalog")));
+
+    let dir = tempfile::tempdir().expect("dir");
+    let bad = dir.path().join("config.json");
+    std::fs::write(&bad, r#"{"hidden_size": 4096}"#).expect("w");
+    let invalid = dir.path().join("broken.json");
+    std::fs::write(&invalid, "{ nope").expect("w");
+    let cases = [
+        (
+            serde_json::json!({ "config": bad }),
+            "config",
+            "num_hidden_layers",
+        ),
+        (
+            serde_json::json!({ "config": invalid }),
+            "config",
+            "not valid JSON",
+        ),
+        (
+            serde_json::json!({ "config": dir.path().join("none") }),
+            "config",
+            "does not exist",
+        ),
+        (
+            serde_json::json!({ "config": config, "model": "gpt-oss-20b" }),
+            "config",
+            "not both",
+        ),
+        (serde_json::json!({}), "model", "config"),
+    ];
+    for (body, field, words) in cases {
+        let (status, error) =
+            send_request(&s.app, with_json("POST", "/api/fit", &body.to_string())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {error}");
+        assert_eq!(error["field"], field, "{error}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| m.contains(words)),
+            "{body}: {error}"
+        );
+    }
+}

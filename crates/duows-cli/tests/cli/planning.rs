@@ -252,3 +252,38 @@ fn engine_plan_uses_a_checked_local_folder_offline() {
         "{text}"
     );
 }
+
+#[test]
+fn fit_a_model_from_its_config_json() {
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/model-configs/meta-llama--Llama-3.1-8B-Instruct.json"
+    );
+    let fit = json_of(&["fit", "--config", config, "--gpus", "1xH100-80GB", "--json"]);
+    assert_eq!(fit["fits"], true);
+    assert_eq!(fit["model"], "llama-3.1-8b-instruct");
+    assert_eq!(fit["kv_bytes_per_token"], 128 << 10);
+    assert_eq!(fit["weight_bytes"], 16_060_522_496u64);
+    assert!(fit["warnings"][0]
+        .as_str()
+        .is_some_and(|w| w.contains("GENERAL family")));
+    let text = stdout(&duows(
+        &home(),
+        &["fit", "--config", config, "--gpus", "1xH100-80GB"],
+    ));
+    assert!(
+        text.contains("— fits") && text.contains("not from the catalog"),
+        "{text}"
+    );
+    let both = duows(
+        &home(),
+        &["fit", "--config", config, "--model", "gpt-oss-20b"],
+    );
+    assert!(!both.status.success());
+    let missing = duows(&home(), &["fit", "--config", "/nonexistent/config.json"]);
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("--config") && err.contains("does not exist"),
+        "{err}"
+    );
+}

@@ -6,6 +6,7 @@
 //! not a user's run.
 
 mod gitlab;
+mod hf_config;
 mod types;
 mod validate;
 
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use gitlab::{
     Deprecation, Family, Feature, GitlabVersion, RatedAs, Rating, RatingRange, ReleaseState,
 };
+pub use hf_config::{read_config_model, ConfigError, ConfigModel};
 pub use types::{
     Architecture, Cloud, GgufFile, Model, Moe, PrepareStep, Quantization, Serving, SlidingWindow,
     Variant,

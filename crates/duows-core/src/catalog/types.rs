@@ -211,6 +211,10 @@ pub struct Model {
     /// Cloud-only models.
     #[serde(default)]
     pub cloud: Option<Cloud>,
+    /// Brought by the user from a `config.json`: not in GitLab's list, usable only for its
+    /// `GENERAL` family. Never set in the catalog.
+    #[serde(default)]
+    pub user_supplied: bool,
 }
 
 impl Model {

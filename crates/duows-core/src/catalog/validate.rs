@@ -54,6 +54,12 @@ pub(super) fn check(catalog: &Catalog) -> Result<(), CatalogError> {
 
 fn check_model(catalog: &Catalog, model: &Model) -> Result<(), CatalogError> {
     let at = |field: &str| format!("model {}: {field}", model.id);
+    if model.user_supplied {
+        return Err(invalid(
+            at("user_supplied"),
+            "is only for models read from a user's config.json",
+        ));
+    }
     if model.gitlab.is_empty() {
         return Err(invalid(at("gitlab"), "needs at least one version range"));
     }

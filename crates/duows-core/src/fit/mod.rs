@@ -9,6 +9,7 @@
 
 mod explain;
 pub mod memory;
+mod own_model;
 pub mod placement;
 mod recommend;
 
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Architecture, Model, Quantization, Variant};
 pub use memory::{FitConstants, MemoryPerGpu, GIB};
+pub use own_model::fit_config_model;
 pub use placement::Slot;
 pub use recommend::{
     recommend, Badge, FeatureRanking, ModelAdvice, RankedModel, RecommendRequest, Recommendation,
