@@ -13,7 +13,7 @@ as_root() {
 
 # Installs the named Debian packages that are missing (apt-get update only when needed).
 apt_install() {
-  local missing=()
+  local missing=() pkg
   for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done

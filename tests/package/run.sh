@@ -56,7 +56,9 @@ depends="$(field Depends)"
 for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libssl3; do
   check "Depends on $dep ($depends)" grep -qw -- "$dep" <<<"$depends"
 done
-for f in Maintainer Homepage Description; do
+# No Homepage field: the project has no public address yet (src-tauri/tauri.conf.json
+# bundle.homepage is where it goes).
+for f in Maintainer Description; do
   check "$f: $(field "$f" | head -1)" test -n "$(field "$f")"
 done
 dpkg-deb -e "$deb" "$tmp/control"
@@ -195,7 +197,6 @@ rq() { rpm -qp --queryformat "%{$1}" "$rpm" 2>/dev/null || true; }
 check "Name is $package" [ "$(rq NAME)" = "$package" ]
 check "Version is the workspace's ($version)" [ "$(rq VERSION)" = "$version" ]
 check "License is MIT ($(rq LICENSE))" [ "$(rq LICENSE)" = MIT ]
-check "URL is set ($(rq URL))" bash -c '[ -n "$1" ] && [ "$1" != "(none)" ]' _ "$(rq URL)"
 requires="$(rpm -qpR "$rpm" 2>/dev/null || true)"
 for req in 'libwebkit2gtk-4.1.so.0()(64bit)' 'libgtk-3.so.0()(64bit)' 'libssl.so.3()(64bit)' 'libcrypto.so.3()(64bit)'; do
   check "Requires $req" grep -qxF -- "$req" <<<"$requires"
