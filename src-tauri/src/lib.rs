@@ -80,8 +80,23 @@ fn gateway_port() -> u16 {
         .unwrap_or(8000)
 }
 
+/// The WebKitGTK setting the window needs on this machine: with the NVIDIA driver, WebKit's
+/// DMA-BUF renderer shows a blank window, so it is turned off unless the user chose.
+fn webkit_renderer_override(
+    nvidia_driver: bool,
+    user_choice: Option<&str>,
+) -> Option<(&'static str, &'static str)> {
+    (nvidia_driver && user_choice.is_none()).then_some(("WEBKIT_DISABLE_DMABUF_RENDERER", "1"))
+}
+
 /// Starts the desktop app.
 pub fn run() {
+    // Before any thread starts: the environment is read by WebKit when the window is made.
+    let nvidia = std::path::Path::new("/proc/driver/nvidia/version").exists();
+    let chosen = std::env::var("WEBKIT_DISABLE_DMABUF_RENDERER").ok();
+    if let Some((name, value)) = webkit_renderer_override(nvidia, chosen.as_deref()) {
+        std::env::set_var(name, value);
+    }
     let state = match state_from_env() {
         Ok(state) => state,
         Err(message) => {
@@ -117,4 +132,27 @@ pub fn run() {
             tauri::async_runtime::block_on(engines.stop_engines());
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::webkit_renderer_override;
+
+    #[test]
+    fn the_dmabuf_renderer_is_turned_off_only_with_the_nvidia_driver_and_no_user_choice() {
+        assert_eq!(
+            webkit_renderer_override(true, None),
+            Some(("WEBKIT_DISABLE_DMABUF_RENDERER", "1"))
+        );
+        assert_eq!(
+            webkit_renderer_override(true, Some("0")),
+            None,
+            "the user chose"
+        );
+        assert_eq!(
+            webkit_renderer_override(false, None),
+            None,
+            "no NVIDIA driver"
+        );
+    }
 }
