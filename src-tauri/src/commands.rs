@@ -3,11 +3,12 @@
 //! window's main thread; the streams are in [`crate::subscriptions`].
 
 use duows_api::calls::{
-    self, CatalogView, CreatedKey, DescribeRequest, DownloadParams, EnginePlanParams,
-    EnginePlanView, EngineStartParams, FitParams, GatewayInfo, InstallParams, JobStatus,
-    KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
+    self, CatalogView, CreatedKey, DeploymentRef, DescribeRequest, DownloadParams,
+    EnginePlanParams, EnginePlanView, EngineStartParams, FitParams, GatewayInfo, InstallParams,
+    JobStatus, KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
 };
 use duows_api::{ApiError, ApiState};
+use duows_core::deployment_check::DeploymentCheck;
 use duows_core::engine::EngineStatus;
 use duows_core::fit::{FitResult, Recommendation};
 use duows_core::hardware::HardwareReport;
@@ -162,6 +163,14 @@ pub async fn job_cancel(state: State<'_, ApiState>, id: String) -> Result<JobSta
 #[tauri::command]
 pub async fn gateway_info(state: State<'_, ApiState>) -> Result<GatewayInfo, ApiError> {
     calls::gateway_info(&state).await
+}
+
+#[tauri::command]
+pub async fn deployment_test(
+    state: State<'_, ApiState>,
+    params: DeploymentRef,
+) -> Result<DeploymentCheck, ApiError> {
+    calls::deployment_test(&state, params).await
 }
 
 #[tauri::command]

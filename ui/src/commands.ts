@@ -4,6 +4,8 @@
 
 import type {
   CatalogView,
+  DeploymentCheck,
+  DeploymentRef,
   CreatedKey,
   DownloadParams,
   EnginePlanParams,
@@ -49,6 +51,7 @@ export interface Commands {
   jobs: { args: undefined; result: JobStatus[] };
   job_cancel: { args: { id: string }; result: JobStatus };
   gateway_info: { args: undefined; result: GatewayInfo };
+  deployment_test: { args: { params: DeploymentRef }; result: DeploymentCheck };
   keys: { args: undefined; result: KeyInfo[] };
   key_create: { args: { params: KeyCreateParams }; result: CreatedKey };
   key_revoke: { args: { params: { id: string } }; result: KeyInfo };
@@ -79,6 +82,7 @@ export const COMMAND_NAMES = {
   jobs: true,
   job_cancel: true,
   gateway_info: true,
+  deployment_test: true,
   keys: true,
   key_create: true,
   key_revoke: true,

@@ -177,6 +177,7 @@ export const api = {
   jobs: () => call('jobs'),
   jobCancel: (id: string) => call('job_cancel', { id }),
   gatewayInfo: () => call('gateway_info'),
+  deploymentTest: (name: string) => call('deployment_test', { params: { name } }),
   keys: () => call('keys'),
   keyCreate: (params: KeyCreateParams) => call('key_create', { params }),
   keyRevoke: (id: string) => call('key_revoke', { params: { id } }),

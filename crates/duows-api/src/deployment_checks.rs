@@ -61,6 +61,33 @@ pub(crate) fn deployment_key(deployment: &ExternalDeployment) -> Option<String> 
         .filter(|key| !key.is_empty())
 }
 
+/// Checks `deployment` now, keeps the result, and announces a change in what was found.
+pub(crate) async fn check_now(
+    state: &ApiState,
+    deployment: &ExternalDeployment,
+) -> DeploymentCheck {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap_or_default();
+    let key = deployment_key(deployment);
+    let check = check_deployment(
+        &client,
+        &deployment.endpoint,
+        key.as_deref(),
+        &deployment.served_model,
+    )
+    .await;
+    if state
+        .inner
+        .deployment_checks
+        .record(deployment, check.clone())
+    {
+        state.notify_change();
+    }
+    check
+}
+
 /// Checks the external deployments until the program begins to stop: each one as soon as
 /// it is added or changed, then every [`RECHECK`]. A change in what a check found is
 /// announced on [`ApiState::changes`], so the route table and the live views follow.

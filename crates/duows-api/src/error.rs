@@ -52,6 +52,8 @@ pub enum ErrorCode {
     UnknownJob,
     /// No gateway key of that id or name.
     UnknownKey,
+    /// No external deployment of that name in the settings.
+    UnknownDeployment,
     /// The route does not take that method.
     MethodNotAllowed,
     /// An engine start was refused by its checks (each reason is in the message).
@@ -102,6 +104,7 @@ impl ErrorCode {
         Self::UnknownEngine,
         Self::UnknownJob,
         Self::UnknownKey,
+        Self::UnknownDeployment,
         Self::MethodNotAllowed,
         Self::PreflightFailed,
         Self::EngineExists,
@@ -140,6 +143,7 @@ impl ErrorCode {
             Self::UnknownEngine => 404,
             Self::UnknownJob => 404,
             Self::UnknownKey => 404,
+            Self::UnknownDeployment => 404,
             Self::MethodNotAllowed => 405,
             Self::PreflightFailed => 409,
             Self::EngineExists => 409,
@@ -179,6 +183,7 @@ impl ErrorCode {
             Self::UnknownEngine => "unknown_engine",
             Self::UnknownJob => "unknown_job",
             Self::UnknownKey => "unknown_key",
+            Self::UnknownDeployment => "unknown_deployment",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PreflightFailed => "preflight_failed",
             Self::EngineExists => "engine_exists",

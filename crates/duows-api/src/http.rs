@@ -57,6 +57,7 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("jobs", jobs)
         .at("job_cancel", job_cancel)
         .at("gateway_info", gateway_info)
+        .at("deployment_test", deployment_test)
         .at("keys", keys)
         .at("key_create", key_create)
         .at("key_revoke", key_revoke)
@@ -289,6 +290,13 @@ async fn key_revoke(
     JsonBody(params): JsonBody<calls::KeyRevokeParams>,
 ) -> Result<Json<duows_gateway::KeyInfo>, ApiError> {
     calls::key_revoke(&state, params).await.map(Json)
+}
+
+async fn deployment_test(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::DeploymentRef>,
+) -> Result<Json<duows_core::deployment_check::DeploymentCheck>, ApiError> {
+    calls::deployment_test(&state, params).await.map(Json)
 }
 
 async fn unknown_route() -> ApiError {

@@ -12,12 +12,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use duows_api::calls::{
-    CatalogView, CreatedKey, DescribeRequest, DownloadParams, EngineParams, EnginePlanView,
-    FitParams, GatewayInfo, InstallParams, JobRef, JobStatus, KeyCreateParams, KeyRevokeParams,
-    RecommendParams, VersionInfo,
+    CatalogView, CreatedKey, DeploymentRef, DescribeRequest, DownloadParams, EngineParams,
+    EnginePlanView, FitParams, GatewayInfo, InstallParams, JobRef, JobStatus, KeyCreateParams,
+    KeyRevokeParams, RecommendParams, VersionInfo,
 };
 use duows_api::events::ServerEvent;
 use duows_api::{ApiError, ErrorCode};
+use duows_core::deployment_check::DeploymentCheck;
 use duows_core::engine::EngineStatus;
 use duows_core::fit::{FitResult, Recommendation};
 use duows_core::hardware::HardwareReport;
@@ -56,6 +57,7 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<JobRef>();
     visit.visit::<KeyCreateParams>();
     visit.visit::<KeyRevokeParams>();
+    visit.visit::<DeploymentRef>();
     // What they return, and the event stream.
     visit.visit::<VersionInfo>();
     visit.visit::<HardwareReport>();
@@ -68,6 +70,7 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<EngineStatus>();
     visit.visit::<JobStatus>();
     visit.visit::<GatewayInfo>();
+    visit.visit::<DeploymentCheck>();
     visit.visit::<KeyInfo>();
     visit.visit::<CreatedKey>();
     visit.visit::<ServerEvent>();

@@ -73,6 +73,7 @@ Examples:
       --served-model mistralai/Mistral-7B-Instruct-v0.3 --api-key-env GPU2_KEY
   duows features set duo_chat gpu-2     duo-chat (and Chat sub-features) go to gpu-2
   duows features list                   every alias, its model, and GitLab's identifier
+  duows deployments test gpu-2          GET <endpoint>/models with its key, now
 
 Changes apply to a running `duows serve` at once, without a restart.";
 
@@ -116,7 +117,9 @@ pub enum DeploymentsCommand {
     /// The external deployments
     List(JsonArgs),
     /// Remove an external deployment (features routed to it lose their model)
-    Remove(DeploymentRemoveArgs),
+    Remove(DeploymentNameArgs),
+    /// Ask a deployment for its models now, with its key: reachable, key refused, model missing
+    Test(DeploymentNameArgs),
 }
 
 #[derive(Debug, Args)]
@@ -136,7 +139,7 @@ pub struct DeploymentAddArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DeploymentRemoveArgs {
+pub struct DeploymentNameArgs {
     /// The deployment's name
     pub name: String,
 }

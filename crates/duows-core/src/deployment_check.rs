@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What one check found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Reachability {
     /// It answered with the model among its models.
@@ -27,7 +27,7 @@ pub enum Reachability {
 }
 
 /// One check of one deployment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DeploymentCheck {
     /// What it found.
     pub reachability: Reachability,

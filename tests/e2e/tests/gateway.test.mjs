@@ -248,6 +248,9 @@ test('deployments and routing: a bad endpoint refused, an external one added, ro
     assert.equal(listed.ready, false);
     assert.equal(listed.status, 'unreachable');
     assert.ok(listed.checked_at_ms > 0, 'it says when it was checked');
+    await row.getByTestId('deployment-test').click();
+    await row.getByTestId('deployment-test-result').waitFor();
+    assert.match(await text(row.getByTestId('deployment-test-result')), /cannot connect/);
     assert.equal(await page.getByTestId('deployment-name').inputValue(), '', 'the form is emptied');
     const saved = (await getJson(server, '/api/settings')).deployments;
     assert.deepEqual(saved, [

@@ -57,6 +57,10 @@ export function gatewayPage(store: Store): Page {
         if (!engine) s.features = Object.fromEntries(Object.entries(s.features).filter(([, target]) => target !== name));
       });
     },
+    async test(name) {
+      // The row follows the result through the live stream; the answer is shown at once too.
+      return api.deploymentTest(name);
+    },
   });
 
   const el = h(

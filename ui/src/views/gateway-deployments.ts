@@ -1,12 +1,13 @@
 // "Deployments" (`data-testid="gateway-deployments"`): every place the gateway routes to —
 // the engines of this app and external endpoints (`deployment-row`, `data-name`, with a
 // source badge, the served model, the endpoint and whether it takes requests) — then the
-// form that adds an external one. An external deployment has a Remove button
+// form that adds an external one. An external deployment has Test (`deployment-test`: asks
+// its `/models` now; the answer in `deployment-test-result`) and a Remove button
 // (`deployment-remove`) that asks once more (`deployment-remove-confirm`) and also takes
 // away the feature routes that name it.
 
 import { h, replaceChildren } from '../dom';
-import type { DeploymentView, ExternalDeployment, GatewayInfo, Settings } from '../types';
+import type { DeploymentCheck, DeploymentView, ExternalDeployment, GatewayInfo, Settings } from '../types';
 import { deploymentForm } from './gateway-deployment-form';
 import { deploymentState, readinessDot } from './gateway-bits';
 
@@ -14,6 +15,8 @@ export interface DeploymentsActions {
   add(deployment: ExternalDeployment): Promise<void>;
   /** Removes an external deployment and the feature routes to it. */
   remove(name: string): Promise<void>;
+  /** Checks an external deployment now (`GET <endpoint>/models` with its key). */
+  test(name: string): Promise<DeploymentCheck>;
 }
 
 export interface DeploymentsSection {
@@ -44,6 +47,23 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
   let confirming: string | null = null;
   let removing: string | null = null;
   let removeError: { name: string; message: string } | null = null;
+  /** The deployment being tested, and the last test's answer per deployment. */
+  let testing: string | null = null;
+  const tested = new Map<string, string>();
+
+  async function test(name: string): Promise<void> {
+    testing = name;
+    render(true);
+    try {
+      const check = await actions.test(name);
+      tested.set(name, check.reachability === 'reachable' ? `Answered in ${check.latency_ms ?? 0} ms` : check.message);
+    } catch (error: unknown) {
+      tested.set(name, error instanceof Error ? error.message : 'The test could not be run.');
+    } finally {
+      testing = null;
+      render(true);
+    }
+  }
 
   const form = deploymentForm({
     add: (deployment) => actions.add(deployment),
@@ -102,6 +122,19 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
       'td',
       { class: 'actions' },
       removeError?.name === d.name ? h('span', { class: 'field-error', role: 'alert' }, removeError.message) : null,
+      tested.has(d.name) ? h('span', { class: 'hint test-result', role: 'status', 'data-testid': 'deployment-test-result' }, tested.get(d.name)) : null,
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary small',
+          'data-testid': 'deployment-test',
+          title: `Ask ${d.endpoint}/models now, with its key`,
+          disabled: testing !== null,
+          onclick: () => void test(d.name),
+        },
+        testing === d.name ? 'Testing…' : 'Test',
+      ),
       h(
         'button',
         { type: 'button', class: 'secondary small stop', 'data-testid': 'deployment-remove', title: `Remove ${d.name}`, onclick: () => { confirming = d.name; removeError = null; render(true); } },

@@ -2,7 +2,7 @@
 //! feature), the deployments it routes to, and its API keys (created, listed, revoked).
 
 use duows_core::catalog::Catalog;
-use duows_core::deployment_check::Reachability;
+use duows_core::deployment_check::{DeploymentCheck, Reachability};
 use duows_gateway::{KeyError, KeyInfo, Readiness};
 use serde::{Deserialize, Serialize};
 
@@ -175,6 +175,48 @@ fn gateway_info_now(state: &ApiState) -> Result<GatewayInfo, ApiError> {
         features: feature_routes(&settings, catalog),
         deployments,
     })
+}
+
+/// Body of `deployment_test`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentRef {
+    /// The external deployment's name.
+    pub name: String,
+}
+
+/// `deployment_test`: checks an external deployment now (`GET <endpoint>/models` with its
+/// key) and keeps the result for the gateway page and the route table.
+pub async fn deployment_test(
+    state: &ApiState,
+    params: DeploymentRef,
+) -> Result<DeploymentCheck, ApiError> {
+    let settings = state.settings_snapshot();
+    let deployment = settings
+        .deployments
+        .iter()
+        .find(|d| d.name == params.name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = settings
+                .deployments
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect();
+            ApiError::new(
+                ErrorCode::UnknownDeployment,
+                format!(
+                    "no external deployment is called `{}`; there are: {}",
+                    params.name,
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            )
+            .with_field("name")
+        })?;
+    Ok(crate::deployment_checks::check_now(state, deployment).await)
 }
 
 /// `keys`: every key, without secrets.

@@ -11,8 +11,8 @@ pub use engines::{
     EngineParams, EnginePlanParams, EngineStartParams,
 };
 pub use gateway::{
-    gateway_info, key_create, key_revoke, keys, CreatedKey, DeploymentView, GatewayInfo,
-    KeyCreateParams, KeyRevokeParams,
+    deployment_test, gateway_info, key_create, key_revoke, keys, CreatedKey, DeploymentRef,
+    DeploymentView, GatewayInfo, KeyCreateParams, KeyRevokeParams,
 };
 pub use jobs::{
     engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobFailure,

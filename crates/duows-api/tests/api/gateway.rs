@@ -64,3 +64,45 @@ async fn gateway_keys_and_routes() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["field"], "id");
 }
+
+#[tokio::test]
+async fn a_deployment_test_checks_it_now_and_the_gateway_view_shows_the_result() {
+    let s = server(fixture("l4-24gb.json"), AccessPolicy::loopback());
+    let (status, body) = send_request(
+        &s.app,
+        with_json("POST", "/api/deployments/test", r#"{"name":"gpu-2"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["code"], "unknown_deployment");
+    assert_eq!(body["field"], "name");
+
+    let (_, mut settings) = send_request(&s.app, get("/api/settings")).await;
+    settings["deployments"] = serde_json::json!([{
+        "name": "gpu-2", "endpoint": "http://127.0.0.1:9/v1", "served_model": "m", "api_key_env": null
+    }]);
+    let (status, _) = send_request(
+        &s.app,
+        with_json("PUT", "/api/settings", &settings.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, check) = send_request(
+        &s.app,
+        with_json("POST", "/api/deployments/test", r#"{"name":"gpu-2"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{check}");
+    assert_eq!(check["reachability"], "unreachable");
+    assert!(check["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("cannot connect")));
+    let (_, info) = send_request(&s.app, get("/api/gateway")).await;
+    let shown = info["deployments"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["name"] == "gpu-2"))
+        .cloned()
+        .expect("listed");
+    assert_eq!(shown["status"], "unreachable");
+    assert_eq!(shown["ready"], false);
+}
