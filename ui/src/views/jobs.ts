@@ -34,12 +34,25 @@ export function mergeJobs(listed: readonly JobStatus[], answered: ReadonlyMap<st
   return [...listed, ...[...answered.values()].filter((j) => !ids.has(j.id))];
 }
 
+/**
+ * Whether an answer of a call made here may be shown over the server's list. An answer was
+ * made when the call was served, so it can be older than what the live stream said since: a
+ * cancel answers "running" while the stream may already have said "cancelled". An ended job
+ * in the list is never shown as running again on an answer's word; a new run of it reaches
+ * the list through the stream.
+ */
+export function answerIsNews(listed: readonly JobStatus[], answer: JobStatus): boolean {
+  const copy = listed.find((j) => j.id === answer.id);
+  return !(copy && copy.state !== 'running' && answer.state === 'running');
+}
+
 export function jobsSection(actions: JobsActions): JobsSection {
   let listed: JobStatus[] = [];
   /** Answers of calls made here, until the server's list has the job. */
   const answered = new Map<string, JobStatus>();
 
   const changed = (job: JobStatus): void => {
+    if (!answerIsNews(listed, job)) return;
     answered.set(job.id, job);
     // The list in hand may predate this answer: show the answer in place of its copy.
     listed = listed.filter((j) => j.id !== job.id);
