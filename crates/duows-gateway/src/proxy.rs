@@ -211,7 +211,17 @@ async fn error_answer(mut exchange: Exchange, head: Head, idle: Duration) -> Res
             response
         }
         Verdict::Replace(mut error) => {
-            let upstream_body = String::from_utf8_lossy(&body.bytes).into_owned();
+            // An engine's error often echoes the request (FastAPI's `input`, a traceback's
+            // quoted line): the whole answer is logged only where prompts may be.
+            let upstream_body = if exchange.logging_bodies() {
+                String::from_utf8_lossy(&body.bytes).into_owned()
+            } else {
+                format!(
+                    "{} (the engine's answer of {} bytes is logged whole only with log_prompts on)",
+                    error.message,
+                    body.bytes.len()
+                )
+            };
             tracing::warn!(
                 request_id = %request_id,
                 upstream_request_id = %String::from_utf8_lossy(exchange.ctx.ids.upstream_id.as_bytes()),

@@ -131,8 +131,8 @@ pub(crate) fn judge(
         status,
         code,
         format!(
-            "{said} (deployment `{deployment}`; the engine's full answer is in the gateway log \
-             under request id {request_id})"
+            "{said} (deployment `{deployment}`; the gateway log has the details under request id \
+             {request_id})"
         ),
     ))
 }

@@ -60,6 +60,21 @@ pub struct ExternalDeployment {
     pub api_key_env: Option<String>,
 }
 
+/// Environment variables that hold other services' secrets (this app's own among them): a
+/// deployment's key may not be read from them, since it is sent to the deployment's host.
+const OTHER_SECRETS: &[&str] = &[
+    "HF_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+    "HF_HUB_TOKEN",
+    "DUOWS_TOKEN",
+    "VLLM_API_KEY",
+    "API_KEY",
+    "GITHUB_TOKEN",
+    "GITLAB_TOKEN",
+    "CI_JOB_TOKEN",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+];
+
 /// Whether `name` can name a deployment: 1–64 of letters, digits, `.`, `_`, `-`, starting
 /// with a letter or digit.
 pub fn valid_deployment_name(name: &str) -> bool {
@@ -198,6 +213,16 @@ impl Settings {
             let host = endpoint
                 .strip_prefix("http://")
                 .or_else(|| endpoint.strip_prefix("https://"));
+            // Credentials or a query in the address would be stored and shown in clear.
+            if endpoint.contains(['@', '?', '#']) {
+                return Err(invalid(
+                    "deployments.endpoint",
+                    format!(
+                        "`{}` must not hold a user, password, query or fragment: give the key through api_key_env",
+                        d.endpoint
+                    ),
+                ));
+            }
             if !host.is_some_and(|h| h.len() > 3 && !h.starts_with('/'))
                 || !endpoint.ends_with("/v1")
                 || endpoint.contains(char::is_whitespace)
@@ -224,6 +249,17 @@ impl Settings {
                     return Err(invalid(
                         "deployments.api_key_env",
                         format!("`{var}` is not an environment variable name"),
+                    ));
+                }
+                if OTHER_SECRETS.iter().any(|s| var.eq_ignore_ascii_case(s))
+                    || var.to_ascii_uppercase().starts_with("AWS_")
+                {
+                    return Err(invalid(
+                        "deployments.api_key_env",
+                        format!(
+                            "`{var}` holds another service's secret; the gateway would send it to {}: set the deployment's key in a variable of its own, e.g. GPU2_API_KEY",
+                            d.endpoint
+                        ),
                     ));
                 }
             }

@@ -256,6 +256,21 @@ mod tests {
         assert_eq!(field_of(&s), "deployments.endpoint");
         s.deployments[1] = deployment("hosted", "https://x.example/v1", Some("1BAD"));
         assert_eq!(field_of(&s), "deployments.api_key_env");
+        // A key in the address would be stored in clear; another service's secret would be
+        // sent to this host.
+        s.deployments[1] = deployment("hosted", "https://user:sk-1@x.example/v1", None);
+        assert_eq!(field_of(&s), "deployments.endpoint");
+        s.deployments[1] = deployment("hosted", "https://x.example/v1?key=sk-1", None);
+        assert_eq!(field_of(&s), "deployments.endpoint");
+        for secret in [
+            "HF_TOKEN",
+            "hf_token",
+            "DUOWS_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+        ] {
+            s.deployments[1] = deployment("hosted", "https://x.example/v1", Some(secret));
+            assert_eq!(field_of(&s), "deployments.api_key_env", "{secret}");
+        }
         s.deployments[1] = deployment("bad name", "https://x.example/v1", None);
         assert_eq!(field_of(&s), "deployments.name");
         s.deployments.pop();
