@@ -112,6 +112,7 @@ pub const PASSTHROUGH_ENV: &[&str] = &[
     "TMPDIR",
     "LD_LIBRARY_PATH",
     "CUDA_VISIBLE_DEVICES",
+    "CUDA_DEVICE_ORDER",
 ];
 
 impl LaunchPlan {
@@ -273,6 +274,12 @@ pub fn vllm_plan(
         });
     }
     let mut env = vec![
+        // The indices are NVML's (PCI bus order); CUDA's own default order puts the fastest
+        // GPU first, which on a mixed machine is another card than the fit checked.
+        EnvVar {
+            name: "CUDA_DEVICE_ORDER".into(),
+            value: EnvValue::Plain("PCI_BUS_ID".into()),
+        },
         EnvVar {
             name: "CUDA_VISIBLE_DEVICES".into(),
             value: EnvValue::Plain(vllm.cuda_visible_devices.clone()),
