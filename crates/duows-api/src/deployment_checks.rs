@@ -31,8 +31,13 @@ impl DeploymentChecks {
     /// Records a check; true when what it found differs from the last one.
     fn record(&self, deployment: &ExternalDeployment, check: DeploymentCheck) -> bool {
         let mut map = self.by_name.write().unwrap_or_else(|p| p.into_inner());
+        // A new verdict, reason or model list is news; the time alone is not (it would
+        // announce every deployment every 30 s).
         let changed = map.get(&deployment.name).is_none_or(|(before, last)| {
-            before != deployment || last.reachability != check.reachability
+            before != deployment
+                || last.reachability != check.reachability
+                || last.message != check.message
+                || last.models != check.models
         });
         map.insert(deployment.name.clone(), (deployment.clone(), check));
         changed

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use duows_core::engine::EngineStatus;
-use duows_core::jobs::JobStatus;
+use duows_core::jobs::{JobState, JobStatus};
 use duows_core::sampler::Sample;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -80,6 +80,7 @@ async fn forward(state: ApiState, tx: mpsc::Sender<ServerEvent>) {
     let mut job_changes = state.inner.jobs.changes();
     let mut engine_changes = state.existing_supervisor().map(|s| s.changes());
     let mut last_jobs = Instant::now() - JOB_EVERY;
+    let mut ended_jobs = usize::MAX;
     let sample = Arc::clone(&samples.borrow_and_update());
     let first = [
         ServerEvent::Sample(sample),
@@ -122,7 +123,16 @@ async fn forward(state: ApiState, tx: mpsc::Sender<ServerEvent>) {
                 tokio::time::sleep_until(last_jobs + JOB_EVERY).await;
                 job_changes.borrow_and_update();
                 last_jobs = Instant::now();
-                vec![ServerEvent::Jobs(state.inner.jobs.list())]
+                let jobs = state.inner.jobs.list();
+                let ended = jobs.iter().filter(|j| j.state != JobState::Running).count();
+                let mut events = vec![ServerEvent::Jobs(jobs)];
+                // An engine's "not installed" advice follows the installs: when a job
+                // ends, the engines are sent again too.
+                if ended != ended_jobs {
+                    ended_jobs = ended;
+                    events.push(engines(&state));
+                }
+                events
             }
         };
         for event in events {

@@ -96,7 +96,8 @@ export function enginesPage(store: Store): Page {
   /** Shows the answer of a card's action at once; the stream brings the rest. */
   function showAnswer(status: EngineStatus): void {
     const entry = entries.get(status.name);
-    if (entry) {
+    // The stream may have told of a later state before this answer came back.
+    if (entry && status.since_ms >= entry.status.since_ms) {
       entry.status = status;
       entry.card.update(status, now());
     }

@@ -31,8 +31,8 @@ export function gatewayPage(store: Store): Page {
     create: (params) => api.keyCreate(params),
     revoke: (id) => api.keyRevoke(id),
     changed() {
+      // The gateway view (keys required or not) comes through the live stream.
       void loadKeys();
-      void refresh();
     },
   });
   const routing = routingTable({
@@ -102,15 +102,6 @@ export function gatewayPage(store: Store): Page {
     );
   }
 
-  /** Reads the gateway once, after a change made here; the store hears it like a live event. */
-  async function refresh(): Promise<void> {
-    try {
-      store.apply({ kind: 'gateway', data: await api.gatewayInfo() });
-    } catch {
-      // the live stream brings it too
-    }
-  }
-
   async function loadKeys(): Promise<void> {
     try {
       keys.setKeys(await api.keys());
@@ -129,7 +120,8 @@ export function gatewayPage(store: Store): Page {
 
   /**
    * Reads the settings as saved now, applies `change` and saves them whole (the fields this
-   * page does not show are sent back as they were), then reads the gateway again. When
+   * page does not show are sent back as they were); the gateway view follows through the
+   * live stream (an answer read here could be older than the stream's news). When
    * another program changed them meanwhile the server refuses and reloads them: the change
    * is applied once more to what it reloaded; a second refusal is reported.
    */
@@ -148,7 +140,6 @@ export function gatewayPage(store: Store): Page {
         }
       }
     }
-    await refresh();
   }
 
   return {

@@ -244,6 +244,8 @@ fn key_create_now(state: &ApiState, params: KeyCreateParams) -> Result<CreatedKe
     let (key, secret) = key_store(state)?
         .create(&params.name, expires_at)
         .map_err(key_error)?;
+    // Whether keys are required may have changed: the live views hear of it.
+    state.notify_change();
     Ok(CreatedKey {
         key,
         secret: secret.expose().to_owned(),
@@ -253,7 +255,12 @@ fn key_create_now(state: &ApiState, params: KeyCreateParams) -> Result<CreatedKe
 /// `key_revoke`: stops a key from working (within about a second, also in a running gateway).
 pub async fn key_revoke(state: &ApiState, params: KeyRevokeParams) -> Result<KeyInfo, ApiError> {
     let state = state.clone();
-    super::blocking(move || key_store(&state)?.revoke(&params.id).map_err(key_error)).await
+    super::blocking(move || {
+        let revoked = key_store(&state)?.revoke(&params.id).map_err(key_error)?;
+        state.notify_change();
+        Ok(revoked)
+    })
+    .await
 }
 
 fn key_error(error: KeyError) -> ApiError {

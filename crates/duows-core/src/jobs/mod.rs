@@ -228,7 +228,13 @@ impl Jobs {
         tokio::spawn(async move {
             while progress.changed().await.is_ok() {
                 let p = progress.borrow_and_update().clone();
-                apply(&mut locked(&status), &p);
+                let mut status = locked(&status);
+                // A last update read after the job ended must not overwrite its outcome.
+                if status.state != JobState::Running {
+                    break;
+                }
+                apply(&mut status, &p);
+                drop(status);
                 bump(&changes);
             }
         });
