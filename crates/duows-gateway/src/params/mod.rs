@@ -155,8 +155,10 @@ pub(crate) fn check(body: &Body<'_>, endpoint: Endpoint) -> Check {
     opt(&body.max_completion_tokens, &|v| {
         integer("max_completion_tokens", v, 1)
     })?;
+    // OpenAI stops at 2; vLLM and llama.cpp take any temperature of 0 or more, and the
+    // engine's wider rule wins here.
     opt(&body.temperature, &|v| {
-        number("temperature", v, 0.0..=2.0, "from 0 to 2")
+        number("temperature", v, 0.0..=f64::MAX, "of 0 or more")
     })?;
     opt(&body.top_p, &|v| match v.number() {
         Some(p) if p > 0.0 && p <= 1.0 => Ok(()),
