@@ -53,6 +53,17 @@ describe('the client store', () => {
     expect(times(store.history(0))).toEqual([2000]);
   });
 
+  it('starts the timeline again when the server’s clock steps back', () => {
+    const store = createStore();
+    store.apply({ kind: 'sample', data: sample(100_000, 1) });
+    store.apply({ kind: 'sample', data: sample(101_000, 2) });
+    store.apply({ kind: 'sample', data: sample(40_000, 3) });
+    expect(store.get('sample')?.timestamp_ms).toBe(40_000);
+    expect(times(store.history(0))).toEqual([40_000]);
+    store.apply({ kind: 'sample', data: sample(41_000, 4) });
+    expect(times(store.history(0))).toEqual([40_000, 41_000]);
+  });
+
   it('keeps an hour of history and drops what is older', () => {
     const store = createStore();
     store.apply({ kind: 'sample', data: sample(0, 1) });

@@ -69,6 +69,9 @@ export function mergePoints(kept: readonly GpuPoint[], added: readonly GpuPoint[
   return merged;
 }
 
+/** A sample this much older than the latest means the server's clock stepped back. */
+export const CLOCK_STEP_MS = 10_000;
+
 export function createStore(): Store {
   const values: Slices = {
     sample: null,
@@ -120,7 +123,12 @@ export function createStore(): Store {
     apply(event) {
       switch (event.kind) {
         case 'sample':
-          if (values.sample && values.sample.timestamp_ms > event.data.timestamp_ms) return;
+          if (values.sample && values.sample.timestamp_ms > event.data.timestamp_ms) {
+            // A little older: out of order, skip it. Much older: the server's clock was
+            // set back; the timeline starts again rather than freezing until it catches up.
+            if (values.sample.timestamp_ms - event.data.timestamp_ms <= CLOCK_STEP_MS) return;
+            history.clear();
+          }
           values.sample = event.data;
           appendSample(event.data);
           emit('sample');

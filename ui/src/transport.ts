@@ -29,6 +29,8 @@ const SAMPLES_PATH = commandSpec('subscribe_samples').path;
 const EVENTS_PATH = commandSpec('subscribe_events').path;
 const TOKEN_KEY = 'duows.token';
 const RECONNECT_MS = 2000;
+/** The longest silence of a live stream before it counts as broken (samples come at 1 Hz). */
+const SILENCE_MS = 45_000;
 
 /** True inside the desktop shell. */
 export function isDesktop(): boolean {
@@ -197,16 +199,31 @@ function streamHttp(path: string, onEvent: (event: string, data: string) => void
   let timer: number | undefined;
 
   const connect = async (): Promise<void> => {
+    // A connection that went quiet (a sleeping laptop, a changed network) looks open for
+    // ever: the server sends a sample every second, so a long silence ends it.
+    const connection = new AbortController();
+    const stop = (): void => {
+      connection.abort();
+    };
+    abort.signal.addEventListener('abort', stop);
+    let watchdog = window.setTimeout(stop, SILENCE_MS);
     try {
       const response = await fetch(path, {
         headers: { Accept: 'text/event-stream', ...authHeaders() },
-        signal: abort.signal,
+        signal: connection.signal,
         cache: 'no-store',
       });
       if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
-      await readEventStream(response.body, onEvent);
+      await readEventStream(response.body, (event, data) => {
+        window.clearTimeout(watchdog);
+        watchdog = window.setTimeout(stop, SILENCE_MS);
+        onEvent(event, data);
+      });
     } catch {
       // fall through to reconnect
+    } finally {
+      window.clearTimeout(watchdog);
+      abort.signal.removeEventListener('abort', stop);
     }
     if (abort.signal.aborted) return;
     onState('reconnecting');
