@@ -1,8 +1,7 @@
 //! The numbers of a fit agree with vLLM's and with each other: concurrency as the fraction
 //! vLLM reports, words that agree with the counts, one unit for memory.
 
-use super::tests::{fit_of, fit_tp};
-use super::*;
+use super::tests::{code_completions_without_a_gpu, fit_of, fit_tp};
 use crate::catalog::Catalog;
 
 #[test]
@@ -64,19 +63,7 @@ fn the_words_agree_with_the_counts() {
 
 #[test]
 fn without_a_gpu_the_size_needed_is_one_number_in_gib() {
-    let catalog = Catalog::builtin().expect("catalog");
-    let rec = recommend(&RecommendRequest {
-        catalog,
-        slots: &[],
-        gitlab: None,
-        feature: Some("code_completions"),
-        context: None,
-        concurrency: 1,
-        gpu_memory_utilization: None,
-        constants: FitConstants::default(),
-        system_memory_bytes: Some(24 << 30),
-    })
-    .expect("recommend");
+    let rec = code_completions_without_a_gpu();
     let text = rec.advice.join(" ");
     let smallest = rec
         .models

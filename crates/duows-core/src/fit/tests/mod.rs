@@ -13,6 +13,22 @@ mod recommend;
 mod suggestion;
 
 /// The GPUs a spec (`2xA100-80GB`) or a hardware description file describes.
+/// The recommendation for code completions on a machine without a GPU and 24 GiB of memory.
+pub(super) fn code_completions_without_a_gpu() -> Recommendation {
+    recommend(&RecommendRequest {
+        catalog: Catalog::builtin().expect("catalog"),
+        slots: &[],
+        gitlab: None,
+        feature: Some("code_completions"),
+        context: None,
+        concurrency: 1,
+        gpu_memory_utilization: None,
+        constants: FitConstants::default(),
+        system_memory_bytes: Some(24 << 30),
+    })
+    .expect("recommend")
+}
+
 pub(super) fn slots(spec: &str) -> Vec<Slot> {
     let description = HardwareDescription::from_spec_or_file(spec).expect("spec");
     let gpus = DescribedProbe::new(description)

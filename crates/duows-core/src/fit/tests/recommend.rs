@@ -1,7 +1,7 @@
 //! Recommendations: the catalog ranked per Duo feature, CPU options and the GPU size needed
 //! without a GPU.
 
-use super::slots;
+use super::{code_completions_without_a_gpu, slots};
 use crate::catalog::Catalog;
 use crate::fit::*;
 
@@ -70,19 +70,7 @@ fn recommendations_rank_per_feature() {
 
 #[test]
 fn no_gpu_gets_cpu_options_and_the_gpu_size_needed() {
-    let catalog = Catalog::builtin().expect("catalog");
-    let rec = recommend(&RecommendRequest {
-        catalog,
-        slots: &[],
-        gitlab: None,
-        feature: Some("code_completions"),
-        context: None,
-        concurrency: 1,
-        gpu_memory_utilization: None,
-        constants: FitConstants::default(),
-        system_memory_bytes: Some(24 << 30),
-    })
-    .expect("recommend");
+    let rec = code_completions_without_a_gpu();
     assert!(rec.models.iter().all(|m| m.badge == Badge::DoesNotFit));
     let text = rec.advice.join(" ");
     assert!(text.contains("needs a GPU with at least"), "{text}");
