@@ -164,3 +164,30 @@ fn every_command_of_the_table_has_a_handler() {
         "commands of contract/commands.json without a Tauri handler (src-tauri/src/lib.rs): {missing:?}"
     );
 }
+
+#[test]
+fn every_command_reads_its_example_arguments_by_the_tables_names() {
+    let home = tempfile::tempdir().expect("home");
+    let app = app(&home);
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("webview");
+    let mut misread = Vec::new();
+    for command in duows_api::contract::commands() {
+        if command.stream.is_some() {
+            continue;
+        }
+        let example = command.example.clone().expect("an example");
+        if let Err(error) = invoke(&webview, &command.name, example) {
+            let text = error.to_string();
+            // Tauri's words when an argument is missing or of the wrong shape.
+            if text.contains("missing required key") || text.contains("invalid args") {
+                misread.push(format!("{}: {text}", command.name));
+            }
+        }
+    }
+    assert!(
+        misread.is_empty(),
+        "the window's handlers did not read these arguments as the table says: {misread:#?}"
+    );
+}

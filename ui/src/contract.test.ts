@@ -49,6 +49,14 @@ describe('HTTP requests made from the table', () => {
     });
   });
 
+  it('fills every path argument of every example', () => {
+    for (const spec of COMMAND_SPECS.filter((c) => c.example !== undefined)) {
+      const request = httpRequest(spec, spec.example);
+      expect(request.path, spec.name).not.toMatch(/[{}]/);
+      if (spec.body) expect(request.body, spec.name).toBeDefined();
+    }
+  });
+
   it('sends no body with a GET', () => {
     for (const spec of COMMAND_SPECS.filter((c) => c.method === 'GET')) {
       expect(httpRequest(spec, {}).body, spec.name).toBeUndefined();

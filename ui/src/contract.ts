@@ -14,6 +14,8 @@ export interface CommandSpec {
   query?: string[];
   /** A subscription's event name. */
   stream?: string;
+  /** Arguments as the window sends them (the tests send them on both transports). */
+  example?: unknown;
 }
 
 /** Every command of the table. */

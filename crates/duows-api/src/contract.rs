@@ -42,6 +42,56 @@ pub struct CommandSpec {
     /// For a subscription: the event name of its stream.
     #[serde(default)]
     pub stream: Option<String>,
+    /// Arguments as the window sends them, for the tests of both transports.
+    #[serde(default)]
+    pub example: Option<serde_json::Value>,
+}
+
+impl CommandSpec {
+    /// The HTTP method, path (with the query) and JSON body of a call with `args` (the
+    /// window's argument object), made by the table's rules.
+    pub fn http_request(
+        &self,
+        args: &serde_json::Value,
+    ) -> (String, String, Option<serde_json::Value>) {
+        let empty = serde_json::Map::new();
+        let given = args.as_object().unwrap_or(&empty);
+        let scalar = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut used = Vec::new();
+        let mut path = self.path.clone();
+        for (key, value) in given {
+            let slot = format!("{{{key}}}");
+            if path.contains(&slot) {
+                path = path.replace(&slot, &scalar(value));
+                used.push(key.clone());
+            }
+        }
+        let query: Vec<String> = self
+            .query
+            .iter()
+            .filter_map(|key| given.get(key).map(|v| format!("{key}={}", scalar(v))))
+            .collect();
+        used.extend(self.query.iter().cloned());
+        if !query.is_empty() {
+            path = format!("{path}?{}", query.join("&"));
+        }
+        let body = match self.body {
+            Some(BodyFrom::Params) => given.get("params").cloned(),
+            Some(BodyFrom::Settings) => given.get("settings").cloned(),
+            Some(BodyFrom::Args) => Some(serde_json::Value::Object(
+                given
+                    .iter()
+                    .filter(|(k, _)| !used.contains(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )),
+            None => None,
+        };
+        (self.method.clone(), path, body)
+    }
 }
 
 impl CommandSpec {

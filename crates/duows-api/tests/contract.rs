@@ -109,3 +109,40 @@ fn every_error_code_has_one_status_and_is_documented() {
         );
     }
 }
+
+/// The codes that say a request's shape is wrong: its arguments were not read by the names
+/// the table and the window use.
+const SHAPE_ERRORS: &[&str] = &[
+    "invalid_body",
+    "invalid_fields",
+    "unsupported_media_type",
+    "method_not_allowed",
+    "not_found",
+];
+
+#[tokio::test]
+async fn every_command_reads_its_example_arguments_by_the_tables_names() {
+    let home = tempfile::tempdir().expect("home");
+    let state = common::described_state("1xL4", home.path());
+    let app = http::app(state, AccessPolicy::loopback(), Router::new());
+    let mut misread = Vec::new();
+    for command in commands().iter().filter(|c| c.stream.is_none()) {
+        let example = command
+            .example
+            .clone()
+            .unwrap_or_else(|| panic!("{} has no example in the table", command.name));
+        let (method, path, body) = command.http_request(&example);
+        let (status, answer) = common::send(&app, &method, &path, body).await;
+        let code = answer["code"].as_str().unwrap_or_default();
+        if SHAPE_ERRORS.contains(&code) {
+            misread.push(format!(
+                "{} ({status} {code}: {})",
+                command.name, answer["message"]
+            ));
+        }
+    }
+    assert!(
+        misread.is_empty(),
+        "HTTP did not read these commands' arguments as the table says: {misread:#?}"
+    );
+}
