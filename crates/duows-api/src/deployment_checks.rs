@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use duows_core::deployment_check::{check_deployment, DeploymentCheck};
+use duows_core::deployment_check::{check_external, DeploymentCheck};
 use duows_core::settings::ExternalDeployment;
 
 use crate::ApiState;
@@ -57,15 +57,6 @@ impl DeploymentChecks {
     }
 }
 
-/// The key a deployment's checks and requests send: read from its environment variable.
-pub(crate) fn deployment_key(deployment: &ExternalDeployment) -> Option<String> {
-    deployment
-        .api_key_env
-        .as_ref()
-        .and_then(|var| std::env::var(var).ok())
-        .filter(|key| !key.is_empty())
-}
-
 /// Checks `deployment` now, keeps the result, and announces a change in what was found.
 pub(crate) async fn check_now(
     state: &ApiState,
@@ -75,14 +66,7 @@ pub(crate) async fn check_now(
         .no_proxy()
         .build()
         .unwrap_or_default();
-    let key = deployment_key(deployment);
-    let check = check_deployment(
-        &client,
-        &deployment.endpoint,
-        key.as_deref(),
-        &deployment.served_model,
-    )
-    .await;
+    let check = check_external(&client, deployment).await;
     if state
         .inner
         .deployment_checks
@@ -116,14 +100,7 @@ pub async fn keep_deployments_checked(state: ApiState) {
         let due: Vec<&ExternalDeployment> =
             deployments.iter().filter(|d| checks.due(d, now)).collect();
         let results =
-            futures_util::future::join_all(due.iter().map(|d| {
-                let key = deployment_key(d);
-                let client = &client;
-                async move {
-                    check_deployment(client, &d.endpoint, key.as_deref(), &d.served_model).await
-                }
-            }))
-            .await;
+            futures_util::future::join_all(due.iter().map(|d| check_external(&client, d))).await;
         let mut changed = false;
         for (deployment, check) in due.into_iter().zip(results) {
             changed |= checks.record(deployment, check);

@@ -47,7 +47,7 @@ pub fn route_table(
             name: external.name.clone(),
             served_model: external.served_model.clone(),
             base_url: external.endpoint.trim_end_matches('/').to_owned(),
-            api_key: crate::deployment_checks::deployment_key(external).map(Secret::new),
+            api_key: external.api_key().map(Secret::new),
             // Requests are forwarded whatever the last check said: the request itself is
             // the freshest check, and its failure reaches the client with the reason.
             readiness: Readiness::Ready,

@@ -158,7 +158,7 @@ pub fn deployments(command: &DeploymentsCommand) -> anyhow::Result<ExitCode> {
 /// `duows deployments test NAME`: the same check the server makes; exit 1 unless it answers
 /// with the model.
 fn test_deployment(store: &SettingsStore, name: &str) -> anyhow::Result<ExitCode> {
-    use duows_core::deployment_check::{check_deployment, Reachability};
+    use duows_core::deployment_check::{check_external, Reachability};
     let settings = store.load()?;
     let deployment = settings
         .deployments
@@ -169,21 +169,11 @@ fn test_deployment(store: &SettingsStore, name: &str) -> anyhow::Result<ExitCode
                 "there is no external deployment `{name}` (see `duows deployments list`)"
             )
         })?;
-    let key = deployment
-        .api_key_env
-        .as_ref()
-        .and_then(|var| std::env::var(var).ok())
-        .filter(|k| !k.is_empty());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let client = reqwest::Client::builder().no_proxy().build()?;
-    let check = runtime.block_on(check_deployment(
-        &client,
-        &deployment.endpoint,
-        key.as_deref(),
-        &deployment.served_model,
-    ));
+    let check = runtime.block_on(check_external(&client, deployment));
     println!("{name}: {}", check.message);
     Ok(if check.reachability == Reachability::Reachable {
         ExitCode::SUCCESS

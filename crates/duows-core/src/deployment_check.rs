@@ -73,6 +73,21 @@ pub async fn check_deployment(
     )
 }
 
+/// Checks an external deployment of the settings, with the key its variable holds now.
+pub async fn check_external(
+    client: &reqwest::Client,
+    deployment: &crate::settings::ExternalDeployment,
+) -> DeploymentCheck {
+    let key = deployment.api_key();
+    check_deployment(
+        client,
+        &deployment.endpoint,
+        key.as_deref(),
+        &deployment.served_model,
+    )
+    .await
+}
+
 /// What came back.
 enum Answer {
     NoAnswer(String),

@@ -60,6 +60,16 @@ pub struct ExternalDeployment {
     pub api_key_env: Option<String>,
 }
 
+impl ExternalDeployment {
+    /// The key its checks and requests send: read now from its environment variable.
+    pub fn api_key(&self) -> Option<String> {
+        self.api_key_env
+            .as_ref()
+            .and_then(|var| std::env::var(var).ok())
+            .filter(|key| !key.is_empty())
+    }
+}
+
 /// Environment variables that hold other services' secrets (this app's own among them): a
 /// deployment's key may not be read from them, since it is sent to the deployment's host.
 const OTHER_SECRETS: &[&str] = &[
