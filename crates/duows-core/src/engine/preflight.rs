@@ -276,12 +276,12 @@ fn weights_check(facts: &PreflightFacts) -> PreflightCheck {
 }
 
 fn hardware_check(facts: &PreflightFacts) -> PreflightCheck {
+    // Without real GPUs llama.cpp falls back to this machine's CPU; vLLM cannot start at all.
+    let outcome = match facts.kind {
+        EngineKind::LlamaCpp => CheckOutcome::Warn,
+        EngineKind::Vllm => CheckOutcome::Fail,
+    };
     if let Some(description) = &facts.described_hardware {
-        let outcome = match facts.kind {
-            // llama.cpp falls back to the CPU of this machine; vLLM cannot start at all.
-            EngineKind::LlamaCpp => CheckOutcome::Warn,
-            EngineKind::Vllm => CheckOutcome::Fail,
-        };
         return with_fix(
             check(
                 CheckItem::Hardware,
@@ -294,11 +294,6 @@ fn hardware_check(facts: &PreflightFacts) -> PreflightCheck {
         );
     }
     if facts.real_gpus == 0 {
-        let outcome = match facts.kind {
-            // llama.cpp falls back to the CPU; vLLM cannot start at all.
-            EngineKind::LlamaCpp => CheckOutcome::Warn,
-            EngineKind::Vllm => CheckOutcome::Fail,
-        };
         return with_fix(
             check(
                 CheckItem::Hardware,
