@@ -280,6 +280,9 @@ fn describe(
         context,
         sliding_window: sliding,
         moe,
+        mla: None,
+        indexer: None,
+        linear_attention: None,
         verified: true,
         source: source.clone(),
     };
@@ -338,6 +341,8 @@ fn sliding_window(
         return Some(SlidingWindow {
             tokens: chunk,
             layers: local,
+            kv_heads: None,
+            head_dim: None,
         });
     }
     let window = f.u32("sliding_window")?;
@@ -358,6 +363,8 @@ fn sliding_window(
     Some(SlidingWindow {
         tokens: window,
         layers,
+        kv_heads: None,
+        head_dim: None,
     })
 }
 

@@ -19,8 +19,8 @@ pub use gitlab::{
 };
 pub use hf_config::{read_config_model, ConfigError, ConfigModel};
 pub use types::{
-    Architecture, Cloud, GgufFile, Model, Moe, PrepareStep, Quantization, Serving, SlidingWindow,
-    Variant,
+    Architecture, Cloud, GgufFile, LatentAttention, LinearAttention, Model, Moe, PrepareStep,
+    Quantization, Serving, SlidingWindow, SparseIndexer, Variant,
 };
 
 /// The catalog as shipped.

@@ -16,6 +16,46 @@ pub struct SlidingWindow {
     pub tokens: u32,
     /// How many layers use the window.
     pub layers: u32,
+    /// KV heads of the sliding layers, when they differ from the full layers' (Gemma 4).
+    #[serde(default)]
+    #[ts(optional)]
+    pub kv_heads: Option<u32>,
+    /// Head dimension of the sliding layers, when it differs from the full layers'.
+    #[serde(default)]
+    #[ts(optional)]
+    pub head_dim: Option<u32>,
+}
+
+/// Multi-head latent attention (DeepSeek V3, Kimi K2, GLM-5): one compressed latent per
+/// token and layer, shared by every head and held whole on every tensor-parallel rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct LatentAttention {
+    /// `kv_lora_rank`: the latent's width.
+    pub kv_lora_rank: u32,
+    /// `qk_rope_head_dim`: the rotary part cached beside the latent.
+    pub rope_dim: u32,
+}
+
+/// The sparse-attention indexer of DeepSeek V3.2 and GLM-5 (DSA): one FP8 key per token and
+/// layer with its scale, cached beside the latent whatever the KV cache's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct SparseIndexer {
+    /// `index_head_dim`.
+    pub head_dim: u32,
+}
+
+/// Linear-attention layers (Gated DeltaNet, Mamba): a constant state per request instead
+/// of a cache that grows with the context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct LinearAttention {
+    /// How many layers are linear.
+    pub layers: u32,
+    /// Bytes of one request's state in one such layer (convolution and recurrent state),
+    /// for the whole model: tensor parallelism splits it by heads.
+    pub state_bytes: u64,
 }
 
 /// Mixture-of-experts layout.
@@ -34,7 +74,7 @@ pub struct Moe {
 pub struct Architecture {
     /// Parameters.
     pub params: u64,
-    /// Transformer layers.
+    /// Decoder layers, all kinds (full, sliding and linear attention).
     pub layers: u32,
     /// Hidden size.
     pub hidden: u32,
@@ -54,6 +94,18 @@ pub struct Architecture {
     /// Mixture-of-experts layout, if any.
     #[serde(default)]
     pub moe: Option<Moe>,
+    /// Latent attention (then `kv_heads` and `head_dim` do not size the cache).
+    #[serde(default)]
+    #[ts(optional)]
+    pub mla: Option<LatentAttention>,
+    /// Sparse-attention indexer cache, if any.
+    #[serde(default)]
+    #[ts(optional)]
+    pub indexer: Option<SparseIndexer>,
+    /// Linear-attention layers, if any (counted in `layers`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub linear_attention: Option<LinearAttention>,
     /// Whether the numbers were read from the model's own config.
     pub verified: bool,
     /// Where the numbers come from.
@@ -74,6 +126,10 @@ pub enum Quantization {
     Gptq,
     /// MXFP4 experts (GPT-OSS's native format).
     Mxfp4,
+    /// NVIDIA's 4-bit float (Blackwell; ModelOpt or compressed-tensors).
+    Nvfp4,
+    /// 4-bit integers on the experts (compressed-tensors `pack-quantized`, Kimi K2).
+    Int4,
 }
 
 impl fmt::Display for Quantization {
@@ -84,6 +140,8 @@ impl fmt::Display for Quantization {
             Self::Awq => "AWQ 4-bit",
             Self::Gptq => "GPTQ 4-bit",
             Self::Mxfp4 => "MXFP4",
+            Self::Nvfp4 => "NVFP4",
+            Self::Int4 => "INT4",
         })
     }
 }
