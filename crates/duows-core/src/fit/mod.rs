@@ -12,6 +12,7 @@ pub mod memory;
 mod own_model;
 pub mod placement;
 mod recommend;
+pub mod vllm;
 
 use serde::{Deserialize, Serialize};
 
