@@ -81,12 +81,24 @@ pub struct FitOptions {
     /// vLLM's --gpu-memory-utilization (default 0.95, lowered to what is free)
     #[arg(long, value_name = "FRACTION")]
     pub gpu_memory_utilization: Option<f64>,
-    /// Runtime overhead judgement: CUDA graphs in GiB (default 0.75; 0 with --enforce-eager)
+    /// The vLLM version whose memory arithmetic to use (default: the one installed for the model)
+    #[arg(long, value_name = "VERSION")]
+    pub vllm_version: Option<String>,
+    /// vLLM's --max-num-seqs (default: the requests that fit, at most 256)
+    #[arg(long, value_name = "N")]
+    pub max_num_seqs: Option<u32>,
+    /// vLLM's --max-num-batched-tokens (default: vLLM's, 8192 on large GPUs, else 2048)
+    #[arg(long, value_name = "TOKENS")]
+    pub max_num_batched_tokens: Option<u32>,
+    /// Override: CUDA graphs per GPU in GiB (default: modelled; 0 with --enforce-eager)
     #[arg(long, value_name = "GIB")]
     pub cuda_graphs_gib: Option<f64>,
-    /// Runtime overhead judgement: smallest activation peak in GiB (default 1.0)
+    /// Override: the activation peak per GPU in GiB (default: modelled)
     #[arg(long, value_name = "GIB")]
     pub activation_gib: Option<f64>,
+    /// Override: memory outside PyTorch per GPU in GiB (default: by parallelism)
+    #[arg(long, value_name = "GIB")]
+    pub non_torch_gib: Option<f64>,
     /// Bytes per KV-cache element: 2 (bf16, default) or 1 (--kv-cache-dtype fp8)
     #[arg(long, value_name = "BYTES")]
     pub kv_bytes: Option<u32>,

@@ -41,21 +41,16 @@ fn flag(field: &str) -> String {
 }
 
 fn constants(options: &FitOptions) -> Option<FitConstants> {
-    if options.cuda_graphs_gib.is_none()
-        && options.activation_gib.is_none()
-        && options.kv_bytes.is_none()
-    {
-        return None;
-    }
-    let defaults = FitConstants::default();
-    Some(FitConstants {
-        cuda_graphs_gib: options.cuda_graphs_gib.unwrap_or(defaults.cuda_graphs_gib),
-        min_activation_gib: options
-            .activation_gib
-            .unwrap_or(defaults.min_activation_gib),
-        kv_bytes: options.kv_bytes.unwrap_or(defaults.kv_bytes),
-        ..defaults
-    })
+    let constants = FitConstants {
+        vllm_version: options.vllm_version.clone(),
+        non_torch_gib: options.non_torch_gib,
+        activation_gib: options.activation_gib,
+        cuda_graphs_gib: options.cuda_graphs_gib,
+        max_num_seqs: options.max_num_seqs,
+        max_num_batched_tokens: options.max_num_batched_tokens,
+        kv_bytes: options.kv_bytes.unwrap_or(0),
+    };
+    (constants != FitConstants::default()).then_some(constants)
 }
 
 pub fn recommend(args: &RecommendArgs) -> anyhow::Result<ExitCode> {

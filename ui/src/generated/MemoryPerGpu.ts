@@ -5,7 +5,7 @@
  */
 export type MemoryPerGpu = { 
 /**
- * Usable memory of the smallest GPU used.
+ * Total memory of the smallest GPU used, as CUDA reports it.
  */
 total_bytes: number, 
 /**
@@ -29,10 +29,28 @@ activations_bytes: number,
  */
 cuda_graphs_bytes: number, 
 /**
+ * Whether the CUDA graphs' estimate is taken out of the budget (vLLM 0.20 onward);
+ * before, they are captured after the KV cache, in the headroom.
+ */
+cuda_graphs_in_budget: boolean, 
+/**
  * Left for the KV cache (negative: the weights and overhead do not fit).
  */
 kv_cache_bytes: number, 
 /**
  * Outside the budget: `total − budget`.
  */
-unreserved_bytes: number, };
+unreserved_bytes: number, 
+/**
+ * What must still fit outside the budget after the KV cache is allocated: the sampler's
+ * warm-up, and the CUDA graphs when they are not in the budget.
+ */
+after_kv_bytes: number, 
+/**
+ * `--max-num-seqs` the figures assume.
+ */
+max_num_seqs: number, 
+/**
+ * `--max-num-batched-tokens` the figures assume.
+ */
+max_num_batched_tokens: number, };

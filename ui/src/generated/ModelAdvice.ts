@@ -122,7 +122,13 @@ concurrency: number,
  */
 memory: MemoryPerGpu | null, 
 /**
- * KV cache per token of context, per GPU.
+ * The vLLM version whose arithmetic the figures follow (the one the app installs for
+ * the model unless named).
+ */
+vllm_version: string, 
+/**
+ * KV cache per token of context, per GPU, of the layers that keep every token (sliding
+ * and linear-attention layers hold a bounded amount per request on top).
  */
 kv_bytes_per_token: number, 
 /**

@@ -19,8 +19,14 @@ interface Part {
   title: string;
 }
 
+/** Overhead inside the budget: CUDA graphs count there only from vLLM 0.20. */
+function overheadBytes(m: MemoryPerGpu): number {
+  return m.non_torch_bytes + m.activations_bytes + (m.cuda_graphs_in_budget ? m.cuda_graphs_bytes : 0);
+}
+
 function parts(m: MemoryPerGpu): Part[] {
-  const overhead = m.non_torch_bytes + m.activations_bytes + m.cuda_graphs_bytes;
+  const overhead = overheadBytes(m);
+  const graphs = m.cuda_graphs_in_budget ? `, CUDA graphs ${gib(m.cuda_graphs_bytes)}` : '';
   return [
     { key: 'weights', label: 'Weights', bytes: m.weights_bytes, title: `Weights: ${gib(m.weights_bytes)} per GPU` },
     {
@@ -35,13 +41,15 @@ function parts(m: MemoryPerGpu): Part[] {
       bytes: overhead,
       title:
         `Runtime overhead: ${gib(overhead)} (outside PyTorch ${gib(m.non_torch_bytes)}, ` +
-        `activation peak ${gib(m.activations_bytes)}, CUDA graphs ${gib(m.cuda_graphs_bytes)})`,
+        `activation peak ${gib(m.activations_bytes)}${graphs})`,
     },
     {
       key: 'outside',
       label: 'Outside budget',
       bytes: m.unreserved_bytes,
-      title: `Outside vLLM's budget: ${gib(m.unreserved_bytes)} left to the driver and other programs`,
+      title:
+        `Outside vLLM's budget: ${gib(m.unreserved_bytes)}; after the KV cache vLLM still needs ${gib(m.after_kv_bytes)} of it ` +
+        `(${m.cuda_graphs_in_budget ? '' : `CUDA graphs ${gib(m.cuda_graphs_bytes)}, `}the sampler's warm-up)`,
     },
   ];
 }
@@ -62,7 +70,7 @@ export function memoryBar(memory: MemoryPerGpu, gpus: number[], testid = 'memory
   const all = parts(memory);
   const over = memory.kv_cache_bytes < 0 ? -memory.kv_cache_bytes : 0;
   // Fitting: the track is the GPU. Overflowing: the track is what the model asks of the budget.
-  const demand = memory.weights_bytes + memory.non_torch_bytes + memory.activations_bytes + memory.cuda_graphs_bytes;
+  const demand = memory.weights_bytes + overheadBytes(memory);
   const scale = over > 0 ? demand : memory.total_bytes;
   const drawn = over > 0 ? all.filter((p) => p.key === 'weights' || p.key === 'overhead') : all;
 

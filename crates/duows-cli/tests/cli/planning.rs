@@ -45,17 +45,24 @@ fn fit_gpt_oss_120b_on_one_h100() {
         "1xH100-80GB",
         "--context",
         "32768",
+        "--max-num-seqs",
+        "16",
+        "--max-num-batched-tokens",
+        "4096",
         "--json",
     ]);
     assert_eq!(fit["fits"], true);
     assert_eq!(fit["max_model_len"], 32768);
-    // The fraction vLLM reports ("Maximum concurrency for 32,768 tokens per request: 10.xx"),
-    // not rounded down.
+    assert_eq!(fit["vllm"]["max_num_seqs"], 16);
+    // The fraction vLLM reports ("Maximum concurrency for 32,768 tokens per request: 8.xx"),
+    // not rounded down. GitLab's table says about 10 for these settings; vLLM loads the MXFP4
+    // weights 3.6 GiB larger than the files (see the fit's explanation).
     let concurrency = fit["concurrency"].as_f64().expect("concurrency");
     assert!(
-        (9.0..12.0).contains(&concurrency) && concurrency.fract() != 0.0,
-        "about 10, got {concurrency}"
+        (7.5..9.0).contains(&concurrency) && concurrency.fract() != 0.0,
+        "about 8, got {concurrency}"
     );
+    assert_eq!(fit["vllm_version"], "0.18.1");
     let text = stdout(&duows(
         &home(),
         &[

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use super::gitlab::{Family, ReleaseState};
 use super::{Architecture, Model, Moe, SlidingWindow, Variant};
 
+mod attention;
 mod estimate;
 
 /// Why a config could not be read or described. `field` names the config field at fault
@@ -202,11 +203,11 @@ fn describe(
     let heads = f.need("num_attention_heads")?;
     let vocab = f.need("vocab_size")?;
     let mut context = f.need("max_position_embeddings")?;
-    let mut kv_heads = match f.get("num_key_value_heads") {
+    let kv_heads = match f.get("num_key_value_heads") {
         Some(_) => f.need("num_key_value_heads")?,
         None => heads,
     };
-    let mut head_dim = match f.get("head_dim") {
+    let head_dim = match f.get("head_dim") {
         Some(_) => f.need("head_dim")?,
         None => hidden / heads,
     };
@@ -214,29 +215,25 @@ fn describe(
         "{layers} layers, hidden size {hidden}, {heads} attention heads, {kv_heads} KV heads of {head_dim} dims{}",
         if f.get("head_dim").is_some() { "" } else { " (hidden size ÷ heads)" }
     );
-    // Multi-head latent attention caches one latent per token and layer, shared by all heads.
-    let mut kv_layers = layers;
-    if let Some(latent) = f.u32("kv_lora_rank") {
-        let rope = f.u32("qk_rope_head_dim").unwrap_or(0);
-        kv_heads = 1;
-        head_dim = (latent + rope).div_ceil(2);
-        attention = format!(
-            "{layers} layers, hidden size {hidden}, {heads} attention heads; latent attention (MLA) caches {} values per token and layer (kv_lora_rank {latent} + qk_rope_head_dim {rope}), counted as one KV head of {head_dim} dims for key and value, the same on every GPU",
-            latent + rope
-        );
-    }
     let types = f.layer_types();
-    let linear = types.iter().filter(|t| t.contains("linear")).count() as u32;
-    if linear > 0 && linear < layers {
-        kv_layers = layers - linear;
-        attention.push_str(&format!(
-            "; {linear} of the {layers} layers use linear attention and keep a fixed state per request, so the KV cache counts the {kv_layers} full-attention layers"
-        ));
+    let kinds = attention::read(&f, layers, &types);
+    for words in &kinds.words {
+        attention.push_str("; ");
+        attention.push_str(words);
     }
     read.push(format!(
         "Read from config.json: {attention}; vocabulary {vocab}."
     ));
-    let sliding = sliding_window(&f, layers, context, &types, &mut read);
+    let mut sliding = sliding_window(&f, layers, context, &types, &mut read);
+    // Gemma 4: the top level describes the full layers; the sliding ones keep their heads.
+    let (kv_heads_full, head_dim_full) = match (kinds.global_heads, sliding.as_mut()) {
+        (Some((heads, dim)), Some(window)) => {
+            window.kv_heads = Some(kv_heads);
+            window.head_dim = Some(head_dim);
+            (heads, dim)
+        }
+        _ => (kv_heads, head_dim),
+    };
     context = native_context(&f, context, &mut read);
     let moe = moe(&f);
     if let Some(moe) = moe {
@@ -247,7 +244,14 @@ fn describe(
     }
     let format = estimate::weight_format(root, &f)?;
     read.push(format!("Weights: {}.", format.described));
-    let params = estimate::parameters(&f, hidden, layers, heads, kv_heads, head_dim, vocab, moe);
+    // The parameter estimate counts a latent's projections as one KV head of half its width.
+    let (kv_heads_p, head_dim_p) = match kinds.mla {
+        Some(m) => (1, (m.kv_lora_rank + m.rope_dim).div_ceil(2)),
+        None => (kv_heads, head_dim),
+    };
+    let params = estimate::parameters(
+        &f, hidden, layers, heads, kv_heads_p, head_dim_p, vocab, moe,
+    );
     let dir = config_path.parent().unwrap_or(Path::new("."));
     let size = estimate::checkpoint_size(dir, &format, &params);
     let params = params.total;
@@ -271,18 +275,18 @@ fn describe(
     let id = repo.rsplit('/').next().unwrap_or(repo).to_lowercase();
     let arch = Architecture {
         params: size.params_from_index.unwrap_or(params),
-        layers: kv_layers,
+        layers,
         hidden,
         heads,
-        kv_heads,
-        head_dim,
+        kv_heads: kv_heads_full,
+        head_dim: head_dim_full,
         vocab,
         context,
         sliding_window: sliding,
         moe,
-        mla: None,
-        indexer: None,
-        linear_attention: None,
+        mla: kinds.mla,
+        indexer: kinds.indexer,
+        linear_attention: kinds.linear,
         verified: true,
         source: source.clone(),
     };

@@ -44,6 +44,11 @@ pub struct LatentAttention {
 pub struct SparseIndexer {
     /// `index_head_dim`.
     pub head_dim: u32,
+    /// Layers that keep their own indexer cache (`indexer_types` "full"; the others share
+    /// one); `None`: every full-attention layer.
+    #[serde(default)]
+    #[ts(optional)]
+    pub layers: Option<u32>,
 }
 
 /// Linear-attention layers (Gated DeltaNet, Mamba): a constant state per request instead

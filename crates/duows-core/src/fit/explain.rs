@@ -1,18 +1,23 @@
-//! Every number of a fit in plain words, the warnings that go with it, and the nearest
-//! ways to make a model fit that does not.
+//! Every number of a fit in plain words, and the warnings that go with it.
 
 use crate::catalog::Architecture;
-use crate::hardware::KNOWN_GPUS;
 
+use super::attempt::Attempt;
+use super::kv_layout::kv_heads_per_gpu;
 use super::memory::{self, GIB};
-use super::placement::{self, Slot};
-use super::{fit_inner, FitRequest, FitResult, Suggestion, MIN_USEFUL_CONTEXT};
+use super::placement;
+use super::{FitRequest, FitResult};
 
-fn gib(bytes: impl Into<f64>) -> String {
-    format!("{:.1} GiB", bytes.into() / GIB)
+pub(super) fn gib(bytes: impl Into<f64>) -> String {
+    let bytes = bytes.into();
+    if bytes.abs() < 0.1 * GIB {
+        format!("{:.0} MiB", bytes / 1048576.0)
+    } else {
+        format!("{:.1} GiB", bytes / GIB)
+    }
 }
 
-fn thousands(n: u32) -> String {
+pub(super) fn thousands(n: u32) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -24,7 +29,7 @@ fn thousands(n: u32) -> String {
     out
 }
 
-fn plural(n: u32, one: &str, many: &str) -> String {
+pub(super) fn plural(n: u32, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
@@ -33,7 +38,7 @@ pub(super) fn describe(
     result: &mut FitResult,
     request: &FitRequest<'_>,
     arch: &Architecture,
-    free: Option<&Vec<(u32, Option<u64>)>>,
+    attempt: Option<&Attempt>,
     desired: u32,
     explicit: bool,
 ) {
@@ -51,6 +56,13 @@ pub(super) fn describe(
             String::new()
         }
     ));
+    if variant.quantization == crate::catalog::Quantization::Mxfp4 {
+        say.push(format!(
+            "vLLM lays the MXFP4 experts out again for its kernels: the {} of files take {} on the GPUs. Sizing tables that count the files (GitLab's GPT-OSS table does) expect room for more requests than vLLM finds.",
+            gib(variant.weight_bytes as f64),
+            gib(memory::loaded_weight_bytes(variant.weight_bytes, variant.quantization) as f64),
+        ));
+    }
     if let Some(moe) = arch.moe {
         say.push(format!(
             "All {} experts per layer stay in memory; {} are active per token, which affects speed, not memory.",
@@ -80,51 +92,68 @@ pub(super) fn describe(
             thousands(placement::padded_vocab(arch)),
         )
     });
+    let version = &result.vllm_version;
     say.push(format!(
-        "Each GPU has {} usable; vLLM takes {:.2} of it (--gpu-memory-utilization): a budget of {}, which must be free when it starts.",
+        "Each GPU has {} in total as CUDA reports it; vLLM {version} takes {:.2} of it (--gpu-memory-utilization): a budget of {}, which must be free when it starts.",
         gib(mem.total_bytes as f64),
         result.gpu_memory_utilization,
         gib(mem.budget_bytes as f64),
     ));
     say.push(format!(
-        "Per GPU: weights {}, runtime overhead {} ({} outside PyTorch, {} activation peak for {} batched tokens × {} hidden, {} CUDA graphs).",
+        "Per GPU inside the budget: weights {}, {} outside PyTorch ({}), an activation peak of {} (the profiling run's logits for {} × {} vocabulary, and {} batched tokens × {} hidden){}.",
         gib(mem.weights_bytes as f64),
-        gib(mem.overhead_bytes() as f64),
         gib(mem.non_torch_bytes as f64),
+        match (tp, result.nvlink) {
+            (1, _) => "the CUDA context and libraries on one GPU",
+            (_, true) => "with NCCL and custom all-reduce buffers over NVLink",
+            (_, false) => "with NCCL buffers over PCIe",
+        },
         gib(mem.activations_bytes as f64),
-        thousands(c.max_num_batched_tokens),
+        plural(mem.max_num_seqs, "request", "requests"),
+        thousands(arch.vocab),
+        thousands(mem.max_num_batched_tokens),
         thousands(arch.hidden),
-        gib(mem.cuda_graphs_bytes as f64),
+        if mem.cuda_graphs_in_budget {
+            format!(", and {} of CUDA graphs, which vLLM 0.20 and later estimate and take out of the budget", gib(mem.cuda_graphs_bytes as f64))
+        } else {
+            String::new()
+        },
     ));
-    let sliding = arch.sliding_window.map_or(0, |w| w.layers);
-    let per_token = format!(
-        "{:.0} KiB per token ({} layers × {} KV heads × {} dims × 2 for key and value × {} bytes)",
-        result.kv_bytes_per_token as f64 / 1024.0,
-        arch.layers - sliding,
-        memory::kv_heads_per_gpu(arch, tp),
-        arch.head_dim,
-        c.kv_bytes,
-    );
+    say.push(format!(
+        "Outside the budget, after the KV cache is allocated, vLLM {}warms up the sampler ({}): {} in all must still be free then.",
+        if mem.cuda_graphs_in_budget {
+            String::new()
+        } else {
+            format!("captures its CUDA graphs ({}) and ", gib(mem.cuda_graphs_bytes as f64))
+        },
+        gib(f64::from(mem.max_num_seqs) * f64::from(arch.vocab) * 4.0),
+        gib(mem.after_kv_bytes as f64),
+    ));
+    let per_token = kv_words(arch, result, c.kv_element_bytes());
     if mem.kv_cache_bytes <= 0 {
         say.push(format!(
-            "Weights and overhead exceed the budget by {}: no room is left for the KV cache.",
+            "Weights and overhead exceed the budget by {}: no room is left for the KV cache (vLLM: \"No available memory for the cache blocks\").",
             gib(-(mem.kv_cache_bytes as f64)),
         ));
     } else {
-        let window = arch
-            .sliding_window
-            .map(|w| {
-                format!(
-                    "; the {} sliding-window layers keep at most {} tokens each",
-                    w.layers, w.tokens
-                )
-            })
-            .unwrap_or_default();
         say.push(format!(
-            "That leaves {} for the KV cache, at {per_token}{window}.",
+            "That leaves {} for the KV cache, at {per_token}.",
             gib(mem.kv_cache_bytes as f64)
         ));
     }
+    if let Some(attempt) = attempt.filter(|a| a.headroom() < 0) {
+        match attempt.budget_not_free() {
+            Some((index, free)) => say.push(format!(
+                "GPU {index} would have only {} free when vLLM starts, less than the budget: vLLM refuses to start (\"Free memory on device … is less than desired GPU memory utilization\").",
+                gib(free as f64)
+            )),
+            None => say.push(format!(
+                "After the KV cache, {} is short outside the budget: vLLM would start, allocate the cache, then run out of memory. Lower --gpu-memory-utilization.",
+                gib(-(attempt.headroom() as f64))
+            )),
+        }
+    }
+    say.push("Each term is an estimate within about 0.3–0.5 GiB of what vLLM measures; the same start can differ by 2 % from one run to the next.".into());
     if result.fits {
         if !explicit && result.max_model_len < desired {
             say.push(format!(
@@ -168,15 +197,16 @@ pub(super) fn describe(
     result.explanation = say;
 
     let mut warn = Vec::new();
-    for (index, free) in free.into_iter().flatten() {
-        if let Some(free) = free {
-            if *free < mem.budget_bytes {
-                warn.push(format!(
-                    "GPU {index} has {} free, less than the {} vLLM needs at start: stop the programs using it, or lower --gpu-memory-utilization.",
-                    gib(*free as f64),
-                    gib(mem.budget_bytes as f64)
-                ));
-            }
+    let known_free = request.slots.iter().filter(|s| s.free_bytes.is_some());
+    for slot in known_free.filter(|s| result.gpus.contains(&s.index)) {
+        let free = slot.free_bytes.unwrap_or(0);
+        if free < result.required_free_bytes {
+            warn.push(format!(
+                "GPU {} has {} free, less than the {} this start needs (the budget, vLLM's own context and what runs after the KV cache): stop the programs using it, or lower --gpu-memory-utilization.",
+                slot.index,
+                gib(free as f64),
+                gib(result.required_free_bytes as f64)
+            ));
         }
     }
     if tp > 1 && !result.nvlink {
@@ -197,160 +227,45 @@ pub(super) fn describe(
     result.warnings = warn;
 }
 
-/// The nearest ways to make it fit, nearest first.
-pub(super) fn suggestions(
-    request: &FitRequest<'_>,
-    arch: &Architecture,
-    result: &FitResult,
-    desired: u32,
-) -> Vec<Suggestion> {
-    let mut out = Vec::new();
-    let wanted = request.concurrency.max(1);
-    if let Some(mem) = result.memory.filter(|m| m.kv_cache_bytes > 0) {
-        let tp = result.tensor_parallel_size;
-        let each = memory::largest_context(
-            arch,
-            tp,
-            request.constants.kv_bytes,
-            mem.kv_cache_bytes as f64 / f64::from(wanted),
-        );
-        if each >= MIN_USEFUL_CONTEXT.min(desired) && each < desired {
-            out.push(Suggestion {
-                kind: "shorter_context".into(),
-                message: format!(
-                    "Use a context of {} tokens (--max-model-len {each}), the longest at which {} fit.",
-                    thousands(each),
-                    plural(wanted, "request", "requests")
-                ),
-                context: Some(each),
-                variant: None,
-                gpus: None,
-            });
-        }
-    }
-    if let Some(fit) = super::best_smaller_variant(request) {
-        let variant = request
-            .model
-            .variant(Some(&fit.variant))
-            .unwrap_or(request.variant);
-        out.push(Suggestion {
-            kind: "quantized_variant".into(),
-            message: format!(
-                "Use the {} checkpoint ({}, {}): it fits on {} with {} at {} tokens.",
-                variant.name,
-                variant.repo,
-                gib(variant.weight_bytes as f64),
-                plural(fit.tensor_parallel_size, "GPU", "GPUs"),
-                plural(fit.whole_requests(), "request", "requests"),
-                thousands(fit.max_model_len)
-            ),
-            context: None,
-            variant: Some(variant.name.clone()),
-            gpus: None,
-        });
-    }
-    let largest = request.slots.iter().max_by_key(|s| s.memory_bytes);
-    if let Some(base) = largest.filter(|s| !s.mig) {
-        let have = request.slots.len() as u32;
-        for n in placement::valid_tp_sizes(arch, 64)
-            .into_iter()
-            .filter(|&n| n > have)
-        {
-            if let Some(fit) = fit_on(request, n, base.memory_bytes) {
-                out.push(Suggestion {
-                    kind: "more_gpus".into(),
-                    message: format!(
-                        "Use {n} GPUs of {} each (you have {have}): {} fit at {} tokens.",
-                        gib(base.memory_bytes as f64),
-                        plural(fit.whole_requests(), "request", "requests"),
-                        thousands(fit.max_model_len)
-                    ),
-                    context: None,
-                    variant: None,
-                    gpus: Some(spec_for(n, base.memory_bytes)),
-                });
-                break;
-            }
-        }
-    }
-    let floor = largest.map_or(0, |s| s.memory_bytes);
-    let mut bigger: Vec<_> = KNOWN_GPUS
-        .iter()
-        .filter(|g| (g.memory_mib << 20) > floor)
-        .collect();
-    bigger.sort_by_key(|g| g.memory_mib);
-    if let Some((gpu, fit)) = bigger
-        .into_iter()
-        .find_map(|g| fit_on(request, 1, g.memory_mib << 20).map(|f| (g, f)))
-    {
-        let at_least =
-            (required_single_gpu(request, arch, desired) as f64 / GIB * 10.0).ceil() / 10.0;
-        out.push(Suggestion {
-            kind: "bigger_gpu".into(),
-            message: format!(
-                "Or one GPU with at least {:.1} GiB of memory, such as 1× {} ({} usable): {} at {} tokens.",
-                at_least,
-                gpu.spec,
-                gib((gpu.memory_mib << 20) as f64),
-                plural(fit.whole_requests(), "request", "requests"),
-                thousands(fit.max_model_len)
-            ),
-            context: None,
-            variant: None,
-            gpus: Some(format!("1x{}", gpu.spec)),
-        });
-    }
-    out
-}
-
-/// The fit on `n` identical, NVLink-joined GPUs of `memory_bytes` each, if it fits.
-fn fit_on(request: &FitRequest<'_>, n: u32, memory_bytes: u64) -> Option<FitResult> {
-    let slots: Vec<Slot> = (0..n)
-        .map(|i| Slot {
-            index: i,
-            name: String::new(),
-            memory_bytes,
-            free_bytes: None,
-            nvlink_peers: (0..n).filter(|&j| j != i).collect(),
-            mig: false,
-        })
-        .collect();
-    let attempt = FitRequest {
-        slots: &slots,
-        ..request.clone()
+/// The KV cache per token in words, by kind of layer.
+fn kv_words(arch: &Architecture, result: &FitResult, kv_bytes: u32) -> String {
+    let tp = result.tensor_parallel_size.max(1);
+    let sliding = arch.sliding_window.map_or(0, |w| w.layers);
+    let linear = arch.linear_attention.map_or(0, |l| l.layers);
+    let full = arch.layers.saturating_sub(sliding + linear);
+    let per_token = result.kv_bytes_per_token as f64 / 1024.0;
+    let mut words = match arch.mla {
+        Some(mla) => format!(
+            "{per_token:.1} KiB per token: {full} layers of latent attention keep one latent of {} values (kv_lora_rank {} + rope {}) per token{}, the same on every GPU",
+            mla.kv_lora_rank + mla.rope_dim,
+            mla.kv_lora_rank,
+            mla.rope_dim,
+            arch.indexer.map_or(String::new(), |i| format!(
+                " plus the sparse-attention indexer's FP8 key of {} dims",
+                i.head_dim
+            )),
+        ),
+        None => format!(
+            "{per_token:.0} KiB per token ({full} layers × {} KV heads × {} dims × 2 for key and value × {kv_bytes} bytes)",
+            kv_heads_per_gpu(arch.kv_heads, tp),
+            arch.head_dim,
+        ),
     };
-    fit_inner(&attempt, false)
-        .ok()
-        .filter(|f| f.fits && f.tensor_parallel_size == n)
-}
-
-/// A spec for `n` GPUs of this size: the known model of that memory, else a size.
-fn spec_for(n: u32, memory_bytes: u64) -> String {
-    KNOWN_GPUS
-        .iter()
-        .find(|g| g.memory_mib << 20 == memory_bytes)
-        .map_or_else(
-            || format!("{n}x{:.0}GB", memory_bytes as f64 / 1e9),
-            |g| format!("{n}x{}", g.spec),
-        )
-}
-
-/// Memory one GPU needs for the desired context and concurrency at the request's (or the
-/// default) utilization.
-pub(super) fn required_single_gpu(
-    request: &FitRequest<'_>,
-    arch: &Architecture,
-    desired: u32,
-) -> u64 {
-    let c = &request.constants;
-    let gmu = request
-        .gpu_memory_utilization
-        .unwrap_or(super::DEFAULT_GPU_MEMORY_UTILIZATION);
-    let kv = memory::kv_bytes_per_request(arch, 1, c.kv_bytes, desired) as f64
-        * f64::from(request.concurrency.max(1));
-    let need = request.variant.weight_bytes as f64
-        + (c.non_torch_gib + c.cuda_graphs_gib) * GIB
-        + c.activation_bytes(arch)
-        + kv;
-    (need / gmu).ceil() as u64
+    if let Some(w) = arch.sliding_window.filter(|w| w.layers > 0) {
+        words.push_str(&format!(
+            "; the {} sliding-window layers ({} KV heads × {} dims) hold at most the window of {} tokens plus one prefill chunk",
+            w.layers,
+            kv_heads_per_gpu(w.kv_heads.unwrap_or(arch.kv_heads), tp),
+            w.head_dim.unwrap_or(arch.head_dim),
+            thousands(w.tokens),
+        ));
+    }
+    if let Some(l) = arch.linear_attention.filter(|l| l.layers > 0) {
+        words.push_str(&format!(
+            "; the {} linear-attention layers keep a constant state of {} per request",
+            l.layers,
+            gib((u64::from(l.layers) * l.state_bytes.div_ceil(u64::from(tp))) as f64)
+        ));
+    }
+    words
 }

@@ -7,17 +7,23 @@
 //! vLLM settings, every number explained in words, and the nearest ways to make it fit.
 //! [`recommend`] ranks the catalog per Duo feature with it.
 
+mod attempt;
 mod explain;
+mod kv_layout;
 pub mod memory;
 mod own_model;
 pub mod placement;
 mod recommend;
+pub mod startup;
+mod suggest;
 pub mod vllm;
 
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Architecture, Model, Quantization, Variant};
-pub use memory::{FitConstants, MemoryPerGpu, GIB};
+use attempt::Attempt;
+pub use kv_layout::KvLayout;
+pub use memory::{FitConstants, MemoryPerGpu, Runtime, GIB};
 pub use own_model::fit_config_model;
 pub use placement::Slot;
 pub use recommend::{
@@ -78,7 +84,8 @@ pub struct VllmSettings {
     pub max_model_len: u32,
     /// `--max-num-seqs`.
     pub max_num_seqs: u32,
-    /// The four as command-line arguments.
+    /// The four as command-line arguments, then `--max-num-batched-tokens` and
+    /// `--kv-cache-dtype fp8` when the fit was asked for them.
     pub args: Vec<String>,
     /// `CUDA_VISIBLE_DEVICES` for the GPUs used.
     pub cuda_visible_devices: String,
@@ -140,7 +147,11 @@ pub struct FitResult {
     pub concurrency: f64,
     /// Memory per GPU (the smallest GPU used), when there is a GPU.
     pub memory: Option<MemoryPerGpu>,
-    /// KV cache per token of context, per GPU.
+    /// The vLLM version whose arithmetic the figures follow (the one the app installs for
+    /// the model unless named).
+    pub vllm_version: String,
+    /// KV cache per token of context, per GPU, of the layers that keep every token (sliding
+    /// and linear-attention layers hold a bounded amount per request on top).
     pub kv_bytes_per_token: u64,
     /// KV cache one request of `max_model_len` tokens holds, per GPU.
     pub kv_bytes_per_request: u64,
@@ -168,33 +179,6 @@ fn whole(concurrency: f64) -> u32 {
     concurrency.max(0.0).floor() as u32
 }
 
-/// One evaluated placement.
-#[derive(Debug, Clone)]
-struct Attempt {
-    tp: u32,
-    gpus: Vec<u32>,
-    nvlink: bool,
-    gmu: f64,
-    memory: MemoryPerGpu,
-    max_context: u32,
-    free: Vec<(u32, Option<u64>)>,
-}
-
-impl Attempt {
-    fn kv(&self) -> f64 {
-        self.memory.kv_cache_bytes as f64
-    }
-
-    /// KV cache ÷ one request's KV at `context`, to two decimals (vLLM prints `{:.2f}x`).
-    fn concurrency_at(&self, arch: &Architecture, kv_bytes: u32, context: u32) -> f64 {
-        if context == 0 || self.kv() <= 0.0 {
-            return 0.0;
-        }
-        let per_request = memory::kv_bytes_per_request(arch, self.tp, kv_bytes, context) as f64;
-        ((self.kv() / per_request) * 100.0).floor() / 100.0
-    }
-}
-
 /// Fits one model checkpoint on the GPUs.
 pub fn fit(request: &FitRequest<'_>) -> Result<FitResult, FitError> {
     fit_inner(request, true)
@@ -205,32 +189,58 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
     let arch = check(request)?;
     let explicit = request.context.is_some();
     let desired = request.context.unwrap_or(DEFAULT_CONTEXT.min(arch.context));
-    let kvb = request.constants.kv_bytes;
-    let attempts = attempts(request, arch);
     let wanted = request.concurrency.max(1);
+    let starts = |a: &Attempt| a.headroom() >= 0;
     // First the smallest tensor-parallel size that holds the desired context; failing that
     // (and only when the user named no context), the longest context that fits.
-    let chosen = attempts
-        .iter()
-        .find(|a| a.concurrency_at(arch, kvb, desired) >= f64::from(wanted))
-        .map(|a| (a, desired))
-        .or_else(|| {
-            if explicit {
-                return None;
-            }
-            attempts.iter().find_map(|a| {
-                let each = memory::largest_context(arch, a.tp, kvb, a.kv() / f64::from(wanted));
-                (each >= MIN_USEFUL_CONTEXT).then_some((a, each))
+    let select = |attempts: &[Attempt]| -> Option<(Attempt, u32)> {
+        attempts
+            .iter()
+            .find(|a| starts(a) && a.concurrency_at(desired) >= f64::from(wanted))
+            .map(|a| (a.clone(), desired))
+            .or_else(|| {
+                if explicit {
+                    return None;
+                }
+                attempts.iter().filter(|a| starts(a)).find_map(|a| {
+                    let each = a.layout.largest_context(a.kv() / f64::from(wanted));
+                    (each >= MIN_USEFUL_CONTEXT).then(|| (a.clone(), each))
+                })
             })
-        });
+    };
+    let mut attempts = attempt::attempts(request, arch, request.constants.max_num_seqs);
+    let mut chosen = select(&attempts);
+    if chosen.is_none() && request.constants.max_num_seqs.is_none() {
+        // Batching fewer requests shrinks the activation peak and the warm-up: try with
+        // just the requests wanted before giving up.
+        let fewer = wanted.next_power_of_two().min(attempt::MAX_NUM_SEQS);
+        attempts = attempt::attempts(request, arch, Some(fewer));
+        chosen = select(&attempts);
+    }
     let (attempt, context, fits) = match chosen {
-        Some((attempt, context)) => (Some(attempt), context, true),
+        Some((attempt, context)) => {
+            // Batch no more requests than fit: fewer sequences shrink the activation peak
+            // and the sampler's warm-up, which leaves more for the KV cache.
+            let chosen = match request.constants.max_num_seqs {
+                Some(_) => attempt,
+                None => {
+                    let whole_now = whole(attempt.concurrency_at(context));
+                    let seqs = max_num_seqs_for(whole_now, &attempt);
+                    attempt.with_max_num_seqs(request, arch, seqs)
+                }
+            };
+            (Some(chosen), context, true)
+        }
         None => {
-            let best = attempts.iter().max_by(|a, b| a.kv().total_cmp(&b.kv()));
-            (best, best.map_or(0, |a| a.max_context), false)
+            let best = attempts
+                .iter()
+                .max_by(|a, b| a.kv().total_cmp(&b.kv()))
+                .cloned();
+            (best.clone(), best.map_or(0, |a| a.max_context), false)
         }
     };
-    let concurrency = attempt.map_or(0.0, |a| a.concurrency_at(arch, kvb, context));
+    let attempt = attempt.as_ref();
+    let concurrency = attempt.map_or(0.0, |a| a.concurrency_at(context));
     let tp = attempt.map_or(0, |a| a.tp);
     let gmu = attempt.map_or(
         request
@@ -238,29 +248,41 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
             .unwrap_or(DEFAULT_GPU_MEMORY_UTILIZATION),
         |a| a.gmu,
     );
-    let max_num_seqs = whole(concurrency).max(1).next_power_of_two().min(256);
+    let max_num_seqs = attempt.map_or(1, |a| a.runtime.max_num_seqs);
     let gpus = attempt.map(|a| a.gpus.clone()).unwrap_or_default();
+    let mut args = vec![
+        "--tensor-parallel-size".into(),
+        tp.to_string(),
+        "--gpu-memory-utilization".into(),
+        format!("{gmu:.2}"),
+        "--max-model-len".into(),
+        context.to_string(),
+        "--max-num-seqs".into(),
+        max_num_seqs.to_string(),
+    ];
+    // Settings the user named that change the memory: the launch must match the estimate.
+    if let Some(tokens) = request.constants.max_num_batched_tokens {
+        args.extend(["--max-num-batched-tokens".into(), tokens.to_string()]);
+    }
+    if request.constants.kv_element_bytes() == 1 {
+        args.extend(["--kv-cache-dtype".into(), "fp8".into()]);
+    }
     let vllm = VllmSettings {
         tensor_parallel_size: tp,
         gpu_memory_utilization: gmu,
         max_model_len: context,
         max_num_seqs,
-        args: vec![
-            "--tensor-parallel-size".into(),
-            tp.to_string(),
-            "--gpu-memory-utilization".into(),
-            format!("{gmu:.2}"),
-            "--max-model-len".into(),
-            context.to_string(),
-            "--max-num-seqs".into(),
-            max_num_seqs.to_string(),
-        ],
+        args,
         cuda_visible_devices: gpus
             .iter()
             .map(u32::to_string)
             .collect::<Vec<_>>()
             .join(","),
     };
+    let layout = attempt.map_or_else(
+        || KvLayout::new(arch, 1, request.constants.kv_element_bytes(), 2048),
+        |a| a.layout,
+    );
     let mut result = FitResult {
         model: request.model.id.clone(),
         name: request.model.name.clone(),
@@ -277,26 +299,38 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
         native_context: arch.context,
         concurrency,
         memory: attempt.map(|a| a.memory),
-        kv_bytes_per_token: memory::kv_bytes_per_token(arch, tp.max(1), kvb),
-        kv_bytes_per_request: memory::kv_bytes_per_request(arch, tp.max(1), kvb, context),
-        required_free_bytes: attempt.map_or(0, |a| a.memory.budget_bytes),
+        vllm_version: attempt::planned_vllm(request).to_string(),
+        kv_bytes_per_token: layout.per_token,
+        kv_bytes_per_request: layout.per_request(context),
+        required_free_bytes: attempt.map_or(0, |a| {
+            a.memory.budget_bytes
+                + a.memory.after_kv_bytes
+                + memory::pre_start_bytes(a.tp, a.nvlink)
+        }),
         vllm: fits.then_some(vllm),
         explanation: Vec::new(),
         suggestions: Vec::new(),
         warnings: Vec::new(),
     };
-    explain::describe(
-        &mut result,
-        request,
-        arch,
-        attempt.map(|a| &a.free),
-        desired,
-        explicit,
-    );
+    explain::describe(&mut result, request, arch, attempt, desired, explicit);
     if !fits && with_suggestions {
-        result.suggestions = explain::suggestions(request, arch, &result, desired);
+        result.suggestions = suggest::suggestions(request, arch, &result, desired);
     }
     Ok(result)
+}
+
+/// `--max-num-seqs`: the whole requests that fit, rounded up to a power of two, at most
+/// [`attempt::MAX_NUM_SEQS`]; with linear-attention layers also at most the requests whose
+/// state fits (vLLM refuses a start where `max_num_seqs` exceeds its Mamba cache blocks).
+fn max_num_seqs_for(whole_requests: u32, attempt: &Attempt) -> u32 {
+    let seqs = whole_requests
+        .max(1)
+        .next_power_of_two()
+        .min(attempt::MAX_NUM_SEQS);
+    match attempt.layout.state_blocks(attempt.kv()) {
+        Some(blocks) => seqs.min(u32::try_from(blocks).unwrap_or(u32::MAX).max(1)),
+        None => seqs,
+    }
 }
 
 /// The best smaller checkpoint of the model that fits (most concurrent requests, then
@@ -377,62 +411,6 @@ fn check<'a>(request: &FitRequest<'a>) -> Result<&'a Architecture, FitError> {
             reason: reason.into(),
         })?;
     Ok(arch)
-}
-
-/// Every valid tensor-parallel size with its best GPUs, smallest first.
-fn attempts(request: &FitRequest<'_>, arch: &Architecture) -> Vec<Attempt> {
-    let count = request.slots.len() as u32;
-    placement::valid_tp_sizes(arch, count)
-        .into_iter()
-        .filter(|tp| {
-            request
-                .tensor_parallel_size
-                .is_none_or(|pinned| pinned == *tp)
-        })
-        .filter_map(|tp| {
-            let (set, nvlink) = placement::choose(request.slots, tp)?;
-            let total = set.iter().map(|s| s.memory_bytes).min()?;
-            let gmu = request
-                .gpu_memory_utilization
-                .unwrap_or_else(|| auto_utilization(&set));
-            let memory = MemoryPerGpu::compute(
-                arch,
-                request.variant.weight_bytes,
-                tp,
-                total,
-                gmu,
-                &request.constants,
-            );
-            let max_context = memory::largest_context(
-                arch,
-                tp,
-                request.constants.kv_bytes,
-                memory.kv_cache_bytes as f64,
-            );
-            Some(Attempt {
-                tp,
-                gpus: set.iter().map(|s| s.index).collect(),
-                nvlink,
-                gmu,
-                memory,
-                max_context,
-                free: set.iter().map(|s| (s.index, s.free_bytes)).collect(),
-            })
-        })
-        .collect()
-}
-
-/// [`DEFAULT_GPU_MEMORY_UTILIZATION`], lowered so that every GPU of the set has the
-/// budget free (with 256 MiB to spare), in steps of 0.01.
-fn auto_utilization(set: &[&Slot]) -> f64 {
-    let spare = 256.0 * 1024.0 * 1024.0;
-    set.iter()
-        .filter_map(|s| {
-            s.free_bytes
-                .map(|free| ((free as f64 - spare) / s.memory_bytes as f64 * 100.0).floor() / 100.0)
-        })
-        .fold(DEFAULT_GPU_MEMORY_UTILIZATION, f64::min)
-        .max(0.05)
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ use crate::catalog::{
     Catalog, Deprecation, Family, GgufFile, GitlabVersion, Model, Rating, RatingRange, ReleaseState,
 };
 
-use super::explain::required_single_gpu;
 use super::memory::GIB;
+use super::suggest::required_single_gpu;
 use super::{fit, FitConstants, FitError, FitRequest, FitResult, Slot, DEFAULT_CONTEXT};
 
 /// What to recommend for.
@@ -323,7 +323,7 @@ fn advise(
         concurrency: request.concurrency,
         tensor_parallel_size: None,
         gpu_memory_utilization: request.gpu_memory_utilization,
-        constants: request.constants,
+        constants: request.constants.clone(),
     };
     let own_fit = fit(&fit_request(own))?;
     let quantized = if own_fit.fits {

@@ -94,6 +94,20 @@ pub(super) fn weight_format(
             )
         }),
         "compressed-tensors" => compressed_tensors(q),
+        "modelopt" if q.get("config_groups").is_some() => compressed_tensors(q),
+        "modelopt" => match q.get("quant_algo").and_then(Value::as_str) {
+            Some("NVFP4") => Ok(plain(
+                "nvfp4",
+                Quantization::Nvfp4,
+                0.5 + 1.0 / 16.0,
+                "NVFP4 (ModelOpt): 4-bit floats with an FP8 scale per 16 weights".into(),
+            )),
+            Some("FP8") => Ok(plain("fp8", Quantization::Fp8, 1.0, "FP8 (ModelOpt)".into())),
+            other => Err(ConfigError::field(
+                "quantization_config.quant_algo",
+                format!("{other:?} is not a ModelOpt format the fit can size yet (NVFP4 and FP8 are)"),
+            )),
+        },
         other => Err(ConfigError::field(
             "quantization_config.quant_method",
             format!("`{other}` (with {bits} bits) is not a format the fit can size yet: fp8, awq, gptq, mxfp4 and compressed-tensors int4/fp8/int8 are"),
@@ -136,6 +150,26 @@ fn compressed_tensors(q: &Value) -> Result<WeightFormat, ConfigError> {
             1.0,
             format!("compressed-tensors 8-bit {kind}, one byte per weight like FP8"),
         )),
+        (4, "float") => {
+            // NVFP4; checkpoints that leave attention in 16 bits quantize the experts only.
+            let attention_kept = q
+                .get("ignore")
+                .and_then(Value::as_array)
+                .is_some_and(|list| list.iter().any(|v| v.as_str().is_some_and(|s| s.contains("self_attn"))));
+            Ok(WeightFormat {
+                experts_only: attention_kept,
+                ..format(
+                    "nvfp4",
+                    Quantization::Nvfp4,
+                    0.5 + 1.0 / 16.0,
+                    format!(
+                        "NVFP4: 4-bit floats with a scale per {} weights{}",
+                        weights.get("group_size").and_then(Value::as_u64).unwrap_or(16),
+                        if attention_kept { ", on the experts; attention stays 16-bit" } else { "" }
+                    ),
+                )
+            })
+        }
         (4, "int") => Ok(format(
             "w4a16",
             Quantization::Gptq,
@@ -194,9 +228,21 @@ pub(super) fn parameters(
         Some(moe) => {
             let each = u64::from(f.u32("moe_intermediate_size").unwrap_or(0));
             let expert = if each > 0 { 3 * h * each } else { dense };
+            // Llama 4 names no shared expert but has one of `intermediate_size`, and only
+            // every `interleave_moe_layer_step`-th layer is MoE (the others are dense of
+            // `intermediate_size_mlp`).
+            let step = f.u32("interleave_moe_layer_step").map(u64::from);
             let shared = u64::from(f.u32("n_shared_experts").unwrap_or(0)) * expert
-                + 3 * h * u64::from(f.u32("shared_expert_intermediate_size").unwrap_or(0));
-            let first_dense = u64::from(f.u32("first_k_dense_replace").unwrap_or(0)).min(l);
+                + 3 * h * u64::from(f.u32("shared_expert_intermediate_size").unwrap_or(0))
+                + step.map_or(0, |_| dense);
+            let first_dense = match step {
+                Some(step) => l - l / step.max(1),
+                None => u64::from(f.u32("first_k_dense_replace").unwrap_or(0)).min(l),
+            };
+            let dense = match step {
+                Some(_) => 3 * h * u64::from(f.u32("intermediate_size_mlp").unwrap_or(4 * hidden)),
+                None => dense,
+            };
             experts = (l - first_dense) * u64::from(moe.experts) * expert;
             first_dense * dense
                 + experts

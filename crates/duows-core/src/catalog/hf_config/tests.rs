@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::catalog::{Catalog, Quantization};
-use crate::fit::{self, memory, FitConstants, FitRequest, Slot};
+use crate::fit::{self, FitConstants, FitRequest, KvLayout, Slot};
 use crate::hardware::{DescribedProbe, GpuProbe, HardwareDescription};
 
 fn fixtures() -> PathBuf {
@@ -98,7 +98,11 @@ fn agrees_with_catalog(file: &str, id: &str, kv_kib: u64) {
     );
     assert_eq!(a.sliding_window, b.sliding_window, "{file}");
     assert_eq!(a.moe, b.moe, "{file}");
-    assert_eq!(memory::kv_bytes_per_token(a, 1, 2), kv_kib << 10, "{file}");
+    assert_eq!(
+        KvLayout::new(a, 1, 2, 8192).per_token,
+        kv_kib << 10,
+        "{file}"
+    );
     let (mine, theirs) = (
         fit_on(&own.model, "1xH100-80GB"),
         fit_on(listed, "1xH100-80GB"),
@@ -142,14 +146,14 @@ fn latent_attention_hybrids_and_nested_text_configs() {
     let r1 = read("deepseek-ai--DeepSeek-R1.json");
     let arch = r1.model.arch.as_ref().expect("arch");
     // MLA: 61 layers × 576 values × 2 bytes, the same on every GPU.
-    assert_eq!(memory::kv_bytes_per_token(arch, 1, 2), 61 * 576 * 2);
-    assert_eq!(memory::kv_bytes_per_token(arch, 8, 2), 61 * 576 * 2);
+    assert_eq!(KvLayout::new(arch, 1, 2, 8192).per_token, 61 * 576 * 2);
+    assert_eq!(KvLayout::new(arch, 8, 2, 8192).per_token, 61 * 576 * 2);
     assert_eq!(r1.model.variants[0].quantization, Quantization::Fp8);
     assert_eq!(arch.context, 163_840);
     // Qwen3.6: 10 full-attention layers of 2 KV heads × 256 dims (model-configs-2026 §8: 20 KiB).
     let qwen = read("RedHatAI--Qwen3.6-35B-A3B-NVFP4.json");
     let arch = qwen.model.arch.as_ref().expect("arch");
-    assert_eq!(memory::kv_bytes_per_token(arch, 1, 2), 20 << 10);
+    assert_eq!(KvLayout::new(arch, 1, 2, 8192).per_token, 20 << 10);
     assert!(qwen.read.iter().any(|r| r.contains("text_config")));
     let vl = read("Qwen--Qwen3-VL-30B-A3B-Instruct-FP8.json");
     assert_eq!(vl.model.arch.as_ref().expect("arch").layers, 48);

@@ -31,7 +31,8 @@ fn shorter_context_and_quantized_suggestions() {
         .find(|s| s.kind == "quantized_variant")
         .expect("quantized");
     assert!(quantized.variant.is_some());
-    // GPT-OSS 120B at its full 131K context on one H100: one request fits, two do not.
+    // GPT-OSS 120B at its full 131K context on one H100: 16 requests do not fit; a shorter
+    // context does (each request also holds its sliding layers' window and prefill chunk).
     let catalog = Catalog::builtin().expect("catalog");
     let model = catalog.model("gpt-oss-120b").expect("model");
     let slots = slots("1xH100-80GB");
@@ -53,9 +54,7 @@ fn shorter_context_and_quantized_suggestions() {
         .find(|s| s.kind == "shorter_context")
         .expect("shorter");
     assert!(
-        shorter
-            .context
-            .is_some_and(|c| (16384..131072).contains(&c)),
+        shorter.context.is_some_and(|c| (8192..131072).contains(&c)),
         "{shorter:?}"
     );
 }
