@@ -36,6 +36,10 @@ pub struct KvLayout {
     /// layer of a group; 0 without linear attention): the pool holds `kv ÷ this` blocks, and
     /// each running request needs one per linear group.
     pub state_block_bytes: u64,
+    /// Tokens per block of the layers that keep every token: 16, or in a hybrid the larger
+    /// page vLLM chooses so that one attention page holds at least one layer's state (Qwen3.6
+    /// with an fp8 cache: 2,096 tokens); a request's context is allocated in whole blocks.
+    pub block_tokens: u32,
     /// The model's native context.
     pub native_context: u32,
 }
@@ -83,19 +87,29 @@ impl KvLayout {
             let group = l.layers.min(full_layers).max(1);
             u64::from(group) * l.state_bytes.div_ceil(u64::from(tp))
         });
+        let block_tokens = match (arch.linear_attention, full_layers) {
+            (Some(l), full) if full > 0 && full_layer > 0 => {
+                let tokens = l.state_bytes.div_ceil(u64::from(tp)).div_ceil(full_layer);
+                u32::try_from(tokens.div_ceil(u64::from(BLOCK_TOKENS)) * u64::from(BLOCK_TOKENS))
+                    .unwrap_or(u32::MAX)
+                    .max(BLOCK_TOKENS)
+            }
+            _ => BLOCK_TOKENS,
+        };
         Self {
             per_token: u64::from(full_layers) * full_layer + indexer,
             sliding_per_token,
             sliding_tokens,
             per_request_state,
             state_block_bytes,
+            block_tokens,
             native_context: arch.context,
         }
     }
 
     /// Bytes one request of `context` tokens holds.
     pub fn per_request(&self, context: u32) -> u64 {
-        let blocks = u64::from(context.div_ceil(BLOCK_TOKENS) * BLOCK_TOKENS);
+        let blocks = u64::from(context.div_ceil(self.block_tokens)) * u64::from(self.block_tokens);
         let sliding = u64::from(
             self.sliding_tokens
                 .min(context.div_ceil(BLOCK_TOKENS) * BLOCK_TOKENS + BLOCK_TOKENS),

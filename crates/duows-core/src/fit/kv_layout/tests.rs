@@ -98,6 +98,15 @@ fn linear_attention_keeps_a_constant_state() {
     let layout = KvLayout::new(&qwen, 1, 2, 8192);
     assert_eq!(layout.per_token, 20 << 10);
     assert_eq!(layout.per_request(0), 30 * 2_146_304);
+    // Attention pages grow to hold one layer's state: 1,048 tokens rounded to 1,056 (bf16),
+    // 2,096 with an fp8 cache (model-configs-2026 §9).
+    assert_eq!(layout.block_tokens, 1056);
+    assert_eq!(KvLayout::new(&qwen, 1, 1, 8192).block_tokens, 2096);
+    assert_eq!(
+        layout.per_request(1),
+        1056 * (20 << 10) + 30 * 2_146_304,
+        "a request takes a whole page"
+    );
     assert_eq!(
         KvLayout::new(&qwen, 2, 2, 8192).per_request_state,
         30 * 1_073_152
