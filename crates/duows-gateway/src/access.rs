@@ -162,6 +162,7 @@ fn refused(
         request_body: None,
         response_body: None,
         upstream_error: None,
+        adjusted: None,
     };
     if !log.send(record) {
         shared.metrics.log_dropped();

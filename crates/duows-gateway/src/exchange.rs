@@ -39,6 +39,8 @@ pub(crate) struct Exchange {
     pub upstream_done_at: Option<Instant>,
     /// An upstream error answer the client got cleaned, kept whole for the log.
     pub upstream_error: Option<String>,
+    /// What the gateway changed in the request to make it succeed.
+    pub adjusted: Option<String>,
     usage: UsageSource,
     kept_bytes: usize,
     request_body: Option<Bytes>,
@@ -62,6 +64,7 @@ impl Exchange {
             first_byte_at: None,
             upstream_done_at: None,
             upstream_error: None,
+            adjusted: None,
             usage: UsageSource::None,
             kept_bytes: 0,
             request_body: None,
@@ -190,6 +193,7 @@ impl Exchange {
             request_body: self.request_body.take(),
             response_body: self.response_body.take(),
             upstream_error: self.upstream_error.take(),
+            adjusted: self.adjusted.take(),
         };
         if !log.send(record) {
             metrics.log_dropped();

@@ -44,12 +44,14 @@
 //! 3. `exchange`: one request from arrival to the end of its answer, counted and logged.
 //! 4. `relay`: the answer's body streamed to the client; `upstream_error`: an error answer
 //!    read whole and cleaned.
-//! 5. `proxy`: forwarding one completion request.
+//! 5. `proxy`: forwarding one completion request; `context_fit`: lowering `max_tokens` to
+//!    the engine's context when its answer says by how much.
 //! 6. `access` (who may call) and `http` (the route table).
 //! 7. `gateway`: the [`Gateway`] the owner holds.
 
 mod access;
 mod config;
+mod context_fit;
 mod correlation;
 mod errors;
 mod exchange;

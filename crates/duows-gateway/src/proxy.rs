@@ -15,6 +15,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::StreamExt;
 
+use crate::context_fit;
 use crate::correlation::{self, RequestContext, X_GITLAB_CORRELATION_ID, X_REQUEST_ID};
 use crate::errors::{ErrorCode, OpenAiError};
 use crate::exchange::Exchange;
@@ -30,6 +31,68 @@ enum Silence {
     Send(reqwest::Error),
     /// The answer's first chunk could not be read.
     Body(reqwest::Error),
+    /// No first byte within the limit.
+    Timeout,
+}
+
+impl Silence {
+    /// The error the client gets when `deployment` at `base_url` did not answer.
+    fn into_error(self, deployment: &str, base_url: &str, shared: &Shared) -> OpenAiError {
+        match self {
+            Silence::Send(e) if e.is_connect() => OpenAiError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamUnreachable,
+                format!(
+                    "the deployment `{deployment}` at {base_url} cannot be reached ({}); is its engine running?",
+                    error_chain(&e)
+                ),
+            ),
+            Silence::Send(e) | Silence::Body(e) => OpenAiError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamFailed,
+                format!(
+                    "the deployment `{deployment}` failed before answering: {}",
+                    error_chain(&e)
+                ),
+            ),
+            Silence::Timeout => OpenAiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                ErrorCode::UpstreamTimeout,
+                format!(
+                    "the deployment `{deployment}` did not start answering within {} s",
+                    shared.config.ttfb_timeout.as_secs_f64()
+                ),
+            ),
+        }
+    }
+}
+
+/// Sends one request and waits for the answer's first byte within the time-to-first-byte
+/// limit.
+async fn send(
+    shared: &Shared,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Head, Silence> {
+    let pending = shared.client.post(url).headers(headers).body(body).send();
+    let first_byte = async move {
+        let response = pending.await.map_err(Silence::Send)?;
+        let status = response.status();
+        let headers = passed_headers(response.headers());
+        let mut body: UpstreamBody = Box::pin(response.bytes_stream());
+        let first = body.next().await.transpose().map_err(Silence::Body)?;
+        Ok(Head {
+            status,
+            headers,
+            first,
+            body,
+        })
+    };
+    match tokio::time::timeout(shared.config.ttfb_timeout, first_byte).await {
+        Ok(result) => result,
+        Err(_) => Err(Silence::Timeout),
+    }
 }
 
 /// The upstream answer once its first byte is in.
@@ -106,60 +169,58 @@ pub(crate) async fn forward(
         headers.insert(X_GITLAB_CORRELATION_ID, gitlab.clone());
     }
     let upstream_body = request_body::with_model(&body, &parsed, &target.model_literal);
-    let pending = shared
-        .client
-        .post(url)
-        .headers(headers)
-        .body(upstream_body)
-        .send();
     exchange.sent_at = Some(Instant::now());
-    let first_byte = async move {
-        let response = pending.await.map_err(Silence::Send)?;
-        let status = response.status();
-        let headers = passed_headers(response.headers());
-        let mut body: UpstreamBody = Box::pin(response.bytes_stream());
-        let first = body.next().await.transpose().map_err(Silence::Body)?;
-        Ok(Head {
-            status,
-            headers,
-            first,
-            body,
-        })
-    };
-    let head = match tokio::time::timeout(shared.config.ttfb_timeout, first_byte).await {
-        Ok(Ok(head)) => head,
-        Ok(Err(silence)) => {
-            let error = match silence {
-                Silence::Send(e) if e.is_connect() => bad_gateway(format!(
-                    "the deployment `{}` at {} cannot be reached ({}); is its engine running?",
-                    target.name,
-                    target.base_url,
-                    error_chain(&e)
-                )),
-                Silence::Send(e) | Silence::Body(e) => OpenAiError::new(
-                    StatusCode::BAD_GATEWAY,
-                    ErrorCode::UpstreamFailed,
-                    format!(
-                        "the deployment `{}` failed before answering: {}",
-                        target.name,
-                        error_chain(&e)
-                    ),
-                ),
-            };
-            return exchange.fail(error);
+    let send = |body: Bytes| send(&shared, url.clone(), headers.clone(), body);
+    let mut head = match send(upstream_body.clone()).await {
+        Ok(head) => head,
+        Err(silence) => {
+            return exchange.fail(silence.into_error(&target.name, &target.base_url, &shared))
         }
-        Err(_) => {
-            return exchange.fail(OpenAiError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                ErrorCode::UpstreamTimeout,
-                format!(
-                    "the deployment `{}` did not start answering within {} s",
-                    target.name,
-                    shared.config.ttfb_timeout.as_secs_f64()
-                ),
+    };
+    if head.status == StatusCode::BAD_REQUEST {
+        // An answer too long for the engine's context: lower it to what fits, once.
+        let error =
+            upstream_error::read(head.first.take(), head.body, shared.config.idle_timeout).await;
+        let refit = context_fit::requested_max_tokens(&upstream_body).and_then(|asked| {
+            let message = String::from_utf8_lossy(&error.bytes);
+            let fits = context_fit::fitting_max_tokens(&message, asked)?;
+            Some((
+                asked,
+                fits,
+                context_fit::with_max_tokens(&upstream_body, fits)?,
             ))
-        }
-    };
+        });
+        head = match refit {
+            Some((asked, fits, lowered)) => {
+                tracing::info!(
+                    request_id = %String::from_utf8_lossy(exchange.ctx.ids.request_id.as_bytes()),
+                    deployment = %target.name,
+                    asked,
+                    lowered_to = fits,
+                    "max_tokens lowered to fit the engine's context"
+                );
+                exchange.adjusted = Some(format!(
+                    "max_tokens lowered from {asked} to {fits} to fit the engine's context"
+                ));
+                match send(lowered).await {
+                    Ok(head) => head,
+                    Err(silence) => {
+                        return exchange.fail(silence.into_error(
+                            &target.name,
+                            &target.base_url,
+                            &shared,
+                        ))
+                    }
+                }
+            }
+            None => Head {
+                status: head.status,
+                headers: head.headers,
+                first: Some(error.bytes),
+                body: Box::pin(futures_util::stream::empty()),
+            },
+        };
+    }
     exchange.first_byte_at = Some(Instant::now());
     exchange.status = head.status.as_u16();
     if head.status.is_client_error() || head.status.is_server_error() {

@@ -63,6 +63,9 @@ pub(crate) struct LogRecord {
     /// An engine's error answer that did not reach the client as sent (a traceback, file
     /// paths, no OpenAI error), kept whole here; the client got a cleaned one.
     pub upstream_error: Option<String>,
+    /// What the gateway changed in the request to make it succeed (e.g. `max_tokens` lowered
+    /// to the engine's context).
+    pub adjusted: Option<String>,
 }
 
 /// The sending side of the request log.
@@ -212,6 +215,8 @@ struct Line<'a> {
     response_body: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     upstream_error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adjusted: Option<&'a str>,
 }
 
 fn millis(d: Duration) -> f64 {
@@ -241,6 +246,7 @@ fn render(record: &LogRecord, out: &mut Vec<u8>) {
             .as_ref()
             .map(|chunks| body_value(&chunks.concat())),
         upstream_error: record.upstream_error.as_deref(),
+        adjusted: record.adjusted.as_deref(),
     };
     if serde_json::to_writer(&mut *out, &line).is_err() {
         out.clear();
@@ -313,6 +319,7 @@ mod tests {
             request_body: None,
             response_body: None,
             upstream_error: None,
+            adjusted: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod common;
+mod context_fit;
 mod engine_errors;
 mod failures;
 mod mocks;
