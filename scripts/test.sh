@@ -40,6 +40,10 @@ say "End to end: the served UI in headless Chromium"
 say "End to end: the gateway through the official openai client, in front of a real engine"
 DUOWS_BIN="$REPO/target/debug/duows" "$DUOWS_CPU_ENGINE_PYTHON" -m unittest discover -s tests/gateway -v
 
+say "End to end: the gateway the way GitLab's AI gateway calls it, through LiteLLM"
+LITELLM_PYTHON="$(bash scripts/litellm-client.sh | tail -1)"
+DUOWS_BIN="$REPO/target/debug/duows" "$LITELLM_PYTHON" -W ignore -m unittest discover -s tests/litellm -v
+
 say "End to end: the desktop window under Xvfb through WebDriver"
 DUOWS_DESKTOP_BIN="$REPO/target/debug/duo-workstation" bash tests/desktop/run.sh
 
