@@ -162,7 +162,13 @@ fn mistral_7b_v0_2_gets_the_chat_template() {
 fn every_catalog_model_gets_exactly_its_documented_flags() {
     let catalog = Catalog::builtin().expect("catalog");
     for model in catalog.models.iter().filter(|m| m.self_hostable()) {
-        let plan = plan_for(&model.id, "8xH200-141GB", None);
+        // GLM-5.1's own BF16 checkpoint (1.5 TB) needs more than eight H200s.
+        let spec = if model.id == "glm-5.1" {
+            "16xH200-141GB"
+        } else {
+            "8xH200-141GB"
+        };
+        let plan = plan_for(&model.id, spec, None);
         let serving = model.serving.as_ref().expect("serving");
         let mut expected = serving.flags.clone();
         if serving.tokenizer_is_model_dir {
@@ -171,6 +177,7 @@ fn every_catalog_model_gets_exactly_its_documented_flags() {
                 model.hf_repo.clone().expect("repo"),
             ]);
         }
+        expected.extend(serving.every_checkpoint_flags.iter().cloned());
         if let Some(template) = &serving.chat_template {
             expected.extend([
                 "--chat-template".to_owned(),
