@@ -244,6 +244,41 @@ fn a_quantized_checkpoint_does_not_get_the_mistral_format_flags() {
 }
 
 #[test]
+fn a_quantized_checkpoint_keeps_the_parsers_its_model_needs() {
+    let catalog = Catalog::builtin().expect("catalog");
+    let model = catalog.model("gemma-4-31b-it").expect("model");
+    let variant = model.variant(Some("fp8")).expect("variant");
+    let gpus = DescribedProbe::new(HardwareDescription::from_spec("1xH100-80GB").expect("spec"))
+        .inventory()
+        .expect("inventory")
+        .gpus;
+    let slots = Slot::from_gpus(&gpus, &|_| None);
+    let fit = fit(&FitRequest {
+        model,
+        variant,
+        slots: &slots,
+        context: None,
+        concurrency: 1,
+        tensor_parallel_size: None,
+        gpu_memory_utilization: None,
+        constants: FitConstants::default(),
+    })
+    .expect("fit");
+    let plan = vllm_plan(model, variant, &fit, &options(None)).expect("plan");
+    assert_eq!(plan.args[1], "RedHatAI/gemma-4-31B-it-FP8-dynamic");
+    assert_eq!(
+        tail(&plan),
+        [
+            "--enable-auto-tool-choice",
+            "--tool-call-parser",
+            "gemma4",
+            "--reasoning-parser",
+            "gemma4"
+        ]
+    );
+}
+
+#[test]
 fn no_plan_for_what_does_not_fit_or_a_bad_name() {
     let catalog = Catalog::builtin().expect("catalog");
     let model = catalog.model("gpt-oss-120b").expect("model");
