@@ -3,4 +3,4 @@
 /**
  * Weight format of a checkpoint.
  */
-export type Quantization = "bf16" | "fp8" | "awq" | "gptq" | "mxfp4";
+export type Quantization = "bf16" | "fp8" | "awq" | "gptq" | "mxfp4" | "nvfp4" | "int4";

@@ -11,4 +11,12 @@ tokens: number,
 /**
  * How many layers use the window.
  */
-layers: number, };
+layers: number, 
+/**
+ * KV heads of the sliding layers, when they differ from the full layers' (Gemma 4).
+ */
+kv_heads?: number, 
+/**
+ * Head dimension of the sliding layers, when it differs from the full layers'.
+ */
+head_dim?: number, };

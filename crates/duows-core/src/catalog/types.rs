@@ -206,8 +206,8 @@ pub struct PrepareStep {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Serving {
-    /// Oldest vLLM version that serves it (the app installs the oldest of its releases that
-    /// is at least this, `fit::vllm::release_for`).
+    /// Oldest vLLM version that serves it (the app installs the oldest of its own releases
+    /// that is at least this).
     pub min_vllm: String,
     /// Flags for the model's own checkpoint only, about its files' format (GitLab's
     /// `--tokenizer_mode mistral …`): a third-party quantization ships Hugging Face files.
