@@ -348,7 +348,7 @@ pub struct EngineDownloadArgs {
 /// Engines `duows engine install` knows.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum InstallableEngine {
-    /// vLLM (NVIDIA GPUs), pinned release, with PyTorch: about 12 GB
+    /// vLLM (NVIDIA GPUs), a pinned release, with PyTorch: about 12 GB
     Vllm,
     /// llama-cpp-python's server (CPU and small GPUs, GGUF); compiles llama.cpp
     LlamaCpp,
@@ -359,4 +359,8 @@ pub struct EngineInstallArgs {
     /// Which engine
     #[arg(value_enum)]
     pub engine: InstallableEngine,
+    /// vLLM: the catalog model it must serve (installs the oldest release that serves it;
+    /// default: the newest release, which serves every catalog model)
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
 }

@@ -296,13 +296,22 @@ pub fn download(args: &EngineDownloadArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn install(args: &EngineInstallArgs) -> anyhow::Result<ExitCode> {
-    use duows_core::engine::install::{install, InstallPhase, InstallProgress, InstallSpec};
+    use duows_core::engine::install::{install, InstallPhase, InstallProgress};
+    use duows_core::jobs::{install_spec, InstallJob};
 
     let data_dir = duows_core::data_dir::DataDir::from_env()?;
-    let spec = match args.engine {
-        InstallableEngine::Vllm => InstallSpec::vllm(data_dir.root()),
-        InstallableEngine::LlamaCpp => InstallSpec::llama_cpp(data_dir.root()),
+    let job = InstallJob {
+        engine: match args.engine {
+            InstallableEngine::Vllm => "vllm",
+            InstallableEngine::LlamaCpp => "llama_cpp",
+        }
+        .into(),
+        model: args.model.clone(),
     };
+    let spec = install_spec(&job, data_dir.root()).map_err(|e| match e.field() {
+        Some(field) => anyhow::anyhow!("--{field}: {e}"),
+        None => anyhow::anyhow!("{e}"),
+    })?;
     eprintln!(
         "Installing {} into {} (pip; Ctrl+C cancels, and a new attempt reuses finished downloads)",
         spec.requirements.join(" "),

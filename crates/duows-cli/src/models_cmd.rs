@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use duows_api::calls::{self, FitParams, RecommendParams};
 use duows_api::{ApiError, ApiState, StateOptions};
+use duows_core::catalog::Catalog;
 use duows_core::data_dir::DataDir;
+use duows_core::engine::install::release_for_model;
 use duows_core::fit::{Badge, FitConstants, FitResult, Recommendation, GIB};
 
 use crate::text::{count, gib};
@@ -117,7 +119,7 @@ pub fn catalog(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
         view.version,
         view.models.len()
     );
-    let rows: Vec<[String; 5]> = view
+    let rows: Vec<[String; 6]> = view
         .models
         .iter()
         .map(|m| {
@@ -143,17 +145,19 @@ pub fn catalog(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
                     ""
                 }
             );
+            let vllm = release_for_model(m).map_or_else(|| "-".to_owned(), |r| r.to_string());
             [
                 m.id.clone(),
                 format!("{:?}", m.family).to_uppercase(),
                 size,
+                vllm,
                 state,
                 ratings,
             ]
         })
         .collect();
     out.push_str(&crate::text::table(
-        &["ID", "FAMILY", "WEIGHTS", "RELEASE", "RATINGS"],
+        &["ID", "FAMILY", "WEIGHTS", "VLLM", "RELEASE", "RATINGS"],
         &rows,
     ));
     print!("{out}");
@@ -221,6 +225,18 @@ fn recommendation_text(rec: &Recommendation, label: &str) -> String {
     out
 }
 
+/// Which vLLM release the app installs for a catalog model (none for a model read from a
+/// `config.json`).
+fn vllm_release_line(model_id: &str) -> Option<String> {
+    let model = Catalog::builtin().ok()?.model(model_id)?;
+    let minimum = &model.serving.as_ref()?.min_vllm;
+    let release = release_for_model(model)?;
+    Some(format!(
+        "Installs vLLM {release} for it (it needs {minimum} or newer): `duows engine install vllm --model {}`",
+        model.id
+    ))
+}
+
 fn fit_text(result: &FitResult) -> String {
     let mut out = format!(
         "{} ({}) — {}\n",
@@ -240,6 +256,9 @@ fn fit_text(result: &FitResult) -> String {
             vllm.max_num_seqs,
         );
         let _ = writeln!(out, "  vLLM: {}", vllm.args.join(" "));
+        if let Some(line) = vllm_release_line(&result.model) {
+            let _ = writeln!(out, "  {line}");
+        }
     }
     out.push('\n');
     for line in &result.explanation {

@@ -3,4 +3,4 @@
 /**
  * What a check is about.
  */
-export type CheckItem = "engine" | "weights" | "hardware" | "fit" | "free_memory";
+export type CheckItem = "engine" | "weights" | "hardware" | "driver" | "fit" | "free_memory";

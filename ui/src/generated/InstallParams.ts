@@ -7,4 +7,9 @@ export type InstallParams = {
 /**
  * `vllm` or `llama_cpp`.
  */
-engine: string, };
+engine: string, 
+/**
+ * vLLM only: the catalog model it must serve, which picks the release (the oldest the
+ * app installs that serves it). Without one, the newest release.
+ */
+model?: string, };

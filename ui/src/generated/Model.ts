@@ -26,6 +26,11 @@ name: string,
  */
 family: Family, 
 /**
+ * Why this family, when GitLab's enum has none of the model's own (GLM, Kimi, Qwen, …
+ * go under `GENERAL`).
+ */
+family_note?: string, 
+/**
  * Hugging Face repository (self-hostable models).
  */
 hf_repo: string | null, 

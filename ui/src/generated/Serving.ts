@@ -6,13 +6,21 @@ import type { ServingPrepareStep } from "./ServingPrepareStep";
  */
 export type Serving = { 
 /**
- * Oldest vLLM version that serves it.
+ * Oldest vLLM version that serves it (the app installs the oldest of its own releases
+ * that is at least this).
  */
 min_vllm: string, 
 /**
- * The model-specific flags GitLab documents.
+ * Flags for the model's own checkpoint only, about its files' format (GitLab's
+ * `--tokenizer_mode mistral …`): a third-party quantization ships Hugging Face files.
  */
 flags: Array<string>, 
+/**
+ * Flags every checkpoint of the model needs, a third-party quantization's too: tool-call
+ * and reasoning parsers, remote code, chat-template handling (the model's behaviour,
+ * not its files), as the model's card or vLLM recipe gives them.
+ */
+every_checkpoint_flags: Array<string>, 
 /**
  * Pass `--tokenizer <model dir>` (GitLab's Mistral command lines do).
  */

@@ -100,7 +100,8 @@ function vllmBlock(fit: FitResult, model: CatalogModel | undefined): HTMLElement
   const notes: string[] = [];
   if (serving) {
     notes.push(`vLLM ${serving.min_vllm} or newer`);
-    if (serving.flags.length > 0) notes.push(`the catalog also serves it with ${serving.flags.join(' ')}`);
+    const flags = [...serving.flags, ...serving.every_checkpoint_flags];
+    if (flags.length > 0) notes.push(`the catalog also serves it with ${flags.join(' ')}`);
   }
   return h(
     'div',

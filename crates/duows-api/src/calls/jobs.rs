@@ -2,7 +2,7 @@
 //! The core checks the request and runs the job; here its refusals become API errors.
 
 use duows_core::engine::Secret;
-use duows_core::jobs::{DownloadJob, JobStartError};
+use duows_core::jobs::{DownloadJob, InstallJob, JobStartError};
 use serde::{Deserialize, Serialize};
 
 pub use duows_core::jobs::{JobFailure, JobKind, JobState, JobStatus};
@@ -23,6 +23,11 @@ pub struct JobRef {
 pub struct InstallParams {
     /// `vllm` or `llama_cpp`.
     pub engine: String,
+    /// vLLM only: the catalog model it must serve, which picks the release (the oldest the
+    /// app installs that serves it). Without one, the newest release.
+    #[serde(default)]
+    #[ts(optional)]
+    pub model: Option<String>,
 }
 
 /// Body of `model_download`.
@@ -54,12 +59,17 @@ pub fn job_cancel(state: &ApiState, id: &str) -> Result<JobStatus, ApiError> {
     state.inner.jobs.cancel(id).map_err(job_error)
 }
 
-/// `engine_install`: installs vLLM or llama.cpp's server into the app's own environment.
+/// `engine_install`: installs vLLM (at the release `model` needs) or llama.cpp's server into
+/// the app's own environment.
 pub fn engine_install(state: &ApiState, params: InstallParams) -> Result<JobStatus, ApiError> {
+    let job = InstallJob {
+        engine: params.engine,
+        model: params.model,
+    };
     state
         .inner
         .jobs
-        .start_install(&params.engine, state.data_dir().root())
+        .start_install(&job, state.data_dir().root())
         .map_err(job_error)
 }
 
@@ -82,6 +92,7 @@ fn job_error(error: JobStartError) -> ApiError {
     let code = match &error {
         JobStartError::NotInstallable(_) => ErrorCode::NotInstallable,
         JobStartError::UnknownModel(_) => ErrorCode::UnknownModel,
+        JobStartError::ModelNotInstallable(_) => ErrorCode::InvalidParameter,
         JobStartError::UnknownVariant { .. } => ErrorCode::UnknownVariant,
         JobStartError::InvalidRevision => ErrorCode::InvalidRevision,
         JobStartError::Running(_) => ErrorCode::JobRunning,

@@ -118,17 +118,23 @@ async fn machine_facts(
         .map(|g| (g.index, g.memory_free_bytes))
         .collect();
     super::blocking(move || {
-        let (described, real_gpus) = match (planned, probe.inventory()) {
-            (Some(spec), _) => (Some(spec), 0),
-            (None, Ok(inventory)) => match inventory.source {
-                HardwareSource::Description { label, spec } => (Some(spec.unwrap_or(label)), 0),
-                HardwareSource::Nvml => (None, inventory.gpus.len()),
-            },
-            (None, Err(_)) => (None, 0),
+        let (described, real_gpus, driver_version) = match (planned, probe.inventory()) {
+            (Some(spec), _) => (Some(spec), 0, None),
+            (None, Ok(inventory)) => {
+                let driver = inventory.driver_version;
+                match inventory.source {
+                    HardwareSource::Description { label, spec } => {
+                        (Some(spec.unwrap_or(label)), 0, driver)
+                    }
+                    HardwareSource::Nvml => (None, inventory.gpus.len(), driver),
+                }
+            }
+            (None, Err(_)) => (None, 0, None),
         };
         Ok(MachineFacts {
             described,
             real_gpus,
+            driver_version,
             free_bytes,
         })
     })

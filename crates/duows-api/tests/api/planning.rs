@@ -52,8 +52,11 @@ async fn catalog_recommend_and_fit() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(fit["model"], "gpt-oss-120b");
     assert_eq!(fit["fits"], true);
+    // vLLM's own arithmetic for the release installed for it (0.18.1): 7.35 requests of the
+    // full context (GitLab's table says about 10; the fit's explanation says why).
     let concurrency = fit["concurrency"].as_f64().expect("a number");
-    assert_eq!(concurrency.floor(), 10.0, "{concurrency}");
+    assert_eq!(concurrency.floor(), 7.0, "{concurrency}");
+    assert_eq!(fit["vllm_version"], "0.18.1");
     assert_eq!(fit["vllm"]["args"][0], "--tensor-parallel-size");
 }
 

@@ -159,6 +159,27 @@ fn catalog_lists_the_version_and_models() {
     let text = stdout(&duows(&home(), &["catalog"]));
     assert!(text.starts_with("Model catalog "), "{text}");
     assert!(text.contains("gpt-oss-120b") && text.contains("mistral-7b-instruct-v0.3"));
+    let row = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{id} in {text}"))
+            .to_owned()
+    };
+    assert!(text.lines().any(|l| l.contains("VLLM")), "{text}");
+    assert!(row("gemma-4-31b-it").contains("0.19.1"), "{text}");
+    assert!(row("minimax-m2.7").contains("0.20.2"), "{text}");
+}
+
+#[test]
+fn fit_says_which_vllm_release_the_model_gets() {
+    let text = stdout(&duows(
+        &home(),
+        &["fit", "--model", "gemma-4-31b-it", "--gpus", "1xH100-80GB"],
+    ));
+    assert!(
+        text.contains("Installs vLLM 0.19.1 for it (it needs 0.19.1 or newer)"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -303,6 +303,7 @@ fn describe(
             id,
             name: repo.rsplit('/').next().unwrap_or(repo).to_owned(),
             family: Family::General,
+            family_note: None,
             hf_repo: repo.contains('/').then(|| repo.to_owned()),
             release: ReleaseState::Experimental,
             deprecation: None,

@@ -199,5 +199,174 @@ mod tests {
         let gpt = catalog.model("gpt-oss-120b").expect("model");
         assert_eq!(gpt.release_in(v("18.4")), ReleaseState::Experimental);
         assert_eq!(gpt.release_in(v("18.9")), ReleaseState::Ga);
+        assert_eq!(gpt.release_in(v("19.1")), ReleaseState::Ga);
+    }
+
+    fn v(text: &str) -> GitlabVersion {
+        text.parse().expect("version")
+    }
+
+    /// Completion / generation / chat / agent platform in `version`.
+    fn ratings(model: &Model, version: &str) -> Option<[Rating; 4]> {
+        model
+            .ratings_in(v(version))
+            .map(|r| [r.completion, r.generation, r.chat, r.agent_platform])
+    }
+
+    #[test]
+    fn the_2026_models_are_there_with_their_family_and_ratings_in_19_x() {
+        use Rating::{Full, Listed, NotListed, Partial};
+        let catalog = Catalog::builtin().expect("valid catalog");
+        let none = Rating::None;
+        let expected = [
+            ("devstral-2-123b-instruct-2512", Family::Mistral, [Full; 4]),
+            ("mistral-medium-3.5-128b", Family::Mistral, [Full; 4]),
+            ("glm-5.1", Family::General, [none, none, Full, Full]),
+            ("kimi-k2.5", Family::General, [none, none, Partial, Partial]),
+            ("kimi-k2.6", Family::General, [none, none, Partial, Partial]),
+            (
+                "minimax-m2.7",
+                Family::General,
+                [none, none, Partial, Partial],
+            ),
+            (
+                "gemma-4-31b-it",
+                Family::General,
+                [NotListed, NotListed, NotListed, Listed],
+            ),
+            (
+                "qwen3.6-35b-a3b",
+                Family::General,
+                [NotListed, NotListed, NotListed, Listed],
+            ),
+        ];
+        for (id, family, in_19) in expected {
+            let model = catalog.model(id).unwrap_or_else(|| panic!("{id} missing"));
+            assert_eq!(model.family, family, "{id}");
+            assert!(
+                model.family_note.as_deref().is_some_and(|n| !n.is_empty()),
+                "{id} says why it is {family:?}"
+            );
+            for version in ["19.0", "19.1", "19.3"] {
+                assert_eq!(ratings(model, version), Some(in_19), "{id} in {version}");
+            }
+            let release = model.release_in(v("19.1"));
+            let expected_release = if family == Family::Mistral {
+                ReleaseState::Ga
+            } else {
+                ReleaseState::Beta
+            };
+            assert_eq!(release, expected_release, "{id}");
+            assert!(ratings(model, "18.9").is_none(), "{id} is new after 18.9");
+        }
+        // The previous table: Devstral 2 was unsuited to code suggestions, and Mistral
+        // Medium 3.5 did not exist yet.
+        let devstral = catalog.model("mistralai/Devstral-2-123B-Instruct-2512");
+        let devstral = devstral.expect("by repo");
+        assert_eq!(ratings(devstral, "18.11"), Some([none, none, Full, Full]));
+        let medium = catalog.model("mistral-medium-3.5-128b").expect("model");
+        assert!(ratings(medium, "18.11").is_none());
+        // GitLab lists GLM-5.1's FP8 repository; the catalog has it as a checkpoint.
+        let glm = catalog.model("glm-5.1").expect("model");
+        let fp8 = glm.variant(Some("fp8")).expect("fp8");
+        assert_eq!(fp8.repo, "zai-org/GLM-5.1-FP8");
+        assert_eq!(fp8.quantization, Quantization::Fp8);
+        // Every model in GitLab's GENERAL family says why.
+        for model in catalog
+            .models
+            .iter()
+            .filter(|m| m.family == Family::General)
+        {
+            assert!(model.family_note.is_some(), "{}", model.id);
+        }
+    }
+
+    #[test]
+    fn gitlab_18_9_and_later_list_no_mistral_7b_mixtral_or_gpt_oss_20b() {
+        let catalog = Catalog::builtin().expect("valid catalog");
+        let gone = |id: &str| {
+            id.starts_with("mistral-7b") || id.starts_with("mixtral") || id == "gpt-oss-20b"
+        };
+        for version in ["18.10", "18.11", "19.0", "19.1", "19.3"] {
+            let listed: Vec<&str> = catalog
+                .models
+                .iter()
+                .filter(|m| m.ratings_in(v(version)).is_some())
+                .map(|m| m.id.as_str())
+                .collect();
+            assert!(!listed.iter().any(|id| gone(id)), "{version}: {listed:?}");
+        }
+        let listed_in_18_9 = |id: &str| {
+            catalog
+                .model(id)
+                .is_some_and(|m| m.ratings_in(v("18.9")).is_some())
+        };
+        for id in [
+            "mistral-7b-instruct-v0.3",
+            "mistral-7b-instruct-v0.2",
+            "mixtral-8x7b-instruct-v0.1",
+            "mixtral-8x22b-instruct-v0.1",
+        ] {
+            assert!(!listed_in_18_9(id), "{id} is gone in 18.9");
+        }
+        assert!(listed_in_18_9("gpt-oss-20b"), "GPT-OSS 20B went in 18.10");
+    }
+
+    #[test]
+    fn recommendations_for_19_x_are_the_models_gitlab_lists_today() {
+        use crate::fit::{recommend, FitConstants, RecommendRequest, Slot};
+        use crate::hardware::{DescribedProbe, GpuProbe, HardwareDescription};
+        let catalog = Catalog::builtin().expect("valid catalog");
+        let description = HardwareDescription::from_spec("8xH200-141GB").expect("spec");
+        let gpus = DescribedProbe::new(description)
+            .inventory()
+            .expect("inventory")
+            .gpus;
+        let slots = Slot::from_gpus(&gpus, &|_| None);
+        let rec = recommend(&RecommendRequest {
+            catalog,
+            slots: &slots,
+            gitlab: Some(v("19.1")),
+            feature: None,
+            context: None,
+            concurrency: 1,
+            gpu_memory_utilization: None,
+            constants: FitConstants::default(),
+            system_memory_bytes: None,
+        })
+        .expect("recommend");
+        for feature in &rec.features {
+            for ranked in &feature.ranked {
+                assert!(
+                    !ranked.model.starts_with("mistral-7b") && !ranked.model.starts_with("mixtral"),
+                    "{}: {}",
+                    feature.feature,
+                    ranked.model
+                );
+            }
+        }
+        let ranked = |feature: &str| -> Vec<&str> {
+            rec.features
+                .iter()
+                .find(|f| f.feature == feature)
+                .expect(feature)
+                .ranked
+                .iter()
+                .map(|r| r.model.as_str())
+                .collect()
+        };
+        let agents = ranked("duo_agent_platform");
+        for id in ["devstral-2-123b-instruct-2512", "mistral-medium-3.5-128b"] {
+            assert!(agents.contains(&id), "{id} in {agents:?}");
+        }
+        let completion = ranked("code_completions");
+        assert!(
+            completion.contains(&"devstral-2-123b-instruct-2512"),
+            "{completion:?}"
+        );
+        assert!(
+            !completion.contains(&"glm-5.1"),
+            "GitLab rates GLM-5.1 limited for completion: {completion:?}"
+        );
     }
 }

@@ -211,10 +211,17 @@ pub struct PrepareStep {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Serving {
-    /// Oldest vLLM version that serves it.
+    /// Oldest vLLM version that serves it (the app installs the oldest of its own releases
+    /// that is at least this).
     pub min_vllm: String,
-    /// The model-specific flags GitLab documents.
+    /// Flags for the model's own checkpoint only, about its files' format (GitLab's
+    /// `--tokenizer_mode mistral …`): a third-party quantization ships Hugging Face files.
     pub flags: Vec<String>,
+    /// Flags every checkpoint of the model needs, a third-party quantization's too: tool-call
+    /// and reasoning parsers, remote code, chat-template handling (the model's behaviour,
+    /// not its files), as the model's card or vLLM recipe gives them.
+    #[serde(default)]
+    pub every_checkpoint_flags: Vec<String>,
     /// Pass `--tokenizer <model dir>` (GitLab's Mistral command lines do).
     #[serde(default)]
     pub tokenizer_is_model_dir: bool,
@@ -246,6 +253,11 @@ pub struct Model {
     pub name: String,
     /// GitLab family.
     pub family: Family,
+    /// Why this family, when GitLab's enum has none of the model's own (GLM, Kimi, Qwen, …
+    /// go under `GENERAL`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub family_note: Option<String>,
     /// Hugging Face repository (self-hostable models).
     #[serde(default)]
     pub hf_repo: Option<String>,

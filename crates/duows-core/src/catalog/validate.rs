@@ -2,7 +2,8 @@
 
 use std::collections::HashSet;
 
-use super::{Catalog, CatalogError, Model};
+use super::{Architecture, Catalog, CatalogError, Family, Model, Serving};
+use crate::fit::vllm::{release_for, VllmVersion, INSTALLABLE};
 
 fn invalid(at: impl Into<String>, reason: impl Into<String>) -> CatalogError {
     CatalogError::Invalid {
@@ -89,6 +90,18 @@ fn check_model(catalog: &Catalog, model: &Model) -> Result<(), CatalogError> {
             }
         }
     }
+    match &model.family_note {
+        Some(note) if note.trim().is_empty() => {
+            return Err(invalid(at("family_note"), "must not be empty"));
+        }
+        None if model.family == Family::General => {
+            return Err(invalid(
+                at("family_note"),
+                "a GENERAL model must say why it has no family of its own",
+            ));
+        }
+        _ => {}
+    }
     match (&model.hf_repo, &model.cloud) {
         (Some(_), Some(_)) => return Err(invalid(at("cloud"), "a cloud model has no hf_repo")),
         (None, None) => return Err(invalid(at("hf_repo"), "a self-hosted model needs one")),
@@ -107,44 +120,7 @@ fn check_model(catalog: &Catalog, model: &Model) -> Result<(), CatalogError> {
         .arch
         .as_ref()
         .ok_or_else(|| invalid(at("arch"), "a self-hosted model needs it"))?;
-    let positive = [
-        ("arch.params", arch.params),
-        ("arch.layers", u64::from(arch.layers)),
-        ("arch.heads", u64::from(arch.heads)),
-        ("arch.kv_heads", u64::from(arch.kv_heads)),
-        ("arch.head_dim", u64::from(arch.head_dim)),
-        ("arch.vocab", u64::from(arch.vocab)),
-        ("arch.context", u64::from(arch.context)),
-    ];
-    for (field, value) in positive {
-        if value == 0 {
-            return Err(invalid(at(field), "must be positive"));
-        }
-    }
-    if arch.heads % arch.kv_heads != 0 {
-        return Err(invalid(
-            at("arch.kv_heads"),
-            "must divide the attention heads",
-        ));
-    }
-    if arch
-        .sliding_window
-        .is_some_and(|w| w.layers >= arch.layers || w.tokens == 0)
-    {
-        return Err(invalid(
-            at("arch.sliding_window"),
-            "must cover some, not all, layers",
-        ));
-    }
-    if arch
-        .moe
-        .is_some_and(|m| m.active == 0 || m.active > m.experts)
-    {
-        return Err(invalid(
-            at("arch.moe"),
-            "active experts must be between 1 and the expert count",
-        ));
-    }
+    check_arch(model, arch)?;
     if model.variants.is_empty() {
         return Err(invalid(
             at("variants"),
@@ -199,66 +175,155 @@ fn check_model(catalog: &Catalog, model: &Model) -> Result<(), CatalogError> {
         .serving
         .as_ref()
         .ok_or_else(|| invalid(at("serving"), "a self-hosted model needs it"))?;
-    let major = serving.min_vllm.split('.').next().unwrap_or_default();
-    if major.parse::<u32>().is_err() {
+    check_serving(model, serving)
+}
+
+/// Flags the app derives from the fit and its own defaults; a catalog entry must not set them.
+const FLAGS_THE_APP_SETS: &[&str] = &[
+    "--host",
+    "--port",
+    "--served-model-name",
+    "--tensor-parallel-size",
+    "--gpu-memory-utilization",
+    "--max-model-len",
+    "--max-num-seqs",
+    "--max-num-batched-tokens",
+];
+
+fn check_arch(model: &Model, arch: &Architecture) -> Result<(), CatalogError> {
+    let at = |field: &str| format!("model {}: {field}", model.id);
+    let positive = [
+        ("arch.params", arch.params),
+        ("arch.layers", u64::from(arch.layers)),
+        ("arch.heads", u64::from(arch.heads)),
+        ("arch.kv_heads", u64::from(arch.kv_heads)),
+        ("arch.head_dim", u64::from(arch.head_dim)),
+        ("arch.vocab", u64::from(arch.vocab)),
+        ("arch.context", u64::from(arch.context)),
+    ];
+    for (field, value) in positive {
+        if value == 0 {
+            return Err(invalid(at(field), "must be positive"));
+        }
+    }
+    if arch.heads % arch.kv_heads != 0 {
         return Err(invalid(
-            at("serving.min_vllm"),
-            "must be a version like 0.6.4.post1",
+            at("arch.kv_heads"),
+            "must divide the attention heads",
         ));
     }
-    if serving
-        .flags
-        .first()
-        .is_some_and(|flag| !flag.starts_with("--"))
+    if arch
+        .sliding_window
+        .is_some_and(|w| w.layers >= arch.layers || w.tokens == 0)
     {
-        return Err(invalid(at("serving.flags"), "must start with a --flag"));
+        return Err(invalid(
+            at("arch.sliding_window"),
+            "must cover some, not all, layers",
+        ));
+    }
+    if let Some(window) = arch.sliding_window {
+        if window.kv_heads == Some(0) || window.head_dim == Some(0) {
+            return Err(invalid(
+                at("arch.sliding_window"),
+                "kv_heads and head_dim, when given, must be positive",
+            ));
+        }
+        if window.kv_heads.is_some_and(|kv| arch.heads % kv != 0) {
+            return Err(invalid(
+                at("arch.sliding_window.kv_heads"),
+                "must divide the attention heads",
+            ));
+        }
+    }
+    if arch
+        .mla
+        .is_some_and(|mla| mla.kv_lora_rank == 0 || mla.rope_dim == 0)
+    {
+        return Err(invalid(
+            at("arch.mla"),
+            "kv_lora_rank and rope_dim must be positive",
+        ));
+    }
+    if let Some(indexer) = arch.indexer {
+        if arch.mla.is_none() {
+            return Err(invalid(
+                at("arch.indexer"),
+                "a sparse-attention indexer works over latent attention: give `mla` too",
+            ));
+        }
+        if indexer.head_dim == 0 {
+            return Err(invalid(at("arch.indexer.head_dim"), "must be positive"));
+        }
+    }
+    if let Some(linear) = arch.linear_attention {
+        if linear.layers == 0 || linear.state_bytes == 0 {
+            return Err(invalid(
+                at("arch.linear_attention"),
+                "layers and state_bytes must be positive",
+            ));
+        }
+        let sliding = arch.sliding_window.map_or(0, |w| w.layers);
+        if sliding + linear.layers > arch.layers {
+            return Err(invalid(
+                at("arch.linear_attention.layers"),
+                format!(
+                    "{} linear + {sliding} sliding layers are more than the {} layers",
+                    linear.layers, arch.layers
+                ),
+            ));
+        }
+    }
+    if arch
+        .moe
+        .is_some_and(|m| m.active == 0 || m.active > m.experts)
+    {
+        return Err(invalid(
+            at("arch.moe"),
+            "active experts must be between 1 and the expert count",
+        ));
+    }
+    Ok(())
+}
+
+fn check_serving(model: &Model, serving: &Serving) -> Result<(), CatalogError> {
+    let at = |field: &str| format!("model {}: {field}", model.id);
+    let min: VllmVersion = serving
+        .min_vllm
+        .parse()
+        .map_err(|_| invalid(at("serving.min_vllm"), "must be a version like 0.6.4.post1"))?;
+    if release_for(&serving.min_vllm).is_none() {
+        let releases: Vec<String> = INSTALLABLE.iter().map(ToString::to_string).collect();
+        return Err(invalid(
+            at("serving.min_vllm"),
+            format!(
+                "{min} is newer than every vLLM release this app installs ({}): add a release or lower it",
+                releases.join(", ")
+            ),
+        ));
+    }
+    for (field, flags) in [
+        ("serving.flags", &serving.flags),
+        (
+            "serving.every_checkpoint_flags",
+            &serving.every_checkpoint_flags,
+        ),
+    ] {
+        if flags.first().is_some_and(|flag| !flag.starts_with("--")) {
+            return Err(invalid(at(field), "must start with a --flag"));
+        }
+        if let Some(flag) = flags
+            .iter()
+            .find(|f| FLAGS_THE_APP_SETS.contains(&f.split('=').next().unwrap_or(f)))
+        {
+            return Err(invalid(
+                at(field),
+                format!("{flag} is set by the app from the fit"),
+            ));
+        }
     }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::Catalog;
-
-    fn with(replace: &str, by: &str) -> String {
-        let text = include_str!("../../../../catalog/catalog.toml");
-        assert!(text.contains(replace), "fixture text `{replace}` not found");
-        text.replacen(replace, by, 1)
-    }
-
-    #[test]
-    fn broken_entries_are_named() {
-        let cases = [
-            (
-                "heads = 32, kv_heads = 8",
-                "heads = 32, kv_heads = 7",
-                "arch.kv_heads",
-            ),
-            ("id = \"gpt-oss-120b\"", "id = \"gpt-oss-121b\"", "id"),
-            (
-                "replacement = \"mistral-small-3.2-24b-instruct-2506\"",
-                "replacement = \"nope\"",
-                "deprecation.replacement",
-            ),
-            (
-                "weight_bytes = 14_496_047_104",
-                "weight_bytes = 4_496_047_104",
-                "weight_bytes",
-            ),
-            (
-                "{ from = \"18.0\", until = \"18.9\", completion = \"largely\"",
-                "{ from = \"17.9\", until = \"18.9\", completion = \"largely\"",
-                "gitlab",
-            ),
-        ];
-        for (replace, by, field) in cases {
-            let err = Catalog::parse(&with(replace, by))
-                .expect_err(by)
-                .to_string();
-            assert!(err.contains(field), "{by}: {err}");
-        }
-        let err =
-            Catalog::parse(&with("schema = 1", "schema = 1\ncolour = 2")).expect_err("unknown");
-        assert!(err.to_string().contains("colour"));
-    }
-}
+#[path = "validate_tests.rs"]
+mod tests;

@@ -239,8 +239,9 @@ pub fn vllm_plan(
         served_name.clone(),
     ];
     args.extend(vllm.args.iter().cloned());
-    // The model-specific flags GitLab documents, only for the model's own checkpoint: a
-    // third-party quantization ships its own (Hugging Face format) tokenizer and config.
+    // The format flags GitLab documents, only for the model's own checkpoint: a third-party
+    // quantization ships its own (Hugging Face format) tokenizer and config. The parsers and
+    // the like describe the model, so every checkpoint gets them.
     let own_checkpoint = variant.is_original(model);
     if own_checkpoint {
         args.extend(serving.flags.iter().cloned());
@@ -248,6 +249,7 @@ pub fn vllm_plan(
             args.extend(["--tokenizer".to_owned(), model_ref.clone()]);
         }
     }
+    args.extend(serving.every_checkpoint_flags.iter().cloned());
     let mut prepare = Vec::new();
     if own_checkpoint {
         let folder = options

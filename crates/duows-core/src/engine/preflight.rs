@@ -1,16 +1,22 @@
 //! What must hold before an engine starts, checked before anything runs: the engine is
 //! installed (and new enough), the weights are present and complete, the GPUs are real,
-//! the model fits, and the memory it needs is free now.
+//! the NVIDIA driver runs the vLLM build, the model fits, and the memory it needs is free
+//! now.
 //!
 //! [`preflight`] is a pure function of [`PreflightFacts`] (gathered by the caller from the
 //! installation, the models folder, the probe and the latest sample), so the launch-plan
 //! preview and the start list exactly the same things. A memory check that fails can be
 //! overridden by the user (the estimate may be wrong); nothing else can.
 
-use serde::{Deserialize, Serialize};
-
+use super::install::{driver_verdict, newest_release, DriverFit};
 use super::installed::Installation;
 use super::plan::EngineKind;
+use crate::fit::vllm::release_for;
+
+#[path = "preflight_result.rs"]
+mod result;
+
+pub use result::{CheckItem, CheckOutcome, Preflight, PreflightCheck};
 
 /// The weights a start would serve.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +70,8 @@ pub struct PreflightFacts {
     pub described_hardware: Option<String>,
     /// GPUs NVML reports on this machine.
     pub real_gpus: usize,
+    /// The NVIDIA driver's version (NVML's, or the description's when it gives one).
+    pub driver_version: Option<String>,
     /// Whether the GPUs are needed (vLLM; llama.cpp with GPU layers).
     pub needs_gpu: bool,
     /// Whether the fit says the model fits (`None`: no fit, e.g. a GGUF file).
@@ -76,82 +84,6 @@ pub struct PreflightFacts {
     pub gpus: Vec<GpuMemoryFacts>,
     /// The user accepts a failed memory check (the estimate may be wrong).
     pub override_memory: bool,
-}
-
-/// What a check is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckItem {
-    /// The engine program.
-    Engine,
-    /// The model's weights.
-    Weights,
-    /// Real GPUs, not a description.
-    Hardware,
-    /// The memory estimate: does the model fit at all.
-    Fit,
-    /// Free GPU memory now.
-    FreeMemory,
-}
-
-/// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckOutcome {
-    /// Holds.
-    Pass,
-    /// Does not hold, but the start may go ahead (overridden, or not needed).
-    Warn,
-    /// Does not hold: the start is refused.
-    Fail,
-}
-
-/// One check with its outcome, in words, and the next step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-pub struct PreflightCheck {
-    /// What it is about.
-    pub item: CheckItem,
-    /// How it came out.
-    pub outcome: CheckOutcome,
-    /// What was found.
-    pub message: String,
-    /// What to do, when it does not hold.
-    pub fix: Option<String>,
-    /// Whether the user may start anyway (memory estimates only).
-    pub overridable: bool,
-}
-
-/// Every check of one start.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
-pub struct Preflight {
-    /// The checks, in the order a person fixes them.
-    pub checks: Vec<PreflightCheck>,
-}
-
-impl Preflight {
-    /// The checks that refuse the start.
-    pub fn failures(&self) -> impl Iterator<Item = &PreflightCheck> {
-        self.checks
-            .iter()
-            .filter(|c| c.outcome == CheckOutcome::Fail)
-    }
-
-    /// Whether the start may go ahead.
-    pub fn passed(&self) -> bool {
-        self.failures().next().is_none()
-    }
-
-    /// The failures in one message: "cannot start: A (fix); B (fix)".
-    pub fn refusal(&self) -> Option<String> {
-        let reasons: Vec<String> = self
-            .failures()
-            .map(|c| match &c.fix {
-                Some(fix) => format!("{} ({fix})", c.message),
-                None => c.message.clone(),
-            })
-            .collect();
-        (!reasons.is_empty()).then(|| format!("cannot start the engine: {}", reasons.join("; ")))
-    }
 }
 
 /// GiB with one decimal, for messages.
@@ -180,6 +112,7 @@ pub fn preflight(facts: &PreflightFacts) -> Preflight {
     if facts.needs_gpu {
         checks.push(hardware_check(facts));
     }
+    checks.extend(driver_check(facts));
     if let Some(fits) = facts.fits {
         checks.push(fit_check(facts, fits));
     }
@@ -226,7 +159,10 @@ fn engine_check(facts: &PreflightFacts) -> PreflightCheck {
                 CheckOutcome::Fail,
                 format!("{name} {version} is older than {minimum}, which this model needs"),
             ),
-            format!("update it on the Engines page or with `{install}`"),
+            format!(
+                "update it on the Engines page or with `{install}` (vLLM {}, the release for this model)",
+                release_for(minimum).unwrap_or_else(newest_release)
+            ),
         ),
         _ => check(
             CheckItem::Engine,
@@ -317,6 +253,32 @@ fn hardware_check(facts: &PreflightFacts) -> PreflightCheck {
             if facts.real_gpus == 1 { "" } else { "s" }
         ),
     )
+}
+
+/// vLLM only, where a driver is known or real GPUs are: the installed release (else the one
+/// the model would get) against the driver (`install::driver_verdict`).
+fn driver_check(facts: &PreflightFacts) -> Option<PreflightCheck> {
+    let real = facts.described_hardware.is_none() && facts.real_gpus > 0;
+    if facts.kind != EngineKind::Vllm || !(real || facts.driver_version.is_some()) {
+        return None;
+    }
+    let installed = facts
+        .installation
+        .as_ref()
+        .and_then(|i| i.version.as_deref());
+    let release = match installed {
+        Some(version) => version.parse().ok(),
+        None => facts.min_version.as_deref().and_then(release_for),
+    };
+    let verdict = driver_verdict(release, facts.driver_version.as_deref());
+    let outcome = match verdict.fit {
+        DriverFit::Ok => CheckOutcome::Pass,
+        DriverFit::MinorVersionCompatibility | DriverFit::Unknown => CheckOutcome::Warn,
+        DriverFit::TooOld => CheckOutcome::Fail,
+    };
+    let mut driver = check(CheckItem::Driver, outcome, verdict.message);
+    driver.fix = verdict.fix;
+    Some(driver)
 }
 
 fn memory_outcome(facts: &PreflightFacts) -> CheckOutcome {

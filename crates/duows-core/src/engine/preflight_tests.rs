@@ -24,6 +24,7 @@ fn ready_facts() -> PreflightFacts {
         },
         described_hardware: None,
         real_gpus: 1,
+        driver_version: Some("575.57.08".into()),
         needs_gpu: true,
         fits: Some(true),
         fit_fix: None,
@@ -49,7 +50,7 @@ fn outcome(result: &Preflight, item: CheckItem) -> CheckOutcome {
 fn everything_in_place_passes_every_check() {
     let result = preflight(&ready_facts());
     assert!(result.passed(), "{result:?}");
-    assert_eq!(result.checks.len(), 5);
+    assert_eq!(result.checks.len(), 6);
     assert!(result.refusal().is_none());
 }
 
@@ -200,4 +201,91 @@ fn a_model_that_does_not_fit_needs_the_override_but_a_missing_engine_does_not_yi
     let result = preflight(&overridden);
     assert_eq!(outcome(&result, CheckItem::Fit), CheckOutcome::Warn);
     assert!(!result.passed(), "the override covers memory only");
+}
+
+#[test]
+fn an_installed_vllm_older_than_gemma_4_or_minimax_needs_is_refused_with_the_release() {
+    let gemma = PreflightFacts {
+        installation: Some(installed("0.18.1")),
+        min_version: Some("0.19.1".into()),
+        ..ready_facts()
+    };
+    let result = preflight(&gemma);
+    assert_eq!(outcome(&result, CheckItem::Engine), CheckOutcome::Fail);
+    let refusal = result.refusal().expect("refused");
+    assert!(refusal.contains("0.18.1 is older than 0.19.1"), "{refusal}");
+    assert!(
+        refusal.contains("vLLM 0.19.1, the release for this model"),
+        "{refusal}"
+    );
+    let minimax = PreflightFacts {
+        installation: Some(installed("0.19.1")),
+        min_version: Some("0.20.0".into()),
+        ..ready_facts()
+    };
+    let refusal = preflight(&minimax).refusal().expect("refused");
+    assert!(refusal.contains("0.19.1 is older than 0.20.0"), "{refusal}");
+    assert!(refusal.contains("vLLM 0.20.2"), "{refusal}");
+    let new_enough = PreflightFacts {
+        installation: Some(installed("0.20.2")),
+        ..minimax
+    };
+    assert!(preflight(&new_enough).passed());
+}
+
+#[test]
+fn the_driver_runs_cuda_12_9_warns_through_compatibility_or_refuses_below_cuda_12() {
+    let driver = |version: Option<&str>| {
+        let facts = PreflightFacts {
+            driver_version: version.map(Into::into),
+            ..ready_facts()
+        };
+        let result = preflight(&facts);
+        let check = result
+            .checks
+            .iter()
+            .find(|c| c.item == CheckItem::Driver)
+            .cloned()
+            .expect("driver checked");
+        (check, result.passed())
+    };
+    let (ok, passed) = driver(Some("575.57.08"));
+    assert_eq!(ok.outcome, CheckOutcome::Pass);
+    assert!(
+        passed && ok.message.contains("vLLM 0.18.1"),
+        "{}",
+        ok.message
+    );
+    let (compat, passed) = driver(Some("550.54.15"));
+    assert_eq!(compat.outcome, CheckOutcome::Warn);
+    assert!(passed, "minor-version compatibility may start");
+    assert_eq!(
+        compat.fix.as_deref(),
+        Some("update the NVIDIA driver to 575.51.03 or newer")
+    );
+    let (old, passed) = driver(Some("470.223.02"));
+    assert_eq!(old.outcome, CheckOutcome::Fail);
+    assert!(
+        !passed && old.message.contains("CUDA 12"),
+        "{}",
+        old.message
+    );
+    let (unknown, _) = driver(None);
+    assert_eq!(unknown.outcome, CheckOutcome::Warn);
+    // A described machine without a driver version gets no driver check; llama.cpp none.
+    let described = PreflightFacts {
+        described_hardware: Some("8xH200-141GB".into()),
+        real_gpus: 0,
+        driver_version: None,
+        ..ready_facts()
+    };
+    let described = preflight(&described);
+    assert!(!described.checks.iter().any(|c| c.item == CheckItem::Driver));
+    let llama = PreflightFacts {
+        kind: EngineKind::LlamaCpp,
+        driver_version: Some("470.223.02".into()),
+        ..ready_facts()
+    };
+    let llama = preflight(&llama);
+    assert!(!llama.checks.iter().any(|c| c.item == CheckItem::Driver));
 }

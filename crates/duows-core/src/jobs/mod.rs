@@ -20,7 +20,8 @@ use crate::engine::ProcessLauncher;
 
 pub use failure::JobFailure;
 pub use request::{
-    download_request, install_spec, valid_revision, DownloadJob, JobStartError, DEFAULT_HUB,
+    download_request, install_spec, valid_revision, DownloadJob, InstallJob, JobStartError,
+    DEFAULT_HUB,
 };
 
 /// What a job does.
@@ -122,13 +123,15 @@ impl Jobs {
         Ok(status)
     }
 
-    /// Installs `engine` (`vllm` or `llama_cpp`) into the data folder at `data_root`.
+    /// Installs `job`'s engine (`vllm` or `llama_cpp`; vLLM at the release its model needs)
+    /// into the data folder at `data_root`.
     pub fn start_install(
         &self,
-        engine: &str,
+        job: &InstallJob,
         data_root: &Path,
     ) -> Result<JobStatus, JobStartError> {
-        let spec = install_spec(engine, data_root)?;
+        let spec = install_spec(job, data_root)?;
+        let engine = job.engine.as_str();
         let launcher = ProcessLauncher::new()
             .map_err(|e| JobStartError::Internal(format!("cannot start the installer: {e}")))?;
         let id = format!("install-{engine}");

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::catalog::Catalog;
 use crate::engine::download::{vllm_files, DownloadRequest};
-use crate::engine::install::InstallSpec;
+use crate::engine::install::{newest_release, release_for_model, InstallSpec};
 use crate::engine::Secret;
 
 /// The public hub, unless `HF_ENDPOINT` names another (a mirror).
@@ -21,6 +21,10 @@ pub enum JobStartError {
     /// Not a catalog model.
     #[error("`{0}` is not in the catalog")]
     UnknownModel(String),
+    /// A model named for an install it cannot choose: a cloud model, or llama.cpp's server
+    /// (one release serves every GGUF file).
+    #[error("{0}")]
+    ModelNotInstallable(String),
     /// The model has no such checkpoint.
     #[error("{model} has no checkpoint `{variant}`")]
     UnknownVariant {
@@ -48,7 +52,7 @@ impl JobStartError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::NotInstallable(_) => Some("engine"),
-            Self::UnknownModel(_) => Some("model"),
+            Self::UnknownModel(_) | Self::ModelNotInstallable(_) => Some("model"),
             Self::UnknownVariant { .. } => Some("variant"),
             Self::InvalidRevision => Some("revision"),
             Self::UnknownJob(_) => Some("id"),
@@ -123,12 +127,38 @@ pub fn valid_revision(revision: &str) -> bool {
         && !revision.contains("..")
 }
 
-/// The install of `engine` (`vllm` or `llama_cpp`) into the data folder at `data_root`.
-pub fn install_spec(engine: &str, data_root: &Path) -> Result<InstallSpec, JobStartError> {
-    match engine {
-        "vllm" => Ok(InstallSpec::vllm(data_root)),
-        "llama_cpp" | "llama-cpp" => Ok(InstallSpec::llama_cpp(data_root)),
-        other => Err(JobStartError::NotInstallable(other.to_owned())),
+/// What to install: an engine, and for vLLM the model it must serve.
+#[derive(Debug, Clone, Default)]
+pub struct InstallJob {
+    /// `vllm` or `llama_cpp`.
+    pub engine: String,
+    /// Catalog id or Hugging Face repo of the model to serve (vLLM): its release is
+    /// installed. `None`: the newest release, which serves every catalog model.
+    pub model: Option<String>,
+}
+
+/// The install `job` asks for, into the data folder at `data_root`.
+pub fn install_spec(job: &InstallJob, data_root: &Path) -> Result<InstallSpec, JobStartError> {
+    match (job.engine.as_str(), job.model.as_deref()) {
+        ("vllm", None) => Ok(InstallSpec::vllm(data_root, newest_release())),
+        ("vllm", Some(wanted)) => {
+            let catalog = Catalog::builtin().map_err(|e| JobStartError::Internal(e.to_string()))?;
+            let model = catalog
+                .model(wanted)
+                .ok_or_else(|| JobStartError::UnknownModel(wanted.to_owned()))?;
+            let release = release_for_model(model).ok_or_else(|| {
+                JobStartError::ModelNotInstallable(format!(
+                    "{} is not served by a vLLM release this app installs",
+                    model.name
+                ))
+            })?;
+            Ok(InstallSpec::vllm(data_root, release))
+        }
+        ("llama_cpp" | "llama-cpp", None) => Ok(InstallSpec::llama_cpp(data_root)),
+        ("llama_cpp" | "llama-cpp", Some(_)) => Err(JobStartError::ModelNotInstallable(
+            "a model chooses the vLLM release; llama.cpp's server has one release for every GGUF file".into(),
+        )),
+        (other, _) => Err(JobStartError::NotInstallable(other.to_owned())),
     }
 }
 
@@ -190,12 +220,42 @@ mod tests {
         let request = download_request(&ok, home).expect("request");
         assert_eq!(request.repo, "mistralai/Mistral-7B-Instruct-v0.3");
         assert_eq!(request.revision, "main");
+        let job = |engine: &str, model: Option<&str>| InstallJob {
+            engine: engine.into(),
+            model: model.map(Into::into),
+        };
         assert_eq!(
-            install_spec("llama", home)
+            install_spec(&job("llama", None), home)
                 .map(|_| ())
                 .expect_err("refused")
                 .field(),
             Some("engine")
         );
+        for refused in [
+            job("vllm", Some("gpt-9")),
+            job("vllm", Some("gpt-4o")),
+            job("llama_cpp", Some("gemma-4-31b-it")),
+        ] {
+            let error = install_spec(&refused, home)
+                .map(|_| ())
+                .expect_err("refused");
+            assert_eq!(error.field(), Some("model"), "{error}");
+        }
+    }
+
+    #[test]
+    fn vllm_is_installed_at_the_release_the_model_needs() {
+        let home = Path::new("/data");
+        let requirement = |model: Option<&str>| {
+            let job = InstallJob {
+                engine: "vllm".into(),
+                model: model.map(Into::into),
+            };
+            install_spec(&job, home).expect("spec").requirements
+        };
+        assert_eq!(requirement(Some("codestral-22b-v0.1")), ["vllm==0.18.1"]);
+        assert_eq!(requirement(Some("google/gemma-4-31B-it")), ["vllm==0.19.1"]);
+        assert_eq!(requirement(Some("minimax-m2.7")), ["vllm==0.20.2"]);
+        assert_eq!(requirement(None), ["vllm==0.20.2"], "the newest serves all");
     }
 }

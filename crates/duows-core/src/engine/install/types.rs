@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::EngineKind;
+use crate::fit::vllm::VllmVersion;
 
-/// The vLLM release the app installs (at least every catalog model's `min_vllm`).
-pub const VLLM_VERSION: &str = "0.18.1";
 /// The llama-cpp-python release the app installs (its OpenAI-compatible server).
 pub const LLAMA_CPP_PYTHON_VERSION: &str = "0.3.36";
 
@@ -35,12 +34,14 @@ pub struct InstallSpec {
 }
 
 impl InstallSpec {
-    /// vLLM into `<data_root>/venvs/vllm`. PyTorch with CUDA makes it about 12 GB.
-    pub fn vllm(data_root: &Path) -> Self {
+    /// vLLM `release` into `<data_root>/venvs/vllm` (the release a model needs is
+    /// [`super::release_for_model`]; with no model, [`super::newest_release`]). PyTorch with
+    /// CUDA makes it about 12 GB.
+    pub fn vllm(data_root: &Path, release: VllmVersion) -> Self {
         Self {
             engine: EngineKind::Vllm,
             venv: data_root.join("venvs/vllm"),
-            requirements: vec![format!("vllm=={VLLM_VERSION}")],
+            requirements: vec![format!("vllm=={release}")],
             needed_bytes: 16 << 30,
             env: Vec::new(),
             python: PathBuf::from("python3"),

@@ -29,6 +29,8 @@ pub struct MachineFacts {
     pub described: Option<String>,
     /// GPUs the driver reports.
     pub real_gpus: usize,
+    /// The NVIDIA driver's version, when known (a description may give one).
+    pub driver_version: Option<String>,
     /// Free bytes per GPU index in the latest sample.
     pub free_bytes: Vec<(u32, Option<u64>)>,
 }
@@ -111,6 +113,7 @@ pub fn prepare_gguf(
         weights: WeightsFacts::File,
         described_hardware: machine.described.clone(),
         real_gpus: machine.real_gpus,
+        driver_version: machine.driver_version.clone(),
         needs_gpu: gpu_layers > 0,
         fits: None,
         fit_fix: None,
@@ -177,6 +180,7 @@ pub fn prepare_vllm(
         weights,
         described_hardware: machine.described.clone(),
         real_gpus: machine.real_gpus,
+        driver_version: machine.driver_version.clone(),
         needs_gpu: true,
         fits: Some(fit.fits),
         fit_fix: fit.suggestions.first().map(|s| s.message.clone()),

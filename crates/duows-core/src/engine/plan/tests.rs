@@ -162,7 +162,13 @@ fn mistral_7b_v0_2_gets_the_chat_template() {
 fn every_catalog_model_gets_exactly_its_documented_flags() {
     let catalog = Catalog::builtin().expect("catalog");
     for model in catalog.models.iter().filter(|m| m.self_hostable()) {
-        let plan = plan_for(&model.id, "8xH200-141GB", None);
+        // GLM-5.1's own BF16 checkpoint (1.5 TB) needs more than eight H200s.
+        let spec = if model.id == "glm-5.1" {
+            "16xH200-141GB"
+        } else {
+            "8xH200-141GB"
+        };
+        let plan = plan_for(&model.id, spec, None);
         let serving = model.serving.as_ref().expect("serving");
         let mut expected = serving.flags.clone();
         if serving.tokenizer_is_model_dir {
@@ -171,6 +177,7 @@ fn every_catalog_model_gets_exactly_its_documented_flags() {
                 model.hf_repo.clone().expect("repo"),
             ]);
         }
+        expected.extend(serving.every_checkpoint_flags.iter().cloned());
         if let Some(template) = &serving.chat_template {
             expected.extend([
                 "--chat-template".to_owned(),
@@ -234,6 +241,41 @@ fn a_quantized_checkpoint_does_not_get_the_mistral_format_flags() {
     );
     assert!(tail(&plan).is_empty(), "{:?}", tail(&plan));
     assert!(plan.prepare.is_empty());
+}
+
+#[test]
+fn a_quantized_checkpoint_keeps_the_parsers_its_model_needs() {
+    let catalog = Catalog::builtin().expect("catalog");
+    let model = catalog.model("gemma-4-31b-it").expect("model");
+    let variant = model.variant(Some("fp8")).expect("variant");
+    let gpus = DescribedProbe::new(HardwareDescription::from_spec("1xH100-80GB").expect("spec"))
+        .inventory()
+        .expect("inventory")
+        .gpus;
+    let slots = Slot::from_gpus(&gpus, &|_| None);
+    let fit = fit(&FitRequest {
+        model,
+        variant,
+        slots: &slots,
+        context: None,
+        concurrency: 1,
+        tensor_parallel_size: None,
+        gpu_memory_utilization: None,
+        constants: FitConstants::default(),
+    })
+    .expect("fit");
+    let plan = vllm_plan(model, variant, &fit, &options(None)).expect("plan");
+    assert_eq!(plan.args[1], "RedHatAI/gemma-4-31B-it-FP8-dynamic");
+    assert_eq!(
+        tail(&plan),
+        [
+            "--enable-auto-tool-choice",
+            "--tool-call-parser",
+            "gemma4",
+            "--reasoning-parser",
+            "gemma4"
+        ]
+    );
 }
 
 #[test]

@@ -76,7 +76,7 @@ fn recommend_refuses_a_context_no_model_has() {
     };
     let error = recommend(&request).expect_err("too long");
     assert_eq!(error.field, "context");
-    assert!(error.reason.contains("131072"), "{}", error.reason);
+    assert!(error.reason.contains("262144"), "{}", error.reason);
     let error = recommend(&RecommendRequest {
         context: Some(8),
         ..request
