@@ -75,7 +75,7 @@ fn commands_answer_like_the_http_api() {
     )
     .expect("fit");
     assert_eq!(fit["fits"], json!(true));
-    assert_eq!(fit["concurrency"].as_f64().map(f64::floor), Some(10.0));
+    assert_eq!(fit["concurrency"].as_f64().map(f64::floor), Some(7.0));
     let rec = invoke(&webview, "recommend", json!({"params": {}})).expect("recommend");
     assert!(rec["models"].as_array().is_some_and(|m| !m.is_empty()));
     let error = invoke(&webview, "fit", json!({"params": {"model": "nope"}})).expect_err("unknown");
