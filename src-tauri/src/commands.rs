@@ -9,6 +9,7 @@ use duows_api::calls::{
 };
 use duows_api::{ApiError, ApiState};
 use duows_core::deployment_check::DeploymentCheck;
+use duows_core::doctor::DoctorReport;
 use duows_core::engine::EngineStatus;
 use duows_core::fit::{FitResult, Recommendation};
 use duows_core::hardware::HardwareReport;
@@ -160,6 +161,13 @@ pub async fn job_cancel(state: State<'_, ApiState>, id: String) -> Result<JobSta
     calls::job_cancel(&state, &id)
 }
 
+/// `doctor`.
+#[tauri::command]
+pub async fn doctor(state: State<'_, ApiState>) -> Result<DoctorReport, ApiError> {
+    calls::doctor(&state).await
+}
+
+/// `gateway_info`.
 #[tauri::command]
 pub async fn gateway_info(state: State<'_, ApiState>) -> Result<GatewayInfo, ApiError> {
     calls::gateway_info(&state).await

@@ -48,6 +48,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::jobs,
             commands::job_cancel,
             commands::gateway_info,
+            commands::doctor,
             commands::deployment_test,
             commands::keys,
             commands::key_create,

@@ -14,6 +14,7 @@ import type {
   EngineStatus,
   FitParams,
   FitResult,
+  DoctorReport,
   GatewayInfo,
   HardwareReport,
   InstallParams,
@@ -51,6 +52,7 @@ export interface Commands {
   jobs: { args: undefined; result: JobStatus[] };
   job_cancel: { args: { id: string }; result: JobStatus };
   gateway_info: { args: undefined; result: GatewayInfo };
+  doctor: { args: undefined; result: DoctorReport };
   deployment_test: { args: { params: DeploymentRef }; result: DeploymentCheck };
   keys: { args: undefined; result: KeyInfo[] };
   key_create: { args: { params: KeyCreateParams }; result: CreatedKey };
@@ -82,6 +84,7 @@ export const COMMAND_NAMES = {
   jobs: true,
   job_cancel: true,
   gateway_info: true,
+  doctor: true,
   deployment_test: true,
   keys: true,
   key_create: true,

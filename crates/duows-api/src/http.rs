@@ -57,6 +57,7 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("jobs", jobs)
         .at("job_cancel", job_cancel)
         .at("gateway_info", gateway_info)
+        .at("doctor", doctor)
         .at("deployment_test", deployment_test)
         .at("keys", keys)
         .at("key_create", key_create)
@@ -266,6 +267,12 @@ async fn job_cancel(
     JsonBody(params): JsonBody<calls::JobRef>,
 ) -> Result<Json<calls::JobStatus>, ApiError> {
     calls::job_cancel(&state, &params.id).map(Json)
+}
+
+async fn doctor(
+    State(state): State<ApiState>,
+) -> Result<Json<duows_core::doctor::DoctorReport>, ApiError> {
+    calls::doctor(&state).await.map(Json)
 }
 
 async fn gateway_info(State(state): State<ApiState>) -> Result<Json<calls::GatewayInfo>, ApiError> {

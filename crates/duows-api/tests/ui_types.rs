@@ -19,6 +19,7 @@ use duows_api::calls::{
 use duows_api::events::ServerEvent;
 use duows_api::{ApiError, ErrorCode};
 use duows_core::deployment_check::DeploymentCheck;
+use duows_core::doctor::DoctorReport;
 use duows_core::engine::EngineStatus;
 use duows_core::fit::{FitResult, Recommendation};
 use duows_core::hardware::HardwareReport;
@@ -71,6 +72,7 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<JobStatus>();
     visit.visit::<GatewayInfo>();
     visit.visit::<DeploymentCheck>();
+    visit.visit::<DoctorReport>();
     visit.visit::<KeyInfo>();
     visit.visit::<CreatedKey>();
     visit.visit::<ServerEvent>();

@@ -67,6 +67,8 @@ pub enum Command {
     /// Which model serves each Duo feature (the gateway's aliases such as duo-chat)
     #[command(subcommand, after_help = GATEWAY_EXAMPLES)]
     Features(FeaturesCommand),
+    /// Check the whole chain (driver, engines, deployments, gateway, GitLab), each step with its fix
+    Doctor(ServerArgs),
 }
 
 /// Options shared by `recommend` and `fit`.

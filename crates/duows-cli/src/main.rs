@@ -5,6 +5,7 @@
 //! `catalog`, `engine`, `keys`, `deployments` and `features` answer people and scripts.
 
 mod cli;
+mod doctor_cmd;
 mod engine_cmd;
 mod gateway_cmd;
 mod hardware_cmd;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         Command::Engine(EngineCommand::Status(args)) => engine_cmd::status(&args),
         Command::Engine(EngineCommand::Logs(args)) => engine_cmd::logs(&args),
         Command::Serve(args) => serve::run(args),
+        Command::Doctor(args) => doctor_cmd::run(&args),
         Command::Keys(command) => gateway_cmd::keys(&command),
         Command::Deployments(command) => gateway_cmd::deployments(&command),
         Command::Features(command) => gateway_cmd::features(&command),

@@ -27,6 +27,7 @@
 pub mod catalog;
 pub mod data_dir;
 pub mod deployment_check;
+pub mod doctor;
 pub mod engine;
 pub mod fit;
 pub mod hardware;

@@ -1,11 +1,13 @@
 //! The API functions. Both transports call exactly these.
 
+mod doctor;
 mod engines;
 mod gateway;
 mod jobs;
 mod launch;
 mod planning;
 
+pub use doctor::doctor;
 pub use engines::{
     engine_logs, engine_remove, engine_retry, engine_start, engine_status, engine_stop,
     EngineParams, EnginePlanParams, EngineStartParams,

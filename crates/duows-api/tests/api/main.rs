@@ -5,6 +5,7 @@
 mod common;
 
 mod access;
+mod doctor;
 mod engines;
 mod gateway;
 mod hardware;

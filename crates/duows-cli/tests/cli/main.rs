@@ -2,6 +2,7 @@
 //! binary for all of them.
 
 mod common;
+mod doctor;
 mod engines;
 mod gateway;
 mod hardware;

@@ -1,0 +1,57 @@
+//! `duows doctor`: without a server it still checks the driver and says how to start the
+//! server (exit 1); against a running server it prints each step with its fix.
+
+use crate::common::{duows, home, serve, stdout};
+
+#[test]
+fn without_a_server_the_doctor_says_how_to_start_one() {
+    let home = home();
+    let output = duows(
+        &home,
+        &["doctor", "--server", "http://127.0.0.1:9", "--json"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a failed step fails the command"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("json");
+    let lines = report["lines"].as_array().expect("lines");
+    assert_eq!(lines[0]["area"], "driver");
+    let server = lines
+        .iter()
+        .find(|l| l["area"] == "server")
+        .expect("server line");
+    assert_eq!(server["status"], "fail");
+    assert!(server["fix"]
+        .as_str()
+        .is_some_and(|f| f.contains("duows serve")));
+}
+
+#[test]
+fn against_a_running_server_each_step_has_its_fix() {
+    let served = serve(&["--port", "0", "--gpus", "1xA100-80GB"], 2);
+    let home = home();
+    let server = format!("http://127.0.0.1:{}", served.port);
+    let output = duows(&home, &["doctor", "--server", &server]);
+    let text = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "only warnings and skips: {text}"
+    );
+    assert!(
+        text.contains("WARN  NVIDIA driver and NVML: Described hardware"),
+        "{text}"
+    );
+    assert!(
+        text.contains("WARN  Gateway request: no Duo feature is routed"),
+        "{text}"
+    );
+    assert!(text.contains("→ Route the features"), "{text}");
+    assert!(text.contains("skip  GitLab"), "{text}");
+    assert!(
+        text.lines().last().is_some_and(|l| l.contains("0 failed")),
+        "{text}"
+    );
+}

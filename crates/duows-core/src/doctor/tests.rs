@@ -1,0 +1,114 @@
+//! The doctor's judgements: each trap of gitlab-duo-facts §3 and §10 found and named with its
+//! fix; a healthy step passes without a fix.
+
+use super::*;
+use crate::hardware::{DescribedProbe, GpuProbe, HardwareDescription, HardwareReport, SystemInfo};
+
+fn system() -> SystemInfo {
+    SystemInfo {
+        hostname: None,
+        os_name: None,
+        os_version: None,
+        kernel_version: None,
+        cpu_model: "test".into(),
+        cpu_cores: Some(1),
+        cpu_threads: 2,
+        memory_total_bytes: 1,
+        memory_available_bytes: 1,
+        models_dir: std::path::PathBuf::from("/tmp"),
+        models_dir_free_bytes: None,
+        models_dir_total_bytes: None,
+    }
+}
+
+fn described(spec: &str) -> HardwareReport {
+    let probe = DescribedProbe::new(HardwareDescription::from_spec_or_file(spec).expect("spec"));
+    HardwareReport::build(probe.inventory(), system())
+}
+
+#[test]
+fn endpoints_missing_or_doubling_v1_are_failures_with_the_corrected_value() {
+    let missing = endpoint_traps("GitLab model", "http://gpu-1:8000", false);
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0].status, CheckStatus::Fail);
+    assert_eq!(missing[0].fix.as_deref(), Some("Use http://gpu-1:8000/v1."));
+    let doubled = endpoint_traps("GitLab model", "http://gpu-1:8000/v1/v1/", false);
+    assert_eq!(doubled[0].fix.as_deref(), Some("Use http://gpu-1:8000/v1."));
+    assert!(endpoint_traps("ok", "https://gpu-1.lan/v1", true).is_empty());
+}
+
+#[test]
+fn localhost_given_to_gitlab_is_a_failure() {
+    for endpoint in [
+        "http://localhost:8766/v1",
+        "http://127.0.0.1:8766/v1",
+        "http://[::1]:8766/v1",
+        "http://user@LOCALHOST/v1",
+    ] {
+        let lines = endpoint_traps("GitLab model", endpoint, true);
+        assert_eq!(lines.len(), 1, "{endpoint}");
+        assert!(lines[0].detail.contains("names this machine"), "{endpoint}");
+        assert!(lines[0]
+            .fix
+            .as_deref()
+            .is_some_and(|f| f.contains("hostname")));
+    }
+    assert!(
+        endpoint_traps("gateway upstream", "http://localhost:8000/v1", false).is_empty(),
+        "the gateway itself may call this machine's engines on loopback"
+    );
+}
+
+#[test]
+fn deployment_checks_become_lines_with_their_fix() {
+    let check = |reachability, models: &[&str]| DeploymentCheck {
+        reachability,
+        message: "answered".into(),
+        checked_at_ms: 1,
+        latency_ms: Some(12),
+        models: models.iter().map(|m| (*m).to_owned()).collect(),
+    };
+    let ok = deployment_line("big", &check(Reachability::Reachable, &["m"]));
+    assert_eq!((ok.status, ok.fix.is_none()), (CheckStatus::Pass, true));
+    assert!(ok.detail.ends_with("(12 ms)"));
+    let missing = deployment_line("big", &check(Reachability::ModelMissing, &["a", "b"]));
+    assert_eq!(missing.status, CheckStatus::Fail);
+    assert!(missing.fix.as_deref().is_some_and(|f| f.contains("a, b")));
+    let key = deployment_line("big", &check(Reachability::WrongKey, &[]));
+    assert!(key.fix.as_deref().is_some_and(|f| f.contains("key")));
+}
+
+#[test]
+fn described_hardware_warns_that_it_is_for_planning() {
+    let line = driver_line(&described("1xA100-80GB"));
+    assert_eq!(line.status, CheckStatus::Warn);
+    assert!(line.fix.as_deref().is_some_and(|f| f.contains("planning")));
+    let report = DoctorReport {
+        lines: vec![
+            line.clone(),
+            DoctorLine::new(
+                "gateway",
+                "Gateway",
+                CheckStatus::Pass,
+                "ok",
+                Some("never shown".into()),
+            ),
+        ],
+    };
+    assert!(!report.failed());
+    assert_eq!(report.lines[1].fix, None, "a pass carries no fix");
+    assert_eq!(report.count(CheckStatus::Warn), 1);
+}
+
+#[test]
+fn no_driver_is_a_failure_with_the_install_fix() {
+    let report = HardwareReport::build(
+        Err(crate::hardware::ProbeError::LibraryNotFound(
+            "libnvidia-ml.so.1".into(),
+        )),
+        system(),
+    );
+    let line = driver_line(&report);
+    assert_eq!(line.status, CheckStatus::Fail);
+    assert!(line.fix.is_some());
+}
