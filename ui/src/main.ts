@@ -1,4 +1,4 @@
-// Entry point: the header, the page registry (Hardware, Models, Engines, Gateway) with the
+// Entry point: the header, the page registry (Hardware, Models, Engines, Gateway, Doctor) with the
 // hash routing between them, and the client store fed by the server's live event stream.
 // A page is built the first time it is shown and kept in the document; only the page on
 // screen follows the store. A new page is one entry in `PAGES` and a route in router.ts.
@@ -6,6 +6,7 @@
 import './styles.css';
 import { connectStore } from './live';
 import { pageRegistry, type PageEntry } from './page';
+import { doctorPage } from './pages/doctor';
 import { enginesPage } from './pages/engines';
 import { gatewayPage } from './pages/gateway';
 import { hardwarePage } from './pages/hardware';
@@ -34,6 +35,7 @@ const PAGES: readonly (PageEntry<Route> & { label: string })[] = [
   { route: 'models', label: 'Models', title: 'Models · Duo Workstation', create: () => modelsPage() },
   { route: 'engines', label: 'Engines', title: 'Engines · Duo Workstation', create: () => enginesPage(store) },
   { route: 'gateway', label: 'Gateway', title: 'Gateway · Duo Workstation', create: () => gatewayPage(store) },
+  { route: 'doctor', label: 'Doctor', title: 'Doctor · Duo Workstation', create: () => doctorPage() },
 ];
 
 const top = header(PAGES);

@@ -179,6 +179,7 @@ export const api = {
   jobs: () => call('jobs'),
   jobCancel: (id: string) => call('job_cancel', { id }),
   gatewayInfo: () => call('gateway_info'),
+  doctor: () => call('doctor'),
   deploymentTest: (name: string) => call('deployment_test', { params: { name } }),
   keys: () => call('keys'),
   keyCreate: (params: KeyCreateParams) => call('key_create', { params }),
