@@ -3,11 +3,13 @@
 //! window's main thread; the streams are in [`crate::subscriptions`].
 
 use duows_api::calls::{
-    self, CatalogView, CreatedKey, DeploymentRef, DescribeRequest, DownloadParams,
-    EnginePlanParams, EnginePlanView, EngineStartParams, FitParams, GatewayInfo, InstallParams,
-    JobStatus, KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
+    self, AiGatewaySetupParams, AiGatewayStatus, CatalogView, CreatedKey, DeploymentRef,
+    DescribeRequest, DownloadParams, EnginePlanParams, EnginePlanView, EngineStartParams,
+    FitParams, GatewayInfo, InstallParams, JobStatus, KeyCreateParams, KeyRevokeParams,
+    RecommendParams, VersionInfo,
 };
 use duows_api::{ApiError, ApiState};
+use duows_core::aigw::GeneratedFiles;
 use duows_core::deployment_check::DeploymentCheck;
 use duows_core::doctor::DoctorReport;
 use duows_core::engine::EngineStatus;
@@ -179,6 +181,33 @@ pub async fn deployment_test(
     params: DeploymentRef,
 ) -> Result<DeploymentCheck, ApiError> {
     calls::deployment_test(&state, params).await
+}
+
+/// `ai_gateway_status`.
+#[tauri::command]
+pub async fn ai_gateway_status(state: State<'_, ApiState>) -> Result<AiGatewayStatus, ApiError> {
+    calls::ai_gateway_status(&state).await
+}
+
+/// `ai_gateway_setup`.
+#[tauri::command]
+pub async fn ai_gateway_setup(
+    state: State<'_, ApiState>,
+    params: AiGatewaySetupParams,
+) -> Result<GeneratedFiles, ApiError> {
+    calls::ai_gateway_setup(&state, params).await
+}
+
+/// `ai_gateway_start`.
+#[tauri::command]
+pub async fn ai_gateway_start(state: State<'_, ApiState>) -> Result<AiGatewayStatus, ApiError> {
+    calls::ai_gateway_start(&state).await
+}
+
+/// `ai_gateway_stop`.
+#[tauri::command]
+pub async fn ai_gateway_stop(state: State<'_, ApiState>) -> Result<AiGatewayStatus, ApiError> {
+    calls::ai_gateway_stop(&state).await
 }
 
 #[tauri::command]

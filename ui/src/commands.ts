@@ -3,6 +3,8 @@
 // lists them once at run time, and the type checker keeps that list complete.
 
 import type {
+  AiGatewaySetupParams,
+  AiGatewayStatus,
   CatalogView,
   DeploymentCheck,
   DeploymentRef,
@@ -16,6 +18,7 @@ import type {
   FitResult,
   DoctorReport,
   GatewayInfo,
+  GeneratedFiles,
   HardwareReport,
   InstallParams,
   JobStatus,
@@ -53,6 +56,10 @@ export interface Commands {
   job_cancel: { args: { id: string }; result: JobStatus };
   gateway_info: { args: undefined; result: GatewayInfo };
   doctor: { args: undefined; result: DoctorReport };
+  ai_gateway_status: { args: undefined; result: AiGatewayStatus };
+  ai_gateway_setup: { args: { params: AiGatewaySetupParams }; result: GeneratedFiles };
+  ai_gateway_start: { args: undefined; result: AiGatewayStatus };
+  ai_gateway_stop: { args: undefined; result: AiGatewayStatus };
   deployment_test: { args: { params: DeploymentRef }; result: DeploymentCheck };
   keys: { args: undefined; result: KeyInfo[] };
   key_create: { args: { params: KeyCreateParams }; result: CreatedKey };
@@ -85,6 +92,10 @@ export const COMMAND_NAMES = {
   job_cancel: true,
   gateway_info: true,
   doctor: true,
+  ai_gateway_status: true,
+  ai_gateway_setup: true,
+  ai_gateway_start: true,
+  ai_gateway_stop: true,
   deployment_test: true,
   keys: true,
   key_create: true,

@@ -4,6 +4,13 @@
 // names the UI uses for a few plain strings, and defines the one error class both transports
 // throw.
 
+export type { AiGatewaySetupParams } from './generated/AiGatewaySetupParams';
+export type { AiGatewayStatus } from './generated/AiGatewayStatus';
+export type { AigwConfig } from './generated/AigwConfig';
+export type { ContainerState } from './generated/ContainerState';
+export type { GeneratedFiles } from './generated/GeneratedFiles';
+export type { HealthView } from './generated/HealthView';
+export type { Placement } from './generated/Placement';
 export type { Architecture } from './generated/Architecture';
 export type { Badge } from './generated/Badge';
 export type { CatalogView } from './generated/CatalogView';

@@ -72,6 +72,12 @@ pub enum ErrorCode {
     SettingsProtected,
     /// The gateway's port is taken.
     GatewayPortInUse,
+    /// GitLab's AI gateway has no configuration yet.
+    AiGatewayNotSetUp,
+    /// Neither Docker nor Podman is installed.
+    NoContainerRuntime,
+    /// Docker or Podman refused (the message has its words).
+    ContainerFailed,
     /// A failure inside the app, not the caller's fault.
     Internal,
     /// The key file cannot be read or written.
@@ -114,6 +120,9 @@ impl ErrorCode {
         Self::SettingsChangedElsewhere,
         Self::SettingsProtected,
         Self::GatewayPortInUse,
+        Self::AiGatewayNotSetUp,
+        Self::NoContainerRuntime,
+        Self::ContainerFailed,
         Self::Internal,
         Self::KeysUnavailable,
         Self::SettingsUnavailable,
@@ -153,6 +162,9 @@ impl ErrorCode {
             Self::SettingsChangedElsewhere => 409,
             Self::SettingsProtected => 409,
             Self::GatewayPortInUse => 409,
+            Self::AiGatewayNotSetUp => 409,
+            Self::NoContainerRuntime => 409,
+            Self::ContainerFailed => 502,
             Self::Internal => 500,
             Self::KeysUnavailable => 500,
             Self::SettingsUnavailable => 500,
@@ -193,6 +205,9 @@ impl ErrorCode {
             Self::SettingsChangedElsewhere => "settings_changed_elsewhere",
             Self::SettingsProtected => "settings_protected",
             Self::GatewayPortInUse => "gateway_port_in_use",
+            Self::AiGatewayNotSetUp => "ai_gateway_not_set_up",
+            Self::NoContainerRuntime => "no_container_runtime",
+            Self::ContainerFailed => "container_failed",
             Self::Internal => "internal",
             Self::KeysUnavailable => "keys_unavailable",
             Self::SettingsUnavailable => "settings_unavailable",

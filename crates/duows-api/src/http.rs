@@ -58,6 +58,10 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("job_cancel", job_cancel)
         .at("gateway_info", gateway_info)
         .at("doctor", doctor)
+        .at("ai_gateway_status", ai_gateway_status)
+        .at("ai_gateway_setup", ai_gateway_setup)
+        .at("ai_gateway_start", ai_gateway_start)
+        .at("ai_gateway_stop", ai_gateway_stop)
         .at("deployment_test", deployment_test)
         .at("keys", keys)
         .at("key_create", key_create)
@@ -304,6 +308,31 @@ async fn deployment_test(
     JsonBody(params): JsonBody<calls::DeploymentRef>,
 ) -> Result<Json<duows_core::deployment_check::DeploymentCheck>, ApiError> {
     calls::deployment_test(&state, params).await.map(Json)
+}
+
+async fn ai_gateway_status(
+    State(state): State<ApiState>,
+) -> Result<Json<calls::AiGatewayStatus>, ApiError> {
+    calls::ai_gateway_status(&state).await.map(Json)
+}
+
+async fn ai_gateway_setup(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::AiGatewaySetupParams>,
+) -> Result<Json<duows_core::aigw::GeneratedFiles>, ApiError> {
+    calls::ai_gateway_setup(&state, params).await.map(Json)
+}
+
+async fn ai_gateway_start(
+    State(state): State<ApiState>,
+) -> Result<Json<calls::AiGatewayStatus>, ApiError> {
+    calls::ai_gateway_start(&state).await.map(Json)
+}
+
+async fn ai_gateway_stop(
+    State(state): State<ApiState>,
+) -> Result<Json<calls::AiGatewayStatus>, ApiError> {
+    calls::ai_gateway_stop(&state).await.map(Json)
 }
 
 async fn unknown_route() -> ApiError {

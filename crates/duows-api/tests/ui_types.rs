@@ -12,9 +12,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use duows_api::calls::{
-    CatalogView, CreatedKey, DeploymentRef, DescribeRequest, DownloadParams, EngineParams,
-    EnginePlanView, FitParams, GatewayInfo, InstallParams, JobRef, JobStatus, KeyCreateParams,
-    KeyRevokeParams, RecommendParams, VersionInfo,
+    AiGatewaySetupParams, AiGatewayStatus, CatalogView, CreatedKey, DeploymentRef, DescribeRequest,
+    DownloadParams, EngineParams, EnginePlanView, FitParams, GatewayInfo, InstallParams, JobRef,
+    JobStatus, KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
 };
 use duows_api::events::ServerEvent;
 use duows_api::{ApiError, ErrorCode};
@@ -73,6 +73,9 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<GatewayInfo>();
     visit.visit::<DeploymentCheck>();
     visit.visit::<DoctorReport>();
+    visit.visit::<AiGatewayStatus>();
+    visit.visit::<AiGatewaySetupParams>();
+    visit.visit::<duows_core::aigw::GeneratedFiles>();
     visit.visit::<KeyInfo>();
     visit.visit::<CreatedKey>();
     visit.visit::<ServerEvent>();

@@ -69,6 +69,46 @@ pub enum Command {
     Features(FeaturesCommand),
     /// Check the whole chain (driver, engines, deployments, gateway, GitLab), each step with its fix
     Doctor(ServerArgs),
+    /// GitLab's AI gateway: its keys and files for your GitLab version, its container
+    #[command(subcommand)]
+    AiGateway(AiGatewayCommand),
+}
+
+/// `duows ai-gateway …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum AiGatewayCommand {
+    /// Generate the keys (once), the environment, run.sh and compose.yaml
+    Setup(AiGatewaySetupArgs),
+    /// The configuration, the container and its health
+    Status {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start (or restart) the container with Docker or Podman
+    Start,
+    /// Stop and remove the container
+    Stop,
+}
+
+/// `duows ai-gateway setup`.
+#[derive(Debug, Args)]
+pub struct AiGatewaySetupArgs {
+    /// GitLab's address, e.g. https://gitlab.example.com
+    #[arg(long, value_name = "URL")]
+    pub gitlab_url: String,
+    /// GitLab's version, e.g. 18.6 (the image tag follows it)
+    #[arg(long, value_name = "X.Y")]
+    pub gitlab_version: String,
+    /// The AI gateway runs on another machine (ports published, not host networking)
+    #[arg(long)]
+    pub separate_host: bool,
+    /// An offline (air-gapped) licence
+    #[arg(long)]
+    pub offline_license: bool,
+    /// A CA bundle for a GitLab with a self-signed certificate
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 /// Options shared by `recommend` and `fit`.

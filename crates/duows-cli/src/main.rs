@@ -4,6 +4,7 @@
 //! display) and the OpenAI-compatible gateway; `duows hardware`, `recommend`, `fit`,
 //! `catalog`, `engine`, `keys`, `deployments` and `features` answer people and scripts.
 
+mod ai_gateway_cmd;
 mod cli;
 mod doctor_cmd;
 mod engine_cmd;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Engine(EngineCommand::Logs(args)) => engine_cmd::logs(&args),
         Command::Serve(args) => serve::run(args),
         Command::Doctor(args) => doctor_cmd::run(&args),
+        Command::AiGateway(command) => ai_gateway_cmd::run(&command),
         Command::Keys(command) => gateway_cmd::keys(&command),
         Command::Deployments(command) => gateway_cmd::deployments(&command),
         Command::Features(command) => gateway_cmd::features(&command),

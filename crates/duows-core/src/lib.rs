@@ -24,6 +24,7 @@
 //! GTK or WebKit. It is an HTTP client (reqwest) for hub downloads, package sizes and
 //! deployment checks.
 
+pub mod aigw;
 pub mod catalog;
 pub mod data_dir;
 pub mod deployment_check;

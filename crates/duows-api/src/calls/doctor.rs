@@ -6,6 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use duows_core::aigw::ContainerState;
 use duows_core::catalog::Catalog;
 use duows_core::doctor::{self, CheckStatus, DoctorLine, DoctorReport};
 use duows_core::routing::feature_routes;
@@ -46,13 +47,7 @@ pub async fn doctor(state: &ApiState) -> Result<DoctorReport, ApiError> {
         lines.extend(traps);
     }
     lines.extend(gateway_lines(state).await);
-    lines.push(DoctorLine::new(
-        "ai_gateway",
-        "GitLab's AI gateway",
-        CheckStatus::Skip,
-        "not set up from this app",
-        Some("Run GitLab's AI gateway (the `self-hosted-vX.Y.Z-ee` image for your GitLab version) where GitLab can reach it, and set its URL in GitLab's Duo settings.".into()),
-    ));
+    lines.push(ai_gateway_line(state).await);
     lines.push(DoctorLine::new(
         "gitlab",
         "GitLab",
@@ -64,6 +59,62 @@ pub async fn doctor(state: &ApiState) -> Result<DoctorReport, ApiError> {
         ),
     ));
     Ok(DoctorReport { lines })
+}
+
+/// GitLab's AI gateway: set up here, its container, its health.
+async fn ai_gateway_line(state: &ApiState) -> DoctorLine {
+    let title = "GitLab's AI gateway";
+    let Ok(status) = super::ai_gateway_status(state).await else {
+        return DoctorLine::new(
+            "ai_gateway",
+            title,
+            CheckStatus::Skip,
+            "its state could not be read",
+            None,
+        );
+    };
+    let Some(config) = &status.config else {
+        return DoctorLine::new(
+            "ai_gateway",
+            title,
+            CheckStatus::Skip,
+            "not set up from this app",
+            Some("Generate its keys and files: `duows ai-gateway setup --gitlab-url URL --gitlab-version X.Y`, then `duows ai-gateway start` (or run its run.sh where GitLab can reach it).".into()),
+        );
+    };
+    match (&status.health, &status.container) {
+        (Some(health), _) if health.healthy => DoctorLine::new(
+            "ai_gateway",
+            title,
+            CheckStatus::Pass,
+            format!("{}: {}", status.url.clone().unwrap_or_default(), health.message),
+            None,
+        ),
+        (Some(health), ContainerState::NoRuntime { fix }) => DoctorLine::new(
+            "ai_gateway",
+            title,
+            CheckStatus::Fail,
+            health.message.clone(),
+            Some(fix.clone()),
+        ),
+        (Some(health), container) => DoctorLine::new(
+            "ai_gateway",
+            title,
+            CheckStatus::Fail,
+            format!("{} (container: {})", health.message, match container {
+                ContainerState::Present { status } => status.clone(),
+                _ => "not created".into(),
+            }),
+            Some("Start it: `duows ai-gateway start` (or the Doctor's fix for Docker), then read its logs: `docker logs duows-ai-gateway`.".into()),
+        ),
+        (None, _) => DoctorLine::new(
+            "ai_gateway",
+            title,
+            CheckStatus::Skip,
+            format!("runs on another machine for {}", config.gitlab_url),
+            Some("Check it there: `curl http://<its host>:5052/monitoring/healthz` must answer 200, and GitLab's Duo settings must name that address.".into()),
+        ),
+    }
 }
 
 /// The gateway: running, reachable from other machines, a feature routed, and a real

@@ -1,5 +1,6 @@
 //! The API functions. Both transports call exactly these.
 
+mod ai_gateway;
 mod doctor;
 mod engines;
 mod gateway;
@@ -7,6 +8,10 @@ mod jobs;
 mod launch;
 mod planning;
 
+pub use ai_gateway::{
+    ai_gateway_setup, ai_gateway_start, ai_gateway_status, ai_gateway_stop, AiGatewaySetupParams,
+    AiGatewayStatus, HealthView,
+};
 pub use doctor::doctor;
 pub use engines::{
     engine_logs, engine_remove, engine_retry, engine_start, engine_status, engine_stop,

@@ -5,6 +5,7 @@
 mod common;
 
 mod access;
+mod ai_gateway;
 mod doctor;
 mod engines;
 mod gateway;
