@@ -155,10 +155,13 @@ class GitLabsWayThroughLiteLLM(unittest.TestCase):
         chunks = list(self.call("duo-chat", messages=messages, max_tokens=8192, temperature=0.1,
                                 stop=["Observation:"], stream=True,
                                 stream_options={"include_usage": True}))
-        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-        self.assertTrue(text, "an answer, not an error")
+        # An answer, not an error: the stream ends with a reason (a tiny random model may stop
+        # at once, so the text itself can be empty) and usage within the engine's context.
+        reasons = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+        self.assertIn(reasons[-1] if reasons else None, ("stop", "length"), chunks[-3:])
         usage = [c.usage for c in chunks if getattr(c, "usage", None)]
         self.assertTrue(usage, "usage reported at the end")
+        self.assertGreater(usage[-1].prompt_tokens, 100)
         self.assertLessEqual(usage[-1].prompt_tokens + usage[-1].completion_tokens, 4096)
 
     def test_explain_code(self):
