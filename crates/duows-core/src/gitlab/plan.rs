@@ -375,7 +375,7 @@ fn plan_duo_settings(
             notes.push(timeout_by_hand(gitlab.version, seconds));
         }
     }
-    (url.is_some() || timeout.is_some()).then(|| PlannedDuoSettings {
+    (url.is_some() || timeout.is_some()).then_some(PlannedDuoSettings {
         ai_gateway_url: url,
         ai_gateway_url_now: url_now,
         ai_gateway_timeout_seconds: timeout,

@@ -268,3 +268,39 @@ fn the_plan_never_shows_the_key() {
     assert!(!format!("{want:?}").contains("dwk_never_shown"));
     assert!(plan.models[0].sends_api_token);
 }
+
+#[test]
+fn a_family_the_version_lacks_becomes_general() {
+    let mut want = desired(&[("duo_agent_platform", "gpt-oss-120b")], None);
+    want.models[0].family = Family::Gemini;
+    let state = gitlab(
+        18,
+        6,
+        vec![feature(
+            "duo_agent_platform",
+            &["claude_3", "gpt", "general", "mistral"],
+        )],
+    );
+    let plan = plan("https://gitlab.example.com", &want, &state);
+    assert_eq!(plan.models[0].family, Family::General);
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("has no family GEMINI")),
+        "{:?}",
+        plan.notes
+    );
+    let strict = gitlab(18, 6, vec![feature("duo_agent_platform", &["claude_3"])]);
+    let plan = super::plan::plan("https://gitlab.example.com", &want, &strict);
+    assert!(
+        plan.models.is_empty() && plan.features.is_empty(),
+        "not sent"
+    );
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("nor GENERAL: not sent")),
+        "{:?}",
+        plan.notes
+    );
+}

@@ -46,9 +46,10 @@ pub async fn read_state(client: &GitlabClient) -> Result<GitlabState, GitlabErro
     if answer.errors.iter().any(|e| e.is_schema_mismatch()) {
         return Err(unsupported(&url, &version_text, &answer));
     }
+    // Without `data` at all the request failed as a whole: its errors say why.
     let withheld: Vec<&str> = ADMIN_FIELDS
         .into_iter()
-        .filter(|field| answer.data.get(*field).is_none_or(Value::is_null))
+        .filter(|field| answer.data.is_object() && answer.data[*field].is_null())
         .collect();
     if !withheld.is_empty() {
         return Err(GitlabError::NotAdmin {
