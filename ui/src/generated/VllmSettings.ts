@@ -21,7 +21,8 @@ max_model_len: number,
  */
 max_num_seqs: number, 
 /**
- * The four as command-line arguments.
+ * The four as command-line arguments, then `--max-num-batched-tokens` and
+ * `--kv-cache-dtype fp8` when the fit was asked for them.
  */
 args: Array<string>, 
 /**

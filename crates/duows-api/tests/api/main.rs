@@ -7,6 +7,7 @@ mod common;
 mod access;
 mod engines;
 mod gateway;
+mod gitlab;
 mod hardware;
 mod planning;
 mod settings;
