@@ -9,10 +9,9 @@ use std::collections::BTreeMap;
 use duows_base::Secret;
 use duows_core::catalog::Catalog;
 use duows_core::gitlab::{
-    self, desired_config, manual_steps, served_models_of, ApiShape, ApplyReport, DesiredConfig,
-    DesiredInputs, GitlabClient, GitlabError, GitlabUrl, ManualSteps, Plan,
+    self, desired_for_settings, manual_steps, ApiShape, ApplyReport, DesiredConfig, DesiredInputs,
+    GitlabClient, GitlabError, GitlabUrl, ManualSteps, Plan,
 };
-use duows_core::routing::feature_routes;
 use serde::{Deserialize, Serialize};
 
 use crate::gateway_service::key_store;
@@ -148,11 +147,11 @@ async fn desired_now(
     super::blocking(move || {
         let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
         let settings = state.settings_snapshot();
-        let mut served: BTreeMap<String, String> = served_models_of(&settings);
+        let mut engines = BTreeMap::new();
         if let Some(supervisor) = state.existing_supervisor() {
             for engine in supervisor.statuses() {
                 if let Some(model) = state.engine_params(&engine.name).and_then(|p| p.model) {
-                    served.insert(engine.name, model);
+                    engines.insert(engine.name, model);
                 }
             }
         }
@@ -167,8 +166,7 @@ async fn desired_now(
                 .with_field("model_api_key"));
             }
         }
-        let routes = feature_routes(&settings, catalog);
-        Ok(desired_config(&routes, catalog, &served, inputs))
+        Ok(desired_for_settings(&settings, catalog, &engines, inputs))
     })
     .await
 }

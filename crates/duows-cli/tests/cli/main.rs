@@ -4,6 +4,7 @@
 mod common;
 mod engines;
 mod gateway;
+mod gitlab;
 mod hardware;
 mod planning;
 mod serve;

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::catalog::{Catalog, Family};
-use crate::routing::FeatureRoute;
+use crate::routing::{feature_routes, FeatureRoute};
+use crate::settings::Settings;
 use duows_base::Secret;
 
 use super::address::{parse_ai_gateway_url, GatewayAddress};
@@ -166,7 +167,7 @@ pub fn desired_config(
 /// The model each deployment of `settings` serves: external deployments' served models.
 /// Engines are named after their catalog model unless renamed; the caller adds what it
 /// knows of running engines.
-pub fn served_models_of(settings: &crate::settings::Settings) -> BTreeMap<String, String> {
+pub fn served_models_of(settings: &Settings) -> BTreeMap<String, String> {
     settings
         .deployments
         .iter()
@@ -174,11 +175,23 @@ pub fn served_models_of(settings: &crate::settings::Settings) -> BTreeMap<String
         .collect()
 }
 
+/// [`desired_config`] for `settings`: its routes, the models of its external deployments,
+/// and the models `engines` serve (engine name → catalog id, for engines renamed at start).
+pub fn desired_for_settings(
+    settings: &Settings,
+    catalog: &Catalog,
+    engines: &BTreeMap<String, String>,
+    inputs: DesiredInputs,
+) -> DesiredConfig {
+    let mut served = served_models_of(settings);
+    served.extend(engines.iter().map(|(k, v)| (k.clone(), v.clone())));
+    desired_config(&feature_routes(settings, catalog), catalog, &served, inputs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routing::feature_routes;
-    use crate::settings::{ExternalDeployment, Settings};
+    use crate::settings::ExternalDeployment;
 
     fn inputs() -> DesiredInputs {
         DesiredInputs::parse("gpu-box.example.com", None, None, None).expect("inputs")
@@ -203,8 +216,7 @@ mod tests {
             served_model: "mistralai/Codestral-22B-v0.1".into(),
             api_key_env: None,
         });
-        let routes = feature_routes(&settings, catalog);
-        let desired = desired_config(&routes, catalog, &served_models_of(&settings), inputs());
+        let desired = desired_for_settings(&settings, catalog, &BTreeMap::new(), inputs());
         assert_eq!(desired.endpoint, "http://gpu-box.example.com:8000/v1");
         let model = |alias: &str| {
             desired

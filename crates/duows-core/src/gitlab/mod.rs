@@ -35,7 +35,10 @@ mod plan_tests;
 pub use address::{GatewayAddress, GitlabUrl};
 pub use apply::{apply, ApplyReport, ConnectionCheck};
 pub use client::GitlabClient;
-pub use desired::{desired_config, served_models_of, DesiredConfig, DesiredInputs, DesiredModel};
+pub use desired::{
+    desired_config, desired_for_settings, served_models_of, DesiredConfig, DesiredInputs,
+    DesiredModel,
+};
 pub use documents::ApiShape;
 pub use error::GitlabError;
 pub use manual::{manual_steps, ManualSteps};
