@@ -5,8 +5,8 @@
 use duows_api::calls::{
     self, AiGatewaySetupParams, AiGatewayStatus, CatalogView, CreatedKey, DeploymentRef,
     DescribeRequest, DownloadParams, EnginePlanParams, EnginePlanView, EngineStartParams,
-    FitParams, GatewayInfo, InstallParams, JobStatus, KeyCreateParams, KeyRevokeParams,
-    RecommendParams, VersionInfo,
+    FitParams, GatewayInfo, GitlabParams, GitlabStepsParams, InstallParams, JobStatus,
+    KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
 };
 use duows_api::{ApiError, ApiState};
 use duows_core::aigw::GeneratedFiles;
@@ -14,6 +14,7 @@ use duows_core::deployment_check::DeploymentCheck;
 use duows_core::doctor::DoctorReport;
 use duows_core::engine::EngineStatus;
 use duows_core::fit::{FitResult, Recommendation};
+use duows_core::gitlab::{ApplyReport, ManualSteps, Plan};
 use duows_core::hardware::HardwareReport;
 use duows_core::sampler::Sample;
 use duows_core::settings::Settings;
@@ -229,4 +230,28 @@ pub async fn key_revoke(
     params: KeyRevokeParams,
 ) -> Result<KeyInfo, ApiError> {
     calls::key_revoke(&state, params).await
+}
+
+#[tauri::command]
+pub async fn gitlab_plan(
+    state: State<'_, ApiState>,
+    params: GitlabParams,
+) -> Result<Plan, ApiError> {
+    calls::gitlab_plan(&state, params).await
+}
+
+#[tauri::command]
+pub async fn gitlab_apply(
+    state: State<'_, ApiState>,
+    params: GitlabParams,
+) -> Result<ApplyReport, ApiError> {
+    calls::gitlab_apply(&state, params).await
+}
+
+#[tauri::command]
+pub async fn gitlab_steps(
+    state: State<'_, ApiState>,
+    params: GitlabStepsParams,
+) -> Result<ManualSteps, ApiError> {
+    calls::gitlab_steps(&state, params).await
 }

@@ -57,6 +57,9 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::keys,
             commands::key_create,
             commands::key_revoke,
+            commands::gitlab_plan,
+            commands::gitlab_apply,
+            commands::gitlab_steps,
         ])
 }
 

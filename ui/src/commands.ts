@@ -18,6 +18,11 @@ import type {
   FitResult,
   DoctorReport,
   GatewayInfo,
+  ApplyReport,
+  GitlabParams,
+  GitlabStepsParams,
+  ManualSteps,
+  Plan,
   GeneratedFiles,
   HardwareReport,
   InstallParams,
@@ -64,6 +69,9 @@ export interface Commands {
   keys: { args: undefined; result: KeyInfo[] };
   key_create: { args: { params: KeyCreateParams }; result: CreatedKey };
   key_revoke: { args: { params: { id: string } }; result: KeyInfo };
+  gitlab_plan: { args: { params: GitlabParams }; result: Plan };
+  gitlab_apply: { args: { params: GitlabParams }; result: ApplyReport };
+  gitlab_steps: { args: { params: GitlabStepsParams }; result: ManualSteps };
 }
 export type Command = keyof Commands;
 
@@ -100,4 +108,7 @@ export const COMMAND_NAMES = {
   keys: true,
   key_create: true,
   key_revoke: true,
+  gitlab_plan: true,
+  gitlab_apply: true,
+  gitlab_steps: true,
 } as const satisfies Record<Command, true>;

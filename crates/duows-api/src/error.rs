@@ -56,6 +56,21 @@ pub enum ErrorCode {
     UnknownDeployment,
     /// The route does not take that method.
     MethodNotAllowed,
+    /// GitLab refused the token given for it (invalid, expired, revoked, or without the
+    /// `api` scope).
+    GitlabTokenRefused,
+    /// The token given for GitLab is not an administrator's.
+    GitlabNotAdmin,
+    /// The URL does not answer as GitLab's GraphQL API, or that GitLab lacks the Duo
+    /// Self-Hosted API.
+    GitlabUnsupported,
+    /// GitLab cannot be reached.
+    GitlabUnreachable,
+    /// GitLab answered with errors (or an answer its API does not give).
+    GitlabError,
+    /// GitLab refused a change while applying; the message names the step and what was
+    /// applied before it.
+    GitlabStepFailed,
     /// An engine start was refused by its checks (each reason is in the message).
     PreflightFailed,
     /// An engine of that name runs already.
@@ -112,6 +127,12 @@ impl ErrorCode {
         Self::UnknownKey,
         Self::UnknownDeployment,
         Self::MethodNotAllowed,
+        Self::GitlabTokenRefused,
+        Self::GitlabNotAdmin,
+        Self::GitlabUnsupported,
+        Self::GitlabUnreachable,
+        Self::GitlabError,
+        Self::GitlabStepFailed,
         Self::PreflightFailed,
         Self::EngineExists,
         Self::EngineRunning,
@@ -154,6 +175,12 @@ impl ErrorCode {
             Self::UnknownKey => 404,
             Self::UnknownDeployment => 404,
             Self::MethodNotAllowed => 405,
+            Self::GitlabTokenRefused => 400,
+            Self::GitlabNotAdmin => 400,
+            Self::GitlabUnsupported => 400,
+            Self::GitlabUnreachable => 502,
+            Self::GitlabError => 502,
+            Self::GitlabStepFailed => 502,
             Self::PreflightFailed => 409,
             Self::EngineExists => 409,
             Self::EngineRunning => 409,
@@ -197,6 +224,12 @@ impl ErrorCode {
             Self::UnknownKey => "unknown_key",
             Self::UnknownDeployment => "unknown_deployment",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::GitlabTokenRefused => "gitlab_token_refused",
+            Self::GitlabNotAdmin => "gitlab_not_admin",
+            Self::GitlabUnsupported => "gitlab_unsupported",
+            Self::GitlabUnreachable => "gitlab_unreachable",
+            Self::GitlabError => "gitlab_error",
+            Self::GitlabStepFailed => "gitlab_step_failed",
             Self::PreflightFailed => "preflight_failed",
             Self::EngineExists => "engine_exists",
             Self::EngineRunning => "engine_running",

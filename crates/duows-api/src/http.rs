@@ -66,6 +66,9 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("keys", keys)
         .at("key_create", key_create)
         .at("key_revoke", key_revoke)
+        .at("gitlab_plan", gitlab_plan)
+        .at("gitlab_apply", gitlab_apply)
+        .at("gitlab_steps", gitlab_steps)
         .0
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
@@ -333,6 +336,27 @@ async fn ai_gateway_stop(
     State(state): State<ApiState>,
 ) -> Result<Json<calls::AiGatewayStatus>, ApiError> {
     calls::ai_gateway_stop(&state).await.map(Json)
+}
+
+async fn gitlab_plan(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::GitlabParams>,
+) -> Result<Json<duows_core::gitlab::Plan>, ApiError> {
+    calls::gitlab_plan(&state, params).await.map(Json)
+}
+
+async fn gitlab_apply(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::GitlabParams>,
+) -> Result<Json<duows_core::gitlab::ApplyReport>, ApiError> {
+    calls::gitlab_apply(&state, params).await.map(Json)
+}
+
+async fn gitlab_steps(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::GitlabStepsParams>,
+) -> Result<Json<duows_core::gitlab::ManualSteps>, ApiError> {
+    calls::gitlab_steps(&state, params).await.map(Json)
 }
 
 async fn unknown_route() -> ApiError {

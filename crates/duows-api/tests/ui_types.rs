@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use duows_api::calls::{
     AiGatewaySetupParams, AiGatewayStatus, CatalogView, CreatedKey, DeploymentRef, DescribeRequest,
-    DownloadParams, EngineParams, EnginePlanView, FitParams, GatewayInfo, InstallParams, JobRef,
-    JobStatus, KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
+    DownloadParams, EngineParams, EnginePlanView, FitParams, GatewayInfo, GitlabParams,
+    GitlabStepsParams, InstallParams, JobRef, JobStatus, KeyCreateParams, KeyRevokeParams,
+    RecommendParams, VersionInfo,
 };
 use duows_api::events::ServerEvent;
 use duows_api::{ApiError, ErrorCode};
@@ -22,6 +23,7 @@ use duows_core::deployment_check::DeploymentCheck;
 use duows_core::doctor::DoctorReport;
 use duows_core::engine::EngineStatus;
 use duows_core::fit::{FitResult, Recommendation};
+use duows_core::gitlab::{ApplyReport, ManualSteps, Plan};
 use duows_core::hardware::HardwareReport;
 use duows_core::sampler::Sample;
 use duows_core::settings::Settings;
@@ -59,6 +61,8 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<KeyCreateParams>();
     visit.visit::<KeyRevokeParams>();
     visit.visit::<DeploymentRef>();
+    visit.visit::<GitlabParams>();
+    visit.visit::<GitlabStepsParams>();
     // What they return, and the event stream.
     visit.visit::<VersionInfo>();
     visit.visit::<HardwareReport>();
@@ -78,6 +82,9 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<duows_core::aigw::GeneratedFiles>();
     visit.visit::<KeyInfo>();
     visit.visit::<CreatedKey>();
+    visit.visit::<Plan>();
+    visit.visit::<ApplyReport>();
+    visit.visit::<ManualSteps>();
     visit.visit::<ServerEvent>();
     // Every error.
     visit.visit::<ApiError>();

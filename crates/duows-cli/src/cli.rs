@@ -5,9 +5,12 @@ use std::net::IpAddr;
 use clap::{Args, Parser, Subcommand};
 
 mod gateway;
+mod gitlab;
 
 use gateway::GATEWAY_EXAMPLES;
 pub use gateway::{DeploymentsCommand, FeaturesCommand, KeysCommand};
+use gitlab::GITLAB_EXAMPLES;
+pub use gitlab::{DuoSettingsArgs, GitlabArgs, GitlabCommand, GitlabStepsArgs};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -27,6 +30,9 @@ Examples:
                                         reachable from the network, with an access token
   duows serve --gateway-host 0.0.0.0    the gateway (port 8000) for GitLab on other machines
                                         (needs a key: duows keys create --name gitlab)
+  duows gitlab plan --url https://gitlab.example.com --address gpu-box.example.com:8000
+                                        what configuring GitLab would change (GITLAB_TOKEN)
+  duows gitlab apply … --yes            apply it; duows gitlab steps --address … to do it by hand
 
 Hardware specs: COUNTxMODEL joined with +, e.g. 1xRTX4090, 2xL40S, 8xH100-80GB,
 1xRTX4090+1xRTX3090, or none. Data folder: $DUOWS_HOME, else $XDG_DATA_HOME/duo-workstation.";
@@ -72,6 +78,9 @@ pub enum Command {
     /// GitLab's AI gateway: its keys and files for your GitLab version, its container
     #[command(subcommand)]
     AiGateway(AiGatewayCommand),
+    /// Configure GitLab Duo Self-Hosted from the feature routes: plan, apply, or steps by hand
+    #[command(subcommand, after_help = GITLAB_EXAMPLES)]
+    Gitlab(GitlabCommand),
 }
 
 /// `duows ai-gateway …`.

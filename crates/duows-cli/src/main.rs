@@ -2,13 +2,15 @@
 //!
 //! `duows serve` serves the web UI and the control API (for GPU servers without a
 //! display) and the OpenAI-compatible gateway; `duows hardware`, `recommend`, `fit`,
-//! `catalog`, `engine`, `keys`, `deployments` and `features` answer people and scripts.
+//! `catalog`, `engine`, `keys`, `deployments` and `features` answer people and scripts;
+//! `gitlab` configures a GitLab instance from the feature routes.
 
 mod ai_gateway_cmd;
 mod cli;
 mod doctor_cmd;
 mod engine_cmd;
 mod gateway_cmd;
+mod gitlab_cmd;
 mod hardware_cmd;
 mod models_cmd;
 mod serve;
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Keys(command) => gateway_cmd::keys(&command),
         Command::Deployments(command) => gateway_cmd::deployments(&command),
         Command::Features(command) => gateway_cmd::features(&command),
+        Command::Gitlab(command) => gitlab_cmd::run(&command),
     };
     match result {
         Ok(code) => code,

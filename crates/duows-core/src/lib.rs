@@ -5,6 +5,8 @@
 //! - [`fit`]: will a model fit these GPUs, how well, and which to recommend (pure).
 //! - [`hardware`]: the GPU probe seam (NVML, or a hardware description), system facts,
 //!   and the report that joins them.
+//! - [`gitlab`]: GitLab Duo Self-Hosted configured from this app through GitLab's GraphQL
+//!   API (desired state, plan, apply), or as steps to type into GitLab's admin pages.
 //! - [`routing`]: which deployment serves each Duo feature's stable alias.
 //! - [`sample_history`]: the last hour of samples, for charts opened late.
 //! - [`sampler`]: one task that samples the GPUs and the system at 1 Hz and shares the
@@ -21,8 +23,8 @@
 //!   desktop app and the headless program.
 //!
 //! The crate has no Tauri and no server: the headless program runs on a GPU server without
-//! GTK or WebKit. It is an HTTP client (reqwest) for hub downloads, package sizes and
-//! deployment checks.
+//! GTK or WebKit. It is an HTTP client (reqwest) for hub downloads, package sizes,
+//! deployment checks and GitLab's GraphQL API.
 
 pub mod aigw;
 pub mod catalog;
@@ -31,6 +33,7 @@ pub mod deployment_check;
 pub mod doctor;
 pub mod engine;
 pub mod fit;
+pub mod gitlab;
 pub mod hardware;
 pub mod jobs;
 pub mod logging;

@@ -4,6 +4,7 @@ mod ai_gateway;
 mod doctor;
 mod engines;
 mod gateway;
+mod gitlab;
 mod jobs;
 mod launch;
 mod planning;
@@ -21,6 +22,7 @@ pub use gateway::{
     deployment_test, gateway_info, key_create, key_revoke, keys, CreatedKey, DeploymentRef,
     DeploymentView, GatewayInfo, KeyCreateParams, KeyRevokeParams,
 };
+pub use gitlab::{gitlab_apply, gitlab_plan, gitlab_steps, GitlabParams, GitlabStepsParams};
 pub use jobs::{
     engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobFailure,
     JobKind, JobRef, JobState, JobStatus,

@@ -9,6 +9,7 @@ mod ai_gateway;
 mod doctor;
 mod engines;
 mod gateway;
+mod gitlab;
 mod hardware;
 mod planning;
 mod settings;

@@ -5,6 +5,7 @@ mod common;
 mod doctor;
 mod engines;
 mod gateway;
+mod gitlab;
 mod hardware;
 mod planning;
 mod serve;

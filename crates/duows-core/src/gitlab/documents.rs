@@ -1,0 +1,394 @@
+//! Every GraphQL document this app sends to GitLab, and the variables each takes, shaped for
+//! the GitLab version: the one place to read (and for the tests to validate against GitLab's
+//! schemas) what reaches GitLab.
+//!
+//! GitLab 18.x and 19.x disagree: 18.x requires `endpoint` on the self-hosted model mutations
+//! and rejects `provider`; 19.x requires `provider` and makes `endpoint` optional; only 19.x
+//! has `aiGatewayTimeoutSeconds`, the `GEMINI` family and five more features. A document
+//! valid on one is rejected by the other, so the shape is chosen from the version GitLab
+//! reports ([`ApiShape::for_version`]) before anything else is sent.
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::catalog::{Family, GitlabVersion};
+use duows_base::Secret;
+
+use super::model::{family_name, FeatureProvider};
+
+/// The shape of GitLab's Duo Self-Hosted API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiShape {
+    /// GitLab 17.9 to 18.x: `endpoint: String!`, no `provider`, no gateway timeout.
+    Gitlab18,
+    /// GitLab 19.0 and newer: `provider: AiSelfHostedModelProvider!` required.
+    Gitlab19,
+}
+
+/// The oldest GitLab with the API this app uses (GitLab Duo Self-Hosted's general availability).
+pub const OLDEST_SUPPORTED: GitlabVersion = GitlabVersion {
+    major: 17,
+    minor: 9,
+};
+
+impl ApiShape {
+    /// The shape of `version`'s API; `None` before [`OLDEST_SUPPORTED`].
+    pub fn for_version(version: GitlabVersion) -> Option<Self> {
+        if version < OLDEST_SUPPORTED {
+            None
+        } else if version.major < 19 {
+            Some(Self::Gitlab18)
+        } else {
+            Some(Self::Gitlab19)
+        }
+    }
+
+    /// The families its `AiAcceptedSelfHostedModels` enum has.
+    pub fn families(self) -> &'static [Family] {
+        const COMMON: [Family; 10] = [
+            Family::Claude3,
+            Family::Codegemma,
+            Family::Codellama,
+            Family::Codestral,
+            Family::Deepseekcoder,
+            Family::General,
+            Family::Gpt,
+            Family::Llama3,
+            Family::Mistral,
+            Family::Mixtral,
+        ];
+        const WITH_GEMINI: [Family; 11] = [
+            Family::Claude3,
+            Family::Codegemma,
+            Family::Codellama,
+            Family::Codestral,
+            Family::Deepseekcoder,
+            Family::Gemini,
+            Family::General,
+            Family::Gpt,
+            Family::Llama3,
+            Family::Mistral,
+            Family::Mixtral,
+        ];
+        match self {
+            Self::Gitlab18 => &COMMON,
+            Self::Gitlab19 => &WITH_GEMINI,
+        }
+    }
+
+    /// The feature keys its `AiFeatures` enum has (lower case).
+    pub fn features(self) -> &'static [&'static str] {
+        const GITLAB_18: [&str; 17] = [
+            "code_completions",
+            "code_generations",
+            "duo_agent_platform",
+            "duo_chat",
+            "duo_chat_explain_code",
+            "duo_chat_explain_vulnerability",
+            "duo_chat_fix_code",
+            "duo_chat_refactor_code",
+            "duo_chat_summarize_comments",
+            "duo_chat_troubleshoot_job",
+            "duo_chat_write_tests",
+            "generate_commit_message",
+            "glab_ask_git_command",
+            "resolve_vulnerability",
+            "review_merge_request",
+            "summarize_new_merge_request",
+            "summarize_review",
+        ];
+        const GITLAB_19: [&str; 22] = [
+            "code_completions",
+            "code_generations",
+            "duo_agent_platform",
+            "duo_agent_platform_agentic_chat",
+            "duo_chat",
+            "duo_chat_explain_code",
+            "duo_chat_explain_vulnerability",
+            "duo_chat_fix_code",
+            "duo_chat_refactor_code",
+            "duo_chat_summarize_comments",
+            "duo_chat_troubleshoot_job",
+            "duo_chat_write_tests",
+            "generate_commit_message",
+            "glab_ask_git_command",
+            "resolve_vulnerability",
+            "review_merge_request",
+            "review_merge_request_dap",
+            "sast_vulnerability_fp_detection",
+            "sast_vulnerability_resolution",
+            "secret_vulnerability_fp_detection",
+            "summarize_new_merge_request",
+            "summarize_review",
+        ];
+        match self {
+            Self::Gitlab18 => &GITLAB_18,
+            Self::Gitlab19 => &GITLAB_19,
+        }
+    }
+
+    /// Whether the model mutations take (and require) `provider`.
+    pub fn has_model_provider(self) -> bool {
+        self == Self::Gitlab19
+    }
+
+    /// Whether `duoSettingsUpdate` takes `aiGatewayTimeoutSeconds`.
+    pub fn has_gateway_timeout(self) -> bool {
+        self == Self::Gitlab19
+    }
+}
+
+/// One GraphQL document: its operation name and its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Document {
+    /// The operation's name, as GitLab logs it.
+    pub name: &'static str,
+    /// The document.
+    pub text: &'static str,
+}
+
+/// `query { metadata { version } }`: sent first, to choose the shape of the rest.
+pub const VERSION: Document = Document {
+    name: "DuoWorkstationVersion",
+    text: "query DuoWorkstationVersion { metadata { version } }",
+};
+
+const STATE_18: Document = Document {
+    name: "DuoWorkstationState",
+    text: "query DuoWorkstationState {
+  aiSelfHostedModels(first: 100) {
+    nodes { id name model endpoint identifier hasApiToken }
+    pageInfo { hasNextPage }
+  }
+  aiFeatureSettings(first: 100) {
+    nodes {
+      feature title mainFeature provider releaseState compatibleLlms
+      selfHostedModel { id }
+      validModels(first: 100) { nodes { id } }
+    }
+    pageInfo { hasNextPage }
+  }
+  duoSettings { aiGatewayUrl }
+}",
+};
+
+const STATE_19: Document = Document {
+    name: "DuoWorkstationState",
+    text: "query DuoWorkstationState {
+  aiSelfHostedModels(first: 100) {
+    nodes { id name model endpoint identifier hasApiToken provider }
+    pageInfo { hasNextPage }
+  }
+  aiFeatureSettings(first: 100) {
+    nodes {
+      feature title mainFeature provider releaseState compatibleLlms
+      selfHostedModel { id }
+      validModels(first: 100) { nodes { id } }
+    }
+    pageInfo { hasNextPage }
+  }
+  duoSettings { aiGatewayUrl aiGatewayTimeoutSeconds }
+}",
+};
+
+/// Creates a self-hosted model (`$input: AiSelfHostedModelCreateInput!`).
+pub const MODEL_CREATE: Document = Document {
+    name: "DuoWorkstationModelCreate",
+    text: "mutation DuoWorkstationModelCreate($input: AiSelfHostedModelCreateInput!) {
+  aiSelfHostedModelCreate(input: $input) {
+    selfHostedModel { id name }
+    errors
+  }
+}",
+};
+
+/// Updates a self-hosted model (`$input: AiSelfHostedModelUpdateInput!`).
+pub const MODEL_UPDATE: Document = Document {
+    name: "DuoWorkstationModelUpdate",
+    text: "mutation DuoWorkstationModelUpdate($input: AiSelfHostedModelUpdateInput!) {
+  aiSelfHostedModelUpdate(input: $input) {
+    selfHostedModel { id name }
+    errors
+  }
+}",
+};
+
+/// Points features at a provider and model (`$input: AiFeatureSettingUpdateInput!`).
+pub const FEATURE_UPDATE: Document = Document {
+    name: "DuoWorkstationFeatureUpdate",
+    text: "mutation DuoWorkstationFeatureUpdate($input: AiFeatureSettingUpdateInput!) {
+  aiFeatureSettingUpdate(input: $input) {
+    aiFeatureSettings { feature provider selfHostedModel { id } }
+    errors
+  }
+}",
+};
+
+/// Sets the Duo settings (`$input: DuoSettingsUpdateInput!`).
+pub const DUO_SETTINGS_UPDATE: Document = Document {
+    name: "DuoWorkstationDuoSettings",
+    text: "mutation DuoWorkstationDuoSettings($input: DuoSettingsUpdateInput!) {
+  duoSettingsUpdate(input: $input) {
+    duoSettings { aiGatewayUrl }
+    errors
+  }
+}",
+};
+
+/// Asks GitLab's AI gateway to reach a model (`$input: AiSelfHostedModelConnectionCheckInput!`).
+pub const CONNECTION_CHECK: Document = Document {
+    name: "DuoWorkstationConnectionCheck",
+    text: "mutation DuoWorkstationConnectionCheck($input: AiSelfHostedModelConnectionCheckInput!) {
+  aiSelfHostedModelConnectionCheck(input: $input) {
+    result { success message errors name details }
+    errors
+  }
+}",
+};
+
+/// The query that reads models, features and Duo settings, for `shape`.
+pub fn state_query(shape: ApiShape) -> Document {
+    match shape {
+        ApiShape::Gitlab18 => STATE_18,
+        ApiShape::Gitlab19 => STATE_19,
+    }
+}
+
+/// Every document sent to a GitLab of `shape`.
+pub fn all(shape: ApiShape) -> [Document; 7] {
+    [
+        VERSION,
+        state_query(shape),
+        MODEL_CREATE,
+        MODEL_UPDATE,
+        FEATURE_UPDATE,
+        DUO_SETTINGS_UPDATE,
+        CONNECTION_CHECK,
+    ]
+}
+
+/// The fields of a self-hosted model this app writes.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelFields<'a> {
+    /// Deployment name.
+    pub name: &'a str,
+    /// Family.
+    pub family: Family,
+    /// Endpoint ending in `/v1`.
+    pub endpoint: &'a str,
+    /// Model identifier, `custom_openai/<alias>`.
+    pub identifier: &'a str,
+    /// The gateway key GitLab sends to the endpoint, if any.
+    pub api_token: Option<&'a Secret>,
+}
+
+/// `$input` of [`MODEL_CREATE`] and [`CONNECTION_CHECK`]; with `id`, of [`MODEL_UPDATE`].
+/// An OpenAI-compatible server is the `API` provider (19.x only).
+pub fn model_input(shape: ApiShape, fields: ModelFields<'_>, id: Option<&str>) -> Value {
+    let mut input = Map::new();
+    if let Some(id) = id {
+        input.insert("id".into(), json!(id));
+    }
+    input.insert("name".into(), json!(fields.name));
+    input.insert("model".into(), json!(family_name(fields.family)));
+    input.insert("endpoint".into(), json!(fields.endpoint));
+    input.insert("identifier".into(), json!(fields.identifier));
+    if let Some(token) = fields.api_token {
+        input.insert("apiToken".into(), json!(token.expose()));
+    }
+    if shape.has_model_provider() {
+        input.insert("provider".into(), json!("API"));
+    }
+    json!({ "input": input })
+}
+
+/// `$input` of [`FEATURE_UPDATE`]: `features` (lower-case keys) to `provider`, with a model
+/// for `SELF_HOSTED`.
+pub fn feature_input(
+    features: &[&str],
+    provider: FeatureProvider,
+    model_id: Option<&str>,
+) -> Value {
+    let features: Vec<String> = features.iter().map(|f| f.to_ascii_uppercase()).collect();
+    let mut input = Map::new();
+    input.insert("features".into(), json!(features));
+    input.insert("provider".into(), json!(provider.graphql_name()));
+    if let Some(id) = model_id {
+        input.insert("aiSelfHostedModelId".into(), json!(id));
+    }
+    json!({ "input": input })
+}
+
+/// `$input` of [`DUO_SETTINGS_UPDATE`]: only what is given, and the timeout only where the
+/// shape has it.
+pub fn duo_settings_input(
+    shape: ApiShape,
+    ai_gateway_url: Option<&str>,
+    timeout_seconds: Option<u32>,
+) -> Value {
+    let mut input = Map::new();
+    if let Some(url) = ai_gateway_url {
+        input.insert("aiGatewayUrl".into(), json!(url));
+    }
+    if let (Some(seconds), true) = (timeout_seconds, shape.has_gateway_timeout()) {
+        input.insert("aiGatewayTimeoutSeconds".into(), json!(seconds));
+    }
+    json!({ "input": input })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(token: Option<&Secret>) -> ModelFields<'_> {
+        ModelFields {
+            name: "duo-workstation-duo-chat",
+            family: Family::Mistral,
+            endpoint: "http://gpu-box:8000/v1",
+            identifier: "custom_openai/duo-chat",
+            api_token: token,
+        }
+    }
+
+    #[test]
+    fn the_shape_follows_the_version() {
+        let v = |major, minor| GitlabVersion { major, minor };
+        assert_eq!(ApiShape::for_version(v(17, 8)), None);
+        assert_eq!(ApiShape::for_version(v(17, 9)), Some(ApiShape::Gitlab18));
+        assert_eq!(ApiShape::for_version(v(18, 11)), Some(ApiShape::Gitlab18));
+        assert_eq!(ApiShape::for_version(v(19, 1)), Some(ApiShape::Gitlab19));
+    }
+
+    #[test]
+    fn model_inputs_carry_provider_only_on_19() {
+        let old = model_input(ApiShape::Gitlab18, fields(None), None);
+        assert!(old["input"].get("provider").is_none());
+        assert_eq!(old["input"]["endpoint"], "http://gpu-box:8000/v1");
+        assert!(old["input"].get("apiToken").is_none());
+        let key = Secret::new("dwk_secret");
+        let new = model_input(ApiShape::Gitlab19, fields(Some(&key)), Some("gid://x/1"));
+        assert_eq!(new["input"]["provider"], "API");
+        assert_eq!(new["input"]["apiToken"], "dwk_secret");
+        assert_eq!(new["input"]["id"], "gid://x/1");
+        assert_eq!(new["input"]["model"], "MISTRAL");
+    }
+
+    #[test]
+    fn the_timeout_is_sent_only_where_gitlab_takes_it() {
+        let old = duo_settings_input(ApiShape::Gitlab18, Some("http://aigw:5052"), Some(120));
+        assert_eq!(old, json!({"input": {"aiGatewayUrl": "http://aigw:5052"}}));
+        let new = duo_settings_input(ApiShape::Gitlab19, None, Some(120));
+        assert_eq!(new, json!({"input": {"aiGatewayTimeoutSeconds": 120}}));
+        let features = feature_input(
+            &["duo_chat", "code_completions"],
+            FeatureProvider::SelfHosted,
+            Some("gid://gitlab/Ai::SelfHostedModel/3"),
+        );
+        assert_eq!(
+            features["input"]["features"],
+            json!(["DUO_CHAT", "CODE_COMPLETIONS"])
+        );
+        assert_eq!(features["input"]["provider"], "SELF_HOSTED");
+    }
+}

@@ -1,0 +1,390 @@
+//! The difference between what a GitLab holds and what this app wants (pure): which
+//! self-hosted models to create, update or leave, which features to point at them, which Duo
+//! settings to set, and notes for everything that is not sent and why.
+//!
+//! GitLab is the authority on what it accepts: a feature it does not list (or whose enum
+//! value its version lacks) is not sent; a family it does not accept for a feature (its
+//! `compatibleLlms`, or its enum) becomes `GENERAL` where GitLab accepts that, else the
+//! feature is not sent. Every such decision is a note in the plan. Models of this app that
+//! are no longer wanted, and everyone else's models, are left as they are.
+
+use serde::Serialize;
+
+use crate::catalog::{Family, GitlabVersion};
+
+use super::desired::{DesiredConfig, DesiredModel, MODEL_NAME_PREFIX};
+use super::documents::ApiShape;
+use super::model::{family_from_gitlab, family_name, FeatureProvider, GitlabModel, GitlabState};
+
+/// What happens to one self-hosted model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ModelAction {
+    /// It does not exist in GitLab: create it.
+    Create,
+    /// It exists with other values: update it.
+    Update {
+        /// Its global id.
+        id: String,
+        /// What changes, in words (`endpoint: http://a/v1 → http://b/v1`).
+        changes: Vec<String>,
+    },
+    /// It exists as wanted.
+    Keep {
+        /// Its global id.
+        id: String,
+    },
+}
+
+/// One self-hosted model in the plan, with the values it will have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct PlannedModel {
+    /// Deployment name, `duo-workstation-<alias>`.
+    pub name: String,
+    /// The gateway alias it stands for.
+    pub alias: String,
+    /// Its family (GitLab's choice where it differs from the catalog's).
+    pub family: Family,
+    /// Endpoint ending in `/v1`.
+    pub endpoint: String,
+    /// `custom_openai/<alias>`.
+    pub identifier: String,
+    /// Whether the gateway key is sent with it.
+    pub sends_api_token: bool,
+    /// What happens to it.
+    pub action: ModelAction,
+}
+
+/// What happens to one feature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureAction {
+    /// Point it at the model (`SELF_HOSTED`).
+    Set,
+    /// It uses the model already.
+    Keep,
+}
+
+/// One feature in the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct PlannedFeature {
+    /// The key, e.g. `duo_chat`.
+    pub feature: String,
+    /// Its title in GitLab's admin page.
+    pub title: String,
+    /// The model (its name in GitLab) it is to use.
+    pub model_name: String,
+    /// Its provider now, as GitLab wrote it.
+    pub provider_now: String,
+    /// What happens to it.
+    pub action: FeatureAction,
+}
+
+/// Duo settings to set: only the values that change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct PlannedDuoSettings {
+    /// The AI gateway URL to set, and the one GitLab has.
+    pub ai_gateway_url: Option<String>,
+    /// GitLab's AI gateway URL now.
+    pub ai_gateway_url_now: Option<String>,
+    /// The AI gateway timeout to set (GitLab 19.0 and newer).
+    pub ai_gateway_timeout_seconds: Option<u32>,
+    /// GitLab's timeout now.
+    pub ai_gateway_timeout_seconds_now: Option<u32>,
+}
+
+/// The plan: GitLab's state against the desired one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Plan {
+    /// The GitLab instance.
+    pub gitlab_url: String,
+    /// Its version as it reported it.
+    pub gitlab_version: String,
+    /// The shape of the documents it takes.
+    pub shape: ApiShape,
+    /// The endpoint every model gets.
+    pub endpoint: String,
+    /// The models, in the order they are applied.
+    pub models: Vec<PlannedModel>,
+    /// The features, in the catalog's order.
+    pub features: Vec<PlannedFeature>,
+    /// Duo settings to set, if any change.
+    pub duo_settings: Option<PlannedDuoSettings>,
+    /// What is not sent and why, GitLab's decisions, and what to do by hand.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// How many changes applying it sends (connection checks aside).
+    pub fn change_count(&self) -> usize {
+        let models = self
+            .models
+            .iter()
+            .filter(|m| !matches!(m.action, ModelAction::Keep { .. }))
+            .count();
+        let features = self
+            .features
+            .iter()
+            .filter(|f| f.action == FeatureAction::Set)
+            .count();
+        models + features + usize::from(self.duo_settings.is_some())
+    }
+}
+
+/// The plan for `gitlab` to hold `desired`. Pure.
+pub fn plan(gitlab_url: &str, desired: &DesiredConfig, gitlab: &GitlabState) -> Plan {
+    let mut notes = Vec::new();
+    let mut models = Vec::new();
+    let mut features = Vec::new();
+    for wanted in &desired.models {
+        let Some(family) = choose_family(wanted, gitlab, &mut notes) else {
+            continue;
+        };
+        let Some(setting) = gitlab.feature(&wanted.feature) else {
+            continue;
+        };
+        let model = planned_model(wanted, family, desired, gitlab);
+        let model_id = match &model.action {
+            ModelAction::Update { id, .. } | ModelAction::Keep { id } => Some(id.as_str()),
+            ModelAction::Create => None,
+        };
+        let uses_it = setting.provider() == Some(FeatureProvider::SelfHosted)
+            && model_id.is_some()
+            && setting.self_hosted_model_id.as_deref() == model_id;
+        if let (ModelAction::Keep { id }, false) =
+            (&model.action, setting.valid_model_ids.is_empty())
+        {
+            if !setting.valid_model_ids.contains(id) {
+                notes.push(format!(
+                    "GitLab does not list {} among the models valid for {}; it may refuse it",
+                    model.name, wanted.feature_title
+                ));
+            }
+        }
+        features.push(PlannedFeature {
+            feature: wanted.feature.clone(),
+            title: wanted.feature_title.clone(),
+            model_name: model.name.clone(),
+            provider_now: setting.provider.to_ascii_lowercase(),
+            action: if uses_it {
+                FeatureAction::Keep
+            } else {
+                FeatureAction::Set
+            },
+        });
+        models.push(model);
+    }
+    for other in gitlab.models.iter().filter(|m| {
+        m.name.starts_with(MODEL_NAME_PREFIX) && !models.iter().any(|p| p.name == m.name)
+    }) {
+        notes.push(format!(
+            "{} is in GitLab but no longer routed here; it is left as it is (delete it in GitLab if no feature uses it)",
+            other.name
+        ));
+    }
+    if desired.models.is_empty() {
+        notes.push(
+            "no Duo feature has a model routed in this app: route one first (`duows features set duo_chat <engine>`)"
+                .into(),
+        );
+    }
+    if desired.model_api_key.is_none() && desired.gateway_requires_key && !models.is_empty() {
+        notes.push(
+            "the gateway requires a key, and none is given for GitLab to send: create one (`duows keys create --name gitlab`) and give it, or the models' requests will be refused"
+                .into(),
+        );
+    }
+    let duo_settings = plan_duo_settings(desired, gitlab, &mut notes);
+    Plan {
+        gitlab_url: gitlab_url.to_owned(),
+        gitlab_version: gitlab.version_text.clone(),
+        shape: gitlab.shape,
+        endpoint: desired.endpoint.clone(),
+        models,
+        features,
+        duo_settings,
+        notes,
+    }
+}
+
+/// The family to register `wanted` with in this GitLab, or `None` (with a note) when its
+/// feature is not sent.
+fn choose_family(
+    wanted: &DesiredModel,
+    gitlab: &GitlabState,
+    notes: &mut Vec<String>,
+) -> Option<Family> {
+    let shape = gitlab.shape;
+    let version = gitlab.version;
+    let title = format!("{} ({})", wanted.feature_title, wanted.feature);
+    if !shape.features().contains(&wanted.feature.as_str()) {
+        notes.push(format!(
+            "{title} is not a feature GitLab {version} knows; not sent"
+        ));
+        return None;
+    }
+    let Some(setting) = gitlab.feature(&wanted.feature) else {
+        let why = if wanted.feature_state == "ga" {
+            format!("GitLab {version} does not list it")
+        } else {
+            "GitLab lists beta and experimental features only after an administrator ticks \
+             “Use beta models and features in GitLab Duo Self-Hosted” (Admin > GitLab Duo > \
+             Change configuration)"
+                .to_owned()
+        };
+        notes.push(format!("{title}: {why}; not sent"));
+        return None;
+    };
+    let accepts = |family: Family| shape.families().contains(&family) && setting.accepts(family);
+    if accepts(wanted.family) {
+        return Some(wanted.family);
+    }
+    let reason = if shape.families().contains(&wanted.family) {
+        let list = setting
+            .compatible_llms
+            .clone()
+            .unwrap_or_default()
+            .join(", ");
+        format!(
+            "GitLab {version} does not accept {} for {title} (it accepts: {list})",
+            family_name(wanted.family)
+        )
+    } else {
+        format!(
+            "GitLab {version} has no family {}",
+            family_name(wanted.family)
+        )
+    };
+    if accepts(Family::General) {
+        notes.push(format!(
+            "{reason}: {} is registered as GENERAL",
+            wanted.name
+        ));
+        Some(Family::General)
+    } else {
+        notes.push(format!("{reason}, nor GENERAL: not sent"));
+        None
+    }
+}
+
+fn planned_model(
+    wanted: &DesiredModel,
+    family: Family,
+    desired: &DesiredConfig,
+    gitlab: &GitlabState,
+) -> PlannedModel {
+    let sends_key = desired.model_api_key.is_some();
+    let action = match gitlab.model_named(&wanted.name) {
+        None => ModelAction::Create,
+        Some(existing) => {
+            let changes = differences(existing, wanted, family, desired, gitlab.shape);
+            if changes.is_empty() {
+                ModelAction::Keep {
+                    id: existing.id.clone(),
+                }
+            } else {
+                ModelAction::Update {
+                    id: existing.id.clone(),
+                    changes,
+                }
+            }
+        }
+    };
+    PlannedModel {
+        name: wanted.name.clone(),
+        alias: wanted.alias.clone(),
+        family,
+        endpoint: desired.endpoint.clone(),
+        identifier: wanted.identifier.clone(),
+        sends_api_token: sends_key,
+        action,
+    }
+}
+
+/// What differs between GitLab's model and the wanted one, in words. A stored token is never
+/// removed; a given key is written only where GitLab has none (it cannot show which it has).
+fn differences(
+    existing: &GitlabModel,
+    wanted: &DesiredModel,
+    family: Family,
+    desired: &DesiredConfig,
+    shape: ApiShape,
+) -> Vec<String> {
+    let mut changes = Vec::new();
+    let show = |value: Option<&str>| value.unwrap_or("(none)").to_owned();
+    if family_from_gitlab(&existing.model) != Some(family) {
+        changes.push(format!(
+            "family: {} → {}",
+            existing.model,
+            family_name(family)
+        ));
+    }
+    if existing.endpoint.as_deref() != Some(desired.endpoint.as_str()) {
+        changes.push(format!(
+            "endpoint: {} → {}",
+            show(existing.endpoint.as_deref()),
+            desired.endpoint
+        ));
+    }
+    if existing.identifier.as_deref() != Some(wanted.identifier.as_str()) {
+        changes.push(format!(
+            "identifier: {} → {}",
+            show(existing.identifier.as_deref()),
+            wanted.identifier
+        ));
+    }
+    if shape.has_model_provider()
+        && !existing
+            .provider
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case("API"))
+    {
+        changes.push(format!(
+            "platform: {} → API",
+            show(existing.provider.as_deref())
+        ));
+    }
+    if desired.model_api_key.is_some() && !existing.has_api_token {
+        changes.push("API token: none → the given gateway key".into());
+    }
+    changes
+}
+
+fn plan_duo_settings(
+    desired: &DesiredConfig,
+    gitlab: &GitlabState,
+    notes: &mut Vec<String>,
+) -> Option<PlannedDuoSettings> {
+    let now = &gitlab.duo_settings;
+    let url_now = now.ai_gateway_url.clone().filter(|u| !u.is_empty());
+    let url = desired
+        .ai_gateway_url
+        .clone()
+        .filter(|u| url_now.as_deref().map(|n| n.trim_end_matches('/')) != Some(u.as_str()));
+    if desired.ai_gateway_url.is_none() && url_now.is_none() {
+        notes.push(
+            "GitLab has no AI gateway URL: Duo features need one (give ai_gateway_url, e.g. http://aigw.example.com:5052)"
+                .into(),
+        );
+    }
+    let mut timeout = None;
+    if let Some(seconds) = desired.ai_gateway_timeout_seconds {
+        if gitlab.shape.has_gateway_timeout() {
+            timeout = Some(seconds).filter(|s| now.ai_gateway_timeout_seconds != Some(*s));
+        } else {
+            notes.push(timeout_by_hand(gitlab.version, seconds));
+        }
+    }
+    (url.is_some() || timeout.is_some()).then_some(PlannedDuoSettings {
+        ai_gateway_url: url,
+        ai_gateway_url_now: url_now,
+        ai_gateway_timeout_seconds: timeout,
+        ai_gateway_timeout_seconds_now: now.ai_gateway_timeout_seconds,
+    })
+}
+
+fn timeout_by_hand(version: GitlabVersion, seconds: u32) -> String {
+    format!(
+        "GitLab {version} has no API for the AI gateway timeout: set {seconds} s by hand (Admin > GitLab Duo > Change configuration > AI gateway request timeout)"
+    )
+}
