@@ -74,13 +74,26 @@ pub enum Command {
     #[command(subcommand, after_help = GATEWAY_EXAMPLES)]
     Features(FeaturesCommand),
     /// Check the whole chain (driver, engines, deployments, gateway, GitLab), each step with its fix
-    Doctor(ServerArgs),
+    Doctor(DoctorArgs),
     /// GitLab's AI gateway: its keys and files for your GitLab version, its container
     #[command(subcommand)]
     AiGateway(AiGatewayCommand),
     /// Configure GitLab Duo Self-Hosted from the feature routes: plan, apply, or steps by hand
     #[command(subcommand, after_help = GITLAB_EXAMPLES)]
     Gitlab(GitlabCommand),
+}
+
+/// `duows doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Also check GitLab at this address (the token from GITLAB_TOKEN, or asked for)
+    #[arg(long, value_name = "URL", requires = "address")]
+    pub gitlab_url: Option<String>,
+    /// Where GitLab reaches this machine's gateway, for the GitLab check: HOST[:PORT] or a URL
+    #[arg(long, value_name = "HOST[:PORT]", requires = "gitlab_url")]
+    pub address: Option<String>,
 }
 
 /// `duows ai-gateway …`.

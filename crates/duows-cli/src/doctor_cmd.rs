@@ -11,15 +11,24 @@ use duows_core::data_dir::DataDir;
 use duows_core::doctor::{self, CheckStatus, DoctorLine, DoctorReport};
 use duows_core::hardware::NvmlProbe;
 
-use crate::cli::ServerArgs;
+use crate::cli::DoctorArgs;
 use crate::server_client::ServerClient;
 
-pub fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
-    let report = match ServerClient::new(&args.server)?.get::<DoctorReport>("/api/doctor") {
+pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+    let server = &args.server.server;
+    let mut report = match ServerClient::new(server)?.get::<DoctorReport>("/api/doctor") {
         Ok(report) => report,
-        Err(error) => without_server(&args.server, &error.to_string())?,
+        Err(error) => without_server(server, &error.to_string())?,
     };
-    if args.json {
+    if let (Some(url), Some(address)) = (&args.gitlab_url, &args.address) {
+        // GitLab's steps replace the server's placeholder: the token stays in this process.
+        let plan = crate::gitlab_cmd::plan_for_doctor(url, address);
+        report.lines.retain(|l| l.area != "gitlab");
+        report
+            .lines
+            .extend(doctor::gitlab_lines(plan.as_ref().map_err(String::clone)));
+    }
+    if args.server.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", text(&report));

@@ -107,6 +107,25 @@ fn steps(args: &GitlabStepsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The plan against GitLab at `url` for the gateway at `address` (the doctor's GitLab step):
+/// the token from `GITLAB_TOKEN` or asked for; every failure in words.
+pub fn plan_for_doctor(url: &str, address: &str) -> Result<gitlab::Plan, String> {
+    let args = GitlabArgs {
+        url: url.to_owned(),
+        address: address.to_owned(),
+        duo: DuoSettingsArgs {
+            ai_gateway_url: None,
+            timeout: None,
+        },
+        json: false,
+    };
+    let (client, desired) = prepare(&args).map_err(|e| e.to_string())?;
+    runtime()
+        .map_err(|e| e.to_string())?
+        .block_on(gitlab::plan_against(&client, &desired))
+        .map_err(|e| e.to_string())
+}
+
 fn prepare(args: &GitlabArgs) -> anyhow::Result<(GitlabClient, DesiredConfig)> {
     let url = GitlabUrl::parse(&args.url).map_err(cli_error)?;
     let key = std::env::var(GATEWAY_KEY_ENV)

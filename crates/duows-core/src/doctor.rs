@@ -267,5 +267,66 @@ pub fn deployment_line(name: &str, check: &DeploymentCheck) -> DoctorLine {
     )
 }
 
+/// GitLab, from the plan of configuring it like this app (`gitlab::plan_against`): reachable
+/// with its version; a family that no longer follows the model behind an alias (GitLab picks
+/// its prompts by family); other differences. `Err`: why GitLab could not be read.
+pub fn gitlab_lines(plan: Result<&crate::gitlab::Plan, String>) -> Vec<DoctorLine> {
+    let plan = match plan {
+        Ok(plan) => plan,
+        Err(reason) => {
+            return vec![DoctorLine::new(
+                "gitlab",
+                "GitLab",
+                CheckStatus::Fail,
+                reason,
+                Some("Check GitLab's address, that it answers from this machine, and that the token is an administrator's personal access token with the `api` scope.".into()),
+            )]
+        }
+    };
+    let mut lines = vec![DoctorLine::new(
+        "gitlab",
+        "GitLab",
+        CheckStatus::Pass,
+        format!(
+            "{} answers, version {}",
+            plan.gitlab_url, plan.gitlab_version
+        ),
+        None,
+    )];
+    let mut families = Vec::new();
+    for model in &plan.models {
+        if let crate::gitlab::ModelAction::Update { changes, .. } = &model.action {
+            families.extend(
+                changes
+                    .iter()
+                    .filter(|c| c.starts_with("family:"))
+                    .map(|c| format!("{} ({c})", model.name)),
+            );
+        }
+    }
+    if !families.is_empty() {
+        lines.push(DoctorLine::new(
+            "gitlab",
+            "GitLab model families",
+            CheckStatus::Warn,
+            format!("the model behind an alias changed family, and GitLab still picks prompts for the old one: {}", families.join("; ")),
+            Some("Apply the configuration (`duows gitlab apply`): it updates the families.".into()),
+        ));
+    }
+    let changes = plan.change_count();
+    lines.push(if changes == 0 {
+        DoctorLine::new("gitlab", "GitLab configuration", CheckStatus::Pass, "GitLab's self-hosted models and features match this app's routes", None)
+    } else {
+        DoctorLine::new(
+            "gitlab",
+            "GitLab configuration",
+            CheckStatus::Warn,
+            format!("{changes} difference{} between GitLab and this app's routes", if changes == 1 { "" } else { "s" }),
+            Some("Review and apply them: `duows gitlab plan`, then `duows gitlab apply` (or the steps by hand: `duows gitlab steps`).".into()),
+        )
+    });
+    lines
+}
+
 #[cfg(test)]
 mod tests;

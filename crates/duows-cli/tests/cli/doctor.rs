@@ -55,3 +55,37 @@ fn against_a_running_server_each_step_has_its_fix() {
         "{text}"
     );
 }
+
+#[test]
+fn with_a_gitlab_address_the_doctor_checks_gitlab_too() {
+    let home = home();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_duows"))
+        .args(["doctor", "--server", "http://127.0.0.1:9", "--json"])
+        .args([
+            "--gitlab-url",
+            "http://127.0.0.1:9",
+            "--address",
+            "gpu-1:8000",
+        ])
+        .env("DUOWS_HOME", home.path())
+        .env("GITLAB_TOKEN", "glpat-never-shown")
+        .output()
+        .expect("run duows");
+    let text = stdout(&output);
+    assert!(
+        !text.contains("glpat-never-shown"),
+        "the token is never printed"
+    );
+    let report: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let gitlab = report["lines"]
+        .as_array()
+        .and_then(|l| l.iter().find(|l| l["area"] == "gitlab").cloned())
+        .expect("a GitLab line");
+    assert_eq!(gitlab["status"], "fail", "{gitlab}");
+    assert!(
+        gitlab["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("127.0.0.1:9")),
+        "{gitlab}"
+    );
+}

@@ -112,3 +112,58 @@ fn no_driver_is_a_failure_with_the_install_fix() {
     assert_eq!(line.status, CheckStatus::Fail);
     assert!(line.fix.is_some());
 }
+
+#[test]
+fn gitlab_steps_come_from_the_plan() {
+    use crate::catalog::Family;
+    use crate::gitlab::{ApiShape, ModelAction, Plan, PlannedModel};
+    let failed = gitlab_lines(Err(
+        "GitLab answered 401: the token is expired or revoked".into()
+    ));
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].status, CheckStatus::Fail);
+    assert!(failed[0]
+        .fix
+        .as_deref()
+        .is_some_and(|f| f.contains("administrator")));
+    let model = |action| PlannedModel {
+        name: "duo-workstation-duo-chat".into(),
+        alias: "duo-chat".into(),
+        family: Family::General,
+        endpoint: "http://gpu-1:8000/v1".into(),
+        identifier: "custom_openai/duo-chat".into(),
+        sends_api_token: false,
+        action,
+    };
+    let mut plan = Plan {
+        gitlab_url: "https://gitlab.example.com".into(),
+        gitlab_version: "19.1.0-ee".into(),
+        shape: ApiShape::Gitlab19,
+        endpoint: "http://gpu-1:8000/v1".into(),
+        models: vec![model(ModelAction::Keep {
+            id: "gid://gitlab/Ai::SelfHostedModel/1".into(),
+        })],
+        features: Vec::new(),
+        duo_settings: None,
+        notes: Vec::new(),
+    };
+    let same = gitlab_lines(Ok(&plan));
+    assert!(
+        same.iter().all(|l| l.status == CheckStatus::Pass),
+        "{same:?}"
+    );
+    plan.models = vec![model(ModelAction::Update {
+        id: "gid://gitlab/Ai::SelfHostedModel/1".into(),
+        changes: vec!["family: MISTRAL → GENERAL".into()],
+    })];
+    let moved = gitlab_lines(Ok(&plan));
+    let family = moved
+        .iter()
+        .find(|l| l.title == "GitLab model families")
+        .expect("family line");
+    assert_eq!(family.status, CheckStatus::Warn);
+    assert!(family.detail.contains("MISTRAL → GENERAL"));
+    assert!(moved
+        .iter()
+        .any(|l| l.title == "GitLab configuration" && l.status == CheckStatus::Warn));
+}

@@ -43,7 +43,7 @@ pub use documents::ApiShape;
 pub use error::GitlabError;
 pub use manual::{manual_steps, ManualSteps};
 pub use model::{FeatureProvider, GitlabState};
-pub use plan::{plan, Plan};
+pub use plan::{plan, FeatureAction, ModelAction, Plan, PlannedModel};
 pub use read::read_state;
 
 /// Reads `client`'s GitLab and plans `desired` against it.
