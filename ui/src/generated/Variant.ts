@@ -28,4 +28,10 @@ verified: boolean,
 /**
  * Where the figure comes from.
  */
-source: string, };
+source: string, 
+/**
+ * The largest tensor-parallel size this checkpoint can be split over, when its
+ * quantization blocks limit it (MiniMax-M2.7's FP8 blocks of 128 cannot divide its
+ * 1536-wide experts 8 ways).
+ */
+max_tensor_parallel_size?: number, };

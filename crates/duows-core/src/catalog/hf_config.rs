@@ -297,6 +297,7 @@ fn describe(
         weight_bytes: size.bytes,
         verified,
         source: format!("{source}: {}", size.words),
+        max_tensor_parallel_size: None,
     };
     Ok(ConfigModel {
         model: Model {

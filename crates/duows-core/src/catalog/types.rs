@@ -168,6 +168,12 @@ pub struct Variant {
     pub verified: bool,
     /// Where the figure comes from.
     pub source: String,
+    /// The largest tensor-parallel size this checkpoint can be split over, when its
+    /// quantization blocks limit it (MiniMax-M2.7's FP8 blocks of 128 cannot divide its
+    /// 1536-wide experts 8 ways).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub max_tensor_parallel_size: Option<u32>,
 }
 
 impl Variant {

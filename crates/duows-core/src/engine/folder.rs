@@ -105,6 +105,7 @@ mod tests {
             weight_bytes: bytes,
             verified: true,
             source: String::new(),
+            max_tensor_parallel_size: None,
         }
     }
 

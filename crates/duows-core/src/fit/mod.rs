@@ -397,6 +397,20 @@ fn check<'a>(request: &FitRequest<'a>) -> Result<&'a Architecture, FitError> {
             });
         }
     }
+    if let (Some(tp), Some(most)) = (
+        request.tensor_parallel_size,
+        request.variant.max_tensor_parallel_size,
+    ) {
+        if tp > most {
+            return Err(FitError {
+                field: "tensor_parallel_size",
+                reason: format!(
+                    "{tp} is not possible for the {} checkpoint: its quantization blocks allow at most {most} GPUs",
+                    request.variant.name
+                ),
+            });
+        }
+    }
     if !(1..=4096).contains(&request.concurrency) {
         return Err(FitError {
             field: "concurrency",

@@ -50,6 +50,7 @@ fn bad_input_names_the_field() {
         weight_bytes: 1,
         verified: false,
         source: String::new(),
+        max_tensor_parallel_size: None,
     };
     let c = FitRequest {
         model: cloud,
@@ -83,4 +84,31 @@ fn recommend_refuses_a_context_no_model_has() {
     })
     .expect_err("too short");
     assert_eq!(error.field, "context");
+}
+
+#[test]
+fn a_checkpoint_limits_its_tensor_parallel_size() {
+    // MiniMax-M2.7's FP8 blocks of 128 cannot divide its 1536-wide experts 8 ways.
+    let chosen = super::fit_of("minimax-m2.7", "8xH100-80GB", Some(32768), None);
+    assert!(
+        chosen.fits && chosen.tensor_parallel_size <= 4,
+        "{}",
+        chosen.tensor_parallel_size
+    );
+    let catalog = crate::catalog::Catalog::builtin().expect("catalog");
+    let model = catalog.model("minimax-m2.7").expect("model");
+    let slots = super::slots("8xH100-80GB");
+    let error = fit(&FitRequest {
+        model,
+        variant: model.variant(Some("fp8")).expect("fp8"),
+        slots: &slots,
+        context: Some(32768),
+        concurrency: 1,
+        tensor_parallel_size: Some(8),
+        gpu_memory_utilization: None,
+        constants: FitConstants::default(),
+    })
+    .expect_err("8 GPUs refused");
+    assert_eq!(error.field, "tensor_parallel_size");
+    assert!(error.reason.contains("at most 4"), "{error}");
 }
