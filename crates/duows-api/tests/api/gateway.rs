@@ -14,7 +14,7 @@ async fn gateway_keys_and_routes() {
     assert_eq!(info["running"], false, "no gateway started in this test");
     assert_eq!(info["keys_required"], false);
     let features = info["features"].as_array().expect("features");
-    assert_eq!(features.len(), 21);
+    assert_eq!(features.len(), 22);
     assert!(features
         .iter()
         .any(|f| f["alias"] == "duo-chat" && f["gitlab_identifier"] == "custom_openai/duo-chat"));

@@ -14,7 +14,7 @@ async fn catalog_recommend_and_fit() {
     let (status, catalog) = send_request(&s.app, get("/api/catalog")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(catalog["version"].as_str().is_some_and(|v| !v.is_empty()));
-    assert_eq!(catalog["features"].as_array().expect("features").len(), 21);
+    assert_eq!(catalog["features"].as_array().expect("features").len(), 22);
 
     // This server's hardware: one A100 40 GB.
     let (status, rec) = send_request(&s.app, with_json("POST", "/api/recommend", "{}")).await;

@@ -110,7 +110,7 @@ mod tests {
             "{} models",
             catalog.models.len()
         );
-        assert_eq!(catalog.features.len(), 21);
+        assert_eq!(catalog.features.len(), 22);
     }
 
     #[test]
