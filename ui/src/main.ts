@@ -1,4 +1,4 @@
-// Entry point: the header, the page registry (Hardware, Models, Engines, Gateway, Doctor) with the
+// Entry point: the header, the page registry (Hardware, Models, Engines, Gateway, GitLab, Doctor) with the
 // hash routing between them, and the client store fed by the server's live event stream.
 // A page is built the first time it is shown and kept in the document; only the page on
 // screen follows the store. A new page is one entry in `PAGES` and a route in router.ts.
@@ -9,6 +9,7 @@ import { pageRegistry, type PageEntry } from './page';
 import { doctorPage } from './pages/doctor';
 import { enginesPage } from './pages/engines';
 import { gatewayPage } from './pages/gateway';
+import { gitlabPage } from './pages/gitlab';
 import { hardwarePage } from './pages/hardware';
 import { modelsPage } from './pages/models';
 import { watchRoute, type Route } from './router';
@@ -35,6 +36,7 @@ const PAGES: readonly (PageEntry<Route> & { label: string })[] = [
   { route: 'models', label: 'Models', title: 'Models · Duo Workstation', create: () => modelsPage() },
   { route: 'engines', label: 'Engines', title: 'Engines · Duo Workstation', create: () => enginesPage(store) },
   { route: 'gateway', label: 'Gateway', title: 'Gateway · Duo Workstation', create: () => gatewayPage(store) },
+  { route: 'gitlab', label: 'GitLab', title: 'GitLab · Duo Workstation', create: () => gitlabPage() },
   { route: 'doctor', label: 'Doctor', title: 'Doctor · Duo Workstation', create: () => doctorPage() },
 ];
 

@@ -1,0 +1,63 @@
+// The GitLab page as served by `duows serve`, in headless Chromium: the steps by hand for
+// the routed features (each value with a copy button, and as a text file); a preview refused
+// by field before anything is sent (no token), and GitLab that cannot be reached reported
+// without losing what was typed. The screenshot is in artifacts/gitlab.png.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchBrowser, screenshot, startServer } from '../harness.mjs';
+
+const TIMEOUT = 15_000;
+
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('steps by hand, and a preview refused or failing with its reason', async () => {
+  const server = await startServer(['--gpus', '1xA100-80GB']);
+  try {
+    const settings = {
+      version: 2,
+      deployments: [{ name: 'remote', endpoint: 'http://10.0.0.5:8000/v1', served_model: 'm' }],
+      features: { duo_chat: 'remote', code_completions: 'remote' },
+    };
+    const put = await fetch(`${server.url}/api/settings`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(settings),
+    });
+    assert.equal(put.status, 200, await put.text());
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/#/gitlab`);
+    await page.getByTestId('gitlab-address').fill('gpu-1.lan:8000');
+    await page.getByTestId('gitlab-steps-show').click();
+    const steps = page.getByTestId('gitlab-steps');
+    await steps.waitFor({ timeout: TIMEOUT });
+    const text = await steps.textContent();
+    assert.match(text, /custom_openai\/duo-chat/);
+    assert.match(text, /http:\/\/gpu-1\.lan:8000\/v1/);
+    assert.ok((await steps.locator('button.copy').count()) >= 4, 'each value has a copy button');
+    assert.equal(await page.getByTestId('gitlab-steps-download').getAttribute('download'), 'gitlab-duo-steps.txt');
+    await screenshot(page, 'gitlab');
+
+    // No token: refused next to the field, nothing sent.
+    await page.getByTestId('gitlab-url').fill('http://127.0.0.1:9');
+    await page.getByTestId('gitlab-preview').click();
+    const error = page.getByTestId('gitlab-error');
+    await error.waitFor({ timeout: TIMEOUT });
+    assert.match(await error.textContent(), /access token/);
+    // GitLab unreachable: the reason is shown, what was typed stays.
+    await page.getByTestId('gitlab-token').fill('glpat-e2e');
+    await page.getByTestId('gitlab-preview').click();
+    await page.waitForFunction(() => /reached|connect/i.test(document.querySelector('[data-testid="gitlab-error"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
+    assert.equal(await page.getByTestId('gitlab-address').inputValue(), 'gpu-1.lan:8000');
+    assert.equal(await page.getByTestId('gitlab-apply').isDisabled(), true, 'nothing to apply without a plan');
+    await page.close();
+  } finally {
+    await server.stop();
+  }
+});
