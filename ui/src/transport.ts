@@ -6,6 +6,7 @@
 
 import { Channel, invoke } from '@tauri-apps/api/core';
 import {
+  type AiGatewaySetupParams,
   ApiError,
   type ApiErrorBody,
   type DownloadParams,
@@ -182,6 +183,10 @@ export const api = {
   jobCancel: (id: string) => call('job_cancel', { id }),
   gatewayInfo: () => call('gateway_info'),
   doctor: () => call('doctor'),
+  aiGatewayStatus: () => call('ai_gateway_status'),
+  aiGatewaySetup: (params: AiGatewaySetupParams) => call('ai_gateway_setup', { params }),
+  aiGatewayStart: () => call('ai_gateway_start'),
+  aiGatewayStop: () => call('ai_gateway_stop'),
   gitlabPlan: (params: GitlabParams) => call('gitlab_plan', { params }),
   gitlabApply: (params: GitlabParams) => call('gitlab_apply', { params }),
   gitlabSteps: (params: GitlabStepsParams) => call('gitlab_steps', { params }),

@@ -1,7 +1,8 @@
 // The GitLab page as served by `duows serve`, in headless Chromium: the steps by hand for
 // the routed features (each value with a copy button, and as a text file); a preview refused
 // by field before anything is sent (no token), and GitLab that cannot be reached reported
-// without losing what was typed. The screenshot is in artifacts/gitlab.png.
+// without losing what was typed; GitLab's AI gateway set up from the same page (a localhost
+// GitLab refused by field, then its files, no key on the page). Screenshots in artifacts/.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -56,6 +57,24 @@ test('steps by hand, and a preview refused or failing with its reason', async ()
     await page.waitForFunction(() => /reached|connect/i.test(document.querySelector('[data-testid="gitlab-error"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
     assert.equal(await page.getByTestId('gitlab-address').inputValue(), 'gpu-1.lan:8000');
     assert.equal(await page.getByTestId('gitlab-apply').isDisabled(), true, 'nothing to apply without a plan');
+
+    // GitLab's AI gateway: localhost refused next to its field; then the files, never a key.
+    const panel = page.getByTestId('ai-gateway-panel');
+    await panel.getByTestId('ai-gateway-gitlab-url').fill('http://localhost:8080');
+    await panel.getByTestId('ai-gateway-gitlab-version').fill('18.6');
+    await panel.getByTestId('ai-gateway-setup').click();
+    const refused = panel.getByTestId('ai-gateway-error');
+    await refused.waitFor({ timeout: TIMEOUT });
+    assert.equal(await refused.getAttribute('data-field'), 'gitlab_url');
+    assert.match(await refused.textContent(), /container itself/);
+    await panel.getByTestId('ai-gateway-gitlab-url').fill('https://gitlab.example.com');
+    await panel.getByTestId('ai-gateway-setup').click();
+    const files = panel.getByTestId('ai-gateway-files');
+    await files.waitFor({ timeout: TIMEOUT });
+    assert.match(await files.textContent(), /self-hosted-v18\.6\.0-ee/);
+    assert.doesNotMatch(await page.content(), /PRIVATE KEY/, 'keys never reach the page');
+    await page.waitForFunction(() => /Set up for https:\/\/gitlab\.example\.com/.test(document.querySelector('[data-testid="ai-gateway-status"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
+    await screenshot(page, 'gitlab-ai-gateway');
     await page.close();
   } finally {
     await server.stop();

@@ -10,6 +10,7 @@ import { formErrors } from '../forms';
 import { pageScope, type Page } from '../page';
 import { api } from '../transport';
 import type { ApplyReport, GitlabParams, ManualSteps, Plan, PlannedModel } from '../types';
+import { aiGatewayPanel } from '../views/ai-gateway-panel';
 import { copyButton } from '../views/copy';
 
 function field(label: string, input: HTMLInputElement, hint?: string): HTMLElement {
@@ -100,17 +101,18 @@ function stepsText(steps: ManualSteps): string {
 
 export function gitlabPage(): Page {
   const scope = pageScope();
+  const aiGateway = aiGatewayPanel();
   const url = h('input', { type: 'url', placeholder: 'https://gitlab.example.com', 'data-testid': 'gitlab-url', autocomplete: 'url' });
   const token = h('input', { type: 'password', placeholder: 'glpat-…', 'data-testid': 'gitlab-token', autocomplete: 'off' });
   const address = h('input', { type: 'text', placeholder: 'gpu-1.lan:8000', 'data-testid': 'gitlab-address' });
-  const aiGateway = h('input', { type: 'url', placeholder: 'http://gpu-1.lan:5052 (optional)', 'data-testid': 'gitlab-ai-gateway' });
+  const aiGatewayUrl = h('input', { type: 'url', placeholder: 'http://gpu-1.lan:5052 (optional)', 'data-testid': 'gitlab-ai-gateway' });
   const general = h('div', { class: 'banner-slot' });
   const ctl = (label: string, input: HTMLInputElement, hint?: string): { ctl: HTMLElement; input: HTMLInputElement } => ({ ctl: field(label, input, hint), input });
   const fields = {
     url: ctl('GitLab address', url),
     token: ctl("Administrator's access token (api scope)", token, 'Sent to GitLab with each request, never stored.'),
     endpoint_address: ctl('Address GitLab reaches this machine at', address, 'Host name or LAN address with the gateway port; never localhost.'),
-    ai_gateway_url: ctl("GitLab's AI gateway URL", aiGateway),
+    ai_gateway_url: ctl("GitLab's AI gateway URL", aiGatewayUrl),
   };
   const required =
     (what: string) =>
@@ -136,7 +138,7 @@ export function gitlabPage(): Page {
     url: url.value.trim(),
     token: token.value.trim(),
     endpoint_address: address.value.trim(),
-    ai_gateway_url: aiGateway.value.trim() === '' ? null : aiGateway.value.trim(),
+    ai_gateway_url: aiGatewayUrl.value.trim() === '' ? null : aiGatewayUrl.value.trim(),
     confirm: confirm ? true : null,
   });
 
@@ -168,7 +170,7 @@ export function gitlabPage(): Page {
       errors.show('Enter the address GitLab reaches this machine at.', 'endpoint_address');
       return;
     }
-    api.gitlabSteps({ endpoint_address: address.value.trim(), ai_gateway_url: aiGateway.value.trim() === '' ? null : aiGateway.value.trim() }).then(
+    api.gitlabSteps({ endpoint_address: address.value.trim(), ai_gateway_url: aiGatewayUrl.value.trim() === '' ? null : aiGatewayUrl.value.trim() }).then(
       (manual) => {
         const blob = new Blob([stepsText(manual)], { type: 'text/plain' });
         const link = h('a', { href: URL.createObjectURL(blob), download: 'gitlab-duo-steps.txt', 'data-testid': 'gitlab-steps-download' }, 'Download as a text file');
@@ -191,11 +193,13 @@ export function gitlabPage(): Page {
       h('div', { class: 'gitlab-actions' }, preview, apply, stepsButton),
     ),
     h('section', { class: 'card gitlab-out', 'aria-label': 'Result' }, result, steps),
+    aiGateway.el,
   );
   return {
     el,
     show() {
-      // Nothing is read until asked: every request needs the token typed here.
+      // GitLab is read only when asked: every request needs the token typed here.
+      aiGateway.refresh();
       url.focus();
     },
     hide() {
