@@ -226,6 +226,16 @@ fn host_of(url: &str) -> String {
     host.to_ascii_lowercase()
 }
 
+/// The host of `url` when it is a private (RFC 1918) IPv4 address or `.local` name.
+fn private_host(url: &str) -> Option<String> {
+    let host = host_of(url);
+    let private = match host.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) => ip.is_private() || ip.is_link_local(),
+        Err(_) => host.ends_with(".local"),
+    };
+    private.then_some(host)
+}
+
 /// An external deployment's check (`GET <endpoint>/models` with its key).
 pub fn deployment_line(name: &str, check: &DeploymentCheck) -> DoctorLine {
     let title = format!("Deployment {name}");
@@ -274,13 +284,18 @@ pub fn gitlab_lines(plan: Result<&crate::gitlab::Plan, String>) -> Vec<DoctorLin
     let plan = match plan {
         Ok(plan) => plan,
         Err(reason) => {
+            let fix = if reason.to_ascii_lowercase().contains("certificate") {
+                "GitLab's certificate is not trusted on this machine (self-signed?): add its CA to the system's trust store (`/usr/local/share/ca-certificates`, then `sudo update-ca-certificates`), and give the AI gateway the same bundle (`duows ai-gateway setup --ca-bundle FILE`)."
+            } else {
+                "Check GitLab's address, that it answers from this machine, and that the token is an administrator's personal access token with the `api` scope."
+            };
             return vec![DoctorLine::new(
                 "gitlab",
                 "GitLab",
                 CheckStatus::Fail,
                 reason,
-                Some("Check GitLab's address, that it answers from this machine, and that the token is an administrator's personal access token with the `api` scope.".into()),
-            )]
+                Some(fix.into()),
+            )];
         }
     };
     let mut lines = vec![DoctorLine::new(
@@ -311,6 +326,24 @@ pub fn gitlab_lines(plan: Result<&crate::gitlab::Plan, String>) -> Vec<DoctorLin
             CheckStatus::Warn,
             format!("the model behind an alias changed family, and GitLab still picks prompts for the old one: {}", families.join("; ")),
             Some("Apply the configuration (`duows gitlab apply`): it updates the families.".into()),
+        ));
+    }
+    if let Some(host) = private_host(&plan.endpoint) {
+        lines.push(DoctorLine::new(
+            "gitlab",
+            "GitLab outbound requests",
+            CheckStatus::Warn,
+            format!("the endpoint GitLab calls is on a private address ({host}); GitLab refuses requests to the local network unless an administrator allows them"),
+            Some("In GitLab: Admin > Settings > Network > Outbound requests, allow requests to the local network, or add this address to the allowlist.".into()),
+        ));
+    }
+    for note in &plan.notes {
+        lines.push(DoctorLine::new(
+            "gitlab",
+            "GitLab note",
+            CheckStatus::Warn,
+            note.clone(),
+            Some("Follow the note (beta features need GitLab's \"Use beta models and features\" ticked; a feature newer than this GitLab stays unset).".into()),
         ));
     }
     let changes = plan.change_count();
