@@ -3,10 +3,10 @@
 //! window's main thread; the streams are in [`crate::subscriptions`].
 
 use duows_api::calls::{
-    self, AiGatewaySetupParams, AiGatewayStatus, CatalogView, CreatedKey, DeploymentRef,
-    DescribeRequest, DownloadParams, EnginePlanParams, EnginePlanView, EngineStartParams,
-    FitParams, GatewayInfo, GitlabParams, GitlabStepsParams, InstallParams, JobStatus,
-    KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
+    self, AiGatewaySetupParams, AiGatewayStatus, CatalogView, ConfigExport, ConfigImportParams,
+    CreatedKey, DeploymentRef, DescribeRequest, DownloadParams, EnginePlanParams, EnginePlanView,
+    EngineStartParams, FitParams, GatewayInfo, GitlabParams, GitlabStepsParams, InstallParams,
+    JobStatus, KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
 };
 use duows_api::{ApiError, ApiState};
 use duows_core::aigw::GeneratedFiles;
@@ -162,6 +162,21 @@ pub async fn jobs(state: State<'_, ApiState>) -> Result<Vec<JobStatus>, ApiError
 #[tauri::command]
 pub async fn job_cancel(state: State<'_, ApiState>, id: String) -> Result<JobStatus, ApiError> {
     calls::job_cancel(&state, &id)
+}
+
+/// `config_export`.
+#[tauri::command]
+pub async fn config_export(state: State<'_, ApiState>) -> Result<ConfigExport, ApiError> {
+    calls::config_export(&state).await
+}
+
+/// `config_import`.
+#[tauri::command]
+pub async fn config_import(
+    state: State<'_, ApiState>,
+    params: ConfigImportParams,
+) -> Result<ConfigExport, ApiError> {
+    calls::config_import(&state, params).await
 }
 
 /// `doctor`.

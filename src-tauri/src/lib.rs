@@ -49,6 +49,8 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::job_cancel,
             commands::gateway_info,
             commands::doctor,
+            commands::config_export,
+            commands::config_import,
             commands::ai_gateway_status,
             commands::ai_gateway_setup,
             commands::ai_gateway_start,

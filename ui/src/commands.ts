@@ -6,6 +6,8 @@ import type {
   AiGatewaySetupParams,
   AiGatewayStatus,
   CatalogView,
+  ConfigExport,
+  ConfigImportParams,
   DeploymentCheck,
   DeploymentRef,
   CreatedKey,
@@ -61,6 +63,8 @@ export interface Commands {
   job_cancel: { args: { id: string }; result: JobStatus };
   gateway_info: { args: undefined; result: GatewayInfo };
   doctor: { args: undefined; result: DoctorReport };
+  config_export: { args: undefined; result: ConfigExport };
+  config_import: { args: { params: ConfigImportParams }; result: ConfigExport };
   ai_gateway_status: { args: undefined; result: AiGatewayStatus };
   ai_gateway_setup: { args: { params: AiGatewaySetupParams }; result: GeneratedFiles };
   ai_gateway_start: { args: undefined; result: AiGatewayStatus };
@@ -100,6 +104,8 @@ export const COMMAND_NAMES = {
   job_cancel: true,
   gateway_info: true,
   doctor: true,
+  config_export: true,
+  config_import: true,
   ai_gateway_status: true,
   ai_gateway_setup: true,
   ai_gateway_start: true,

@@ -27,6 +27,8 @@ export type { DeploymentRef } from './generated/DeploymentRef';
 export type { CheckStatus } from './generated/CheckStatus';
 export type { DoctorLine } from './generated/DoctorLine';
 export type { DoctorReport } from './generated/DoctorReport';
+export type { ConfigExport } from './generated/ConfigExport';
+export type { ConfigImportParams } from './generated/ConfigImportParams';
 export type { DeploymentView } from './generated/DeploymentView';
 export type { Deprecation } from './generated/Deprecation';
 export type { DescribeRequest } from './generated/DescribeRequest';

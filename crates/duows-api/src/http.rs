@@ -58,6 +58,8 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("job_cancel", job_cancel)
         .at("gateway_info", gateway_info)
         .at("doctor", doctor)
+        .at("config_export", config_export)
+        .at("config_import", config_import)
         .at("ai_gateway_status", ai_gateway_status)
         .at("ai_gateway_setup", ai_gateway_setup)
         .at("ai_gateway_start", ai_gateway_start)
@@ -357,6 +359,19 @@ async fn gitlab_steps(
     JsonBody(params): JsonBody<calls::GitlabStepsParams>,
 ) -> Result<Json<duows_core::gitlab::ManualSteps>, ApiError> {
     calls::gitlab_steps(&state, params).await.map(Json)
+}
+
+async fn config_export(
+    State(state): State<ApiState>,
+) -> Result<Json<calls::ConfigExport>, ApiError> {
+    calls::config_export(&state).await.map(Json)
+}
+
+async fn config_import(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::ConfigImportParams>,
+) -> Result<Json<calls::ConfigExport>, ApiError> {
+    calls::config_import(&state, params).await.map(Json)
 }
 
 async fn unknown_route() -> ApiError {

@@ -12,10 +12,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use duows_api::calls::{
-    AiGatewaySetupParams, AiGatewayStatus, CatalogView, CreatedKey, DeploymentRef, DescribeRequest,
-    DownloadParams, EngineParams, EnginePlanView, FitParams, GatewayInfo, GitlabParams,
-    GitlabStepsParams, InstallParams, JobRef, JobStatus, KeyCreateParams, KeyRevokeParams,
-    RecommendParams, VersionInfo,
+    AiGatewaySetupParams, AiGatewayStatus, CatalogView, ConfigExport, ConfigImportParams,
+    CreatedKey, DeploymentRef, DescribeRequest, DownloadParams, EngineParams, EnginePlanView,
+    FitParams, GatewayInfo, GitlabParams, GitlabStepsParams, InstallParams, JobRef, JobStatus,
+    KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
 };
 use duows_api::events::ServerEvent;
 use duows_api::{ApiError, ErrorCode};
@@ -77,6 +77,8 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<GatewayInfo>();
     visit.visit::<DeploymentCheck>();
     visit.visit::<DoctorReport>();
+    visit.visit::<ConfigExport>();
+    visit.visit::<ConfigImportParams>();
     visit.visit::<AiGatewayStatus>();
     visit.visit::<AiGatewaySetupParams>();
     visit.visit::<duows_core::aigw::GeneratedFiles>();

@@ -78,6 +78,9 @@ pub enum Command {
     /// GitLab's AI gateway: its keys and files for your GitLab version, its container
     #[command(subcommand)]
     AiGateway(AiGatewayCommand),
+    /// The whole configuration without secrets: export it, import it on another machine
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Configure GitLab Duo Self-Hosted from the feature routes: plan, apply, or steps by hand
     #[command(subcommand, after_help = GITLAB_EXAMPLES)]
     Gitlab(GitlabCommand),
@@ -94,6 +97,22 @@ pub struct DoctorArgs {
     /// Where GitLab reaches this machine's gateway, for the GitLab check: HOST[:PORT] or a URL
     #[arg(long, value_name = "HOST[:PORT]", requires = "gitlab_url")]
     pub address: Option<String>,
+}
+
+/// `duows config …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Print (or write) the configuration: settings and the AI gateway's, no secrets
+    Export {
+        /// Write it to this file instead of printing it
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Replace the configuration with an exported one (checked whole first)
+    Import {
+        /// The file `duows config export` wrote
+        file: std::path::PathBuf,
+    },
 }
 
 /// `duows ai-gateway …`.

@@ -7,6 +7,7 @@
 
 mod ai_gateway_cmd;
 mod cli;
+mod config_cmd;
 mod doctor_cmd;
 mod engine_cmd;
 mod gateway_cmd;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Engine(EngineCommand::Logs(args)) => engine_cmd::logs(&args),
         Command::Serve(args) => serve::run(args),
         Command::Doctor(args) => doctor_cmd::run(&args),
+        Command::Config(command) => config_cmd::run(&command),
         Command::AiGateway(command) => ai_gateway_cmd::run(&command),
         Command::Keys(command) => gateway_cmd::keys(&command),
         Command::Deployments(command) => gateway_cmd::deployments(&command),

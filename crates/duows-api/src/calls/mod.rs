@@ -1,6 +1,7 @@
 //! The API functions. Both transports call exactly these.
 
 mod ai_gateway;
+mod config;
 mod doctor;
 mod engines;
 mod gateway;
@@ -13,6 +14,7 @@ pub use ai_gateway::{
     ai_gateway_setup, ai_gateway_start, ai_gateway_status, ai_gateway_stop, AiGatewaySetupParams,
     AiGatewayStatus, HealthView,
 };
+pub use config::{config_export, config_import, ConfigExport, ConfigImportParams, EXPORT_FORMAT};
 pub use doctor::doctor;
 pub use engines::{
     engine_logs, engine_remove, engine_retry, engine_start, engine_status, engine_stop,

@@ -89,3 +89,42 @@ fn with_a_gitlab_address_the_doctor_checks_gitlab_too() {
         "{gitlab}"
     );
 }
+
+#[test]
+fn the_configuration_moves_between_machines_without_secrets() {
+    let first = home();
+    assert!(duows(
+        &first,
+        &[
+            "deployments",
+            "add",
+            "--name",
+            "remote",
+            "--endpoint",
+            "http://10.0.0.5:8000/v1",
+            "--served-model",
+            "m",
+            "--api-key-env",
+            "REMOTE_KEY"
+        ]
+    )
+    .status
+    .success());
+    let file = first.path().join("export.json");
+    let output = duows(
+        &first,
+        &["config", "export", "--out", file.to_str().expect("path")],
+    );
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert!(stdout(&output).contains("not included: REMOTE_KEY"));
+    let second = home();
+    let output = duows(&second, &["config", "import", file.to_str().expect("path")]);
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("1 deployments"),
+        "{}",
+        stdout(&output)
+    );
+    let listed = stdout(&duows(&second, &["deployments", "list"]));
+    assert!(listed.contains("remote"), "{listed}");
+}
