@@ -173,7 +173,7 @@ async fn gateway_lines(state: &ApiState) -> Vec<DoctorLine> {
             return lines;
         }
     };
-    // With keys required, a short-lived key of its own, revoked afterwards; without, none
+    // With keys required, a short-lived key of its own, removed afterwards; without, none
     // (creating one would make keys required for everyone meanwhile).
     let key = if keys.has_active_keys() {
         let expires = duows_base::clock::now_secs() + 3600;
@@ -203,7 +203,8 @@ async fn gateway_lines(state: &ApiState) -> Vec<DoctorLine> {
     );
     let outcome = one_token(target, &route.alias, key.as_ref().map(|(_, s)| s.expose())).await;
     if let Some((info, _)) = &key {
-        let _ = keys.revoke(&info.id);
+        // Used once: gone from the key list, not left there revoked.
+        let _ = keys.remove(&info.id);
     }
     let target_name = route.target.unwrap_or_default();
     lines.push(match outcome {

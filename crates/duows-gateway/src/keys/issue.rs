@@ -79,6 +79,20 @@ impl KeyStore {
     }
 }
 
+impl KeyStore {
+    /// Takes a key out of the file for good (a short-lived key used once, such as the
+    /// doctor's): it stops working at once and leaves no revoked entry behind.
+    pub fn remove(&self, id: &str) -> Result<KeyInfo, KeyError> {
+        self.modify(|keys| {
+            let at = keys
+                .iter()
+                .position(|k| k.id == id)
+                .ok_or_else(|| KeyError::NotFound { key: id.into() })?;
+            Ok(KeyInfo::from(&keys.remove(at)))
+        })
+    }
+}
+
 fn validate_name(name: &str) -> Result<(), KeyError> {
     let invalid = |reason: &str| KeyError::Invalid {
         field: "name",

@@ -36,6 +36,24 @@ fn create_verify_revoke() {
 }
 
 #[test]
+fn a_removed_key_stops_working_and_leaves_no_entry() {
+    let (_dir, store) = store();
+    let (kept, _) = store.create("gitlab", None).expect("create");
+    let (once, key) = store
+        .create("doctor", Some(now_secs() + 3600))
+        .expect("create");
+    assert_eq!(store.verify(key.expose()), Some(once.clone()));
+    store.remove(&once.id).expect("remove");
+    assert_eq!(store.verify(key.expose()), None);
+    let listed = store.list().expect("list");
+    assert_eq!(listed, vec![kept], "only the other key is left");
+    assert!(matches!(
+        store.remove(&once.id),
+        Err(KeyError::NotFound { .. })
+    ));
+}
+
+#[test]
 fn file_holds_hashes_only_and_is_private() {
     let (_dir, store) = store();
     let (_, key) = store.create("ci", Some(now_secs() + 3600)).expect("create");
