@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::deployment_check::{DeploymentCheck, Reachability};
 use crate::engine::{EngineState, EngineStatus};
+use crate::gitlab::address::{names_this_machine, url_host};
 use crate::hardware::{DriverStatus, HardwareReport};
 
 /// How one step came out.
@@ -192,11 +193,8 @@ pub fn endpoint_traps(title: &str, endpoint: &str, for_gitlab: bool) -> Vec<Doct
         ));
     }
     if for_gitlab {
-        let host = host_of(trimmed);
-        if matches!(
-            host.as_str(),
-            "localhost" | "127.0.0.1" | "::1" | "[::1]" | "0.0.0.0"
-        ) {
+        let host = url_host(trimmed);
+        if names_this_machine(&host) {
             lines.push(DoctorLine::new(
                 "deployment",
                 title,
@@ -209,26 +207,9 @@ pub fn endpoint_traps(title: &str, endpoint: &str, for_gitlab: bool) -> Vec<Doct
     lines
 }
 
-/// The host of a URL, lower case.
-fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split('/').next().unwrap_or_default();
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if authority.starts_with('[') {
-        authority
-            .split(']')
-            .next()
-            .map_or(authority, |h| h)
-            .trim_start_matches('[')
-    } else {
-        authority.split(':').next().unwrap_or(authority)
-    };
-    host.to_ascii_lowercase()
-}
-
 /// The host of `url` when it is a private (RFC 1918) IPv4 address or `.local` name.
 fn private_host(url: &str) -> Option<String> {
-    let host = host_of(url);
+    let host = url_host(url);
     let private = match host.parse::<std::net::Ipv4Addr>() {
         Ok(ip) => ip.is_private() || ip.is_link_local(),
         Err(_) => host.ends_with(".local"),

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::GitlabVersion;
+use crate::gitlab::address::{names_this_machine, url_host};
 
 pub use container::{health, local_base, ContainerRuntime, ContainerState, CONTAINER_NAME};
 pub use files::{write_files, GeneratedFiles};
@@ -87,8 +88,7 @@ impl AigwConfig {
                 ),
             });
         }
-        let host = rest.split(['/', ':']).next().unwrap_or_default();
-        if matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
+        if names_this_machine(&url_host(&url)) {
             return Err(ConfigError {
                 field: "gitlab_url",
                 reason: "names `localhost`, which inside the AI gateway's container is the container itself: use GitLab's hostname".into(),

@@ -34,8 +34,20 @@ fn fields_are_checked_with_their_fix() {
         bad(|c| c.gitlab_url = "gitlab.example.com".into()).field,
         "gitlab_url"
     );
+    let bad_url = |url: &str| {
+        let mut c = config(Placement::SameHost);
+        c.gitlab_url = url.into();
+        c.validated().expect_err("invalid")
+    };
     let local = bad(|c| c.gitlab_url = "http://localhost:8080".into());
     assert!(local.reason.contains("container itself"), "{local}");
+    for own in [
+        "http://[::1]:8080",
+        "http://127.0.0.2",
+        "https://gitlab.localhost",
+    ] {
+        assert_eq!(bad_url(own).field, "gitlab_url", "{own}");
+    }
     assert_eq!(
         bad(|c| c.gitlab_version = "eighteen".into()).field,
         "gitlab_version"

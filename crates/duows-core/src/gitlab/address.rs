@@ -187,17 +187,35 @@ fn host_and_port<'a>(
     }
 }
 
-fn refuse_loopback(host: &str, field: &'static str) -> Result<(), GitlabError> {
+/// Whether `host` (a name or IP literal, IPv6 without brackets) is every machine's own name
+/// for itself: `localhost`, a loopback or unspecified address. Another machine, or a
+/// container, reaches itself there, not this machine.
+pub fn names_this_machine(host: &str) -> bool {
     let lower = host.to_ascii_lowercase();
-    let loopback = lower == "localhost"
+    lower == "localhost"
         || lower.ends_with(".localhost")
         || host
             .parse::<Ipv4Addr>()
             .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
         || host
             .parse::<Ipv6Addr>()
-            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
-    if loopback {
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+}
+
+/// The host of a URL (scheme, user and port taken off, IPv6 without brackets), lower case.
+pub fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority.split(':').next().unwrap_or(authority),
+    };
+    host.to_ascii_lowercase()
+}
+
+fn refuse_loopback(host: &str, field: &'static str) -> Result<(), GitlabError> {
+    if names_this_machine(host) {
         return Err(GitlabError::invalid(
             field,
             format!(
