@@ -103,6 +103,16 @@ export function launchBrowser() {
   });
 }
 
+/** Writes `settings` through the server's control API (as a saved form would); throws when refused. */
+export async function putSettings(server, settings) {
+  const response = await fetch(`${server.url}/api/settings`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(settings),
+  });
+  if (response.status !== 200) throw new Error(`settings refused (${response.status}): ${await response.text()}`);
+}
+
 /** Saves a full-page screenshot as artifacts/<name>.png (`options` as Playwright takes them). */
 export async function screenshot(page, name, options = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });

@@ -2,21 +2,11 @@
 //! and files generated for the GitLab version, its container through Docker or Podman.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use duows_api::{calls, ApiState, StateOptions};
+use duows_api::{calls, ApiState};
 use duows_core::aigw::{AigwConfig, ContainerState, Placement};
-use duows_core::data_dir::DataDir;
-use duows_core::hardware::NvmlProbe;
 
-use crate::cli::{AiGatewayCommand, AiGatewaySetupArgs};
-
-fn state() -> anyhow::Result<ApiState> {
-    Ok(ApiState::new(StateOptions {
-        data_dir: DataDir::from_env()?,
-        probe: Arc::new(NvmlProbe::new()),
-    }))
-}
+use crate::cli::{AiGatewayCommand, AiGatewaySetupArgs, GpuSource};
 
 fn block<T>(
     future: impl std::future::Future<Output = Result<T, duows_api::ApiError>>,
@@ -35,7 +25,7 @@ fn block<T>(
 }
 
 pub fn run(command: &AiGatewayCommand) -> anyhow::Result<ExitCode> {
-    let state = state()?;
+    let state = crate::models_cmd::state(&GpuSource { gpus: None })?;
     match command {
         AiGatewayCommand::Setup(args) => setup(&state, args),
         AiGatewayCommand::Status { json } => {

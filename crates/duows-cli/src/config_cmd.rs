@@ -3,21 +3,14 @@
 //! and writes nothing when any field is wrong.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use duows_api::calls::{self, ConfigExport, ConfigImportParams};
-use duows_api::{ApiState, StateOptions};
-use duows_core::data_dir::DataDir;
-use duows_core::hardware::NvmlProbe;
 
-use crate::cli::ConfigCommand;
+use crate::cli::{ConfigCommand, GpuSource};
 
 pub fn run(command: &ConfigCommand) -> anyhow::Result<ExitCode> {
-    let state = ApiState::new(StateOptions {
-        data_dir: DataDir::from_env()?,
-        probe: Arc::new(NvmlProbe::new()),
-    });
+    let state = crate::models_cmd::state(&GpuSource { gpus: None })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

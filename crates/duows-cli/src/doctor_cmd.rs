@@ -4,14 +4,11 @@
 //! start the server.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use duows_api::{calls, ApiState, StateOptions};
-use duows_core::data_dir::DataDir;
+use duows_api::calls;
 use duows_core::doctor::{self, CheckStatus, DoctorLine, DoctorReport};
-use duows_core::hardware::NvmlProbe;
 
-use crate::cli::DoctorArgs;
+use crate::cli::{DoctorArgs, GpuSource};
 use crate::server_client::ServerClient;
 
 pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
@@ -42,10 +39,7 @@ pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
 
 /// What can be checked without the server: the driver; then the server's absence.
 fn without_server(server: &str, error: &str) -> anyhow::Result<DoctorReport> {
-    let state = ApiState::new(StateOptions {
-        data_dir: DataDir::from_env()?,
-        probe: Arc::new(NvmlProbe::new()),
-    });
+    let state = crate::models_cmd::state(&GpuSource { gpus: None })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, screenshot, startServer } from '../harness.mjs';
+import { launchBrowser, putSettings, screenshot, startServer } from '../harness.mjs';
 
 const TIMEOUT = 15_000;
 
@@ -25,12 +25,7 @@ test('the doctor lists the chain with each failure and its fix', async () => {
       deployments: [{ name: 'remote', endpoint: 'http://127.0.0.1:9/v1', served_model: 'm' }],
       features: { duo_chat: 'remote' },
     };
-    const put = await fetch(`${server.url}/api/settings`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(settings),
-    });
-    assert.equal(put.status, 200, await put.text());
+    await putSettings(server, settings);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${server.url}/#/doctor`);
     const lines = page.getByTestId('doctor-line');
@@ -49,11 +44,7 @@ test('the doctor lists the chain with each failure and its fix', async () => {
     // Check again: the deployment is gone, so neither it nor the gateway request fails.
     settings.deployments = [];
     settings.features = {};
-    await fetch(`${server.url}/api/settings`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(settings),
-    });
+    await putSettings(server, settings);
     await page.getByTestId('doctor-run').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="doctor-summary"]')?.textContent?.startsWith('Nothing failed'), null, { timeout: TIMEOUT });
     await page.close();

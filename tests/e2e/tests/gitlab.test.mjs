@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, screenshot, startServer } from '../harness.mjs';
+import { launchBrowser, putSettings, screenshot, startServer } from '../harness.mjs';
 
 const TIMEOUT = 15_000;
 
@@ -26,12 +26,7 @@ test('steps by hand, and a preview refused or failing with its reason', async ()
       deployments: [{ name: 'remote', endpoint: 'http://10.0.0.5:8000/v1', served_model: 'm' }],
       features: { duo_chat: 'remote', code_completions: 'remote' },
     };
-    const put = await fetch(`${server.url}/api/settings`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(settings),
-    });
-    assert.equal(put.status, 200, await put.text());
+    await putSettings(server, settings);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${server.url}/#/gitlab`);
     await page.getByTestId('gitlab-address').fill('gpu-1.lan:8000');

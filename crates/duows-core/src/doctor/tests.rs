@@ -5,20 +5,7 @@ use super::*;
 use crate::hardware::{DescribedProbe, GpuProbe, HardwareDescription, HardwareReport, SystemInfo};
 
 fn system() -> SystemInfo {
-    SystemInfo {
-        hostname: None,
-        os_name: None,
-        os_version: None,
-        kernel_version: None,
-        cpu_model: "test".into(),
-        cpu_cores: Some(1),
-        cpu_threads: 2,
-        memory_total_bytes: 1,
-        memory_available_bytes: 1,
-        models_dir: std::path::PathBuf::from("/tmp"),
-        models_dir_free_bytes: None,
-        models_dir_total_bytes: None,
-    }
+    SystemInfo::for_tests()
 }
 
 fn described(spec: &str) -> HardwareReport {

@@ -207,23 +207,9 @@ fn parse_driver_version(version: &str) -> Option<Vec<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn system() -> SystemInfo {
-        SystemInfo {
-            hostname: None,
-            os_name: None,
-            os_version: None,
-            kernel_version: None,
-            cpu_model: "test".into(),
-            cpu_cores: Some(1),
-            cpu_threads: 2,
-            memory_total_bytes: 1,
-            memory_available_bytes: 1,
-            models_dir: PathBuf::from("/tmp"),
-            models_dir_free_bytes: None,
-            models_dir_total_bytes: None,
-        }
+        SystemInfo::for_tests()
     }
 
     fn inventory(driver: &str, cuda: (u32, u32)) -> GpuInventory {

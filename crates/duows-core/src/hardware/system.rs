@@ -35,6 +35,27 @@ pub struct SystemInfo {
     pub models_dir_total_bytes: Option<u64>,
 }
 
+#[cfg(test)]
+impl SystemInfo {
+    /// A small machine with fixed facts, for tests of what reads a report.
+    pub(crate) fn for_tests() -> Self {
+        Self {
+            hostname: None,
+            os_name: None,
+            os_version: None,
+            kernel_version: None,
+            cpu_model: "test".into(),
+            cpu_cores: Some(1),
+            cpu_threads: 2,
+            memory_total_bytes: 1,
+            memory_available_bytes: 1,
+            models_dir: PathBuf::from("/tmp"),
+            models_dir_free_bytes: None,
+            models_dir_total_bytes: None,
+        }
+    }
+}
+
 /// The system part of a live sample.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SystemLiveSample {
