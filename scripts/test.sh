@@ -31,7 +31,7 @@ say "Rust: tests"
 cargo test --workspace --locked
 
 say "The memory estimate against real vLLM start-ups (the table in the README)"
-cargo test -p duows-core --locked --test fit_agreement -- --nocapture
+cargo test --workspace --locked --test fit_agreement -- --nocapture
 
 say "End to end: the served UI in headless Chromium"
 (cd tests/e2e && { [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund; } \
