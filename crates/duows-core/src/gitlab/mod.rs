@@ -25,6 +25,7 @@ pub mod manual;
 pub mod model;
 pub mod plan;
 pub mod read;
+mod shape;
 
 mod error;
 mod text;

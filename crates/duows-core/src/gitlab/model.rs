@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::catalog::{Family, GitlabVersion};
 
-use super::documents::ApiShape;
+use super::shape::ApiShape;
 
 /// GitLab's limit for a self-hosted model's name and identifier.
 pub const MAX_NAME_LEN: usize = 255;
