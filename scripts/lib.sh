@@ -23,8 +23,9 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# What the headless program needs to build (no GTK, no WebKit).
-HEADLESS_PACKAGES=(build-essential pkg-config curl ca-certificates libssl-dev)
+# What the headless program needs to build (no GTK, no WebKit; libdbus for the desktop's
+# secret service, used when one answers).
+HEADLESS_PACKAGES=(build-essential pkg-config curl ca-certificates libssl-dev libdbus-1-dev)
 # What the desktop shell needs to build and run (WebKitGTK 4.1 and friends).
 DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libxdo-dev libssl-dev file)

@@ -199,6 +199,24 @@ pub async fn deployment_test(
     calls::deployment_test(&state, params).await
 }
 
+/// `deployment_key`.
+#[tauri::command]
+pub async fn deployment_key(
+    state: State<'_, ApiState>,
+    params: calls::DeploymentKeyParams,
+) -> Result<duows_core::settings::Settings, ApiError> {
+    calls::deployment_key(&state, params).await
+}
+
+/// `features_rated`.
+#[tauri::command]
+pub async fn features_rated(
+    state: State<'_, ApiState>,
+    params: calls::FeaturesRatedParams,
+) -> Result<calls::RatedAssignment, ApiError> {
+    calls::features_rated(&state, params).await
+}
+
 /// `ai_gateway_status`.
 #[tauri::command]
 pub async fn ai_gateway_status(state: State<'_, ApiState>) -> Result<AiGatewayStatus, ApiError> {

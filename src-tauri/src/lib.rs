@@ -56,6 +56,8 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::ai_gateway_start,
             commands::ai_gateway_stop,
             commands::deployment_test,
+            commands::deployment_key,
+            commands::features_rated,
             commands::keys,
             commands::key_create,
             commands::key_revoke,

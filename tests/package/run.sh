@@ -53,7 +53,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 check "Package is $package" [ "$(field Package)" = "$package" ]
 check "Version is the workspace's ($version)" [ "$(field Version)" = "$version" ]
 depends="$(field Depends)"
-for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libssl3; do
+for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libssl3 libdbus-1-3; do
   check "Depends on $dep ($depends)" grep -qw -- "$dep" <<<"$depends"
 done
 # No Homepage field: the project has no public address yet (src-tauri/tauri.conf.json

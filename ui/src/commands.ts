@@ -9,7 +9,10 @@ import type {
   ConfigExport,
   ConfigImportParams,
   DeploymentCheck,
+  DeploymentKeyParams,
   DeploymentRef,
+  FeaturesRatedParams,
+  RatedAssignment,
   CreatedKey,
   DownloadParams,
   EnginePlanParams,
@@ -70,6 +73,8 @@ export interface Commands {
   ai_gateway_start: { args: undefined; result: AiGatewayStatus };
   ai_gateway_stop: { args: undefined; result: AiGatewayStatus };
   deployment_test: { args: { params: DeploymentRef }; result: DeploymentCheck };
+  deployment_key: { args: { params: DeploymentKeyParams }; result: Settings };
+  features_rated: { args: { params: FeaturesRatedParams }; result: RatedAssignment };
   keys: { args: undefined; result: KeyInfo[] };
   key_create: { args: { params: KeyCreateParams }; result: CreatedKey };
   key_revoke: { args: { params: { id: string } }; result: KeyInfo };
@@ -111,6 +116,8 @@ export const COMMAND_NAMES = {
   ai_gateway_start: true,
   ai_gateway_stop: true,
   deployment_test: true,
+  deployment_key: true,
+  features_rated: true,
   keys: true,
   key_create: true,
   key_revoke: true,

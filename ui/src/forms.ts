@@ -51,6 +51,16 @@ export function checkName(value: string, what: string, maxLength = 64): string |
 }
 
 /** An OpenAI-compatible server's address: http(s), a host, ending in /v1. */
+/** The address with exactly one /v1 at its end (what was meant when /v1 is missing, doubled,
+ * or followed by an API path), or null when it is not an http(s) address. */
+export function endpointWithV1(value: string): string | null {
+  let base = value.trim().replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]/.test(base)) return null;
+  for (const tail of ['/chat/completions', '/completions', '/models']) if (base.endsWith(tail)) base = base.slice(0, -tail.length);
+  while (base.endsWith('/v1')) base = base.slice(0, -3);
+  return `${base}/v1`;
+}
+
 export function checkEndpoint(value: string): string | null {
   const text = value.trim();
   const example = 'e.g. http://gpu-2.internal:8000/v1';
@@ -62,7 +72,7 @@ export function checkEndpoint(value: string): string | null {
     return `Enter a full address with http:// or https://, ending in /v1, ${example}.`;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `The address must start with http:// or https://, ${example}.`;
-  if (!/\/v1\/?$/.test(url.pathname)) return `The address must end in /v1, ${example}.`;
+  if (!/\/v1\/?$/.test(url.pathname) || /\/v1\/v1\/?$/.test(url.pathname)) return `The address must end in /v1 (once), ${example}.`;
   return null;
 }
 
@@ -72,11 +82,14 @@ export interface FormField {
   input: HTMLInputElement | HTMLSelectElement;
   /** Checked as it is typed (once left, or after a send) and by `check()`. */
   check?: Check;
+  /** The corrected value when the check's problem has a plain one (offered as a button). */
+  fix?: (value: string) => string | null;
 }
 
 export interface FormErrors {
-  /** Shows `message` next to `field` (a key of the form's fields), else in the banner. */
-  show(message: string, field: string | null): void;
+  /** Shows `message` next to `field` (a key of the form's fields), else in the banner, with
+   * a button that puts `fix` in the field when one is given. */
+  show(message: string, field: string | null, fix?: string | null): void;
   /** Shows a rejected call's message where its `field` says. */
   report(reason: unknown, fallback: string): void;
   clear(): void;
@@ -125,7 +138,7 @@ export function formErrors(options: FormErrorsOptions): FormErrors {
     }
   }
 
-  function place(message: string, key: string | null, focus: boolean): void {
+  function place(message: string, key: string | null, focus: boolean, fix: string | null = null): void {
     clear();
     const target = key !== null && visible(key) ? fields[key] : undefined;
     error = h(
@@ -139,6 +152,17 @@ export function formErrors(options: FormErrorsOptions): FormErrors {
       },
       message,
     );
+    if (target && fix !== null && fix !== target.input.value) {
+      // One click puts the corrected value in the field (and checks it again).
+      const apply = h('button', { type: 'button', class: 'link fix-button', 'data-testid': `${testid}-fix` }, fix === '' ? 'Clear it' : `Use ${fix}`);
+      apply.addEventListener('click', () => {
+        target.input.value = fix;
+        target.input.dispatchEvent(new Event('input', { bubbles: true }));
+        clear();
+        target.input.focus();
+      });
+      error.append(' ', apply);
+    }
     if (target) {
       target.ctl.append(error);
       target.input.setAttribute('aria-invalid', 'true');
@@ -149,15 +173,15 @@ export function formErrors(options: FormErrorsOptions): FormErrors {
     }
   }
 
-  function show(message: string, field: string | null): void {
-    place(message, field === null ? null : fieldOf(field), true);
+  function show(message: string, field: string | null, fix: string | null = null): void {
+    place(message, field === null ? null : fieldOf(field), true, fix);
   }
 
   for (const [key, field] of Object.entries(fields)) {
     const typed = (): void => {
       const problem = field.check && (sent || left.has(key)) ? field.check(inputState(field.input)) : null;
       if (problem !== null) {
-        place(problem, key, false);
+        place(problem, key, false, field.fix?.(field.input.value) ?? null);
         return;
       }
       // The value is right now: an error about this field, or about the whole form, is answered.
@@ -177,7 +201,7 @@ export function formErrors(options: FormErrorsOptions): FormErrors {
     show,
     clear,
     report(reason, fallback) {
-      if (reason instanceof ApiError) show(reason.message, reason.field);
+      if (reason instanceof ApiError) show(reason.message, reason.field, reason.fix);
       else show(reason instanceof Error ? reason.message : fallback, null);
     },
     reset() {
@@ -192,7 +216,7 @@ export function formErrors(options: FormErrorsOptions): FormErrors {
         if (!field.check || !visible(key)) continue;
         const problem = field.check(inputState(field.input));
         if (problem !== null) {
-          place(problem, key, true);
+          place(problem, key, true, field.fix?.(field.input.value) ?? null);
           return false;
         }
       }

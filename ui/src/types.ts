@@ -24,6 +24,11 @@ export type { ConnectionCheck } from './generated/ConnectionCheck';
 export type { CreatedKey } from './generated/CreatedKey';
 export type { DeploymentCheck } from './generated/DeploymentCheck';
 export type { DeploymentRef } from './generated/DeploymentRef';
+export type { DeploymentKeyParams } from './generated/DeploymentKeyParams';
+export type { FeaturesRatedParams } from './generated/FeaturesRatedParams';
+export type { RatedAssignment } from './generated/RatedAssignment';
+export type { Platform } from './generated/Platform';
+export type { SecretStoreInfo } from './generated/SecretStoreInfo';
 export type { CheckStatus } from './generated/CheckStatus';
 export type { DoctorLine } from './generated/DoctorLine';
 export type { DoctorReport } from './generated/DoctorReport';
@@ -154,17 +159,21 @@ export interface ApiErrorBody {
   code: string;
   message: string;
   field?: string | null;
+  fix?: string | null;
 }
 
-/** A failed API call. `code` is stable and safe to branch on; `message` is for people. */
+/** A failed API call. `code` is stable and safe to branch on; `message` is for people;
+ * `fix` is the corrected value of `field`, when it is plain. */
 export class ApiError extends Error {
   readonly code: string;
   readonly field: string | null;
+  readonly fix: string | null;
 
   constructor(body: ApiErrorBody) {
     super(body.message);
     this.name = 'ApiError';
     this.code = body.code;
     this.field = body.field ?? null;
+    this.fix = body.fix ?? null;
   }
 }

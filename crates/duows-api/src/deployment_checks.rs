@@ -66,7 +66,8 @@ pub(crate) async fn check_now(
         .no_proxy()
         .build()
         .unwrap_or_default();
-    let check = check_external(&client, deployment).await;
+    let key = state.inner.secrets.deployment_key(deployment);
+    let check = check_external(&client, deployment, key.as_ref()).await;
     if state
         .inner
         .deployment_checks
@@ -99,8 +100,16 @@ pub async fn keep_deployments_checked(state: ApiState) {
         let now = duows_base::clock::now_ms();
         let due: Vec<&ExternalDeployment> =
             deployments.iter().filter(|d| checks.due(d, now)).collect();
-        let results =
-            futures_util::future::join_all(due.iter().map(|d| check_external(&client, d))).await;
+        let keys: Vec<_> = due
+            .iter()
+            .map(|d| state.inner.secrets.deployment_key(d))
+            .collect();
+        let results = futures_util::future::join_all(
+            due.iter()
+                .zip(&keys)
+                .map(|(d, key)| check_external(&client, d, key.as_ref())),
+        )
+        .await;
         let mut changed = false;
         for (deployment, check) in due.into_iter().zip(results) {
             changed |= checks.record(deployment, check);

@@ -248,7 +248,7 @@ impl ErrorCode {
     }
 }
 
-/// An API error. Serialises as `{ "code", "message", "field"? }`.
+/// An API error. Serialises as `{ "code", "message", "field"?, "fix"? }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ts_rs::TS)]
 #[error("{message}")]
 pub struct ApiError {
@@ -260,6 +260,10 @@ pub struct ApiError {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub field: Option<String>,
+    /// The corrected value of that field, when it is plain (a one-click fix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub fix: Option<String>,
 }
 
 impl ApiError {
@@ -269,6 +273,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            fix: None,
         }
     }
 
@@ -299,8 +304,11 @@ impl From<DescriptionError> for ApiError {
 impl From<SettingsError> for ApiError {
     fn from(error: SettingsError) -> Self {
         match &error {
-            SettingsError::Invalid { field, .. } => {
-                Self::new(ErrorCode::InvalidSettings, error.to_string()).with_field(*field)
+            SettingsError::Invalid { field, fix, .. } => {
+                let mut api =
+                    Self::new(ErrorCode::InvalidSettings, error.to_string()).with_field(*field);
+                api.fix = fix.clone();
+                api
             }
             SettingsError::ChangedElsewhere { .. } => {
                 Self::new(ErrorCode::SettingsChangedElsewhere, error.to_string())

@@ -12,8 +12,10 @@ use duows_core::catalog::Catalog;
 use duows_core::engine::{EngineEndpoint, EngineState};
 use duows_core::file_watch::FileWatch;
 use duows_core::routing::feature_routes;
+use duows_core::secrets::SecretStore;
 use duows_core::settings::Settings;
 use duows_gateway::{Alias, Deployment, Gateway, Readiness, RouteTable, Secret};
+use std::collections::BTreeMap;
 
 use crate::ApiState;
 
@@ -27,6 +29,7 @@ pub fn route_table(
     settings: &Settings,
     catalog: &Catalog,
     engines: &[EngineEndpoint],
+    keys: &BTreeMap<String, Secret>,
 ) -> RouteTable {
     let mut deployments: Vec<Deployment> = engines
         .iter()
@@ -39,7 +42,12 @@ pub fn route_table(
             readiness: readiness(engine),
         })
         .collect();
-    for external in &settings.deployments {
+    // Bedrock and Azure deployments are GitLab's AI gateway's to call, not this gateway's.
+    for external in settings
+        .deployments
+        .iter()
+        .filter(|d| d.platform.through_gateway())
+    {
         if deployments.iter().any(|d| d.name == external.name) {
             continue;
         }
@@ -47,7 +55,7 @@ pub fn route_table(
             name: external.name.clone(),
             served_model: external.served_model.clone(),
             base_url: external.endpoint.trim_end_matches('/').to_owned(),
-            api_key: external.api_key().map(Secret::new),
+            api_key: keys.get(&external.name).cloned(),
             // Requests are forwarded whatever the last check said: the request itself is
             // the freshest check, and its failure reaches the client with the reason.
             readiness: Readiness::Ready,
@@ -103,11 +111,25 @@ fn readiness(engine: &EngineEndpoint) -> Readiness {
     }
 }
 
+/// How often the deployments' keys are read again without a change being announced (a
+/// key stored by `duows` in another process).
+const KEY_REFRESH: Duration = Duration::from_secs(10);
+
 /// What the routes were built from, to rebuild only on a change.
 #[derive(PartialEq)]
 struct Inputs {
     settings: Settings,
     engines: Vec<(String, EngineState, String)>,
+    keys: BTreeMap<String, Secret>,
+}
+
+/// The key of each external deployment that has one (its variable, or the secret store).
+pub fn deployment_keys(settings: &Settings, secrets: &SecretStore) -> BTreeMap<String, Secret> {
+    settings
+        .deployments
+        .iter()
+        .filter_map(|d| Some((d.name.clone(), secrets.deployment_key(d)?)))
+        .collect()
 }
 
 /// Keeps `gateway`'s routes in step with the engines and the settings until the program
@@ -131,6 +153,8 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
     }
     let mut last: Option<Inputs> = None;
     let mut file_stamp = state.settings_file_stamp();
+    let mut keys = BTreeMap::new();
+    let mut keys_read_at: Option<std::time::Instant> = None;
     loop {
         let stamp = state.settings_file_stamp();
         if stamp != file_stamp {
@@ -140,8 +164,14 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
         let supervisor = state.existing_supervisor();
         let mut engine_changes = supervisor.as_ref().map(|s| s.changes());
         let engines = supervisor.map(|s| s.endpoints()).unwrap_or_default();
+        let settings = state.settings_snapshot();
+        if keys_read_at.is_none_or(|at| at.elapsed() >= KEY_REFRESH) {
+            keys = deployment_keys(&settings, state.secrets());
+            keys_read_at = Some(std::time::Instant::now());
+        }
         let inputs = Inputs {
-            settings: state.settings_snapshot(),
+            keys: keys.clone(),
+            settings,
             engines: engines
                 .iter()
                 .map(|e| {
@@ -154,7 +184,12 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
                 .collect(),
         };
         if last.as_ref() != Some(&inputs) {
-            gateway.set_routes(route_table(&inputs.settings, catalog, &engines));
+            gateway.set_routes(route_table(
+                &inputs.settings,
+                catalog,
+                &engines,
+                &inputs.keys,
+            ));
             last = Some(inputs);
         }
         let engine_changed = async {
@@ -169,7 +204,7 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
         };
         tokio::select! {
             _ = &mut stopped => return,
-            _ = state_changes.changed() => {}
+            _ = state_changes.changed() => keys_read_at = None,
             () = engine_changed => {}
             () = tokio::time::sleep(FILE_POLL) => {}
         }

@@ -65,6 +65,8 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("ai_gateway_start", ai_gateway_start)
         .at("ai_gateway_stop", ai_gateway_stop)
         .at("deployment_test", deployment_test)
+        .at("deployment_key", deployment_key)
+        .at("features_rated", features_rated)
         .at("keys", keys)
         .at("key_create", key_create)
         .at("key_revoke", key_revoke)
@@ -313,6 +315,20 @@ async fn deployment_test(
     JsonBody(params): JsonBody<calls::DeploymentRef>,
 ) -> Result<Json<duows_core::deployment_check::DeploymentCheck>, ApiError> {
     calls::deployment_test(&state, params).await.map(Json)
+}
+
+async fn deployment_key(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::DeploymentKeyParams>,
+) -> Result<Json<duows_core::settings::Settings>, ApiError> {
+    calls::deployment_key(&state, params).await.map(Json)
+}
+
+async fn features_rated(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::FeaturesRatedParams>,
+) -> Result<Json<calls::RatedAssignment>, ApiError> {
+    calls::features_rated(&state, params).await.map(Json)
 }
 
 async fn ai_gateway_status(

@@ -31,6 +31,8 @@ pub(crate) struct Inner {
     pub(crate) sampler: Sampler,
     pub(crate) data_dir: DataDir,
     pub(crate) store: SettingsStore,
+    /// Deployment keys and tokens: the desktop's secret service, else a 0600 file.
+    pub(crate) secrets: duows_core::secrets::SecretStore,
     /// The settings in force; written to disk before they change here.
     pub(crate) settings: RwLock<Settings>,
     /// Serialises writers of the store file.
@@ -77,6 +79,7 @@ impl ApiState {
                 probe,
                 system,
                 sampler,
+                secrets: duows_core::secrets::SecretStore::open(&data_dir),
                 data_dir,
                 store,
                 settings: RwLock::new(settings),
@@ -95,6 +98,11 @@ impl ApiState {
     }
 
     /// The data folder.
+    /// Where deployment keys and tokens are kept.
+    pub fn secrets(&self) -> &duows_core::secrets::SecretStore {
+        &self.inner.secrets
+    }
+
     pub fn data_dir(&self) -> &DataDir {
         &self.inner.data_dir
     }

@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 
 use duows_api::calls::{
     AiGatewaySetupParams, AiGatewayStatus, CatalogView, ConfigExport, ConfigImportParams,
-    CreatedKey, DeploymentRef, DescribeRequest, DownloadParams, EngineParams, EnginePlanView,
-    FitParams, GatewayInfo, GitlabParams, GitlabStepsParams, InstallParams, JobRef, JobStatus,
-    KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
+    CreatedKey, DeploymentKeyParams, DeploymentRef, DescribeRequest, DownloadParams, EngineParams,
+    EnginePlanView, FeaturesRatedParams, FitParams, GatewayInfo, GitlabParams, GitlabStepsParams,
+    InstallParams, JobRef, JobStatus, KeyCreateParams, KeyRevokeParams, RatedAssignment,
+    RecommendParams, VersionInfo,
 };
 use duows_api::events::ServerEvent;
 use duows_api::{ApiError, ErrorCode};
@@ -61,6 +62,9 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<KeyCreateParams>();
     visit.visit::<KeyRevokeParams>();
     visit.visit::<DeploymentRef>();
+    visit.visit::<DeploymentKeyParams>();
+    visit.visit::<FeaturesRatedParams>();
+    visit.visit::<RatedAssignment>();
     visit.visit::<GitlabParams>();
     visit.visit::<GitlabStepsParams>();
     // What they return, and the event stream.

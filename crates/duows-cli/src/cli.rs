@@ -9,7 +9,10 @@ mod gitlab;
 mod operations;
 
 use gateway::GATEWAY_EXAMPLES;
-pub use gateway::{DeploymentsCommand, FeaturesCommand, KeysCommand};
+pub use gateway::{
+    DeploymentAddArgs, DeploymentKeyArgs, DeploymentsCommand, FeaturesCommand, KeysCommand,
+    PlatformArg,
+};
 use gitlab::GITLAB_EXAMPLES;
 pub use gitlab::{DuoSettingsArgs, GitlabArgs, GitlabCommand, GitlabStepsArgs};
 pub use operations::{AiGatewayCommand, AiGatewaySetupArgs, ConfigCommand, DoctorArgs};

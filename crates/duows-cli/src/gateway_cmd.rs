@@ -1,5 +1,5 @@
-//! `duows keys`, `duows deployments`, `duows features`: the gateway's keys, its external
-//! deployments and feature routing. They edit the data folder's files directly (atomic
+//! `duows keys`, `duows features`: the gateway's keys and feature routing (external
+//! deployments are `deployments_cmd`). They edit the data folder's files directly (atomic
 //! writes); a running `duows serve` notices within a second, with no restart.
 
 use std::process::ExitCode;
@@ -9,10 +9,11 @@ use duows_api::gateway_service::keys_file;
 use duows_core::catalog::Catalog;
 use duows_core::data_dir::DataDir;
 use duows_core::routing::feature_routes;
-use duows_core::settings::{ExternalDeployment, Settings, SettingsStore};
+use duows_core::settings::SettingsStore;
 use duows_gateway::KeyStore;
 
-use crate::cli::{DeploymentsCommand, FeaturesCommand, KeysCommand};
+use crate::cli::{FeaturesCommand, KeysCommand};
+use crate::deployments_cmd::edit;
 use crate::text::table;
 
 fn data_dir() -> anyhow::Result<DataDir> {
@@ -78,110 +79,6 @@ pub fn keys(command: &KeysCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn deployments(command: &DeploymentsCommand) -> anyhow::Result<ExitCode> {
-    let store = SettingsStore::new(data_dir()?.settings_file());
-    match command {
-        DeploymentsCommand::Add(args) => {
-            let deployment = ExternalDeployment {
-                name: args.name.clone(),
-                endpoint: args.endpoint.trim_end_matches('/').to_owned(),
-                served_model: args.served_model.clone(),
-                api_key_env: args.api_key_env.clone(),
-            };
-            edit(&store, |settings| {
-                anyhow::ensure!(
-                    !settings
-                        .deployments
-                        .iter()
-                        .any(|d| d.name == deployment.name),
-                    "--name: a deployment `{}` exists; remove it first",
-                    deployment.name
-                );
-                settings.deployments.push(deployment.clone());
-                Ok(())
-            })?;
-            println!(
-                "Added {} → {} ({}).",
-                args.name, args.endpoint, args.served_model
-            );
-            if let Some(var) = &args.api_key_env {
-                if std::env::var_os(var).is_none() {
-                    println!("Note: {var} is not set here; set it where `duows serve` runs.");
-                }
-            }
-        }
-        DeploymentsCommand::List(args) => {
-            let settings = store.load()?;
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&settings.deployments)?);
-            } else if settings.deployments.is_empty() {
-                println!(
-                    "No external deployments. Engines this app runs are routed to without one."
-                );
-            } else {
-                let rows: Vec<[String; 4]> = settings
-                    .deployments
-                    .iter()
-                    .map(|d| {
-                        [
-                            d.name.clone(),
-                            d.endpoint.clone(),
-                            d.served_model.clone(),
-                            d.api_key_env.clone().unwrap_or_else(|| "-".into()),
-                        ]
-                    })
-                    .collect();
-                print!(
-                    "{}",
-                    table(&["NAME", "ENDPOINT", "SERVED MODEL", "KEY FROM"], &rows)
-                );
-            }
-        }
-        DeploymentsCommand::Remove(args) => {
-            edit(&store, |settings| {
-                let before = settings.deployments.len();
-                settings.deployments.retain(|d| d.name != args.name);
-                anyhow::ensure!(
-                    settings.deployments.len() < before,
-                    "there is no external deployment `{}`",
-                    args.name
-                );
-                Ok(())
-            })?;
-            println!("Removed {}.", args.name);
-        }
-        DeploymentsCommand::Test(args) => return test_deployment(&store, &args.name),
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `duows deployments test NAME`: the same check the server makes; exit 1 unless it answers
-/// with the model.
-fn test_deployment(store: &SettingsStore, name: &str) -> anyhow::Result<ExitCode> {
-    use duows_core::deployment_check::{check_external, Reachability};
-    let settings = store.load()?;
-    let deployment = settings
-        .deployments
-        .iter()
-        .find(|d| d.name == name)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "there is no external deployment `{name}` (see `duows deployments list`)"
-            )
-        })?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let client = reqwest::Client::builder().no_proxy().build()?;
-    let check = runtime.block_on(check_external(&client, deployment));
-    println!("{name}: {}", check.message);
-    Ok(if check.reachability == Reachability::Reachable {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
 pub fn features(command: &FeaturesCommand) -> anyhow::Result<ExitCode> {
     let store = SettingsStore::new(data_dir()?.settings_file());
     let catalog = Catalog::builtin()?;
@@ -196,9 +93,10 @@ pub fn features(command: &FeaturesCommand) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|r| {
                     let model = match (&r.target, &r.via) {
+                        _ if r.disabled => "disabled".into(),
                         (Some(t), Some(via)) => format!("{t} (from {via})"),
                         (Some(t), None) => t.clone(),
-                        (None, _) => "-".into(),
+                        (None, _) => "- (unassigned: stays on in GitLab)".into(),
                     };
                     [
                         r.feature.clone(),
@@ -243,21 +141,77 @@ pub fn features(command: &FeaturesCommand) -> anyhow::Result<ExitCode> {
                 );
                 Ok(())
             })?;
-            println!("Removed the route of {}.", args.feature);
+            println!(
+                "Removed the route of {}: it is unassigned, which does not turn it off in GitLab (`duows features disable {}` does).",
+                args.feature, args.feature
+            );
+        }
+        FeaturesCommand::Disable(args) => {
+            let key = feature_key(catalog, &args.feature)?;
+            edit(&store, |settings| {
+                settings.features.remove(&key);
+                settings.disabled_features.insert(key.clone());
+                Ok(())
+            })?;
+            println!("{key} is turned off (GitLab's Disabled once applied).");
+        }
+        FeaturesCommand::Enable(args) => {
+            let key = feature_key(catalog, &args.feature)?;
+            edit(&store, |settings| {
+                anyhow::ensure!(
+                    settings.disabled_features.remove(&key),
+                    "`{key}` is not turned off"
+                );
+                Ok(())
+            })?;
+            println!("{key} is on again, unassigned until it is routed.");
+        }
+        FeaturesCommand::Rated(args) => {
+            let gitlab = match &args.gitlab_version {
+                Some(text) => text
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("--gitlab-version: {e}"))?,
+                None => catalog.default_gitlab,
+            };
+            let mut assigned = Vec::new();
+            edit(&store, |settings| {
+                assigned = duows_core::routing::rated_for_target(
+                    settings,
+                    catalog,
+                    &args.deployment,
+                    &std::collections::BTreeMap::new(),
+                    gitlab,
+                )
+                .map_err(anyhow::Error::msg)?;
+                anyhow::ensure!(
+                    !assigned.is_empty(),
+                    "{} is rated for no feature in GitLab {gitlab} (that is not turned off)",
+                    args.deployment
+                );
+                for feature in &assigned {
+                    settings
+                        .features
+                        .insert(feature.clone(), args.deployment.clone());
+                }
+                Ok(())
+            })?;
+            println!(
+                "{} now serves {} features it is rated for in GitLab {gitlab}: {}",
+                args.deployment,
+                assigned.len(),
+                assigned.join(", ")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads, changes, validates and saves the settings; a rejected change writes nothing.
-fn edit(
-    store: &SettingsStore,
-    change: impl FnOnce(&mut Settings) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut settings = store.load()?;
-    change(&mut settings)?;
-    store.save(&settings)?;
-    Ok(())
+fn feature_key(catalog: &Catalog, key: &str) -> anyhow::Result<String> {
+    catalog
+        .feature(key)
+        .filter(|f| f.key == key)
+        .map(|f| f.key.clone())
+        .with_context(|| format!("`{key}` is not a Duo feature key (see `duows features list`)"))
 }
 
 fn now() -> u64 {

@@ -57,7 +57,10 @@ pub fn run(command: &GitlabCommand) -> anyhow::Result<ExitCode> {
                 .block_on(gitlab::apply(
                     &client,
                     &plan,
-                    desired.model_api_key.as_ref(),
+                    gitlab::ModelKeys {
+                        gateway: desired.model_api_key.as_ref(),
+                        deployments: &deployment_keys()?,
+                    },
                 ))
                 .map_err(cli_error)?;
             if args.target.json {
@@ -166,6 +169,19 @@ fn desired(mut inputs: DesiredInputs) -> anyhow::Result<DesiredConfig> {
         &BTreeMap::new(),
         inputs,
     ))
+}
+
+/// The keys of this data folder's Bedrock and Azure deployments (their variables or the
+/// secret store), for GitLab to send to them.
+fn deployment_keys() -> anyhow::Result<BTreeMap<String, Secret>> {
+    let data_dir = DataDir::from_env()?;
+    let settings = SettingsStore::new(data_dir.settings_file()).load()?;
+    let secrets = duows_core::secrets::SecretStore::open(&data_dir);
+    Ok(settings
+        .deployments
+        .iter()
+        .filter_map(|d| Some((d.name.clone(), secrets.deployment_key(d)?)))
+        .collect())
 }
 
 /// The token from `GITLAB_TOKEN`, else asked for without echo.

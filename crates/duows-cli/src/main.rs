@@ -8,6 +8,7 @@
 mod ai_gateway_cmd;
 mod cli;
 mod config_cmd;
+mod deployments_cmd;
 mod doctor_cmd;
 mod engine_cmd;
 mod gateway_cmd;
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
         Command::Config(command) => config_cmd::run(&command),
         Command::AiGateway(command) => ai_gateway_cmd::run(&command),
         Command::Keys(command) => gateway_cmd::keys(&command),
-        Command::Deployments(command) => gateway_cmd::deployments(&command),
+        Command::Deployments(command) => deployments_cmd::deployments(&command),
         Command::Features(command) => gateway_cmd::features(&command),
         Command::Gitlab(command) => gitlab_cmd::run(&command),
     };

@@ -89,6 +89,12 @@ impl DataDir {
         self.root.join("settings.json")
     }
 
+    /// The secrets file, readable only by the user: where secrets are kept when the desktop's
+    /// secret service does not answer.
+    pub fn secrets_file(&self) -> PathBuf {
+        self.root.join("secrets.json")
+    }
+
     /// Log files.
     pub fn logs_dir(&self) -> PathBuf {
         self.root.join("logs")

@@ -24,6 +24,8 @@ pub enum Reachability {
     WrongKey,
     /// It answered, but does not serve the model.
     ModelMissing,
+    /// Bedrock or Azure: only GitLab's AI gateway, with its credentials, can reach it.
+    CheckedByGitlab,
 }
 
 /// One check of one deployment.
@@ -73,16 +75,30 @@ pub async fn check_deployment(
     )
 }
 
-/// Checks an external deployment of the settings, with the key its variable holds now.
+/// Checks an external deployment of the settings with its key (from its variable or the
+/// secret store). Bedrock and Azure deployments are reached by GitLab's AI gateway with its
+/// own credentials: they are not checked from here ([`Reachability::CheckedByGitlab`]).
 pub async fn check_external(
     client: &reqwest::Client,
     deployment: &crate::settings::ExternalDeployment,
+    key: Option<&duows_base::Secret>,
 ) -> DeploymentCheck {
-    let key = deployment.api_key();
+    if !deployment.platform.through_gateway() {
+        return DeploymentCheck {
+            reachability: Reachability::CheckedByGitlab,
+            message: format!(
+                "{} is reached by GitLab's AI gateway with its own credentials, not from this machine: GitLab's connection check tests it (`duows gitlab apply` runs it)",
+                deployment.platform.label()
+            ),
+            checked_at_ms: duows_base::clock::now_ms(),
+            latency_ms: None,
+            models: Vec::new(),
+        };
+    }
     check_deployment(
         client,
         &deployment.endpoint,
-        key.as_deref(),
+        key.map(duows_base::Secret::expose),
         &deployment.served_model,
     )
     .await

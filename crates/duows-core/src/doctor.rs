@@ -228,10 +228,9 @@ pub fn deployment_line(name: &str, check: &DeploymentCheck) -> DoctorLine {
         Reachability::Reachable => (CheckStatus::Pass, None),
         Reachability::WrongKey => (
             CheckStatus::Fail,
-            Some(
-                "Set its key's environment variable to a key the endpoint accepts, then restart."
-                    .into(),
-            ),
+            Some(format!(
+                "Give it a key the endpoint accepts: `duows deployments key {name}` (or its environment variable, then restart)."
+            )),
         ),
         Reachability::ModelMissing => (
             CheckStatus::Fail,
@@ -248,6 +247,7 @@ pub fn deployment_line(name: &str, check: &DeploymentCheck) -> DoctorLine {
             CheckStatus::Fail,
             Some("Check that the server runs and that this machine can reach its address.".into()),
         ),
+        Reachability::CheckedByGitlab => (CheckStatus::Skip, None),
     };
     DoctorLine::new(
         "deployment",

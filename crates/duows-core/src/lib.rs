@@ -40,6 +40,7 @@ pub mod logging;
 pub mod routing;
 pub mod sample_history;
 pub mod sampler;
+pub mod secrets;
 pub mod settings;
 
 pub use duows_base::access as host_rules;

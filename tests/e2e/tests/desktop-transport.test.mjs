@@ -285,8 +285,10 @@ test('inside the desktop shell the Gateway page passes { params } and { settings
     for (const call of updates) assert.deepEqual(Object.keys(call.args), ['settings']);
     const last = updates.at(-1).args.settings;
     assert.deepEqual(last.features, { duo_chat: 'gpu-2' });
-    assert.deepEqual(last.deployments, [{ name: 'gpu-2', endpoint: 'http://127.0.0.1:9/v1', served_model: 'm', api_key_env: null }]);
-    assert.equal(last.version, 2);
+    assert.deepEqual(last.deployments, [
+      { name: 'gpu-2', platform: 'openai_compatible', endpoint: 'http://127.0.0.1:9/v1', served_model: 'm', family: null, region: null, api_key_env: null, api_key_stored: false },
+    ]);
+    assert.equal(last.version, 3);
   } finally {
     await context.close();
     await server.stop();

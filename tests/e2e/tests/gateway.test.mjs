@@ -233,8 +233,15 @@ test('deployments and routing: a bad endpoint refused, an external one added, ro
     assert.equal(await page.getByTestId('deployment-endpoint').getAttribute('aria-invalid'), 'true');
     assert.deepEqual((await getJson(server, '/api/settings')).deployments, [], 'nothing was saved');
 
-    await page.getByTestId('deployment-endpoint').fill('http://127.0.0.1:9/v1');
-    assert.equal(await page.getByTestId('deployment-error').count(), 0, 'typing in the field answers its error');
+    // A missing /v1 is offered as a one-click fix.
+    await page.getByTestId('deployment-endpoint').fill('http://127.0.0.1:9');
+    await page.getByTestId('deployment-add').click();
+    const fix = page.getByTestId('deployment-error-fix');
+    await fix.waitFor();
+    assert.equal(await text(fix), 'Use http://127.0.0.1:9/v1');
+    await fix.click();
+    assert.equal(await page.getByTestId('deployment-endpoint').inputValue(), 'http://127.0.0.1:9/v1');
+    assert.equal(await page.getByTestId('deployment-error').count(), 0, 'the fix answers the error');
     await page.getByTestId('deployment-add').click();
     const row = page.locator('[data-testid="deployment-row"][data-name="gpu-2"]');
     await row.waitFor();
@@ -254,8 +261,18 @@ test('deployments and routing: a bad endpoint refused, an external one added, ro
     assert.equal(await page.getByTestId('deployment-name').inputValue(), '', 'the form is emptied');
     const saved = (await getJson(server, '/api/settings')).deployments;
     assert.deepEqual(saved, [
-      { name: 'gpu-2', endpoint: 'http://127.0.0.1:9/v1', served_model: 'mistralai/Mistral-7B-Instruct-v0.3', api_key_env: 'GPU2_API_KEY' },
+      {
+        name: 'gpu-2',
+        platform: 'openai_compatible',
+        endpoint: 'http://127.0.0.1:9/v1',
+        served_model: 'mistralai/Mistral-7B-Instruct-v0.3',
+        family: null,
+        region: null,
+        api_key_env: 'GPU2_API_KEY',
+        api_key_stored: false,
+      },
     ]);
+    assert.match(await text(row.getByTestId('deployment-family')), /MISTRAL/, 'the catalog family of the model');
     await chat.locator('[data-testid="route-select"] option[value="gpu-2"]').waitFor({ state: 'attached' });
 
     // The same name twice is refused before anything is sent.
@@ -304,9 +321,89 @@ test('deployments and routing: a bad endpoint refused, an external one added, ro
     const after = await getJson(server, '/api/settings');
     assert.deepEqual(after.deployments, []);
     assert.deepEqual(after.features, {});
-    assert.equal(after.version, 2);
+    assert.equal(after.version, 3);
     assert.equal(after.log_prompts, false, 'the fields the page does not show are kept');
     await page.waitForFunction(() => /no model/.test(document.querySelector('[data-feature="duo_chat"] [data-testid="route-note"]')?.textContent ?? ''));
+  });
+});
+
+test('Bedrock and Azure deployments: GitLab\'s rules with the fix, a key kept in the secret store and never shown, every rated feature in one action', async () => {
+  const azureKey = 'azure-key-0123456789abcdef';
+  await withPage(['--gpus', '1xL4'], 'gateway-bedrock-azure', async (page, server) => {
+    await page.getByTestId('deployments-empty').waitFor();
+    assert.match(await text(page.getByTestId('secret-store')), /secrets\.json, readable only by you/);
+
+    // Bedrock: no endpoint or key; a cross-region prefix must match the region (the fix given).
+    await page.getByTestId('deployment-platform').selectOption('bedrock');
+    assert.equal(await page.getByTestId('deployment-endpoint').isVisible(), false);
+    assert.equal(await page.getByTestId('deployment-key').isVisible(), false);
+    await page.getByTestId('deployment-name').fill('claude');
+    await page.getByTestId('deployment-served-model').fill('eu.anthropic.claude-3-5-sonnet-20240620-v1:0');
+    await page.getByTestId('deployment-region').fill('us-east-1');
+    await page.getByTestId('deployment-add').click();
+    const error = page.locator('[data-testid="deployment-error"][data-field="served_model"]');
+    await error.waitFor();
+    assert.match(await text(error), /cross-region prefix `eu\.` does not match the region us-east-1/);
+    assert.deepEqual((await getJson(server, '/api/settings')).deployments, [], 'nothing was saved');
+    await page.getByTestId('deployment-error-fix').click();
+    assert.equal(await page.getByTestId('deployment-served-model').inputValue(), 'us.anthropic.claude-3-5-sonnet-20240620-v1:0');
+    await page.getByTestId('deployment-add').click();
+    const claude = page.locator('[data-testid="deployment-row"][data-name="claude"]');
+    await claude.waitFor();
+    assert.equal(await text(claude.getByTestId('deployment-source')), 'Bedrock');
+    assert.match(await text(claude), /bedrock\/us\.anthropic\.claude-3-5-sonnet-20240620-v1:0/);
+    assert.match(await text(claude.getByTestId('deployment-family')), /CLAUDE_3/);
+    assert.equal(await claude.getAttribute('data-ready'), 'false', 'never shown ready from here');
+    assert.equal(await claude.getByTestId('deployment-test').count(), 0, 'only GitLab can test it');
+
+    // Azure with a typed key: kept in the secret store, never returned or shown.
+    await page.getByTestId('deployment-platform').selectOption('azure_openai');
+    await page.getByTestId('deployment-name').fill('team-gpt');
+    await page.getByTestId('deployment-endpoint').fill('https://team.openai.azure.com');
+    await page.getByTestId('deployment-served-model').fill('gpt-4o');
+    await page.getByTestId('deployment-key').fill(azureKey);
+    await page.getByTestId('deployment-add').click();
+    const azure = page.locator('[data-testid="deployment-row"][data-name="team-gpt"]');
+    await azure.waitFor();
+    await azure.getByTestId('deployment-key-source').waitFor();
+    assert.match(await text(azure.getByTestId('deployment-key-source')), /secret store/);
+    assert.equal(await page.getByTestId('deployment-key').inputValue(), '', 'the key is cleared from the form');
+    const settings = await getJson(server, '/api/settings');
+    assert.equal(settings.deployments.find((d) => d.name === 'team-gpt').api_key_stored, true);
+    const everything = JSON.stringify([settings, await getJson(server, '/api/gateway'), await page.content()]);
+    assert.ok(!everything.includes(azureKey), 'the key is in no answer and not on the page');
+
+    // Every feature Claude is rated for, in one action (beta ones stay hidden: beta is off).
+    await claude.getByTestId('deployment-rated').click();
+    await claude.getByTestId('deployment-rated-result').waitFor();
+    assert.match(await text(claude.getByTestId('deployment-rated-result')), /Now serves \d+ features/);
+    const routed = (await getJson(server, '/api/settings')).features;
+    assert.equal(routed.duo_chat, 'claude');
+    await page.waitForFunction(() => /^bedrock\//.test(document.querySelector('[data-feature="duo_chat"] [data-testid="route-identifier"]')?.textContent ?? ''));
+    const catalog = await getJson(server, '/api/catalog');
+    for (const feature of Object.keys(routed)) {
+      assert.equal(catalog.features.find((f) => f.key === feature)?.state, 'ga', `${feature} is GA`);
+    }
+
+    // Disabled is GitLab's only way to turn a feature off; unassigned says it stays on.
+    const refactor = routeRow(page, 'duo_chat_refactor_code');
+    await refactor.getByTestId('route-select').selectOption('__disabled__');
+    await refactor.locator('[data-testid="route-status"][data-state="saved"]').waitFor();
+    let saved = await getJson(server, '/api/settings');
+    assert.deepEqual(saved.disabled_features, ['duo_chat_refactor_code']);
+    assert.equal(saved.features.duo_chat_refactor_code, undefined);
+    await page.waitForFunction(() => /turned off/.test(document.querySelector('[data-feature="duo_chat_refactor_code"] [data-testid="route-note"]')?.textContent ?? ''));
+
+    // Beta features are hidden until asked for, with GitLab's warning.
+    const beta = routeRow(page, 'duo_chat_troubleshoot_job');
+    assert.equal(await beta.isVisible(), false);
+    assert.match(await text(page.getByTestId('gateway-routing')), /accepts the GitLab Testing Agreement/);
+    await page.getByTestId('show-beta').check();
+    await beta.waitFor();
+    assert.equal(await text(beta.getByTestId('route-state')), 'beta');
+    assert.match(await text(beta.getByTestId('route-note')), /uses General Chat’s model \(claude\)/);
+    saved = await getJson(server, '/api/settings');
+    assert.equal(saved.show_beta_features, true);
   });
 });
 

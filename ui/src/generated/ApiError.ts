@@ -2,7 +2,7 @@
 import type { ErrorCode } from "./ErrorCode";
 
 /**
- * An API error. Serialises as `{ "code", "message", "field"? }`.
+ * An API error. Serialises as `{ "code", "message", "field"?, "fix"? }`.
  */
 export type ApiError = { 
 /**
@@ -16,4 +16,8 @@ message: string,
 /**
  * The input field at fault, when there is one.
  */
-field?: string, };
+field?: string, 
+/**
+ * The corrected value of that field, when it is plain (a one-click fix).
+ */
+fix?: string, };

@@ -3,4 +3,4 @@
 /**
  * What happens to one feature.
  */
-export type FeatureAction = "set" | "keep";
+export type FeatureAction = "set" | "disable" | "keep";

@@ -17,7 +17,8 @@ title: string,
  */
 alias: string, 
 /**
- * The model identifier to enter in GitLab: `custom_openai/<alias>`.
+ * The model identifier to enter in GitLab: `custom_openai/<alias>`, or the Bedrock or
+ * Azure deployment's own identifier when one serves it.
  */
 gitlab_identifier: string, 
 /**
@@ -27,4 +28,21 @@ target: string | null,
 /**
  * The feature whose model it borrows (its own has none set).
  */
-via: string | null, };
+via: string | null, 
+/**
+ * Its group in GitLab's admin page (`Duo Chat`, `Code Suggestions`, …).
+ */
+group: string, 
+/**
+ * `ga`, `beta` or `experiment` (the last two need GitLab's beta switch).
+ */
+state: string, 
+/**
+ * The first GitLab version that has it, when the catalog knows.
+ */
+since: string | null, 
+/**
+ * Turned off (GitLab's `DISABLED`). A feature without a model and not turned off is
+ * unassigned, and stays on in GitLab.
+ */
+disabled: boolean, };

@@ -14,9 +14,9 @@ feature: string,
  */
 title: string, 
 /**
- * The model (its name in GitLab) it is to use.
+ * The model (its name in GitLab) it is to use; none when it is turned off.
  */
-model_name: string, 
+model_name: string | null, 
 /**
  * Its provider now, as GitLab wrote it.
  */

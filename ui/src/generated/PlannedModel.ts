@@ -19,17 +19,25 @@ alias: string,
  */
 family: Family, 
 /**
- * Endpoint ending in `/v1`.
+ * Endpoint (ending in `/v1` for the gateway); none for Bedrock.
  */
-endpoint: string, 
+endpoint: string | null, 
 /**
- * `custom_openai/<alias>`.
+ * `custom_openai/<alias>`, or a Bedrock or Azure deployment's identifier.
  */
 identifier: string, 
 /**
- * Whether the gateway key is sent with it.
+ * GitLab's platform for it (`API`, `BEDROCK`; sent to 19.x).
+ */
+provider: string, 
+/**
+ * Whether a key is sent with it: the gateway key, or the deployment's own.
  */
 sends_api_token: boolean, 
+/**
+ * The Bedrock or Azure deployment whose own key is sent (none: the gateway key).
+ */
+key_of_deployment: string | null, 
 /**
  * What happens to it.
  */

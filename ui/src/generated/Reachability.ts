@@ -3,4 +3,4 @@
 /**
  * What one check found.
  */
-export type Reachability = "reachable" | "unreachable" | "wrong_key" | "model_missing";
+export type Reachability = "reachable" | "unreachable" | "wrong_key" | "model_missing" | "checked_by_gitlab";

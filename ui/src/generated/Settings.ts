@@ -24,9 +24,19 @@ deployments: Array<ExternalDeployment>,
 /**
  * Which model serves each Duo feature: feature key (`duo_chat`) → the name of an
  * engine of this app or of an external deployment. Chat sub-features without an
- * entry use General Chat's.
+ * entry use General Chat's. A feature without an entry is unassigned, which does not
+ * turn it off in GitLab.
  */
 features: { [key in string]: string }, 
+/**
+ * Features turned off (GitLab's `DISABLED`): the only way to turn one off.
+ */
+disabled_features: Array<string>, 
+/**
+ * Whether beta and experimental features are shown and configured (GitLab lists them
+ * only after an administrator accepts its testing agreement with the beta switch).
+ */
+show_beta_features: boolean, 
 /**
  * Whether the gateway's request log also keeps prompts and outputs (off by default).
  */

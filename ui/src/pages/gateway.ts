@@ -13,7 +13,7 @@ import { ApiError, type GatewayInfo, type Settings } from '../types';
 import { connectPanel } from '../views/gateway-connect';
 import { deploymentsSection } from '../views/gateway-deployments';
 import { keysPanel } from '../views/gateway-keys';
-import { routingTable } from '../views/gateway-routing';
+import { DISABLED, routingTable } from '../views/gateway-routing';
 
 /** Saves tried when another program changed the settings in between. */
 const SAVE_ATTEMPTS = 2;
@@ -38,16 +38,30 @@ export function gatewayPage(store: Store): Page {
   const routing = routingTable({
     async route(feature, target) {
       await saveSettings((s) => {
-        const others = Object.entries(s.features).filter(([key]) => key !== feature);
-        s.features = Object.fromEntries(target === null ? others : [...others, [feature, target]]);
+        const routed: [string, string][] = Object.entries(s.features).filter(([key]) => key !== feature);
+        if (target !== null && target !== DISABLED) routed.push([feature, target]);
+        s.features = Object.fromEntries(routed);
+        s.disabled_features = s.disabled_features.filter((key) => key !== feature);
+        if (target === DISABLED) s.disabled_features.push(feature);
+      });
+    },
+    async showBeta(show) {
+      await saveSettings((s) => {
+        s.show_beta_features = show;
       });
     },
   });
   const deployments = deploymentsSection({
-    async add(deployment) {
+    async add(deployment, key) {
       await saveSettings((s) => {
         s.deployments.push(deployment);
       });
+      if (key !== null) await api.deploymentKey(deployment.name, key);
+    },
+    async rated(name) {
+      const done = await api.featuresRated(name);
+      await loadSettings();
+      return `Now serves ${done.features.length} features it is rated for in GitLab ${done.gitlab_version}.`;
     },
     async remove(name) {
       // An engine of the same name keeps the routes; otherwise they would point at nothing.
@@ -112,7 +126,9 @@ export function gatewayPage(store: Store): Page {
 
   async function loadSettings(): Promise<void> {
     try {
-      deployments.setSettings(await api.settings());
+      const settings = await api.settings();
+      deployments.setSettings(settings);
+      routing.setShowBeta(settings.show_beta_features);
     } catch {
       // Only the key variables of external deployments are missing then.
     }
@@ -130,7 +146,9 @@ export function gatewayPage(store: Store): Page {
       const settings = await api.settings();
       change(settings);
       try {
-        deployments.setSettings(await api.updateSettings(settings));
+        const saved = await api.updateSettings(settings);
+        deployments.setSettings(saved);
+        routing.setShowBeta(saved.show_beta_features);
         break;
       } catch (error) {
         const conflict = error instanceof ApiError && error.code === 'settings_changed_elsewhere';

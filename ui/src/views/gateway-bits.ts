@@ -18,6 +18,8 @@ export function deploymentState(d: DeploymentView): { word: string; tone: 'ok' |
       return { word: 'key refused', tone: 'bad' };
     case 'model_missing':
       return { word: 'model not served', tone: 'bad' };
+    case 'checked_by_gitlab':
+      return { word: 'called by GitLab', tone: 'unknown' };
     case 'failed':
       return { word: 'failed', tone: 'bad' };
     default:

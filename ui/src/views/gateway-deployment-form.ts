@@ -1,14 +1,17 @@
-// "Add an external deployment" (`data-testid="deployment-form"`): another OpenAI-compatible
-// server the gateway may route to — a name (`deployment-name`), its address ending in /v1
-// (`deployment-endpoint`), the model it serves (`deployment-served-model`) and, optionally,
-// the name of the environment variable that holds its API key (`deployment-key-env`; the key
-// itself is never asked for). Errors (`deployment-error`) appear next to their field:
-// checked as typed (name, address ending in /v1, served model), and where the server
-// names one (`deployments.endpoint` → the endpoint field).
+// "Add an external deployment" (`data-testid="deployment-form"`): a model served elsewhere, as
+// GitLab models it — a name (`deployment-name`), a platform (`deployment-platform`: an
+// OpenAI-compatible server reached through this gateway, AWS Bedrock or Azure OpenAI, which
+// GitLab's AI gateway calls itself), its address (`deployment-endpoint`; /v1 for an
+// OpenAI-compatible server, the resource for Azure, none for Bedrock), the model
+// (`deployment-served-model`), the family (`deployment-family`, "automatic" by default),
+// Bedrock's region (`deployment-region`) and its key: typed once into `deployment-key` (kept
+// in the secret store, never shown again) or the name of an environment variable
+// (`deployment-key-env`). Errors (`deployment-error`) appear next to their field, with a
+// one-click fix (`deployment-error-fix`) where the right value is plain (`…/v1`).
 
 import { h } from '../dom';
-import type { ExternalDeployment } from '../types';
-import { checkEndpoint, checkName, formErrors } from '../forms';
+import type { ExternalDeployment, Family, Platform } from '../types';
+import { checkEndpoint, checkName, endpointWithV1, formErrors } from '../forms';
 import { control } from './gateway-bits';
 
 export interface DeploymentForm {
@@ -16,24 +19,44 @@ export interface DeploymentForm {
 }
 
 export interface DeploymentFormActions {
-  /** Saves a new external deployment. */
-  add(deployment: ExternalDeployment): Promise<void>;
+  /** Saves a new external deployment, and its key when one was typed. */
+  add(deployment: ExternalDeployment, key: string | null): Promise<void>;
   /** The names in use (engines and external deployments). */
   taken(): string[];
+  /** Where typed keys are kept, in words. */
+  secretStore(): string;
 }
 
-function textInput(id: string, placeholder: string, testid: string): HTMLInputElement {
-  return h('input', { id, type: 'text', placeholder, autocomplete: 'off', spellcheck: 'false', 'data-testid': testid });
+const FAMILIES: Family[] = ['GENERAL', 'MISTRAL', 'MIXTRAL', 'CODESTRAL', 'LLAMA3', 'CODELLAMA', 'CODEGEMMA', 'DEEPSEEKCODER', 'CLAUDE_3', 'GPT', 'GEMINI'];
+
+const PLATFORMS: { value: Platform; label: string; hint: string }[] = [
+  { value: 'openai_compatible', label: 'OpenAI-compatible server', hint: 'vLLM on another machine or a hosted service: reached through this gateway, so GitLab keeps one endpoint.' },
+  { value: 'bedrock', label: 'AWS Bedrock', hint: 'Called by GitLab’s AI gateway with its own AWS credentials and AWS_REGION; no endpoint or key here.' },
+  { value: 'azure_openai', label: 'Azure OpenAI', hint: 'Called by GitLab’s AI gateway: the resource’s address, the deployment name and its key.' },
+];
+
+function textInput(id: string, placeholder: string, testid: string, type = 'text'): HTMLInputElement {
+  return h('input', { id, type, placeholder, autocomplete: 'off', spellcheck: 'false', 'data-testid': testid });
+}
+
+function select(id: string, testid: string, options: [string, string][]): HTMLSelectElement {
+  return h('select', { id, 'data-testid': testid }, ...options.map(([value, label]) => h('option', { value }, label)));
 }
 
 export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
   const name = textInput('deployment-name', 'gpu-2', 'deployment-name');
   name.maxLength = 64;
+  const platform = select('deployment-platform', 'deployment-platform', PLATFORMS.map((p) => [p.value, p.label]));
   const endpoint = textInput('deployment-endpoint', 'http://gpu-2.internal:8000/v1', 'deployment-endpoint');
   const servedModel = textInput('deployment-served-model', 'mistralai/Mistral-7B-Instruct-v0.3', 'deployment-served-model');
+  const family = select('deployment-family', 'deployment-family', [['', 'Automatic (from the model)'], ...FAMILIES.map((f): [string, string] => [f, f])]);
+  const region = textInput('deployment-region', 'us-east-1', 'deployment-region');
+  const key = textInput('deployment-key', 'sk-…', 'deployment-key', 'password');
   const keyEnv = textInput('deployment-key-env', 'GPU2_API_KEY', 'deployment-key-env');
+  const platformHint = h('p', { class: 'hint', 'data-testid': 'deployment-platform-hint' });
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'deployment-add' }, 'Add deployment');
   const general = h('div', { class: 'form-general' });
+  const current = (): Platform => platform.value as Platform;
 
   const fields = {
     name: {
@@ -43,19 +66,31 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
         checkName(value, 'The name') ??
         (actions.taken().includes(value.trim()) ? `A deployment is already called ${value.trim()}: choose another name.` : null),
     },
-    endpoint: { ctl: control('Endpoint (ending in /v1)', 'deployment-endpoint', endpoint), input: endpoint, check: ({ value }: { value: string }) => checkEndpoint(value) },
-    served_model: {
-      ctl: control('Served model', 'deployment-served-model', servedModel),
-      input: servedModel,
-      check: ({ value }: { value: string }) => (value.trim() === '' ? 'Enter the model name that server serves (its /v1/models lists it).' : null),
+    platform: { ctl: control('Platform', 'deployment-platform', platform), input: platform },
+    endpoint: {
+      ctl: control('Endpoint', 'deployment-endpoint', endpoint),
+      input: endpoint,
+      check: ({ value }: { value: string }) => {
+        if (current() === 'openai_compatible') return checkEndpoint(value);
+        if (current() === 'azure_openai' && !/^https:\/\/[^/]+/.test(value.trim())) return 'Enter the resource’s https address, e.g. https://team.openai.azure.com.';
+        return null;
+      },
+      fix: (value: string) => (current() === 'openai_compatible' ? endpointWithV1(value) : null),
     },
+    served_model: {
+      ctl: control('Model', 'deployment-served-model', servedModel, 'The served name (its /v1/models lists it), the Bedrock model id or ARN, or the Azure deployment name.'),
+      input: servedModel,
+      check: ({ value }: { value: string }) => (value.trim() === '' ? 'Enter the model: the served name, the Bedrock model id, or the Azure deployment.' : null),
+    },
+    family: { ctl: control('Model family', 'deployment-family', family, 'GitLab picks its prompts by family; GENERAL fits any other model.'), input: family },
+    region: {
+      ctl: control('AWS region', 'deployment-region', region, 'The AI gateway’s AWS_REGION; a cross-region model id (us., eu., apac.) must match it.'),
+      input: region,
+      check: ({ value }: { value: string }) => (current() === 'bedrock' && value.trim() === '' ? 'Enter the AI gateway’s AWS region, e.g. us-east-1.' : null),
+    },
+    key: { ctl: control('API key (optional)', 'deployment-key', key, 'Kept in the secret store, never shown again.'), input: key },
     api_key_env: {
-      ctl: control(
-        'API key variable (optional)',
-        'deployment-key-env',
-        keyEnv,
-        'The name of an environment variable, not the key: the gateway reads the key from it where the server runs.',
-      ),
+      ctl: control('…or a key variable', 'deployment-key-env', keyEnv, 'The name of an environment variable that holds the key where the server runs.'),
       input: keyEnv,
     },
   };
@@ -63,23 +98,60 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
   fields.endpoint.ctl.classList.add('ctl-wide');
   fields.served_model.ctl.classList.add('ctl-wide');
   fields.api_key_env.ctl.classList.add('ctl-env');
-  const error = formErrors({ testid: 'deployment-error', fields, general, fieldOf: (field) => field.replace(/^deployments\./, '') });
+  const shown = (field: string): boolean => {
+    if (current() === 'bedrock') return !['endpoint', 'key', 'api_key_env'].includes(field);
+    return field !== 'region';
+  };
+  const error = formErrors({
+    testid: 'deployment-error',
+    fields,
+    general,
+    visible: shown,
+    fieldOf: (field) => (field === 'deployments.api_key' ? 'key' : field.replace(/^deployments\./, '')),
+  });
+
+  function follow(): void {
+    platformHint.textContent = PLATFORMS.find((p) => p.value === current())?.hint ?? '';
+    for (const [field, { ctl }] of Object.entries(fields)) ctl.hidden = !shown(field);
+    endpoint.placeholder = current() === 'azure_openai' ? 'https://team.openai.azure.com' : 'http://gpu-2.internal:8000/v1';
+    servedModel.placeholder =
+      current() === 'bedrock' ? 'us.anthropic.claude-3-5-sonnet-20241022-v2:0' : current() === 'azure_openai' ? 'gpt-4o' : 'mistralai/Mistral-7B-Instruct-v0.3';
+    fields.key.ctl.title = actions.secretStore();
+    error.clear();
+  }
+  platform.addEventListener('change', follow);
 
   const el = h(
     'form',
     { class: 'gateway-form deployment-form', novalidate: true, 'aria-label': 'Add an external deployment', 'data-testid': 'deployment-form' },
     h('h4', undefined, 'Add an external deployment'),
-    h('p', { class: 'hint' }, 'Another OpenAI-compatible server (vLLM on another machine, a hosted service). Engines started on the Engines page appear here by themselves.'),
+    platformHint,
     general,
-    h('div', { class: 'gateway-form-row' }, fields.name.ctl, fields.endpoint.ctl, fields.served_model.ctl, fields.api_key_env.ctl),
+    h('div', { class: 'gateway-form-row' }, fields.name.ctl, fields.platform.ctl, fields.endpoint.ctl, fields.served_model.ctl),
+    h('div', { class: 'gateway-form-row' }, fields.family.ctl, fields.region.ctl, fields.key.ctl, fields.api_key_env.ctl),
     h('div', { class: 'engine-buttons' }, submit),
   );
+  follow();
 
   /** The deployment as entered, or null after showing what is wrong next to its field. */
   function read(): ExternalDeployment | null {
     if (!error.check()) return null;
     const env = keyEnv.value.trim();
-    return { name: name.value.trim(), endpoint: endpoint.value.trim(), served_model: servedModel.value.trim(), api_key_env: env === '' ? null : env };
+    const bedrock = current() === 'bedrock';
+    if (!bedrock && env !== '' && key.value.trim() !== '') {
+      error.show('Give the key or a variable that holds it, not both.', 'api_key_env');
+      return null;
+    }
+    return {
+      name: name.value.trim(),
+      platform: current(),
+      endpoint: bedrock ? '' : endpoint.value.trim(),
+      served_model: servedModel.value.trim(),
+      family: family.value === '' ? null : (family.value as Family),
+      region: bedrock ? region.value.trim() : null,
+      api_key_env: bedrock || env === '' ? null : env,
+      api_key_stored: false,
+    };
   }
 
   let busy = false;
@@ -88,14 +160,16 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
     if (busy) return;
     const deployment = read();
     if (!deployment) return;
+    const typedKey = deployment.platform === 'bedrock' ? '' : key.value.trim();
     busy = true;
     submit.disabled = true;
     submit.textContent = 'Adding…';
     actions
-      .add(deployment)
+      .add(deployment, typedKey === '' ? null : typedKey)
       .then(
         () => {
-          for (const input of [name, endpoint, servedModel, keyEnv]) input.value = '';
+          for (const input of [name, endpoint, servedModel, region, key, keyEnv]) input.value = '';
+          family.value = '';
           error.reset();
         },
         (reason: unknown) => {
@@ -103,6 +177,7 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
         },
       )
       .finally(() => {
+        key.value = '';
         busy = false;
         submit.disabled = false;
         submit.textContent = 'Add deployment';

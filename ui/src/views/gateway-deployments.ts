@@ -1,8 +1,12 @@
-// "Deployments" (`data-testid="gateway-deployments"`): every place the gateway routes to —
-// the engines of this app and external endpoints (`deployment-row`, `data-name`, with a
-// source badge, the served model, the endpoint and whether it takes requests) — then the
-// form that adds an external one. An external deployment has Test (`deployment-test`: asks
-// its `/models` now; the answer in `deployment-test-result`) and a Remove button
+// "Deployments" (`data-testid="gateway-deployments"`): every place a feature can be served
+// from — the engines of this app, external OpenAI-compatible endpoints the gateway routes to,
+// and Bedrock and Azure deployments GitLab's AI gateway calls itself (`deployment-row`,
+// `data-name`, with a source or platform badge, the model and its family, the endpoint, where
+// its key is kept and whether it takes requests) — then the form that adds an external one,
+// and where keys are kept (`secret-store`). Every row has "Use for its rated features"
+// (`deployment-rated`: routes it to every feature its model is rated for; the answer in
+// `deployment-rated-result`). An external deployment has Test (`deployment-test`: asks its
+// `/models` now; the answer in `deployment-test-result`) and a Remove button
 // (`deployment-remove`) that asks once more (`deployment-remove-confirm`) and also takes
 // away the feature routes that name it.
 
@@ -12,7 +16,10 @@ import { deploymentForm } from './gateway-deployment-form';
 import { deploymentState, readinessDot } from './gateway-bits';
 
 export interface DeploymentsActions {
-  add(deployment: ExternalDeployment): Promise<void>;
+  /** Saves a new external deployment, and keeps its key when one was typed. */
+  add(deployment: ExternalDeployment, key: string | null): Promise<void>;
+  /** Routes the deployment to every feature its model is rated for; says which. */
+  rated(name: string): Promise<string>;
   /** Removes an external deployment and the feature routes to it. */
   remove(name: string): Promise<void>;
   /** Checks an external deployment now (`GET <endpoint>/models` with its key). */
@@ -25,6 +32,12 @@ export interface DeploymentsSection {
   /** The saved settings, for the key variable of each external deployment. */
   setSettings(settings: Settings): void;
 }
+
+const PLATFORM_BADGE: Record<DeploymentView['platform'], string> = {
+  openai_compatible: 'external',
+  bedrock: 'Bedrock',
+  azure_openai: 'Azure',
+};
 
 function emptyRow(): HTMLElement {
   return h(
@@ -66,9 +79,42 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
   }
 
   const form = deploymentForm({
-    add: (deployment) => actions.add(deployment),
+    add: (deployment, key) => actions.add(deployment, key),
     taken: () => info?.deployments.map((d) => d.name) ?? [],
+    secretStore: () => info?.secret_store.description ?? '',
   });
+  const secretStore = h('p', { class: 'hint', 'data-testid': 'secret-store' });
+  /** The deployment being routed to its rated features, and the last answer per deployment. */
+  let rating: string | null = null;
+  const ratedResult = new Map<string, string>();
+
+  async function rated(name: string): Promise<void> {
+    rating = name;
+    render(true);
+    try {
+      ratedResult.set(name, await actions.rated(name));
+    } catch (error: unknown) {
+      ratedResult.set(name, error instanceof Error ? error.message : 'The features could not be routed.');
+    } finally {
+      rating = null;
+      render(true);
+    }
+  }
+
+  function ratedButton(d: DeploymentView): HTMLElement {
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary small',
+        'data-testid': 'deployment-rated',
+        title: `Route every Duo feature ${d.served_model} is rated for to ${d.name}`,
+        disabled: rating !== null,
+        onclick: () => void rated(d.name),
+      },
+      rating === d.name ? 'Routing…' : 'Use for its rated features',
+    );
+  }
 
   const el = h(
     'section',
@@ -77,7 +123,7 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
       'div',
       { class: 'panel-head' },
       h('h3', undefined, 'Deployments'),
-      h('p', { class: 'hint' }, 'What the gateway can route to. GitLab never calls these directly: it talks to the gateway only.'),
+      h('p', { class: 'hint' }, 'What features can be served from. GitLab reaches engines and OpenAI-compatible servers through the gateway; Bedrock and Azure it calls itself.'),
     ),
     h(
       'div',
@@ -102,11 +148,13 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
         body,
       ),
     ),
+    secretStore,
     form.el,
   );
 
   function removeCell(d: DeploymentView): HTMLElement {
-    if (d.source !== 'external') return h('td', { class: 'actions' });
+    const ratedNote = ratedResult.has(d.name) ? h('span', { class: 'hint test-result', role: 'status', 'data-testid': 'deployment-rated-result' }, ratedResult.get(d.name)) : null;
+    if (d.source !== 'external') return h('td', { class: 'actions' }, ratedNote, ratedButton(d));
     if (removing === d.name) return h('td', { class: 'actions' }, h('span', { class: 'hint' }, 'Removing…'));
     if (confirming === d.name) {
       const routed = info?.features.filter((f) => f.target === d.name && f.via === null).map((f) => f.title) ?? [];
@@ -123,18 +171,22 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
       { class: 'actions' },
       removeError?.name === d.name ? h('span', { class: 'field-error', role: 'alert' }, removeError.message) : null,
       tested.has(d.name) ? h('span', { class: 'hint test-result', role: 'status', 'data-testid': 'deployment-test-result' }, tested.get(d.name)) : null,
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary small',
-          'data-testid': 'deployment-test',
-          title: `Ask ${d.endpoint}/models now, with its key`,
-          disabled: testing !== null,
-          onclick: () => void test(d.name),
-        },
-        testing === d.name ? 'Testing…' : 'Test',
-      ),
+      ratedNote,
+      ratedButton(d),
+      d.platform === 'openai_compatible'
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary small',
+              'data-testid': 'deployment-test',
+              title: `Ask ${d.endpoint}/models now, with its key`,
+              disabled: testing !== null,
+              onclick: () => void test(d.name),
+            },
+            testing === d.name ? 'Testing…' : 'Test',
+          )
+        : null,
       h(
         'button',
         { type: 'button', class: 'secondary small stop', 'data-testid': 'deployment-remove', title: `Remove ${d.name}`, onclick: () => { confirming = d.name; removeError = null; render(true); } },
@@ -144,18 +196,24 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
   }
 
   function row(d: DeploymentView): HTMLElement {
-    const env = settings?.deployments.find((x) => x.name === d.name)?.api_key_env;
+    const badge = d.source === 'engine' ? 'engine' : PLATFORM_BADGE[d.platform];
     return h(
       'tr',
-      { 'data-testid': 'deployment-row', 'data-name': d.name, 'data-source': d.source, 'data-ready': String(d.ready) },
+      { 'data-testid': 'deployment-row', 'data-name': d.name, 'data-source': d.source, 'data-platform': d.platform, 'data-ready': String(d.ready) },
       h('td', undefined, h('strong', undefined, d.name)),
-      h('td', undefined, h('span', { class: `chip source-${d.source}`, 'data-testid': 'deployment-source' }, d.source === 'engine' ? 'engine' : 'external')),
-      h('td', undefined, h('span', { class: 'mono' }, d.served_model)),
+      h('td', undefined, h('span', { class: `chip source-${d.source}`, 'data-testid': 'deployment-source' }, badge)),
       h(
         'td',
         undefined,
-        h('div', { class: 'mono endpoint-url' }, d.endpoint),
-        env ? h('div', { class: 'hint' }, 'key from ', h('code', undefined, `$${env}`)) : null,
+        h('span', { class: 'mono' }, d.served_model),
+        d.family ? h('div', { class: 'hint', 'data-testid': 'deployment-family' }, `family ${d.family}`) : null,
+        d.gitlab_identifier ? h('div', { class: 'hint mono' }, d.gitlab_identifier) : null,
+      ),
+      h(
+        'td',
+        undefined,
+        h('div', { class: 'mono endpoint-url' }, d.endpoint === '' ? '—' : d.endpoint),
+        d.key_source ? h('div', { class: 'hint', 'data-testid': 'deployment-key-source' }, 'key: ', h('code', undefined, d.key_source)) : null,
       ),
       h(
         'td',
@@ -164,7 +222,7 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
         ' ',
         d.ready
           ? deploymentState(d).word
-          : h('span', { class: 'not-ready', title: d.reason ?? '' }, deploymentState(d).word, d.reason && d.status !== 'unchecked' ? h('span', { class: 'hint state-reason' }, d.reason) : null),
+          : h('span', { class: 'not-ready', title: d.reason ?? '' }, deploymentState(d).word, d.reason && !['unchecked', 'checked_by_gitlab'].includes(d.status) ? h('span', { class: 'hint state-reason' }, d.reason) : null),
       ),
       removeCell(d),
     );
@@ -173,6 +231,7 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
   /** Redraws the rows when what they show changed (or `force`). */
   function render(force = false): void {
     if (!info) return;
+    secretStore.textContent = info.secret_store.description;
     const key = JSON.stringify([info.deployments, settings?.deployments ?? null]);
     if (!force && key === shown) return;
     shown = key;

@@ -1,9 +1,14 @@
 // "Feature routing" (`data-testid="gateway-routing"`): one row per Duo feature
-// (`route-row`, `data-feature` its key) with its alias, the model identifier to enter in
-// GitLab (with Copy) and the deployment that serves it (`route-select`; "— none —" removes
-// its own route). A change is saved at once; `route-status` then says "Saved" or why not.
-// A chat sub-feature without a route of its own says whose model it uses (`route-note`).
-// The readiness dot belongs to the deployment that actually answers.
+// (`route-row`, `data-feature` its key, `data-state` its release state) with its group,
+// release state and first GitLab version, its alias, the model identifier to enter in GitLab
+// (with Copy) and what serves it (`route-select`): a deployment, "Unassigned" (which does not
+// turn the feature off in GitLab) or "Disabled" (GitLab's Disabled, the only way to turn it
+// off). A change is saved at once; `route-status` then says "Saved" or why not (a family
+// GitLab refuses comes back in GitLab's words). A chat sub-feature without a route of its own
+// says whose model it uses (`route-note`). The readiness dot belongs to the deployment that
+// actually answers. Beta and experimental features are shown only with `show-beta` ticked
+// (with GitLab's warning that its switch accepts the testing agreement), unless one is
+// already routed or turned off.
 
 import { h, replaceChildren } from '../dom';
 import type { DeploymentView, FeatureRoute, GatewayInfo } from '../types';
@@ -12,14 +17,23 @@ import { readinessDot } from './gateway-bits';
 
 const SAVED_FOR_MS = 4000;
 
+/** The select's value for "Disabled" (never a deployment name: those start with a letter
+ * or digit). */
+export const DISABLED = '__disabled__';
+
 export interface RoutingActions {
-  /** Saves `target` as the feature's own deployment; null removes its own route. */
+  /** Saves `target` as the feature's own deployment; null leaves it unassigned; `DISABLED`
+   * turns it off. */
   route(feature: string, target: string | null): Promise<void>;
+  /** Shows or hides beta and experimental features (saved in the settings). */
+  showBeta(show: boolean): Promise<void>;
 }
 
 export interface RoutingTable {
   el: HTMLElement;
   update(info: GatewayInfo): void;
+  /** Whether beta and experimental features are shown. */
+  setShowBeta(show: boolean): void;
 }
 
 interface Row {
@@ -36,16 +50,17 @@ interface Row {
   timer: number | undefined;
 }
 
-/** The deployment a feature is routed to by itself ("" when it only borrows one, or has none). */
-const ownTarget = (route: FeatureRoute): string => (route.via === null ? (route.target ?? '') : '');
+/** The feature's own choice: a deployment, `DISABLED`, or "" (unassigned, or it borrows one). */
+const ownTarget = (route: FeatureRoute): string => (route.disabled ? DISABLED : route.via === null ? (route.target ?? '') : '');
 
 function fillSelect(row: Row, names: string[]): void {
-  const missing = row.own !== '' && !names.includes(row.own);
+  const missing = row.own !== '' && row.own !== DISABLED && !names.includes(row.own);
   const offered = JSON.stringify([names, missing ? row.own : null]);
   if (offered === row.offered) return;
   row.offered = offered;
   row.select.replaceChildren(
-    h('option', { value: '' }, '— none —'),
+    h('option', { value: '' }, 'Unassigned (stays on)'),
+    h('option', { value: DISABLED }, 'Disabled'),
     ...names.map((name) => h('option', { value: name }, name)),
     ...(missing ? [h('option', { value: row.own }, `${row.own} (not found)`)] : []),
   );
@@ -59,12 +74,16 @@ function showState(row: Row, route: FeatureRoute, info: GatewayInfo, deployments
     row.note.textContent = `uses ${via}’s model (${target})`;
     row.note.title = '';
     row.note.dataset.via = route.via;
+  } else if (route.disabled) {
+    row.note.textContent = 'turned off';
+    row.note.title = 'GitLab’s Disabled: the feature does not appear for users';
+    delete row.note.dataset.via;
   } else {
-    row.note.textContent = target === null ? 'no model' : '';
-    row.note.title = target === null ? `GitLab’s requests for ${route.alias} fail until a deployment is chosen` : '';
+    row.note.textContent = target === null ? 'no model (unassigned: stays on in GitLab)' : '';
+    row.note.title = target === null ? `GitLab’s requests for ${route.alias} fail until a deployment is chosen, or the feature is Disabled` : '';
     delete row.note.dataset.via;
   }
-  row.note.classList.toggle('unrouted', target === null);
+  row.note.classList.toggle('unrouted', target === null && !route.disabled);
 }
 
 function setStatus(row: Row, state: 'saving' | 'saved' | 'error' | null, text = ''): void {
@@ -86,7 +105,7 @@ function newRow(route: FeatureRoute, actions: RoutingActions): Row {
   const select = h('select', { 'data-testid': 'route-select', 'aria-label': `Deployment for ${route.title}` });
   const identifier = h('code', { class: 'mono', 'data-testid': 'route-identifier' }, route.gitlab_identifier);
   const row: Row = {
-    el: h('tr', { 'data-testid': 'route-row', 'data-feature': route.feature }),
+    el: h('tr', { 'data-testid': 'route-row', 'data-feature': route.feature, 'data-state': route.state }),
     select,
     state: h('span', { class: 'route-dot' }),
     note: h('span', { class: 'route-note', 'data-testid': 'route-note' }),
@@ -97,7 +116,12 @@ function newRow(route: FeatureRoute, actions: RoutingActions): Row {
     timer: undefined,
   };
   row.el.append(
-    h('td', undefined, h('div', { class: 'route-title' }, route.title), h('div', { class: 'dim mono small-key' }, route.feature)),
+    h(
+      'td',
+      undefined,
+      h('div', { class: 'route-title' }, route.title, route.state !== 'ga' ? h('span', { class: 'chip chip-beta', 'data-testid': 'route-state' }, route.state) : null),
+      h('div', { class: 'dim small-key' }, h('span', { class: 'mono' }, route.feature), ` · ${route.group}${route.since ? ` · GitLab ${route.since}+` : ''}`),
+    ),
     h('td', { class: 'col-alias' }, h('code', { class: 'mono' }, route.alias)),
     h(
       'td',
@@ -140,6 +164,37 @@ function newRow(route: FeatureRoute, actions: RoutingActions): Row {
 export function routingTable(actions: RoutingActions): RoutingTable {
   const body = h('tbody');
   const rows = new Map<string, Row>();
+  let showBeta = false;
+  let last: GatewayInfo | null = null;
+  const betaBox = h('input', { type: 'checkbox', id: 'show-beta', 'data-testid': 'show-beta' });
+  const betaNote = h('span', { class: 'hint', 'data-testid': 'show-beta-status', 'aria-live': 'polite' });
+  betaBox.addEventListener('change', () => {
+    const wanted = betaBox.checked;
+    betaBox.disabled = true;
+    betaNote.textContent = 'Saving…';
+    actions.showBeta(wanted).then(
+      () => {
+        betaNote.textContent = '';
+      },
+      (reason: unknown) => {
+        betaBox.checked = !wanted;
+        betaNote.textContent = reason instanceof Error ? reason.message : 'It could not be saved.';
+      },
+    ).finally(() => {
+      betaBox.disabled = false;
+    });
+  });
+  const beta = h(
+    'div',
+    { class: 'beta-toggle' },
+    h('label', { for: 'show-beta' }, betaBox, ' Show beta and experimental features'),
+    h(
+      'p',
+      { class: 'hint' },
+      'GitLab lists them only after an administrator ticks “Use beta models and features in GitLab Duo Self-Hosted” (Admin > GitLab Duo > Change configuration), which accepts the GitLab Testing Agreement.',
+    ),
+    betaNote,
+  );
   const el = h(
     'section',
     { class: 'card gateway-routing', 'aria-label': 'Feature routing', 'data-testid': 'gateway-routing' },
@@ -147,8 +202,9 @@ export function routingTable(actions: RoutingActions): RoutingTable {
       'div',
       { class: 'panel-head' },
       h('h3', undefined, 'Feature routing'),
-      h('p', { class: 'hint' }, 'Which deployment answers each Duo feature. A change applies at once, without a restart; chat features without a model of their own use General Chat’s.'),
+      h('p', { class: 'hint' }, 'Which deployment answers each Duo feature. A change applies at once, without a restart; chat features without a model of their own use General Chat’s. Unassigned does not turn a feature off in GitLab: choose Disabled.'),
     ),
+    beta,
     h(
       'div',
       { class: 'table-wrap' },
@@ -165,9 +221,8 @@ export function routingTable(actions: RoutingActions): RoutingTable {
     ),
   );
 
-  return {
-    el,
-    update(info) {
+  function update(info: GatewayInfo): void {
+      last = info;
       const names = info.deployments.map((d) => d.name);
       const deployments = new Map(info.deployments.map((d) => [d.name, d]));
       for (const [i, route] of info.features.entries()) {
@@ -181,6 +236,8 @@ export function routingTable(actions: RoutingActions): RoutingTable {
         fillSelect(row, names);
         if (!row.saving) row.select.value = row.own;
         showState(row, route, info, deployments);
+        // A beta feature routed or turned off by its own choice stays in sight.
+        row.el.hidden = route.state !== 'ga' && !showBeta && row.own === '';
       }
       const features = new Set(info.features.map((f) => f.feature));
       for (const [feature, row] of rows) {
@@ -189,6 +246,15 @@ export function routingTable(actions: RoutingActions): RoutingTable {
           rows.delete(feature);
         }
       }
+  }
+
+  return {
+    el,
+    update,
+    setShowBeta(show) {
+      showBeta = show;
+      betaBox.checked = show;
+      if (last) update(last);
     },
   };
 }

@@ -2,40 +2,14 @@
 //! feature), the deployments it routes to, and its API keys (created, listed, revoked).
 
 use duows_core::catalog::Catalog;
-use duows_core::deployment_check::{DeploymentCheck, Reachability};
-use duows_gateway::{KeyError, KeyInfo, Readiness};
+use duows_core::secrets::SecretStoreInfo;
+use duows_gateway::{KeyError, KeyInfo};
 use serde::{Deserialize, Serialize};
 
-use crate::gateway_routes::route_table;
+use super::deployments::DeploymentView;
 use crate::gateway_service::key_store;
 use crate::{ApiError, ApiState, ErrorCode};
 use duows_core::routing::{feature_routes, FeatureRoute};
-
-/// One place the gateway can send requests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-pub struct DeploymentView {
-    /// Its name (what features are routed to).
-    pub name: String,
-    /// `engine` (run by this app) or `external`.
-    pub source: String,
-    /// The model name it serves.
-    pub served_model: String,
-    /// Its base URL.
-    pub endpoint: String,
-    /// Whether it takes requests now: an engine that is ready, or an external deployment
-    /// whose last check found it serving the model.
-    pub ready: bool,
-    /// What is known: an engine's state (`starting`, `ready`, `failed`, …), or for an
-    /// external deployment `unchecked`, `reachable`, `unreachable`, `wrong_key` or
-    /// `model_missing`.
-    pub status: String,
-    /// Why it is not ready, when it is not (or what the last check found).
-    pub reason: Option<String>,
-    /// When an external deployment was last checked (ms since the epoch).
-    pub checked_at_ms: Option<u64>,
-    /// How long its last check's answer took.
-    pub latency_ms: Option<u64>,
-}
 
 /// What the gateway page shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -52,8 +26,11 @@ pub struct GatewayInfo {
     pub keys_required: bool,
     /// Each Duo feature's alias and model.
     pub features: Vec<FeatureRoute>,
-    /// Every deployment it routes to.
+    /// Every deployment: the engines and external deployments it routes to, and the
+    /// Bedrock and Azure deployments GitLab's AI gateway calls itself.
     pub deployments: Vec<DeploymentView>,
+    /// Where deployment keys and tokens are kept.
+    pub secret_store: SecretStoreInfo,
 }
 
 /// Body of `key_create`.
@@ -98,64 +75,7 @@ fn gateway_info_now(state: &ApiState) -> Result<GatewayInfo, ApiError> {
         .existing_supervisor()
         .map(|s| s.endpoints())
         .unwrap_or_default();
-    let table = route_table(&settings, catalog, &engines);
-    let deployments = table
-        .deployments
-        .iter()
-        .map(|d| {
-            let view = DeploymentView {
-                name: d.name.clone(),
-                source: "engine".into(),
-                served_model: d.served_model.clone(),
-                endpoint: d.base_url.clone(),
-                ready: false,
-                status: String::new(),
-                reason: None,
-                checked_at_ms: None,
-                latency_ms: None,
-            };
-            if let Some(engine) = engines.iter().find(|e| e.status.name == d.name) {
-                let (ready, reason) = match &d.readiness {
-                    Readiness::Ready => (true, None),
-                    Readiness::NotReady { reason, .. } => (false, Some(reason.clone())),
-                };
-                let status = serde_json::to_value(engine.status.state)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                return DeploymentView {
-                    ready,
-                    status,
-                    reason,
-                    ..view
-                };
-            }
-            let external = settings.deployments.iter().find(|e| e.name == d.name);
-            match external.and_then(|e| state.inner.deployment_checks.latest(e)) {
-                Some(check) => {
-                    let ready = check.reachability == Reachability::Reachable;
-                    DeploymentView {
-                        source: "external".into(),
-                        ready,
-                        status: serde_json::to_value(check.reachability)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                        reason: (!ready).then_some(check.message),
-                        checked_at_ms: Some(check.checked_at_ms),
-                        latency_ms: check.latency_ms,
-                        ..view
-                    }
-                }
-                None => DeploymentView {
-                    source: "external".into(),
-                    status: "unchecked".into(),
-                    reason: Some("not checked yet".into()),
-                    ..view
-                },
-            }
-        })
-        .collect();
+    let deployments = super::deployments::deployment_views(state, &settings, catalog, &engines);
     let handle = state.gateway();
     let base_url = handle.map(|h| {
         let host = if h.local_addr.ip().is_loopback() {
@@ -174,49 +94,8 @@ fn gateway_info_now(state: &ApiState) -> Result<GatewayInfo, ApiError> {
         keys_required: key_store(state)?.has_active_keys(),
         features: feature_routes(&settings, catalog),
         deployments,
+        secret_store: state.secrets().info(),
     })
-}
-
-/// Body of `deployment_test`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(deny_unknown_fields)]
-pub struct DeploymentRef {
-    /// The external deployment's name.
-    pub name: String,
-}
-
-/// `deployment_test`: checks an external deployment now (`GET <endpoint>/models` with its
-/// key) and keeps the result for the gateway page and the route table.
-pub async fn deployment_test(
-    state: &ApiState,
-    params: DeploymentRef,
-) -> Result<DeploymentCheck, ApiError> {
-    let settings = state.settings_snapshot();
-    let deployment = settings
-        .deployments
-        .iter()
-        .find(|d| d.name == params.name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = settings
-                .deployments
-                .iter()
-                .map(|d| d.name.as_str())
-                .collect();
-            ApiError::new(
-                ErrorCode::UnknownDeployment,
-                format!(
-                    "no external deployment is called `{}`; there are: {}",
-                    params.name,
-                    if names.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        names.join(", ")
-                    }
-                ),
-            )
-            .with_field("name")
-        })?;
-    Ok(crate::deployment_checks::check_now(state, deployment).await)
 }
 
 /// `keys`: every key, without secrets.

@@ -82,7 +82,13 @@ pub async fn gitlab_apply(state: &ApiState, params: GitlabParams) -> Result<Appl
     let (client, desired) = prepare(state, params).await?;
     let plan = gitlab::plan_against(&client, &desired).await?;
     tracing::info!(gitlab = %client.url(), changes = plan.change_count(), "applying the GitLab configuration");
-    let report = gitlab::apply(&client, &plan, desired.model_api_key.as_ref()).await?;
+    let settings = state.settings_snapshot();
+    let deployment_keys = crate::gateway_routes::deployment_keys(&settings, state.secrets());
+    let keys = gitlab::ModelKeys {
+        gateway: desired.model_api_key.as_ref(),
+        deployments: &deployment_keys,
+    };
+    let report = gitlab::apply(&client, &plan, keys).await?;
     Ok(report)
 }
 

@@ -2,6 +2,7 @@
 
 mod ai_gateway;
 mod config;
+mod deployments;
 mod doctor;
 mod engines;
 mod gateway;
@@ -15,14 +16,18 @@ pub use ai_gateway::{
     AiGatewayStatus, HealthView,
 };
 pub use config::{config_export, config_import, ConfigExport, ConfigImportParams, EXPORT_FORMAT};
+pub use deployments::{
+    deployment_key, deployment_test, features_rated, DeploymentKeyParams, DeploymentRef,
+    DeploymentView, FeaturesRatedParams, RatedAssignment,
+};
 pub use doctor::doctor;
 pub use engines::{
     engine_logs, engine_remove, engine_retry, engine_start, engine_status, engine_stop,
     EngineParams, EnginePlanParams, EngineStartParams,
 };
 pub use gateway::{
-    deployment_test, gateway_info, key_create, key_revoke, keys, CreatedKey, DeploymentRef,
-    DeploymentView, GatewayInfo, KeyCreateParams, KeyRevokeParams,
+    gateway_info, key_create, key_revoke, keys, CreatedKey, GatewayInfo, KeyCreateParams,
+    KeyRevokeParams,
 };
 pub use gitlab::{gitlab_apply, gitlab_plan, gitlab_steps, GitlabParams, GitlabStepsParams};
 pub use jobs::{

@@ -25,6 +25,59 @@ pub enum Family {
     General,
 }
 
+/// GitLab's name of a family (`AiAcceptedSelfHostedModels`), e.g. `CLAUDE_3`.
+pub fn family_name(family: Family) -> &'static str {
+    match family {
+        Family::Codegemma => "CODEGEMMA",
+        Family::Codellama => "CODELLAMA",
+        Family::Codestral => "CODESTRAL",
+        Family::Mistral => "MISTRAL",
+        Family::Mixtral => "MIXTRAL",
+        Family::Deepseekcoder => "DEEPSEEKCODER",
+        Family::Llama3 => "LLAMA3",
+        Family::Claude3 => "CLAUDE_3",
+        Family::Gpt => "GPT",
+        Family::Gemini => "GEMINI",
+        Family::General => "GENERAL",
+    }
+}
+
+/// The family's label in GitLab's admin page.
+pub fn family_label(family: Family) -> &'static str {
+    match family {
+        Family::Codegemma => "CodeGemma",
+        Family::Codellama => "Code Llama",
+        Family::Codestral => "Codestral",
+        Family::Mistral => "Mistral",
+        Family::Mixtral => "Mixtral",
+        Family::Deepseekcoder => "DeepSeek Coder",
+        Family::Llama3 => "Llama 3",
+        Family::Claude3 => "Claude 3",
+        Family::Gpt => "GPT",
+        Family::Gemini => "Gemini",
+        Family::General => "General",
+    }
+}
+
+/// A family as GitLab writes it in answers (`mistral`, `claude_3`, `GENERAL`).
+pub fn family_from_gitlab(text: &str) -> Option<Family> {
+    const ALL: [Family; 11] = [
+        Family::Codegemma,
+        Family::Codellama,
+        Family::Codestral,
+        Family::Mistral,
+        Family::Mixtral,
+        Family::Deepseekcoder,
+        Family::Llama3,
+        Family::Claude3,
+        Family::Gpt,
+        Family::Gemini,
+        Family::General,
+    ];
+    ALL.into_iter()
+        .find(|f| family_name(*f).eq_ignore_ascii_case(text.trim()))
+}
+
 /// Release state of a model in GitLab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]

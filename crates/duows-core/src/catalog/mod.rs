@@ -15,7 +15,8 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 pub use gitlab::{
-    Deprecation, Family, Feature, GitlabVersion, RatedAs, Rating, RatingRange, ReleaseState,
+    family_from_gitlab, family_label, family_name, Deprecation, Family, Feature, GitlabVersion,
+    RatedAs, Rating, RatingRange, ReleaseState,
 };
 pub use hf_config::{read_config_model, ConfigError, ConfigModel};
 pub use types::{

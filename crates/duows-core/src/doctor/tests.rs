@@ -117,9 +117,11 @@ fn gitlab_steps_come_from_the_plan() {
         name: "duo-workstation-duo-chat".into(),
         alias: "duo-chat".into(),
         family: Family::General,
-        endpoint: "http://gpu-1:8000/v1".into(),
+        endpoint: Some("http://gpu-1:8000/v1".into()),
         identifier: "custom_openai/duo-chat".into(),
+        provider: "API".into(),
         sends_api_token: false,
+        key_of_deployment: None,
         action,
     };
     let mut plan = Plan {

@@ -49,7 +49,8 @@ pub struct ApplyReport {
 enum Step<'a> {
     Model(&'a PlannedModel),
     Features {
-        model: &'a str,
+        /// The model, or none to turn the features off.
+        model: Option<&'a str>,
         features: Vec<&'a str>,
     },
     DuoSettings(&'a PlannedDuoSettings),
@@ -63,21 +64,49 @@ impl Step<'_> {
                 ModelAction::Create => format!("create model {}", m.name),
                 _ => format!("update model {}", m.name),
             },
-            Self::Features { model, features } => {
-                format!("set {} to {model}", features.join(", "))
-            }
+            Self::Features {
+                model: Some(model),
+                features,
+            } => format!("set {} to {model}", features.join(", ")),
+            Self::Features {
+                model: None,
+                features,
+            } => format!("turn off {}", features.join(", ")),
             Self::DuoSettings(_) => "set the Duo settings".into(),
             Self::Check(m) => format!("connection check of {}", m.name),
         }
     }
 }
 
-/// Applies `plan` to the GitLab of `client`; `api_key` is the gateway key GitLab is to send
-/// (written where the plan says so, and used by the connection checks).
+/// The keys GitLab is given for the models: the gateway key, and the own key of each Bedrock
+/// or Azure deployment that has one (by deployment name).
+#[derive(Debug, Clone, Copy)]
+pub struct ModelKeys<'a> {
+    /// The gateway key, for the models at the gateway's address.
+    pub gateway: Option<&'a Secret>,
+    /// Deployment name → its key.
+    pub deployments: &'a BTreeMap<String, Secret>,
+}
+
+impl<'a> ModelKeys<'a> {
+    /// The key for `model`.
+    fn of(&self, model: &PlannedModel) -> Option<&'a Secret> {
+        match &model.key_of_deployment {
+            Some(name) => self.deployments.get(name),
+            None if model.provider == "API" && model.identifier.starts_with("custom_openai/") => {
+                self.gateway
+            }
+            None => None,
+        }
+    }
+}
+
+/// Applies `plan` to the GitLab of `client` with `keys` (written where the plan says so, and
+/// used by the connection checks).
 pub async fn apply(
     client: &GitlabClient,
     plan: &Plan,
-    api_key: Option<&Secret>,
+    keys: ModelKeys<'_>,
 ) -> Result<ApplyReport, GitlabError> {
     let steps = steps_of(plan);
     let total = steps.len();
@@ -101,7 +130,7 @@ pub async fn apply(
             reason,
             done: applied.to_vec(),
         };
-        let outcome = run_step(client, plan, step, api_key, &ids).await;
+        let outcome = run_step(client, plan, step, keys, &ids).await;
         match outcome {
             Ok(Outcome::Model { name, id }) => {
                 ids.insert(name, id);
@@ -134,19 +163,18 @@ fn steps_of(plan: &Plan) -> Vec<Step<'_>> {
         .filter(|m| !matches!(m.action, ModelAction::Keep { .. }))
         .map(Step::Model)
         .collect();
-    // One update per (SELF_HOSTED, model), in the order the features come.
-    let mut batches: Vec<(&str, Vec<&str>)> = Vec::new();
+    // One update per (SELF_HOSTED, model), and one for DISABLED, in the order the features
+    // come.
+    let mut batches: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
     for feature in plan
         .features
         .iter()
-        .filter(|f| f.action == FeatureAction::Set)
+        .filter(|f| f.action != FeatureAction::Keep)
     {
-        match batches
-            .iter_mut()
-            .find(|(model, _)| *model == feature.model_name)
-        {
+        let model = feature.model_name.as_deref();
+        match batches.iter_mut().find(|(m, _)| *m == model) {
             Some((_, features)) => features.push(&feature.feature),
-            None => batches.push((&feature.model_name, vec![&feature.feature])),
+            None => batches.push((model, vec![&feature.feature])),
         }
     }
     steps.extend(
@@ -182,15 +210,16 @@ async fn run_step<'a>(
     client: &GitlabClient,
     plan: &Plan,
     step: &Step<'a>,
-    api_key: Option<&Secret>,
+    keys: ModelKeys<'_>,
     ids: &BTreeMap<&str, String>,
 ) -> Result<Outcome<'a>, StepError> {
     let fields = |m: &'a PlannedModel, with_key: bool| ModelFields {
         name: &m.name,
         family: m.family,
-        endpoint: &m.endpoint,
+        endpoint: m.endpoint.as_deref(),
         identifier: &m.identifier,
-        api_token: api_key.filter(|_| with_key),
+        api_token: keys.of(m).filter(|_| with_key),
+        provider: &m.provider,
     };
     match step {
         Step::Model(m) => {
@@ -214,11 +243,15 @@ async fn run_step<'a>(
             })
         }
         Step::Features { model, features } => {
-            let id = ids
-                .get(model)
-                .ok_or_else(|| unexpected(documents::FEATURE_UPDATE, "the model has no id"))?;
-            let variables =
-                documents::feature_input(features, FeatureProvider::SelfHosted, Some(id));
+            let variables = match model {
+                Some(model) => {
+                    let id = ids.get(model).ok_or_else(|| {
+                        unexpected(documents::FEATURE_UPDATE, "the model has no id")
+                    })?;
+                    documents::feature_input(features, FeatureProvider::SelfHosted, Some(id))
+                }
+                None => documents::feature_input(features, FeatureProvider::Disabled, None),
+            };
             mutate(
                 client,
                 plan,

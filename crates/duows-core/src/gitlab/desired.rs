@@ -5,7 +5,10 @@
 //! for a model outside the catalog), and that alias's feature served by it (`SELF_HOSTED`).
 //!
 //! One model per alias, not per engine: GitLab is configured once, and which engine serves a
-//! feature stays the app's decision.
+//! feature stays the app's decision. A feature routed to an AWS Bedrock or Azure OpenAI
+//! deployment is different: GitLab's AI gateway calls those itself, so the deployment is
+//! registered as it is (`duo-workstation-<deployment>`, its identifier, endpoint and key), one
+//! model for all the features routed to it. A feature turned off is set to `DISABLED`.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +16,7 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, Family};
 use crate::routing::{feature_routes, FeatureRoute};
-use crate::settings::Settings;
+use crate::settings::{ExternalDeployment, Platform, Settings};
 use duows_base::Secret;
 
 use super::address::{parse_ai_gateway_url, GatewayAddress};
@@ -41,12 +44,21 @@ pub struct DesiredModel {
     pub name: String,
     /// The family of the model behind the alias.
     pub family: Family,
-    /// `custom_openai/<alias>`.
+    /// `custom_openai/<alias>`, or a Bedrock or Azure deployment's identifier.
     pub identifier: String,
     /// The deployment the gateway routes the alias to (an engine or external deployment).
     pub served_by: String,
     /// The catalog model behind it, when it is one.
     pub catalog_model: Option<String>,
+    /// Where it runs: an OpenAI-compatible platform is this app's gateway.
+    pub platform: Platform,
+    /// Its endpoint: the gateway's, an Azure resource's, none for Bedrock.
+    pub endpoint: Option<String>,
+    /// A Bedrock or Azure deployment's name, whose own key GitLab is given (instead of the
+    /// gateway key), when it has one.
+    pub key_of_deployment: Option<String>,
+    /// A Bedrock deployment's AWS region (GitLab 18.x requires an endpoint: its runtime's).
+    pub region: Option<String>,
 }
 
 /// What the user gives beyond the app's settings, validated.
@@ -110,8 +122,11 @@ impl DesiredInputs {
 pub struct DesiredConfig {
     /// The endpoint of every model: the gateway's address and `/v1`.
     pub endpoint: String,
-    /// The models, one per routed alias, in the catalog's feature order.
+    /// The models, one per routed alias (a Bedrock or Azure deployment once per feature it
+    /// serves, under one name), in the catalog's feature order.
     pub models: Vec<DesiredModel>,
+    /// The features to turn off (`DISABLED`), with their titles.
+    pub disabled: Vec<(String, String)>,
     /// The AI gateway URL to set, if any.
     pub ai_gateway_url: Option<String>,
     /// The AI gateway timeout to set, if any.
@@ -130,12 +145,17 @@ pub fn desired_config(
     routes: &[FeatureRoute],
     catalog: &Catalog,
     served_models: &BTreeMap<String, String>,
+    direct: &[ExternalDeployment],
     inputs: DesiredInputs,
 ) -> DesiredConfig {
+    let endpoint = inputs.gateway.endpoint();
     let models = routes
         .iter()
         .filter_map(|route| {
             let target = route.target.as_ref()?;
+            if let Some(deployment) = direct.iter().find(|d| &d.name == target) {
+                return Some(direct_model(route, catalog, deployment));
+            }
             let served = served_models.get(target).unwrap_or(target);
             let catalog_model = catalog.model(served).or_else(|| catalog.model(target));
             let feature = catalog.feature(&route.feature);
@@ -151,16 +171,55 @@ pub fn desired_config(
                 identifier: route.gitlab_identifier.clone(),
                 served_by: target.clone(),
                 catalog_model: catalog_model.map(|m| m.id.clone()),
+                platform: Platform::OpenaiCompatible,
+                endpoint: Some(endpoint.clone()),
+                key_of_deployment: None,
+                region: None,
             })
         })
         .collect();
+    let disabled = routes
+        .iter()
+        .filter(|r| r.disabled)
+        .map(|r| (r.feature.clone(), r.title.clone()))
+        .collect();
     DesiredConfig {
-        endpoint: inputs.gateway.endpoint(),
+        endpoint,
         models,
+        disabled,
         ai_gateway_url: inputs.ai_gateway_url,
         ai_gateway_timeout_seconds: inputs.ai_gateway_timeout_seconds,
         model_api_key: inputs.model_api_key,
         gateway_requires_key: inputs.gateway_requires_key,
+    }
+}
+
+/// A feature routed to a Bedrock or Azure deployment: the deployment as GitLab models it.
+fn direct_model(
+    route: &FeatureRoute,
+    catalog: &Catalog,
+    deployment: &ExternalDeployment,
+) -> DesiredModel {
+    let mut name = format!("{MODEL_NAME_PREFIX}{}", deployment.name);
+    name.truncate(MAX_NAME_LEN);
+    let has_key = deployment.api_key_stored || deployment.api_key_env.is_some();
+    DesiredModel {
+        alias: route.alias.clone(),
+        feature: route.feature.clone(),
+        feature_title: route.title.clone(),
+        feature_state: route.state.clone(),
+        name,
+        family: deployment.effective_family(catalog),
+        identifier: deployment.gitlab_identifier(),
+        served_by: deployment.name.clone(),
+        catalog_model: catalog
+            .model(&deployment.served_model)
+            .map(|m| m.id.clone()),
+        platform: deployment.platform,
+        endpoint: Some(deployment.endpoint.trim().trim_end_matches('/').to_owned())
+            .filter(|e| !e.is_empty()),
+        key_of_deployment: has_key.then(|| deployment.name.clone()),
+        region: deployment.region.clone(),
     }
 }
 
@@ -185,7 +244,19 @@ pub fn desired_for_settings(
 ) -> DesiredConfig {
     let mut served = served_models_of(settings);
     served.extend(engines.iter().map(|(k, v)| (k.clone(), v.clone())));
-    desired_config(&feature_routes(settings, catalog), catalog, &served, inputs)
+    let direct: Vec<ExternalDeployment> = settings
+        .deployments
+        .iter()
+        .filter(|d| !d.platform.through_gateway())
+        .cloned()
+        .collect();
+    desired_config(
+        &feature_routes(settings, catalog),
+        catalog,
+        &served,
+        &direct,
+        inputs,
+    )
 }
 
 #[cfg(test)]
@@ -210,12 +281,11 @@ mod tests {
         settings
             .features
             .insert("code_generations".into(), "my-finetune".into());
-        settings.deployments.push(ExternalDeployment {
-            name: "gpu-2".into(),
-            endpoint: "http://gpu-2:8000/v1".into(),
-            served_model: "mistralai/Codestral-22B-v0.1".into(),
-            api_key_env: None,
-        });
+        settings.deployments.push(ExternalDeployment::openai(
+            "gpu-2",
+            "http://gpu-2:8000/v1",
+            "mistralai/Codestral-22B-v0.1",
+        ));
         let desired = desired_for_settings(&settings, catalog, &BTreeMap::new(), inputs());
         assert_eq!(desired.endpoint, "http://gpu-box.example.com:8000/v1");
         let model = |alias: &str| {
@@ -253,8 +323,80 @@ mod tests {
     fn nothing_routed_wants_no_models() {
         let catalog = Catalog::builtin().expect("catalog");
         let routes = feature_routes(&Settings::default(), catalog);
-        let desired = desired_config(&routes, catalog, &BTreeMap::new(), inputs());
+        let desired = desired_config(&routes, catalog, &BTreeMap::new(), &[], inputs());
         assert!(desired.models.is_empty());
+    }
+
+    #[test]
+    fn bedrock_and_azure_deployments_are_registered_as_they_are() {
+        let catalog = Catalog::builtin().expect("catalog");
+        let mut settings = Settings::default();
+        settings.deployments.push(ExternalDeployment {
+            platform: Platform::Bedrock,
+            region: Some("us-east-1".into()),
+            ..ExternalDeployment::openai(
+                "claude",
+                "",
+                "us.anthropic.claude-3-5-sonnet-20241022-v2:0",
+            )
+        });
+        settings.deployments.push(ExternalDeployment {
+            platform: Platform::AzureOpenai,
+            api_key_stored: true,
+            ..ExternalDeployment::openai("team-gpt", "https://team.openai.azure.com/", "gpt-4o")
+        });
+        settings.features.insert("duo_chat".into(), "claude".into());
+        settings
+            .features
+            .insert("code_generations".into(), "claude".into());
+        settings
+            .features
+            .insert("code_completions".into(), "team-gpt".into());
+        settings
+            .disabled_features
+            .insert("glab_ask_git_command".into());
+        settings.validate().expect("valid");
+        let desired = desired_for_settings(&settings, catalog, &BTreeMap::new(), inputs());
+        let chat = desired
+            .models
+            .iter()
+            .find(|m| m.feature == "duo_chat")
+            .expect("chat");
+        assert_eq!(chat.name, "duo-workstation-claude");
+        assert_eq!(
+            chat.identifier,
+            "bedrock/us.anthropic.claude-3-5-sonnet-20241022-v2:0"
+        );
+        assert_eq!(
+            (chat.family, chat.endpoint.as_deref()),
+            (Family::Claude3, None)
+        );
+        assert_eq!(chat.key_of_deployment, None);
+        let generation = desired
+            .models
+            .iter()
+            .find(|m| m.feature == "code_generations")
+            .expect("generation");
+        assert_eq!(generation.name, chat.name, "one model for both features");
+        let completion = desired
+            .models
+            .iter()
+            .find(|m| m.feature == "code_completions")
+            .expect("completion");
+        assert_eq!(completion.identifier, "azure/gpt-4o");
+        assert_eq!(
+            completion.endpoint.as_deref(),
+            Some("https://team.openai.azure.com")
+        );
+        assert_eq!(completion.key_of_deployment.as_deref(), Some("team-gpt"));
+        assert_eq!(completion.family, Family::Gpt);
+        assert_eq!(
+            desired.disabled,
+            vec![(
+                "glab_ask_git_command".to_owned(),
+                "GitLab Duo for CLI".to_owned()
+            )]
+        );
     }
 
     #[test]

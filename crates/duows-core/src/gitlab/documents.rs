@@ -152,16 +152,19 @@ pub struct ModelFields<'a> {
     pub name: &'a str,
     /// Family.
     pub family: Family,
-    /// Endpoint ending in `/v1`.
-    pub endpoint: &'a str,
-    /// Model identifier, `custom_openai/<alias>`.
+    /// Endpoint (ending in `/v1` for an OpenAI-compatible server); none for Bedrock.
+    pub endpoint: Option<&'a str>,
+    /// Model identifier, `custom_openai/<alias>`, `bedrock/…`, `azure/…`.
     pub identifier: &'a str,
-    /// The gateway key GitLab sends to the endpoint, if any.
+    /// The key GitLab sends to the endpoint, if any.
     pub api_token: Option<&'a Secret>,
+    /// GitLab's platform (`API`, `BEDROCK`), sent where the shape has it (19.x).
+    pub provider: &'a str,
 }
 
 /// `$input` of [`MODEL_CREATE`] and [`CONNECTION_CHECK`]; with `id`, of [`MODEL_UPDATE`].
-/// An OpenAI-compatible server is the `API` provider (19.x only).
+/// The provider is sent on 19.x only; a model without an endpoint (Bedrock) omits it on
+/// 19.x, where it is optional, and sends an empty one on 18.x, where it is required.
 pub fn model_input(shape: ApiShape, fields: ModelFields<'_>, id: Option<&str>) -> Value {
     let mut input = Map::new();
     if let Some(id) = id {
@@ -169,13 +172,21 @@ pub fn model_input(shape: ApiShape, fields: ModelFields<'_>, id: Option<&str>) -
     }
     input.insert("name".into(), json!(fields.name));
     input.insert("model".into(), json!(family_name(fields.family)));
-    input.insert("endpoint".into(), json!(fields.endpoint));
+    match fields.endpoint {
+        Some(endpoint) => {
+            input.insert("endpoint".into(), json!(endpoint));
+        }
+        None if !shape.has_model_provider() => {
+            input.insert("endpoint".into(), json!(""));
+        }
+        None => {}
+    }
     input.insert("identifier".into(), json!(fields.identifier));
     if let Some(token) = fields.api_token {
         input.insert("apiToken".into(), json!(token.expose()));
     }
     if shape.has_model_provider() {
-        input.insert("provider".into(), json!("API"));
+        input.insert("provider".into(), json!(fields.provider));
     }
     json!({ "input": input })
 }
@@ -222,9 +233,10 @@ mod tests {
         ModelFields {
             name: "duo-workstation-duo-chat",
             family: Family::Mistral,
-            endpoint: "http://gpu-box:8000/v1",
+            endpoint: Some("http://gpu-box:8000/v1"),
             identifier: "custom_openai/duo-chat",
             api_token: token,
+            provider: "API",
         }
     }
 

@@ -8,9 +8,10 @@ use serde::Serialize;
 
 use crate::catalog::Family;
 
-use super::desired::DesiredConfig;
+use super::desired::{DesiredConfig, DesiredModel};
 use super::documents::ApiShape;
 use super::model::{family_label, family_name};
+use crate::settings::Platform;
 
 /// One value to enter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -102,7 +103,13 @@ pub fn manual_steps(desired: &DesiredConfig, shape: Option<ApiShape>) -> ManualS
     } else {
         "a key of this gateway once it has any (`duows keys create --name gitlab`); empty while it has none"
     };
+    let mut added: Vec<&str> = Vec::new();
     for model in &wanted {
+        // A Bedrock or Azure deployment serving several features is added once.
+        if added.contains(&model.name.as_str()) {
+            continue;
+        }
+        added.push(&model.name);
         let family = match shape {
             Some(s) if !s.families().contains(&model.family) => {
                 notes.push(format!(
@@ -117,17 +124,7 @@ pub fn manual_steps(desired: &DesiredConfig, shape: Option<ApiShape>) -> ManualS
         steps.push(ManualStep {
             title: format!("Add the self-hosted model {}", model.name),
             place: format!("{SELF_HOSTED} > Self-hosted models > Add self-hosted model"),
-            fields: vec![
-                field("Deployment name", model.name.clone()),
-                field("Platform", "API (an OpenAI-compatible server)"),
-                field(
-                    "Model family",
-                    format!("{} ({})", family_label(family), family_name(family)),
-                ),
-                field("Endpoint", desired.endpoint.clone()),
-                field("API key", key_value),
-                field("Model identifier", model.identifier.clone()),
-            ],
+            fields: model_fields(model, family, key_value),
         });
     }
     if !wanted.is_empty() {
@@ -142,12 +139,28 @@ pub fn manual_steps(desired: &DesiredConfig, shape: Option<ApiShape>) -> ManualS
                         m.name.clone(),
                     )
                 })
+                .chain(
+                    desired
+                        .disabled
+                        .iter()
+                        .map(|(feature, title)| field(&format!("{title} ({feature})"), "Disabled")),
+                )
                 .collect(),
         });
         notes.push(
             "if GitLab does not offer a model for a feature, its family is not accepted there: edit the model and choose General"
                 .into(),
         );
+    } else if !desired.disabled.is_empty() {
+        steps.push(ManualStep {
+            title: "Turn features off".into(),
+            place: format!("{SELF_HOSTED} > AI-native features"),
+            fields: desired
+                .disabled
+                .iter()
+                .map(|(feature, title)| field(&format!("{title} ({feature})"), "Disabled"))
+                .collect(),
+        });
     } else {
         notes.push(
             "no Duo feature has a model routed in this app: route one first (`duows features set duo_chat <engine>`)"
@@ -155,6 +168,54 @@ pub fn manual_steps(desired: &DesiredConfig, shape: Option<ApiShape>) -> ManualS
         );
     }
     ManualSteps { steps, notes }
+}
+
+/// The fields of one model's form, for its platform.
+fn model_fields(model: &DesiredModel, family: Family, gateway_key: &str) -> Vec<ManualField> {
+    let family = field(
+        "Model family",
+        format!("{} ({})", family_label(family), family_name(family)),
+    );
+    let name = field("Deployment name", model.name.clone());
+    let identifier = field("Model identifier", model.identifier.clone());
+    match model.platform {
+        Platform::OpenaiCompatible => vec![
+            name,
+            field("Platform", "API (an OpenAI-compatible server)"),
+            family,
+            field("Endpoint", model.endpoint.clone().unwrap_or_default()),
+            field("API key", gateway_key),
+            identifier,
+        ],
+        Platform::Bedrock => vec![
+            name,
+            field("Platform", "Amazon Bedrock"),
+            family,
+            field(
+                "Endpoint",
+                "(none: the AI gateway uses its AWS credentials and AWS_REGION)",
+            ),
+            identifier,
+        ],
+        Platform::AzureOpenai => vec![
+            name,
+            field(
+                "Platform",
+                "API (Azure OpenAI through its azure/ identifier)",
+            ),
+            family,
+            field("Endpoint", model.endpoint.clone().unwrap_or_default()),
+            field(
+                "API key",
+                if model.key_of_deployment.is_some() {
+                    "the deployment's Azure key (kept in this app's secret store)"
+                } else {
+                    "the deployment's Azure key"
+                },
+            ),
+            identifier,
+        ],
+    }
 }
 
 impl fmt::Display for ManualSteps {
@@ -218,7 +279,7 @@ mod tests {
         )
         .expect("inputs");
         let routes = feature_routes(&settings, catalog);
-        let desired = desired_config(&routes, catalog, &BTreeMap::new(), inputs);
+        let desired = desired_config(&routes, catalog, &BTreeMap::new(), &[], inputs);
         let steps = manual_steps(&desired, Some(ApiShape::Gitlab18));
         let text = steps.to_string();
         assert!(!text.contains("dwk_topsecret"));

@@ -34,7 +34,7 @@ mod text;
 mod plan_tests;
 
 pub use address::{GatewayAddress, GitlabUrl};
-pub use apply::{apply, ApplyReport, ConnectionCheck};
+pub use apply::{apply, ApplyReport, ConnectionCheck, ModelKeys};
 pub use client::GitlabClient;
 pub use desired::{
     desired_config, desired_for_settings, served_models_of, DesiredConfig, DesiredInputs,

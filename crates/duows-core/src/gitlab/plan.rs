@@ -45,12 +45,16 @@ pub struct PlannedModel {
     pub alias: String,
     /// Its family (GitLab's choice where it differs from the catalog's).
     pub family: Family,
-    /// Endpoint ending in `/v1`.
-    pub endpoint: String,
-    /// `custom_openai/<alias>`.
+    /// Endpoint (ending in `/v1` for the gateway); none for Bedrock.
+    pub endpoint: Option<String>,
+    /// `custom_openai/<alias>`, or a Bedrock or Azure deployment's identifier.
     pub identifier: String,
-    /// Whether the gateway key is sent with it.
+    /// GitLab's platform for it (`API`, `BEDROCK`; sent to 19.x).
+    pub provider: String,
+    /// Whether a key is sent with it: the gateway key, or the deployment's own.
     pub sends_api_token: bool,
+    /// The Bedrock or Azure deployment whose own key is sent (none: the gateway key).
+    pub key_of_deployment: Option<String>,
     /// What happens to it.
     pub action: ModelAction,
 }
@@ -61,7 +65,9 @@ pub struct PlannedModel {
 pub enum FeatureAction {
     /// Point it at the model (`SELF_HOSTED`).
     Set,
-    /// It uses the model already.
+    /// Turn it off (`DISABLED`).
+    Disable,
+    /// It is as wanted already.
     Keep,
 }
 
@@ -72,8 +78,8 @@ pub struct PlannedFeature {
     pub feature: String,
     /// Its title in GitLab's admin page.
     pub title: String,
-    /// The model (its name in GitLab) it is to use.
-    pub model_name: String,
+    /// The model (its name in GitLab) it is to use; none when it is turned off.
+    pub model_name: Option<String>,
     /// Its provider now, as GitLab wrote it.
     pub provider_now: String,
     /// What happens to it.
@@ -125,7 +131,7 @@ impl Plan {
         let features = self
             .features
             .iter()
-            .filter(|f| f.action == FeatureAction::Set)
+            .filter(|f| f.action != FeatureAction::Keep)
             .count();
         models + features + usize::from(self.duo_settings.is_some())
     }
@@ -143,7 +149,14 @@ pub fn plan(gitlab_url: &str, desired: &DesiredConfig, gitlab: &GitlabState) -> 
         let Some(setting) = gitlab.feature(&wanted.feature) else {
             continue;
         };
-        let model = planned_model(wanted, family, desired, gitlab);
+        let model = match models
+            .iter()
+            .find(|m: &&PlannedModel| m.name == wanted.name)
+        {
+            // A Bedrock or Azure deployment serving several features: planned once.
+            Some(planned) => planned.clone(),
+            None => planned_model(wanted, family, desired, gitlab),
+        };
         let model_id = match &model.action {
             ModelAction::Update { id, .. } | ModelAction::Keep { id } => Some(id.as_str()),
             ModelAction::Create => None,
@@ -164,7 +177,7 @@ pub fn plan(gitlab_url: &str, desired: &DesiredConfig, gitlab: &GitlabState) -> 
         features.push(PlannedFeature {
             feature: wanted.feature.clone(),
             title: wanted.feature_title.clone(),
-            model_name: model.name.clone(),
+            model_name: Some(model.name.clone()),
             provider_now: setting.provider.to_ascii_lowercase(),
             action: if uses_it {
                 FeatureAction::Keep
@@ -172,8 +185,11 @@ pub fn plan(gitlab_url: &str, desired: &DesiredConfig, gitlab: &GitlabState) -> 
                 FeatureAction::Set
             },
         });
-        models.push(model);
+        if !models.iter().any(|m| m.name == model.name) {
+            models.push(model);
+        }
     }
+    features.extend(plan_disabled(desired, gitlab, &mut notes));
     for other in gitlab.models.iter().filter(|m| {
         m.name.starts_with(MODEL_NAME_PREFIX) && !models.iter().any(|p| p.name == m.name)
     }) {
@@ -182,7 +198,7 @@ pub fn plan(gitlab_url: &str, desired: &DesiredConfig, gitlab: &GitlabState) -> 
             other.name
         ));
     }
-    if desired.models.is_empty() {
+    if desired.models.is_empty() && desired.disabled.is_empty() {
         notes.push(
             "no Duo feature has a model routed in this app: route one first (`duows features set duo_chat <engine>`)"
                 .into(),
@@ -273,7 +289,11 @@ fn planned_model(
     desired: &DesiredConfig,
     gitlab: &GitlabState,
 ) -> PlannedModel {
-    let sends_key = desired.model_api_key.is_some();
+    let sends_key = match &wanted.key_of_deployment {
+        Some(_) => true,
+        None if wanted.platform.through_gateway() => desired.model_api_key.is_some(),
+        None => false,
+    };
     let action = match gitlab.model_named(&wanted.name) {
         None => ModelAction::Create,
         Some(existing) => {
@@ -294,9 +314,11 @@ fn planned_model(
         name: wanted.name.clone(),
         alias: wanted.alias.clone(),
         family,
-        endpoint: desired.endpoint.clone(),
+        endpoint: endpoint_for(wanted, gitlab.shape),
         identifier: wanted.identifier.clone(),
+        provider: wanted.platform.gitlab_provider().to_owned(),
         sends_api_token: sends_key,
+        key_of_deployment: wanted.key_of_deployment.clone(),
         action,
     }
 }
@@ -319,11 +341,13 @@ fn differences(
             family_name(family)
         ));
     }
-    if existing.endpoint.as_deref() != Some(desired.endpoint.as_str()) {
+    let endpoint_now = existing.endpoint.as_deref().filter(|e| !e.is_empty());
+    let endpoint = endpoint_for(wanted, shape);
+    if endpoint_now != endpoint.as_deref() {
         changes.push(format!(
             "endpoint: {} → {}",
-            show(existing.endpoint.as_deref()),
-            desired.endpoint
+            show(endpoint_now),
+            show(endpoint.as_deref())
         ));
     }
     if existing.identifier.as_deref() != Some(wanted.identifier.as_str()) {
@@ -333,21 +357,71 @@ fn differences(
             wanted.identifier
         ));
     }
+    let provider = wanted.platform.gitlab_provider();
     if shape.has_model_provider()
         && !existing
             .provider
             .as_deref()
-            .is_some_and(|p| p.eq_ignore_ascii_case("API"))
+            .is_some_and(|p| p.eq_ignore_ascii_case(provider))
     {
         changes.push(format!(
-            "platform: {} → API",
+            "platform: {} → {provider}",
             show(existing.provider.as_deref())
         ));
     }
-    if desired.model_api_key.is_some() && !existing.has_api_token {
-        changes.push("API token: none → the given gateway key".into());
+    if !existing.has_api_token {
+        if wanted.key_of_deployment.is_some() {
+            changes.push("API token: none → the deployment's key".into());
+        } else if wanted.platform.through_gateway() && desired.model_api_key.is_some() {
+            changes.push("API token: none → the given gateway key".into());
+        }
     }
     changes
+}
+
+/// The endpoint GitLab is given: the model's, or for Bedrock none where the endpoint is
+/// optional (19.x) and the runtime of its region where it is required (18.x).
+fn endpoint_for(wanted: &DesiredModel, shape: ApiShape) -> Option<String> {
+    match (&wanted.endpoint, &wanted.region) {
+        (Some(endpoint), _) => Some(endpoint.clone()),
+        (None, Some(region)) if !shape.has_model_provider() => {
+            Some(format!("https://bedrock-runtime.{region}.amazonaws.com"))
+        }
+        (None, _) => None,
+    }
+}
+
+/// The features to turn off that GitLab knows and has not turned off yet.
+fn plan_disabled(
+    desired: &DesiredConfig,
+    gitlab: &GitlabState,
+    notes: &mut Vec<String>,
+) -> Vec<PlannedFeature> {
+    let mut planned = Vec::new();
+    for (feature, title) in &desired.disabled {
+        let Some(setting) = gitlab
+            .feature(feature)
+            .filter(|_| gitlab.shape.features().contains(&feature.as_str()))
+        else {
+            notes.push(format!(
+                "{title} ({feature}) is turned off here, but GitLab {} does not list it; not sent",
+                gitlab.version
+            ));
+            continue;
+        };
+        planned.push(PlannedFeature {
+            feature: feature.clone(),
+            title: title.clone(),
+            model_name: None,
+            provider_now: setting.provider.to_ascii_lowercase(),
+            action: if setting.provider() == Some(FeatureProvider::Disabled) {
+                FeatureAction::Keep
+            } else {
+                FeatureAction::Disable
+            },
+        });
+    }
+    planned
 }
 
 fn plan_duo_settings(

@@ -31,6 +31,7 @@ fn desired(routes: &[(&str, &str)], key: Option<&str>) -> DesiredConfig {
         &feature_routes(&settings, catalog),
         catalog,
         &BTreeMap::new(),
+        &[],
         inputs,
     )
 }

@@ -25,17 +25,19 @@ impl fmt::Display for Plan {
                 ModelAction::Update { changes, .. } => format!("update ({})", changes.join("; ")),
                 ModelAction::Keep { .. } => "keep (as wanted)".to_owned(),
             };
-            let key = if model.sends_api_token {
-                ", with the gateway key"
-            } else {
-                ""
+            let key = match (&model.key_of_deployment, model.sends_api_token) {
+                (Some(_), _) => ", with the deployment's key",
+                (None, true) => ", with the gateway key",
+                (None, false) => "",
             };
+            let endpoint = model.endpoint.as_deref().unwrap_or("(none)");
             writeln!(
                 f,
-                "  {}: {what}\n      family {}, identifier {}{key}",
+                "  {}: {what}\n      family {}, identifier {}, endpoint {endpoint}, platform {}{key}",
                 model.name,
                 family_name(model.family),
-                model.identifier
+                model.identifier,
+                model.provider
             )?;
         }
         writeln!(f)?;
@@ -46,12 +48,14 @@ impl fmt::Display for Plan {
         for feature in &self.features {
             let what = match feature.action {
                 FeatureAction::Set => format!("set to self-hosted (now {})", feature.provider_now),
-                FeatureAction::Keep => "keep (uses it already)".to_owned(),
+                FeatureAction::Disable => format!("turn off (now {})", feature.provider_now),
+                FeatureAction::Keep => "keep (as wanted already)".to_owned(),
             };
+            let target = feature.model_name.as_deref().unwrap_or("disabled");
             writeln!(
                 f,
-                "  {} ({}) → {}: {what}",
-                feature.title, feature.feature, feature.model_name
+                "  {} ({}) → {target}: {what}",
+                feature.title, feature.feature
             )?;
         }
         if let Some(duo) = &self.duo_settings {

@@ -5,11 +5,16 @@
 //! copied aside as a backup and reported; it is never replaced with defaults behind the
 //! user's back, and a save never overwrites a change another program made meanwhile.
 
+mod deployment;
+mod features;
+mod platform_rules;
 mod store;
 
+pub use deployment::{family_in_name, valid_deployment_name, ExternalDeployment, Platform};
+pub use platform_rules::{check_openai_endpoint, with_single_v1, RuleBroken};
 pub use store::SettingsStore;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -17,8 +22,9 @@ use serde::{Deserialize, Serialize};
 use crate::hardware::HardwareDescription;
 
 /// The settings format this build writes (2 added deployments, feature routing and the
-/// gateway's request-log switch; a version 1 file reads as version 2 with those empty).
-pub const CURRENT_VERSION: u32 = 2;
+/// gateway's request-log switch; 3 added deployments' platform, family, region and stored
+/// key, disabled features and the beta switch). Older files read with those at defaults.
+pub const CURRENT_VERSION: u32 = 3;
 
 /// Everything the user can set. Defaults live in [`Settings::default`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -37,37 +43,20 @@ pub struct Settings {
     pub deployments: Vec<ExternalDeployment>,
     /// Which model serves each Duo feature: feature key (`duo_chat`) → the name of an
     /// engine of this app or of an external deployment. Chat sub-features without an
-    /// entry use General Chat's.
+    /// entry use General Chat's. A feature without an entry is unassigned, which does not
+    /// turn it off in GitLab.
     #[serde(default)]
     pub features: BTreeMap<String, String>,
+    /// Features turned off (GitLab's `DISABLED`): the only way to turn one off.
+    #[serde(default)]
+    pub disabled_features: BTreeSet<String>,
+    /// Whether beta and experimental features are shown and configured (GitLab lists them
+    /// only after an administrator accepts its testing agreement with the beta switch).
+    #[serde(default)]
+    pub show_beta_features: bool,
     /// Whether the gateway's request log also keeps prompts and outputs (off by default).
     #[serde(default)]
     pub log_prompts: bool,
-}
-
-/// An OpenAI-compatible endpoint the user added (another vLLM, a hosted service).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(deny_unknown_fields)]
-pub struct ExternalDeployment {
-    /// The name clients and feature routing use.
-    pub name: String,
-    /// Base URL ending in `/v1`, e.g. `http://gpu-2.internal:8000/v1`.
-    pub endpoint: String,
-    /// The model name that endpoint serves.
-    pub served_model: String,
-    /// The environment variable holding its API key (the key itself is never stored).
-    #[serde(default)]
-    pub api_key_env: Option<String>,
-}
-
-impl ExternalDeployment {
-    /// The key its checks and requests send: read now from its environment variable.
-    pub fn api_key(&self) -> Option<String> {
-        self.api_key_env
-            .as_ref()
-            .and_then(|var| std::env::var(var).ok())
-            .filter(|key| !key.is_empty())
-    }
 }
 
 /// Environment variables that hold other services' secrets (this app's own among them): a
@@ -85,19 +74,6 @@ const OTHER_SECRETS: &[&str] = &[
     "GOOGLE_APPLICATION_CREDENTIALS",
 ];
 
-/// Whether `name` can name a deployment: 1–64 of letters, digits, `.`, `_`, `-`, starting
-/// with a letter or digit.
-pub fn valid_deployment_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-}
-
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -106,6 +82,8 @@ impl Default for Settings {
             planned_hardware: None,
             deployments: Vec::new(),
             features: BTreeMap::new(),
+            disabled_features: BTreeSet::new(),
+            show_beta_features: false,
             log_prompts: false,
         }
     }
@@ -121,6 +99,8 @@ pub enum SettingsError {
         field: &'static str,
         /// What is wrong.
         reason: String,
+        /// The corrected value, when it is plain (`http://gpu-2:8000/v1`).
+        fix: Option<String>,
     },
     /// The store file exists but is not valid settings; a copy was kept.
     #[error("the settings file {path} could not be read ({reason}); it was kept as {backup}")]
@@ -167,135 +147,102 @@ pub enum SettingsError {
     },
 }
 
-impl Settings {
-    /// Checks every field; the error names the field at fault.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        if self.version != CURRENT_VERSION {
-            return Err(SettingsError::Invalid {
-                field: "version",
-                reason: format!("must be {CURRENT_VERSION}"),
-            });
+impl SettingsError {
+    /// An invalid field without a fix.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            reason: reason.into(),
+            fix: None,
         }
-        if let Some(dir) = &self.models_dir {
-            if dir.as_os_str().is_empty() || !dir.is_absolute() {
-                return Err(SettingsError::Invalid {
-                    field: "models_dir",
-                    reason: "must be an absolute folder path".into(),
-                });
-            }
-            if dir.is_file() {
-                return Err(SettingsError::Invalid {
-                    field: "models_dir",
-                    reason: "names a file, not a folder".into(),
-                });
-            }
-        }
-        self.validate_deployments()?;
-        self.validate_features()?;
-        if let Some(spec) = &self.planned_hardware {
-            HardwareDescription::from_spec(spec).map_err(|e| SettingsError::Invalid {
-                field: "planned_hardware",
-                reason: format!("is not a hardware spec: {e}"),
-            })?;
-        }
-        Ok(())
     }
 }
 
 impl Settings {
+    /// Checks every field; the error names the field at fault.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.version != CURRENT_VERSION {
+            return Err(SettingsError::invalid(
+                "version",
+                format!("must be {CURRENT_VERSION}"),
+            ));
+        }
+        if let Some(dir) = &self.models_dir {
+            if dir.as_os_str().is_empty() || !dir.is_absolute() {
+                return Err(SettingsError::invalid(
+                    "models_dir",
+                    "must be an absolute folder path",
+                ));
+            }
+            if dir.is_file() {
+                return Err(SettingsError::invalid(
+                    "models_dir",
+                    "names a file, not a folder",
+                ));
+            }
+        }
+        self.validate_deployments()?;
+        features::validate_features(self)?;
+        if let Some(spec) = &self.planned_hardware {
+            HardwareDescription::from_spec(spec).map_err(|e| {
+                SettingsError::invalid("planned_hardware", format!("is not a hardware spec: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+
     fn validate_deployments(&self) -> Result<(), SettingsError> {
-        let invalid =
-            |field: &'static str, reason: String| SettingsError::Invalid { field, reason };
         for (i, d) in self.deployments.iter().enumerate() {
             if !valid_deployment_name(&d.name) {
-                return Err(invalid(
+                return Err(SettingsError::invalid(
                     "deployments.name",
                     format!("`{}` must be 1-64 letters, digits, `.`, `_` or `-`", d.name),
                 ));
             }
             if self.deployments[..i].iter().any(|o| o.name == d.name) {
-                return Err(invalid(
+                return Err(SettingsError::invalid(
                     "deployments.name",
                     format!("`{}` is used twice", d.name),
                 ));
             }
-            let endpoint = d.endpoint.trim_end_matches('/');
-            let host = endpoint
-                .strip_prefix("http://")
-                .or_else(|| endpoint.strip_prefix("https://"));
-            // Credentials or a query in the address would be stored and shown in clear.
-            if endpoint.contains(['@', '?', '#']) {
-                return Err(invalid(
-                    "deployments.endpoint",
-                    format!(
-                        "`{}` must not hold a user, password, query or fragment: give the key through api_key_env",
-                        d.endpoint
-                    ),
-                ));
-            }
-            if !host.is_some_and(|h| h.len() > 3 && !h.starts_with('/'))
-                || !endpoint.ends_with("/v1")
-                || endpoint.contains(char::is_whitespace)
-            {
-                return Err(invalid(
-                    "deployments.endpoint",
-                    format!(
-                        "`{}` must be an http(s) address ending in /v1, e.g. http://gpu-2:8000/v1",
-                        d.endpoint
-                    ),
-                ));
-            }
-            if d.served_model.trim().is_empty() || d.served_model.len() > 256 {
-                return Err(invalid(
-                    "deployments.served_model",
-                    "must name the model the endpoint serves".into(),
-                ));
-            }
+            platform_rules::check_platform_rules(d).map_err(|broken| SettingsError::Invalid {
+                field: broken.field,
+                reason: broken.reason,
+                fix: broken.fix,
+            })?;
             if let Some(var) = &d.api_key_env {
-                let ok = !var.is_empty()
-                    && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    && !var.starts_with(|c: char| c.is_ascii_digit());
-                if !ok {
-                    return Err(invalid(
+                check_key_variable(var, &d.endpoint)?;
+                if d.api_key_stored {
+                    return Err(SettingsError::invalid(
                         "deployments.api_key_env",
-                        format!("`{var}` is not an environment variable name"),
-                    ));
-                }
-                if OTHER_SECRETS.iter().any(|s| var.eq_ignore_ascii_case(s))
-                    || var.to_ascii_uppercase().starts_with("AWS_")
-                {
-                    return Err(invalid(
-                        "deployments.api_key_env",
-                        format!(
-                            "`{var}` holds another service's secret; the gateway would send it to {}: set the deployment's key in a variable of its own, e.g. GPU2_API_KEY",
-                            d.endpoint
-                        ),
+                        "and a stored key are both set: keep one",
                     ));
                 }
             }
         }
         Ok(())
     }
+}
 
-    fn validate_features(&self) -> Result<(), SettingsError> {
-        let catalog = crate::catalog::Catalog::builtin().map_err(|e| SettingsError::Invalid {
-            field: "features",
-            reason: format!("the catalog is unavailable: {e}"),
-        })?;
-        for (feature, target) in &self.features {
-            if catalog.feature(feature).is_none_or(|f| f.key != *feature) {
-                return Err(SettingsError::Invalid {
-                    field: "features",
-                    reason: format!("`{feature}` is not a Duo feature key (e.g. duo_chat)"),
-                });
-            }
-            if !valid_deployment_name(target) {
-                return Err(SettingsError::Invalid {
-                    field: "features",
-                    reason: format!("`{target}` (for {feature}) is not a deployment name"),
-                });
-            }
-        }
-        Ok(())
+fn check_key_variable(var: &str, endpoint: &str) -> Result<(), SettingsError> {
+    let ok = !var.is_empty()
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !var.starts_with(|c: char| c.is_ascii_digit());
+    if !ok {
+        return Err(SettingsError::invalid(
+            "deployments.api_key_env",
+            format!("`{var}` is not an environment variable name"),
+        ));
     }
+    if OTHER_SECRETS.iter().any(|s| var.eq_ignore_ascii_case(s))
+        || var.to_ascii_uppercase().starts_with("AWS_")
+    {
+        return Err(SettingsError::invalid(
+            "deployments.api_key_env",
+            format!(
+                "`{var}` holds another service's secret; the gateway would send it to {endpoint}: set the deployment's key in a variable of its own, e.g. GPU2_API_KEY"
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -187,14 +187,15 @@ fn parse(content: &[u8]) -> Result<Parsed, String> {
         .ok_or("it has no numeric `version`")?;
     let value = match version {
         v if v > u64::from(CURRENT_VERSION) => return Ok(Parsed::TooNew(v)),
-        // Migrations from older formats, one step per version.
-        1 => {
-            // Version 2 only added fields, all with defaults.
+        // Migrations from older formats: versions 2 and 3 only added fields, all with
+        // defaults (an OpenAI-compatible platform, no family, no stored key, nothing turned
+        // off, beta features hidden).
+        1 | 2 => {
             let mut value = value;
-            value["version"] = serde_json::json!(2);
+            value["version"] = serde_json::json!(CURRENT_VERSION);
             value
         }
-        2 => value,
+        3 => value,
         other => return Err(format!("version {other} is not a known settings format")),
     };
     let settings: Settings = serde_json::from_value(value).map_err(|e| e.to_string())?;
@@ -214,24 +215,33 @@ mod tests {
     }
 
     #[test]
-    fn a_version_1_file_reads_as_version_2() {
+    fn older_files_read_as_the_current_version() {
         let (_dir, store) = store();
         std::fs::write(store.path(), r#"{"version":1,"planned_hardware":"2xL40S"}"#)
             .expect("write");
         let settings = store.load().expect("migrated");
-        assert_eq!(settings.version, 2);
+        assert_eq!(settings.version, CURRENT_VERSION);
         assert_eq!(settings.planned_hardware.as_deref(), Some("2xL40S"));
         assert!(settings.deployments.is_empty() && settings.features.is_empty());
+        std::fs::write(
+            store.path(),
+            r#"{"version":2,"deployments":[{"name":"gpu-2","endpoint":"http://gpu-2:8000/v1","served_model":"m","api_key_env":"GPU2_KEY"}],"features":{"duo_chat":"gpu-2"}}"#,
+        )
+        .expect("write");
+        let settings = store.load().expect("migrated");
+        assert_eq!(settings.version, CURRENT_VERSION);
+        let gpu2 = &settings.deployments[0];
+        assert_eq!(gpu2.platform, crate::settings::Platform::OpenaiCompatible);
+        assert_eq!((gpu2.family, gpu2.api_key_stored), (None, false));
+        assert!(settings.disabled_features.is_empty() && !settings.show_beta_features);
     }
 
     #[test]
     fn deployments_and_feature_routes_name_the_bad_field() {
         use crate::settings::ExternalDeployment;
         let deployment = |name: &str, endpoint: &str, key: Option<&str>| ExternalDeployment {
-            name: name.into(),
-            endpoint: endpoint.into(),
-            served_model: "m".into(),
             api_key_env: key.map(str::to_owned),
+            ..ExternalDeployment::openai(name, endpoint, "m")
         };
         let field_of = |settings: &Settings| match settings.validate() {
             Err(SettingsError::Invalid { field, .. }) => field,
@@ -363,7 +373,7 @@ mod tests {
     #[test]
     fn unknown_fields_and_newer_versions_are_refused() {
         let (_dir, store) = store();
-        std::fs::write(store.path(), r#"{"version":2,"colour":"red"}"#).expect("write");
+        std::fs::write(store.path(), r#"{"version":3,"colour":"red"}"#).expect("write");
         assert!(matches!(
             store.load(),
             Err(SettingsError::Unreadable { .. })

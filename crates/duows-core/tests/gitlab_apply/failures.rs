@@ -3,7 +3,9 @@
 //! an address nobody answers at, and a GitLab without the Duo Self-Hosted API.
 
 use duows_base::Secret;
-use duows_core::gitlab::{apply, plan_against, GitlabError};
+use std::collections::BTreeMap;
+
+use duows_core::gitlab::{apply, plan_against, GitlabError, ModelKeys};
 
 use crate::test_gitlab::world::{Caller, World};
 use crate::test_gitlab::{Flavor, TestGitlab, TOKEN};
@@ -50,9 +52,16 @@ async fn top_level_errors_while_applying_stop_at_that_step() {
     let client = client(&gitlab.url, TOKEN);
     let plan = plan_against(&client, &desired()).await.expect("plan");
     gitlab.world().fail_operation = Some(("DuoWorkstationFeatureUpdate", "Internal server error"));
-    let error = apply(&client, &plan, Some(&Secret::new(GATEWAY_KEY)))
-        .await
-        .expect_err("stops");
+    let error = apply(
+        &client,
+        &plan,
+        ModelKeys {
+            gateway: Some(&Secret::new(GATEWAY_KEY)),
+            deployments: &BTreeMap::new(),
+        },
+    )
+    .await
+    .expect_err("stops");
     let GitlabError::StepFailed { number, done, .. } = &error else {
         panic!("{error:?}");
     };
@@ -89,7 +98,16 @@ async fn a_mutations_errors_stop_the_apply_naming_the_step() {
         "aiSelfHostedModelCreate",
         vec!["Endpoint is blocked: Requests to the local network are not allowed".into()],
     ));
-    let error = apply(&client, &plan, None).await.expect_err("refused");
+    let error = apply(
+        &client,
+        &plan,
+        ModelKeys {
+            gateway: None,
+            deployments: &BTreeMap::new(),
+        },
+    )
+    .await
+    .expect_err("refused");
     let first = &plan.models[0].name;
     assert_eq!(
         error.to_string(),

@@ -4,11 +4,11 @@ use duows_base::Secret;
 use duows_core::catalog::Family;
 use duows_core::gitlab::model::family_name;
 use duows_core::gitlab::plan::{FeatureAction, ModelAction};
-use duows_core::gitlab::{apply, plan_against, ApiShape};
+use duows_core::gitlab::{apply, plan_against, ApiShape, ModelKeys};
 
 use crate::test_gitlab::world::{Model, World};
 use crate::test_gitlab::{Flavor, TestGitlab, TOKEN};
-use crate::{client, desired, GATEWAY_KEY};
+use crate::{client, desired, BEDROCK_MODEL, GATEWAY_KEY};
 
 const ENDPOINT: &str = "http://gpu-box.example.com:8000/v1";
 
@@ -136,7 +136,12 @@ async fn whole_flow(flavor: Flavor) {
 
     // Apply.
     let key = Secret::new(GATEWAY_KEY);
-    let report = apply(&client, &plan, Some(&key)).await.expect("apply");
+    let no_keys = std::collections::BTreeMap::new();
+    let keys = ModelKeys {
+        gateway: Some(&key),
+        deployments: &no_keys,
+    };
+    let report = apply(&client, &plan, keys).await.expect("apply");
     let report_text = report.to_string();
     assert!(!report_text.contains(GATEWAY_KEY) && !report_text.contains(TOKEN));
     assert_eq!(report.connection_checks.len(), plan.models.len());
@@ -147,10 +152,11 @@ async fn whole_flow(flavor: Flavor) {
             Some("Successfully connected to the self-hosted model")
         );
         assert!(
-            check
-                .details
-                .as_deref()
-                .is_some_and(|d| d.contains(ENDPOINT)),
+            check.model == "duo-workstation-claude"
+                || check
+                    .details
+                    .as_deref()
+                    .is_some_and(|d| d.contains(ENDPOINT)),
             "{check:?}"
         );
     }
@@ -173,7 +179,7 @@ async fn whole_flow(flavor: Flavor) {
                 .all(|r| !r.variables.to_string().contains(TOKEN)),
             "the token travels in the header only"
         );
-        for planned in &plan.models {
+        for planned in plan.models.iter().filter(|m| m.provider == "API") {
             let model = world
                 .model(&planned.name)
                 .unwrap_or_else(|| panic!("{} in GitLab", planned.name));
@@ -194,9 +200,40 @@ async fn whole_flow(flavor: Flavor) {
         }
         for feature in &plan.features {
             let setting = world.feature(&feature.feature).expect("feature");
-            let model = world.model(&feature.model_name).expect("model");
+            let Some(model_name) = &feature.model_name else {
+                assert_eq!(setting.provider, "disabled", "{}", feature.feature);
+                continue;
+            };
+            let model = world.model(model_name).expect("model");
             assert_eq!(setting.provider, "self_hosted", "{}", feature.feature);
             assert_eq!(setting.model_id, Some(model.id), "{}", feature.feature);
+        }
+        assert_eq!(
+            world
+                .feature("duo_chat_refactor_code")
+                .expect("refactor")
+                .provider,
+            "disabled"
+        );
+        let claude = world
+            .model("duo-workstation-claude")
+            .expect("the Bedrock model");
+        assert_eq!(
+            claude.identifier.as_deref(),
+            Some(format!("bedrock/{BEDROCK_MODEL}").as_str())
+        );
+        assert_eq!(claude.family.to_uppercase(), "CLAUDE_3");
+        assert_eq!(claude.api_token, None, "Bedrock is given no key");
+        match flavor {
+            Flavor::Gitlab19 => {
+                assert_eq!(claude.provider.as_deref(), Some("BEDROCK"));
+                assert_eq!(claude.endpoint, None, "19.x takes no endpoint for Bedrock");
+            }
+            _ => assert_eq!(
+                claude.endpoint.as_deref(),
+                Some("https://bedrock-runtime.us-east-1.amazonaws.com"),
+                "18.x requires an endpoint: Bedrock's runtime in the AI gateway's region"
+            ),
         }
         let team = world.model("team-llama").expect("someone else's model");
         assert_eq!(
@@ -216,11 +253,11 @@ async fn whole_flow(flavor: Flavor) {
             .iter()
             .filter(|m| m.operation.as_deref() == Some("DuoWorkstationFeatureUpdate"))
             .count();
-        let models_with_changes: std::collections::BTreeSet<&str> = plan
+        let models_with_changes: std::collections::BTreeSet<Option<&str>> = plan
             .features
             .iter()
-            .filter(|f| f.action == FeatureAction::Set)
-            .map(|f| f.model_name.as_str())
+            .filter(|f| f.action != FeatureAction::Keep)
+            .map(|f| f.model_name.as_deref())
             .collect();
         assert_eq!(feature_updates, models_with_changes.len());
     }

@@ -13,17 +13,17 @@ use std::collections::BTreeMap;
 use duows_base::Secret;
 use duows_core::catalog::Catalog;
 use duows_core::gitlab::{
-    desired_config, served_models_of, DesiredConfig, DesiredInputs, GitlabClient, GitlabUrl,
+    desired_for_settings, DesiredConfig, DesiredInputs, GitlabClient, GitlabUrl,
 };
-use duows_core::routing::feature_routes;
-use duows_core::settings::{ExternalDeployment, Settings};
+use duows_core::settings::{ExternalDeployment, Platform, Settings};
 
 /// The gateway key GitLab is to send to this app's gateway.
 pub const GATEWAY_KEY: &str = "dwk_gatewaykey_0123456789abcdef";
 
 /// Routes as a user would set them: an external deployment serving Codestral for
 /// completion, a catalog engine for chat (its sub-features fall back to it) and code review,
-/// a model outside the catalog for generation, GPT-OSS for agentic chat.
+/// a model outside the catalog for generation, GPT-OSS for agentic chat, a Bedrock model for
+/// test generation, and refactoring turned off.
 pub fn settings() -> Settings {
     let mut settings = Settings::default();
     for (feature, target) in [
@@ -35,14 +35,29 @@ pub fn settings() -> Settings {
     ] {
         settings.features.insert(feature.into(), target.into());
     }
+    settings.deployments.push(ExternalDeployment::openai(
+        "gpu-2",
+        "http://gpu-2.internal:8000/v1",
+        "mistralai/Codestral-22B-v0.1",
+    ));
+    // A Bedrock model GitLab's AI gateway calls itself, and a feature turned off.
     settings.deployments.push(ExternalDeployment {
-        name: "gpu-2".into(),
-        endpoint: "http://gpu-2.internal:8000/v1".into(),
-        served_model: "mistralai/Codestral-22B-v0.1".into(),
-        api_key_env: None,
+        platform: Platform::Bedrock,
+        region: Some("us-east-1".into()),
+        ..ExternalDeployment::openai("claude", "", BEDROCK_MODEL)
     });
     settings
+        .features
+        .insert("duo_chat_write_tests".into(), "claude".into());
+    settings
+        .disabled_features
+        .insert("duo_chat_refactor_code".into());
+    settings.validate().expect("valid settings");
+    settings
 }
+
+/// The Bedrock model of [`settings`].
+pub const BEDROCK_MODEL: &str = "us.anthropic.claude-3-5-sonnet-20241022-v2:0";
 
 /// The configuration the app wants for [`settings`].
 pub fn desired() -> DesiredConfig {
@@ -56,13 +71,7 @@ pub fn desired() -> DesiredConfig {
     )
     .expect("inputs");
     inputs.gateway_requires_key = true;
-    let served: BTreeMap<String, String> = served_models_of(&settings);
-    desired_config(
-        &feature_routes(&settings, catalog),
-        catalog,
-        &served,
-        inputs,
-    )
+    desired_for_settings(&settings, catalog, &BTreeMap::new(), inputs)
 }
 
 /// A client of the GitLab at `url` with `token`.

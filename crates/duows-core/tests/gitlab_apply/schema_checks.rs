@@ -42,9 +42,10 @@ fn model(token: Option<&Secret>) -> ModelFields<'_> {
     ModelFields {
         name: "duo-workstation-duo-chat",
         family: Family::Mistral,
-        endpoint: "http://gpu-box:8000/v1",
+        endpoint: Some("http://gpu-box:8000/v1"),
         identifier: "custom_openai/duo-chat",
         api_token: token,
+        provider: "API",
     }
 }
 

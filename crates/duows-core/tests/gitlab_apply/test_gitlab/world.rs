@@ -359,11 +359,13 @@ impl World {
     }
 
     /// `aiSelfHostedModelConnectionCheck`'s result: the AI gateway "reaches" an endpoint
-    /// ending in `/v1` with a `custom_openai/` identifier.
+    /// ending in `/v1` with a `custom_openai/` identifier, and Bedrock (with its AWS
+    /// credentials) for a `bedrock/` identifier.
     pub fn connection_check(&self, input: &Value) -> Value {
         let endpoint = input["endpoint"].as_str().unwrap_or_default();
         let identifier = input["identifier"].as_str().unwrap_or_default();
-        let ok = endpoint.ends_with("/v1") && identifier.starts_with("custom_openai/");
+        let ok = (endpoint.ends_with("/v1") && identifier.starts_with("custom_openai/"))
+            || identifier.starts_with("bedrock/");
         json!({
             "success": ok,
             "message": if ok { "Successfully connected to the self-hosted model" } else { "Connection to the self-hosted model failed" },
