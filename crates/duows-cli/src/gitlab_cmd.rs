@@ -1,5 +1,6 @@
 //! `duows gitlab plan | apply | steps`: configures a GitLab from this data folder's feature
-//! routes (or prints the values to type by hand). The GitLab token comes from `GITLAB_TOKEN`
+//! routes (or prints the values to type by hand). The GitLab token comes from `GITLAB_TOKEN`,
+//! the secret store (`--remember-token` keeps one there)
 //! or a prompt that does not echo; the gateway key GitLab is to send from
 //! `DUOWS_GATEWAY_KEY`. Neither is ever printed.
 
@@ -15,6 +16,7 @@ use duows_core::gitlab::{
     self, desired_for_settings, manual_steps, ApiShape, DesiredConfig, DesiredInputs, GitlabClient,
     GitlabError, GitlabUrl,
 };
+use duows_core::secrets::{SecretName, SecretStore};
 use duows_core::settings::SettingsStore;
 use duows_gateway::{KeyStore, Secret};
 
@@ -29,10 +31,11 @@ pub fn run(command: &GitlabCommand) -> anyhow::Result<ExitCode> {
     match command {
         GitlabCommand::Steps(args) => steps(args),
         GitlabCommand::Plan(args) => {
-            let (client, desired) = prepare(args)?;
+            let (client, desired, keep) = prepare(args)?;
             let plan = runtime()?
                 .block_on(gitlab::plan_against(&client, &desired))
                 .map_err(cli_error)?;
+            keep_token(keep)?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&plan)?);
             } else {
@@ -41,11 +44,12 @@ pub fn run(command: &GitlabCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         GitlabCommand::Apply(args) => {
-            let (client, desired) = prepare(&args.target)?;
+            let (client, desired, keep) = prepare(&args.target)?;
             let runtime = runtime()?;
             let plan = runtime
                 .block_on(gitlab::plan_against(&client, &desired))
                 .map_err(cli_error)?;
+            keep_token(keep)?;
             if !args.target.json {
                 println!("{plan}\n");
             }
@@ -120,24 +124,40 @@ pub fn plan_for_doctor(url: &str, address: &str) -> Result<gitlab::Plan, String>
             ai_gateway_url: None,
             timeout: None,
         },
+        remember_token: false,
         json: false,
     };
-    let (client, desired) = prepare(&args).map_err(|e| e.to_string())?;
+    let (client, desired, _) = prepare(&args).map_err(|e| e.to_string())?;
     runtime()
         .map_err(|e| e.to_string())?
         .block_on(gitlab::plan_against(&client, &desired))
         .map_err(|e| e.to_string())
 }
 
-fn prepare(args: &GitlabArgs) -> anyhow::Result<(GitlabClient, DesiredConfig)> {
+/// The client and the desired configuration; with `--remember-token`, also the token to
+/// keep once GitLab has accepted it (see [`keep_token`]).
+fn prepare(args: &GitlabArgs) -> anyhow::Result<(GitlabClient, DesiredConfig, Option<Secret>)> {
     let url = GitlabUrl::parse(&args.url).map_err(cli_error)?;
     let key = std::env::var(GATEWAY_KEY_ENV)
         .ok()
         .filter(|k| !k.is_empty())
         .map(Secret::new);
     let desired = desired(inputs(&args.address, &args.duo, key)?)?;
-    let client = GitlabClient::new(url, token()?).map_err(cli_error)?;
-    Ok((client, desired))
+    let (token, given) = token()?;
+    let keep = (args.remember_token && given).then(|| token.clone());
+    let client = GitlabClient::new(url, token).map_err(cli_error)?;
+    Ok((client, desired, keep))
+}
+
+/// Keeps a token GitLab accepted in the secret store.
+fn keep_token(token: Option<Secret>) -> anyhow::Result<()> {
+    let Some(token) = token else {
+        return Ok(());
+    };
+    let secrets = SecretStore::open(&DataDir::from_env()?);
+    secrets.set(&SecretName::GitlabToken, &token)?;
+    eprintln!("The token is remembered. {}", secrets.info().description);
+    Ok(())
 }
 
 fn inputs(
@@ -184,13 +204,18 @@ fn deployment_keys() -> anyhow::Result<BTreeMap<String, Secret>> {
         .collect())
 }
 
-/// The token from `GITLAB_TOKEN`, else asked for without echo.
-fn token() -> anyhow::Result<Secret> {
+/// The token from `GITLAB_TOKEN`, else the one remembered in the secret store, else asked
+/// for without echo; and whether it was given now (not remembered).
+fn token() -> anyhow::Result<(Secret, bool)> {
     if let Some(token) = std::env::var(TOKEN_ENV)
         .ok()
         .filter(|t| !t.trim().is_empty())
     {
-        return Ok(Secret::new(token.trim()));
+        return Ok((Secret::new(token.trim()), true));
+    }
+    let secrets = SecretStore::open(&DataDir::from_env()?);
+    if let Some(token) = secrets.get(&SecretName::GitlabToken)? {
+        return Ok((token, false));
     }
     anyhow::ensure!(
         std::io::stdin().is_terminal(),
@@ -199,7 +224,7 @@ fn token() -> anyhow::Result<Secret> {
     let token =
         rpassword::prompt_password("GitLab token (an administrator's, api scope; not shown): ")
             .context("cannot read the token")?;
-    Ok(Secret::new(token.trim()))
+    Ok((Secret::new(token.trim()), true))
 }
 
 /// Asks before changing GitLab; without a terminal, `--yes` is needed.

@@ -18,7 +18,11 @@ variant?: string | null,
  */
 revision?: string | null, 
 /**
- * Hugging Face token for gated models; used for this download only, never stored
- * or shown. Without it, the program's `HF_TOKEN` is used when set.
+ * Hugging Face token for gated models; never shown. Without it, the one remembered in
+ * the secret store, else the program's `HF_TOKEN`, is used.
  */
-token?: Secret | null, };
+token?: Secret | null, 
+/**
+ * Keep the given token in the secret store for later downloads.
+ */
+remember_token?: boolean | null, };

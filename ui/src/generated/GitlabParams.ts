@@ -11,9 +11,14 @@ export type GitlabParams = {
 url: string, 
 /**
  * An administrator's personal access token with the `api` scope: sent to GitLab only,
- * never stored, logged or returned.
+ * never logged or returned. Absent: the one remembered in the secret store.
  */
-token: Secret, 
+token?: Secret | null, 
+/**
+ * Keep the given token in the secret store (once GitLab has accepted it), so the next
+ * request needs none.
+ */
+remember_token?: boolean | null, 
 /**
  * The address GitLab reaches this machine's gateway at: `HOST[:PORT]` (port 8000 by
  * default) or an http(s) URL; never a loopback name.

@@ -3,7 +3,8 @@
 // feature's model, the AI gateway URL), then apply them and see each model's connection
 // check as GitLab wrote it. Without a token: the values to type into GitLab's admin pages, in
 // GitLab's order, each with a copy button, also as a text file. The token is sent with each
-// request and kept nowhere: leaving the page clears it.
+// request; it is kept only when "Remember the token" is ticked (`gitlab-remember`, in the
+// secret store, once GitLab accepted it), and leaving the page clears the field.
 
 import { h, replaceChildren } from '../dom';
 import { formErrors } from '../forms';
@@ -110,7 +111,7 @@ export function gitlabPage(): Page {
   const ctl = (label: string, input: HTMLInputElement, hint?: string): { ctl: HTMLElement; input: HTMLInputElement } => ({ ctl: field(label, input, hint), input });
   const fields = {
     url: ctl('GitLab address', url),
-    token: ctl("Administrator's access token (api scope)", token, 'Sent to GitLab with each request, never stored.'),
+    token: ctl("Administrator's access token (api scope)", token, 'Sent to GitLab only. Leave it empty to use the remembered one.'),
     endpoint_address: ctl('Address GitLab reaches this machine at', address, 'Host name or LAN address with the gateway port; never localhost.'),
     ai_gateway_url: ctl("GitLab's AI gateway URL", aiGatewayUrl),
   };
@@ -123,11 +124,18 @@ export function gitlabPage(): Page {
     general,
     fields: {
       url: { ...fields.url, check: required("GitLab's address") },
-      token: { ...fields.token, check: required('an access token') },
+      token: fields.token,
       endpoint_address: { ...fields.endpoint_address, check: required('the address GitLab reaches this machine at') },
       ai_gateway_url: fields.ai_gateway_url,
     },
   });
+  const remember = h('input', { type: 'checkbox', id: 'gitlab-remember', 'data-testid': 'gitlab-remember' });
+  const rememberCtl = h(
+    'label',
+    { for: 'gitlab-remember', class: 'check-line' },
+    remember,
+    ' Remember the token (in the secret store, once GitLab accepts it)',
+  );
   const result = h('div', { class: 'gitlab-result' });
   const preview = h('button', { type: 'button', class: 'primary', 'data-testid': 'gitlab-preview' }, 'Preview changes');
   const apply = h('button', { type: 'button', class: 'secondary', 'data-testid': 'gitlab-apply', disabled: true }, 'Apply to GitLab');
@@ -136,7 +144,8 @@ export function gitlabPage(): Page {
 
   const params = (confirm: boolean): GitlabParams => ({
     url: url.value.trim(),
-    token: token.value.trim(),
+    token: token.value.trim() === '' ? null : token.value.trim(),
+    remember_token: remember.checked && token.value.trim() !== '' ? true : null,
     endpoint_address: address.value.trim(),
     ai_gateway_url: aiGatewayUrl.value.trim() === '' ? null : aiGatewayUrl.value.trim(),
     confirm: confirm ? true : null,
@@ -190,6 +199,7 @@ export function gitlabPage(): Page {
       { class: 'card', 'aria-label': 'Connect to GitLab' },
       general,
       h('div', { class: 'gitlab-form' }, fields.url.ctl, fields.token.ctl, fields.endpoint_address.ctl, fields.ai_gateway_url.ctl),
+      rememberCtl,
       h('div', { class: 'gitlab-actions' }, preview, apply, stepsButton),
     ),
     h('section', { class: 'card gitlab-out', 'aria-label': 'Result' }, result, steps),
@@ -198,7 +208,7 @@ export function gitlabPage(): Page {
   return {
     el,
     show() {
-      // GitLab is read only when asked: every request needs the token typed here.
+      // GitLab is read only when asked, with the token typed here or the remembered one.
       aiGateway.refresh();
       url.focus();
     },

@@ -108,8 +108,8 @@ function downloadEntry(first: JobStatus, actions: DownloadActions): Entry {
   };
 }
 
-function ctl(label: string, forId: string, control: HTMLElement, extraClass = '', hint?: HTMLElement): HTMLElement {
-  return h('div', { class: `ctl ${extraClass}`.trim(), 'data-field': forId }, h('label', { for: forId, class: 'ctl-label' }, label), control, hint);
+function ctl(label: string, forId: string, control: HTMLElement, extraClass = '', hint?: HTMLElement, extra?: HTMLElement): HTMLElement {
+  return h('div', { class: `ctl ${extraClass}`.trim(), 'data-field': forId }, h('label', { for: forId, class: 'ctl-label' }, label), control, hint, extra);
 }
 
 export function downloadPanel(actions: DownloadActions): DownloadPanel {
@@ -137,6 +137,7 @@ export function downloadPanel(actions: DownloadActions): DownloadPanel {
     'data-testid': 'download-token',
   });
   const tokenHint = h('span', { class: 'hint', id: 'download-token-hint' });
+  const remember = h('input', { type: 'checkbox', id: 'download-remember', 'data-testid': 'download-remember' });
   token.setAttribute('aria-describedby', 'download-token-hint');
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'download-start' }, 'Download');
   const general = h('div', { class: 'job-form-general', 'data-field': 'general' });
@@ -145,7 +146,14 @@ export function downloadPanel(actions: DownloadActions): DownloadPanel {
     model: ctl('Model', 'download-model', model, 'ctl-wide'),
     variant: ctl('Checkpoint', 'download-variant', variant),
     revision: ctl('Revision', 'download-revision', revision),
-    token: ctl('Hugging Face token', 'download-token', token, 'ctl-token', tokenHint),
+    token: ctl(
+      'Hugging Face token',
+      'download-token',
+      token,
+      'ctl-token',
+      tokenHint,
+      h('label', { for: 'download-remember', class: 'check-line' }, remember, ' Remember it (secret store)'),
+    ),
     general,
   };
   const inputs: Partial<Record<Field, HTMLInputElement | HTMLSelectElement>> = { model, variant, revision, token };
@@ -210,7 +218,7 @@ export function downloadPanel(actions: DownloadActions): DownloadPanel {
     variant.disabled = (m?.variants.length ?? 0) < 2;
     tokenHint.textContent = m?.gated
       ? 'This model is gated: accept its licence on Hugging Face, then give a token of that account.'
-      : 'Only for gated models. Sent with this download only, never stored.';
+      : 'Only for gated models. Empty: the remembered one, if any.';
     tokenHint.classList.toggle('gated', m?.gated === true);
   }
 
@@ -226,6 +234,7 @@ export function downloadPanel(actions: DownloadActions): DownloadPanel {
     if (rev) params.revision = rev;
     const secret = token.value.trim();
     if (secret) params.token = secret;
+    if (secret && remember.checked) params.remember_token = true;
     return params;
   }
 

@@ -38,6 +38,8 @@ export interface RoutingTable {
 
 interface Row {
   el: HTMLTableRowElement;
+  /** The identifier to give GitLab (the alias's, or a Bedrock or Azure deployment's). */
+  identifier: HTMLElement;
   select: HTMLSelectElement;
   state: HTMLElement;
   note: HTMLElement;
@@ -106,6 +108,7 @@ function newRow(route: FeatureRoute, actions: RoutingActions): Row {
   const identifier = h('code', { class: 'mono', 'data-testid': 'route-identifier' }, route.gitlab_identifier);
   const row: Row = {
     el: h('tr', { 'data-testid': 'route-row', 'data-feature': route.feature, 'data-state': route.state }),
+    identifier,
     select,
     state: h('span', { class: 'route-dot' }),
     note: h('span', { class: 'route-note', 'data-testid': 'route-note' }),
@@ -126,7 +129,7 @@ function newRow(route: FeatureRoute, actions: RoutingActions): Row {
     h(
       'td',
       undefined,
-      h('div', { class: 'route-id' }, identifier, copyButton(route.gitlab_identifier, identifier, { title: `Copy ${route.gitlab_identifier}` })),
+      h('div', { class: 'route-id' }, identifier, copyButton(() => identifier.textContent ?? '', identifier, { title: 'Copy the identifier' })),
     ),
     h(
       'td',
@@ -236,6 +239,7 @@ export function routingTable(actions: RoutingActions): RoutingTable {
         fillSelect(row, names);
         if (!row.saving) row.select.value = row.own;
         showState(row, route, info, deployments);
+        if (row.identifier.textContent !== route.gitlab_identifier) row.identifier.textContent = route.gitlab_identifier;
         // A beta feature routed or turned off by its own choice stays in sight.
         row.el.hidden = route.state !== 'ga' && !showBeta && row.own === '';
       }

@@ -12,6 +12,7 @@ use duows_core::gitlab::{
     self, desired_for_settings, manual_steps, ApiShape, ApplyReport, DesiredConfig, DesiredInputs,
     GitlabClient, GitlabError, GitlabUrl, ManualSteps, Plan,
 };
+use duows_core::secrets::SecretName;
 use serde::{Deserialize, Serialize};
 
 use crate::gateway_service::key_store;
@@ -25,8 +26,13 @@ pub struct GitlabParams {
     /// GitLab's address, e.g. `https://gitlab.example.com`.
     pub url: String,
     /// An administrator's personal access token with the `api` scope: sent to GitLab only,
-    /// never stored, logged or returned.
-    pub token: Secret,
+    /// never logged or returned. Absent: the one remembered in the secret store.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// Keep the given token in the secret store (once GitLab has accepted it), so the next
+    /// request needs none.
+    #[serde(default)]
+    pub remember_token: Option<bool>,
     /// The address GitLab reaches this machine's gateway at: `HOST[:PORT]` (port 8000 by
     /// default) or an http(s) URL; never a loopback name.
     pub endpoint_address: String,
@@ -64,10 +70,32 @@ pub struct GitlabStepsParams {
 
 /// `gitlab_plan`: reads the GitLab and says what applying would change. Changes nothing.
 pub async fn gitlab_plan(state: &ApiState, params: GitlabParams) -> Result<Plan, ApiError> {
+    let remember = remembered_token(&params);
     let (client, desired) = prepare(state, params).await?;
-    gitlab::plan_against(&client, &desired)
-        .await
-        .map_err(ApiError::from)
+    let plan = gitlab::plan_against(&client, &desired).await?;
+    keep_token(state, remember).await?;
+    Ok(plan)
+}
+
+/// The token to keep once GitLab accepted it, when asked to.
+fn remembered_token(params: &GitlabParams) -> Option<Secret> {
+    params
+        .token
+        .clone()
+        .filter(|_| params.remember_token == Some(true))
+}
+
+async fn keep_token(state: &ApiState, token: Option<Secret>) -> Result<(), ApiError> {
+    let Some(token) = token else {
+        return Ok(());
+    };
+    let secrets = state.secrets().clone();
+    super::blocking(move || {
+        secrets
+            .set(&SecretName::GitlabToken, &token)
+            .map_err(|e| ApiError::new(ErrorCode::SettingsUnavailable, e.to_string()))
+    })
+    .await
 }
 
 /// `gitlab_apply`: reads the GitLab again, plans, and applies; refused without `confirm`.
@@ -79,8 +107,10 @@ pub async fn gitlab_apply(state: &ApiState, params: GitlabParams) -> Result<Appl
         )
         .with_field("confirm"));
     }
+    let remember = remembered_token(&params);
     let (client, desired) = prepare(state, params).await?;
     let plan = gitlab::plan_against(&client, &desired).await?;
+    keep_token(state, remember).await?;
     tracing::info!(gitlab = %client.url(), changes = plan.change_count(), "applying the GitLab configuration");
     let settings = state.settings_snapshot();
     let deployment_keys = crate::gateway_routes::deployment_keys(&settings, state.secrets());
@@ -133,7 +163,26 @@ async fn prepare(
     params: GitlabParams,
 ) -> Result<(GitlabClient, DesiredConfig), ApiError> {
     let url = GitlabUrl::parse(&params.url)?;
-    let client = GitlabClient::new(url, params.token)?;
+    let token = match params.token.filter(|t| !t.expose().trim().is_empty()) {
+        Some(token) => token,
+        None => {
+            let secrets = state.secrets().clone();
+            let stored = super::blocking(move || {
+                secrets
+                    .get(&SecretName::GitlabToken)
+                    .map_err(|e| ApiError::new(ErrorCode::SettingsUnavailable, e.to_string()))
+            })
+            .await?;
+            stored.ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidParameter,
+                    "give an administrator's personal access token with the api scope (none is remembered)",
+                )
+                .with_field("token")
+            })?
+        }
+    };
+    let client = GitlabClient::new(url, token)?;
     let inputs = DesiredInputs::parse(
         &params.endpoint_address,
         params.ai_gateway_url.as_deref(),

@@ -3,6 +3,7 @@
 
 use duows_core::engine::Secret;
 use duows_core::jobs::{DownloadJob, InstallJob, JobStartError};
+use duows_core::secrets::SecretName;
 use serde::{Deserialize, Serialize};
 
 pub use duows_core::jobs::{JobFailure, JobKind, JobState, JobStatus};
@@ -43,10 +44,13 @@ pub struct DownloadParams {
     /// Branch, tag or commit (default `main`).
     #[serde(default)]
     pub revision: Option<String>,
-    /// Hugging Face token for gated models; used for this download only, never stored
-    /// or shown. Without it, the program's `HF_TOKEN` is used when set.
+    /// Hugging Face token for gated models; never shown. Without it, the one remembered in
+    /// the secret store, else the program's `HF_TOKEN`, is used.
     #[serde(default)]
     pub token: Option<Secret>,
+    /// Keep the given token in the secret store for later downloads.
+    #[serde(default)]
+    pub remember_token: Option<bool>,
 }
 
 /// `jobs`: every install and download of this program, newest state.
@@ -75,11 +79,27 @@ pub fn engine_install(state: &ApiState, params: InstallParams) -> Result<JobStat
 
 /// `model_download`: fetches a catalog model's weights into the models folder.
 pub fn model_download(state: &ApiState, params: DownloadParams) -> Result<JobStatus, ApiError> {
+    let secrets = state.secrets();
+    let given = params.token.filter(|t| !t.expose().trim().is_empty());
+    if let (Some(token), Some(true)) = (&given, params.remember_token) {
+        secrets
+            .set(&SecretName::HuggingFaceToken, token)
+            .map_err(|e| ApiError::new(ErrorCode::SettingsUnavailable, e.to_string()))?;
+    }
+    let token = match given {
+        Some(token) => Some(token),
+        None => secrets
+            .get(&SecretName::HuggingFaceToken)
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "the remembered Hugging Face token cannot be read");
+                None
+            }),
+    };
     let job = DownloadJob {
         model: params.model,
         variant: params.variant,
         revision: params.revision,
-        token: params.token,
+        token,
     };
     state
         .inner

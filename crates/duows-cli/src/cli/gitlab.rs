@@ -39,6 +39,9 @@ pub struct GitlabArgs {
     pub address: String,
     #[command(flatten)]
     pub duo: DuoSettingsArgs,
+    /// Keep the token in the secret store once GitLab accepted it (later runs need none)
+    #[arg(long)]
+    pub remember_token: bool,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
