@@ -30,8 +30,9 @@ HEADLESS_PACKAGES=(build-essential pkg-config curl ca-certificates libssl-dev li
 DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libxdo-dev libssl-dev file)
 # What the tests need besides: a browser, a virtual display, WebDriver for WebKitGTK, and
-# what builds the CPU inference engine (llama-cpp-python) the engine tests run.
-TEST_PACKAGES=(chromium xvfb xauth webkit2gtk-driver cmake python3-venv)
+# what builds the CPU inference engine (llama-cpp-python) the engine tests run, and a desktop
+# secret service (GNOME Keyring on a private D-Bus) for the secret store's test.
+TEST_PACKAGES=(chromium xvfb xauth webkit2gtk-driver cmake python3-venv gnome-keyring dbus-daemon)
 # What the package test needs: the .deb's and .rpm's readers and checkers, screenshots of
 # the installed app under Xvfb (xwd, xwininfo), systemd-analyze for the user unit, and curl.
 PACKAGE_TEST_PACKAGES=(desktop-file-utils rpm binutils systemd x11-apps x11-utils xvfb python3 curl)

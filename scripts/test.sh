@@ -33,6 +33,9 @@ cargo test --workspace --locked
 say "The memory estimate against real vLLM start-ups (the table in the README)"
 cargo test --workspace --locked --test fit_agreement -- --nocapture
 
+say "The secret store against a real desktop secret service (GNOME Keyring in a private D-Bus session)"
+bash scripts/secret-service-test.sh
+
 say "End to end: the served UI in headless Chromium"
 (cd tests/e2e && { [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund; } \
   && DUOWS_BIN="$REPO/target/debug/duows" npm test)

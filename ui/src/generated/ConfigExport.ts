@@ -24,6 +24,6 @@ settings: Settings,
 ai_gateway?: AigwConfig, 
 /**
  * The secrets this configuration refers to but does not carry: set them on the machine
- * that imports it (environment variables of deployment keys).
+ * that imports it (environment variables of deployment keys, keys in the secret store).
  */
 secrets_not_included: Array<string>, };

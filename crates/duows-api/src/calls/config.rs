@@ -27,7 +27,7 @@ pub struct ConfigExport {
     #[ts(optional)]
     pub ai_gateway: Option<AigwConfig>,
     /// The secrets this configuration refers to but does not carry: set them on the machine
-    /// that imports it (environment variables of deployment keys).
+    /// that imports it (environment variables of deployment keys, keys in the secret store).
     #[serde(default)]
     pub secrets_not_included: Vec<String>,
 }
@@ -46,10 +46,13 @@ pub async fn config_export(state: &ApiState) -> Result<ConfigExport, ApiError> {
     let secrets_not_included = settings
         .deployments
         .iter()
-        .filter_map(|d| {
-            d.api_key_env
-                .as_ref()
-                .map(|var| format!("{var} (API key of the deployment {})", d.name))
+        .filter_map(|d| match (&d.api_key_env, d.api_key_stored) {
+            (Some(var), _) => Some(format!("{var} (API key of the deployment {})", d.name)),
+            (None, true) => Some(format!(
+                "the API key of the deployment {} (kept in the secret store: give it again with `duows deployments key {}` or on the Gateway page)",
+                d.name, d.name
+            )),
+            (None, false) => None,
         })
         .collect();
     Ok(ConfigExport {
