@@ -9,12 +9,13 @@
 use std::time::Duration;
 
 use duows_core::catalog::Catalog;
+use duows_core::deployment_check::Reachability;
 use duows_core::engine::{EngineEndpoint, EngineState};
 use duows_core::file_watch::FileWatch;
 use duows_core::routing::feature_routes;
 use duows_core::secrets::SecretStore;
 use duows_core::settings::Settings;
-use duows_gateway::{Alias, Deployment, Gateway, Readiness, RouteTable, Secret};
+use duows_gateway::{Alias, Deployment, Gateway, ListedState, Readiness, RouteTable, Secret};
 use std::collections::BTreeMap;
 
 use crate::ApiState;
@@ -30,6 +31,7 @@ pub fn route_table(
     catalog: &Catalog,
     engines: &[EngineEndpoint],
     keys: &BTreeMap<String, Secret>,
+    checks: &BTreeMap<String, ListedState>,
 ) -> RouteTable {
     let mut deployments: Vec<Deployment> = engines
         .iter()
@@ -40,6 +42,7 @@ pub fn route_table(
             base_url: engine.status.base_url.clone(),
             api_key: Some(engine.api_key.clone()),
             readiness: readiness(engine),
+            listing: None,
         })
         .collect();
     // Bedrock and Azure deployments are GitLab's AI gateway's to call, not this gateway's.
@@ -57,8 +60,14 @@ pub fn route_table(
             base_url: external.endpoint.trim_end_matches('/').to_owned(),
             api_key: keys.get(&external.name).cloned(),
             // Requests are forwarded whatever the last check said: the request itself is
-            // the freshest check, and its failure reaches the client with the reason.
+            // the freshest check, and its failure reaches the client with the reason. What
+            // `/v1/models` says of it is the last check's verdict (never ready unchecked).
             readiness: Readiness::Ready,
+            listing: Some(checks.get(&external.name).cloned().unwrap_or(ListedState {
+                ready: false,
+                status: "unchecked".into(),
+                reason: Some("not checked yet".into()),
+            })),
         });
     }
     let aliases = feature_routes(settings, catalog)
@@ -121,6 +130,31 @@ struct Inputs {
     settings: Settings,
     engines: Vec<(String, EngineState, String)>,
     keys: BTreeMap<String, Secret>,
+    checks: BTreeMap<String, ListedState>,
+}
+
+/// The last check of each external deployment, as `/v1/models` lists it.
+pub fn deployment_states(state: &ApiState, settings: &Settings) -> BTreeMap<String, ListedState> {
+    settings
+        .deployments
+        .iter()
+        .filter_map(|d| {
+            let check = state.inner.deployment_checks.latest(d)?;
+            let ready = check.reachability == Reachability::Reachable;
+            let status = serde_json::to_value(check.reachability)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            Some((
+                d.name.clone(),
+                ListedState {
+                    ready,
+                    status,
+                    reason: (!ready).then_some(check.message),
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The key of each external deployment that has one (its variable, or the secret store).
@@ -171,6 +205,7 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
         }
         let inputs = Inputs {
             keys: keys.clone(),
+            checks: deployment_states(&state, &settings),
             settings,
             engines: engines
                 .iter()
@@ -189,6 +224,7 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
                 catalog,
                 &engines,
                 &inputs.keys,
+                &inputs.checks,
             ));
             last = Some(inputs);
         }

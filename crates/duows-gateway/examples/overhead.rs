@@ -127,6 +127,7 @@ async fn main() {
         base_url: base,
         api_key: None,
         readiness: Readiness::Ready,
+        listing: None,
     };
     gateway.set_routes(RouteTable {
         deployments: vec![

@@ -22,6 +22,7 @@
 //!         base_url: "http://127.0.0.1:41234/v1".into(),
 //!         api_key: None,
 //!         readiness: Readiness::Ready,
+//!         listing: None,
 //!     }],
 //!     aliases: vec![Alias { name: "duo-chat".into(), target: Some("qwen3-coder".into()) }],
 //! });
@@ -77,5 +78,5 @@ pub use duows_base::{clock, Secret};
 pub use errors::{ErrorCode, GatewayError, OpenAiError};
 pub use gateway::Gateway;
 pub use keys::{KeyError, KeyInfo, KeyStore};
-pub use model_routes::{Alias, Deployment, Readiness, RouteTable};
+pub use model_routes::{Alias, Deployment, ListedState, Readiness, RouteTable};
 pub use request_log::LOG_FILE;

@@ -25,6 +25,19 @@ pub enum Readiness {
     },
 }
 
+/// What `GET /v1/models` says of a deployment when its owner knows more than whether it
+/// takes requests: an external deployment's last check (requests are still forwarded, and
+/// their own failure says why).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedState {
+    /// Whether the last check found it serving the model.
+    pub ready: bool,
+    /// `reachable`, `unreachable`, `wrong_key`, `model_missing`, `unchecked`.
+    pub status: String,
+    /// Why it is not ready.
+    pub reason: Option<String>,
+}
+
 /// One running engine behind the gateway.
 #[derive(Debug, Clone)]
 pub struct Deployment {
@@ -38,6 +51,29 @@ pub struct Deployment {
     pub api_key: Option<Secret>,
     /// Whether it takes requests now.
     pub readiness: Readiness,
+    /// What `GET /v1/models` says of it; `None`: its readiness.
+    pub listing: Option<ListedState>,
+}
+
+impl Deployment {
+    /// Its state as `GET /v1/models` lists it.
+    fn listed_state(&self) -> ListedState {
+        if let Some(listing) = &self.listing {
+            return listing.clone();
+        }
+        match &self.readiness {
+            Readiness::Ready => ListedState {
+                ready: true,
+                status: "ready".into(),
+                reason: None,
+            },
+            Readiness::NotReady { reason, .. } => ListedState {
+                ready: false,
+                status: "not_ready".into(),
+                reason: Some(reason.clone()),
+            },
+        }
+    }
 }
 
 /// A stable name (e.g. `duo-chat`) that points at a deployment.
@@ -127,8 +163,8 @@ pub(crate) struct Routes {
     pub models_json: Bytes,
     /// Names clients may use, for "unknown model" messages.
     available: String,
-    /// The names `GET /v1/models` lists, sorted.
-    listed: Vec<String>,
+    /// The names `GET /v1/models` lists, sorted, with the state of what each leads to.
+    listed: Vec<(String, ListedState)>,
 }
 
 impl Routes {
@@ -177,12 +213,28 @@ impl Routes {
         }
         listed.sort_unstable();
         listed.dedup();
+        let listed: Vec<(String, ListedState)> = listed
+            .into_iter()
+            .map(|name| {
+                let state = match names.get(name) {
+                    Some(Meaning::Deployment { target, .. }) => {
+                        table.deployments[*target].listed_state()
+                    }
+                    _ => ListedState {
+                        ready: false,
+                        status: "unassigned".into(),
+                        reason: None,
+                    },
+                };
+                (name.to_owned(), state)
+            })
+            .collect();
         let models_json = models_body(&listed);
-        let listed: Vec<String> = listed.into_iter().map(str::to_owned).collect();
         let available = if listed.is_empty() {
             "none: no model is running".to_owned()
         } else {
-            listed.join(", ")
+            let names: Vec<&str> = listed.iter().map(|(name, _)| name.as_str()).collect();
+            names.join(", ")
         };
         Self {
             table: Arc::new(table),
@@ -251,9 +303,9 @@ impl Routes {
     /// The body of `GET /v1/models/{name}`, for a listed name.
     pub fn model_json(&self, name: &str) -> Option<Bytes> {
         self.listed
-            .binary_search_by(|n| n.as_str().cmp(name))
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
             .ok()
-            .map(|_| Bytes::from(model_entry(name).to_string()))
+            .map(|i| Bytes::from(model_entry(name, &self.listed[i].1).to_string()))
     }
 
     /// The error reply for a name `GET /v1/models/{name}` does not know.
@@ -301,19 +353,29 @@ fn compile_target(d: &Deployment) -> Target {
     }
 }
 
-/// One model object of OpenAI's list.
-fn model_entry(name: &str) -> serde_json::Value {
-    serde_json::json!({
+/// One model object of OpenAI's list, with what is known of the deployment behind it
+/// (`ready`, `status`, `reason`: fields OpenAI clients ignore).
+fn model_entry(name: &str, state: &ListedState) -> serde_json::Value {
+    let mut entry = serde_json::json!({
         "id": name,
         "object": "model",
         "created": 0,
         "owned_by": "duo-workstation",
-    })
+        "ready": state.ready,
+        "status": state.status,
+    });
+    if let Some(reason) = &state.reason {
+        entry["reason"] = serde_json::json!(reason);
+    }
+    entry
 }
 
-/// `{"object":"list","data":[{"id":..,"object":"model","created":0,"owned_by":"duo-workstation"}]}`
-fn models_body(names: &[&str]) -> Bytes {
-    let data: Vec<serde_json::Value> = names.iter().map(|name| model_entry(name)).collect();
+/// `{"object":"list","data":[{"id":..,"object":"model","created":0,"owned_by":"duo-workstation",…}]}`
+fn models_body(listed: &[(String, ListedState)]) -> Bytes {
+    let data: Vec<serde_json::Value> = listed
+        .iter()
+        .map(|(name, state)| model_entry(name, state))
+        .collect();
     let body = serde_json::json!({ "object": "list", "data": data });
     Bytes::from(body.to_string())
 }
@@ -329,6 +391,7 @@ mod tests {
             base_url: "http://127.0.0.1:9/v1/".into(),
             api_key: None,
             readiness: Readiness::Ready,
+            listing: None,
         }
     }
 
@@ -399,6 +462,8 @@ mod tests {
             .collect();
         assert_eq!(ids, ["duo-chat", "llama", "qwen"]);
         assert_eq!(v["data"][0]["owned_by"], "duo-workstation");
+        assert_eq!(v["data"][0]["ready"], true);
+        assert_eq!(v["data"][0]["status"], "ready");
         let one: serde_json::Value =
             serde_json::from_slice(&table().model_json("llama").expect("listed")).expect("JSON");
         assert_eq!(one["id"], "llama");

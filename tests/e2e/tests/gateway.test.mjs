@@ -254,6 +254,12 @@ test('deployments and routing: a bad endpoint refused, an external one added, ro
     const listed = (await getJson(server, '/api/gateway')).deployments.find((d) => d.name === 'gpu-2');
     assert.equal(listed.ready, false);
     assert.equal(listed.status, 'unreachable');
+    // The gateway's own model list says the same (fields OpenAI clients ignore).
+    const models = await (await fetch(`${server.gateway}/models`)).json();
+    const entry = models.data.find((m) => m.id === 'gpu-2');
+    assert.equal(entry.ready, false);
+    assert.equal(entry.status, 'unreachable');
+    assert.match(entry.reason, /cannot connect/);
     assert.ok(listed.checked_at_ms > 0, 'it says when it was checked');
     await row.getByTestId('deployment-test').click();
     await row.getByTestId('deployment-test-result').waitFor();
@@ -404,7 +410,8 @@ test('Bedrock and Azure deployments: GitLab\'s rules with the fix, a key kept in
     assert.match(await text(beta.getByTestId('route-note')), /uses General Chat’s model \(claude\)/);
     saved = await getJson(server, '/api/settings');
     assert.equal(saved.show_beta_features, true);
-  });
+    // The file store is chosen here; the secret service has its own test.
+  }, { env: { DUOWS_SECRET_STORE: 'file' } });
 });
 
 test('refused saves: another program saving meanwhile, and a route refused in its row', async () => {

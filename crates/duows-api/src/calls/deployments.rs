@@ -62,7 +62,8 @@ pub(super) fn deployment_views(
     engines: &[EngineEndpoint],
 ) -> Vec<DeploymentView> {
     let keys = deployment_keys(settings, state.secrets());
-    let table = route_table(settings, catalog, engines, &keys);
+    let checks = crate::gateway_routes::deployment_states(state, settings);
+    let table = route_table(settings, catalog, engines, &keys, &checks);
     let mut views: Vec<DeploymentView> = table
         .deployments
         .iter()

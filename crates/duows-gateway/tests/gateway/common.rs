@@ -78,6 +78,7 @@ pub fn deployment(name: &str, served: &str, addr: SocketAddr) -> Deployment {
         base_url: format!("http://{addr}/v1"),
         api_key: Some(Secret::new("engine-key")),
         readiness: Readiness::Ready,
+        listing: None,
     }
 }
 
