@@ -24,6 +24,7 @@ pub mod documents;
 pub mod manual;
 pub mod model;
 pub mod plan;
+mod plan_settings;
 pub mod read;
 mod shape;
 
