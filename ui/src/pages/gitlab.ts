@@ -30,21 +30,21 @@ function modelAction(model: PlannedModel): string {
 }
 
 function planView(plan: Plan): HTMLElement {
-  const features = plan.features.filter((f) => f.action === 'set');
+  const features = plan.features.filter((f) => f.action !== 'keep');
   return h(
     'div',
     { class: 'gitlab-plan', 'data-testid': 'gitlab-plan' },
-    h('p', undefined, `GitLab ${plan.gitlab_version} at ${plan.gitlab_url}; every model's endpoint: ${plan.endpoint}`),
+    h('p', undefined, `GitLab ${plan.gitlab_version} at ${plan.gitlab_url}; the gateway's endpoint: ${plan.endpoint}`),
     h('h4', undefined, 'Self-hosted models'),
     h(
       'ul',
       { class: 'plain-list' },
       ...plan.models.map((m) =>
-        h('li', { 'data-testid': 'gitlab-plan-model', 'data-action': m.action.action }, h('strong', undefined, m.name), ` (${m.family}, ${m.identifier}): ${modelAction(m)}`),
+        h('li', { 'data-testid': 'gitlab-plan-model', 'data-action': m.action.action }, h('strong', undefined, m.name), ` (${m.family}, ${m.identifier}, ${m.provider}${m.endpoint && m.endpoint !== plan.endpoint ? `, ${m.endpoint}` : ''}): ${modelAction(m)}`),
       ),
     ),
-    h('h4', undefined, `Features to set (${features.length} of ${plan.features.length})`),
-    h('ul', { class: 'plain-list' }, ...features.map((f) => h('li', undefined, `${f.title} → ${f.model_name} (now ${f.provider_now})`))),
+    h('h4', undefined, `Features to change (${features.length} of ${plan.features.length})`),
+    h('ul', { class: 'plain-list' }, ...features.map((f) => h('li', undefined, `${f.title} → ${f.model_name ?? 'Disabled'} (now ${f.provider_now})`))),
     plan.notes.length > 0 ? h('ul', { class: 'plain-list notes' }, ...plan.notes.map((n) => h('li', { class: 'warning' }, n))) : null,
   );
 }

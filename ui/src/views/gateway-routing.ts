@@ -129,7 +129,7 @@ function newRow(route: FeatureRoute, actions: RoutingActions): Row {
     h(
       'td',
       undefined,
-      h('div', { class: 'route-id' }, identifier, copyButton(() => identifier.textContent ?? '', identifier, { title: 'Copy the identifier' })),
+      h('div', { class: 'route-id' }, identifier, copyButton(() => identifier.textContent, identifier, { title: 'Copy the identifier' })),
     ),
     h(
       'td',
