@@ -1,5 +1,6 @@
 //! Settings: a round trip, bad input that changes nothing, an unreadable file kept and reported,
-//! and a save over another program's change refused.
+//! a save over another program's change refused, and deployments held to GitLab's rules with
+//! their keys in the secret store.
 
 use std::sync::Arc;
 
@@ -105,4 +106,73 @@ async fn a_save_over_another_programs_change_is_refused_and_reloads() {
         StatusCode::OK,
         "after the reload a save goes through"
     );
+}
+
+#[tokio::test]
+async fn deployments_follow_gitlabs_rules_with_the_fix_and_keys_never_come_back() {
+    let s = server(fixture("l4-24gb.json"), AccessPolicy::loopback());
+    let put = |settings: Value| with_json("PUT", "/api/settings", &settings.to_string());
+    // A missing /v1: the field, GitLab's reason and the corrected value.
+    let (status, body) = send_request(
+        &s.app,
+        put(json!({"version": 3, "deployments": [
+            {"name": "gpu-2", "endpoint": "http://gpu-2:8000", "served_model": "m"}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], "deployments.endpoint");
+    assert_eq!(body["fix"], "http://gpu-2:8000/v1");
+    // A family GitLab does not accept for a feature, in GitLab's words.
+    let (status, body) = send_request(
+        &s.app,
+        put(json!({"version": 3,
+            "deployments": [{"name": "gemma", "endpoint": "http://gpu-2:8000/v1",
+                             "served_model": "codegemma-7b", "family": "CODEGEMMA"}],
+            "features": {"duo_chat": "gemma"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], "features");
+    assert_eq!(
+        body["message"],
+        "settings field `features` CodeGemma is incompatible with the General Chat feature"
+    );
+    // An Azure deployment's key goes to the secret store and is never returned.
+    let azure = json!({"version": 3, "deployments": [{"name": "team-gpt",
+        "platform": "azure_openai", "endpoint": "https://team.openai.azure.com",
+        "served_model": "gpt-4o"}]});
+    let (status, _) = send_request(&s.app, put(azure)).await;
+    assert_eq!(status, StatusCode::OK);
+    let key = "azure-key-0123456789abcdef";
+    let (status, body) = send_request(
+        &s.app,
+        with_json(
+            "POST",
+            "/api/deployments/key",
+            &json!({"name": "team-gpt", "key": key}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["deployments"][0]["api_key_stored"], true);
+    let (_, gateway) = send_request(&s.app, get("/api/gateway")).await;
+    let everything = format!("{body}{gateway}");
+    assert!(!everything.contains(key), "{everything}");
+    assert_eq!(gateway["deployments"][0]["key_source"], "secret store");
+    assert_eq!(gateway["deployments"][0]["status"], "checked_by_gitlab");
+    assert_eq!(gateway["deployments"][0]["ready"], false);
+    let settings = std::fs::read_to_string(s.home.path().join("settings.json")).expect("file");
+    assert!(!settings.contains(key));
+    // Forgotten again on request.
+    let (status, body) = send_request(
+        &s.app,
+        with_json(
+            "POST",
+            "/api/deployments/key",
+            &json!({"name": "team-gpt", "key": null}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["deployments"][0]["api_key_stored"], false);
 }
