@@ -1,0 +1,116 @@
+// The Dashboard page in headless Chromium against `duows serve` with a described 8×H100
+// machine: its charts start with the history the server kept before the page was opened,
+// then take a point per live sample; the window can be changed with the keyboard; the
+// current values per GPU are shown; and the page draws in both themes. Each test starts its
+// own server.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { launchBrowser, screenshot, startServer } from '../harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const EIGHT_H100 = path.resolve(here, '../../../fixtures/hardware/8xh100-80gb.json');
+const TIMEOUT = 15_000;
+
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Runs `fn(page, server)` on a fresh server with the 8×H100 description. */
+async function withDashboard(name, fn, { colorScheme = 'dark', width = 1280 } = {}) {
+  const server = await startServer(['--gpus', EIGHT_H100, '--no-gateway']);
+  const context = await browser.newContext({ viewport: { width, height: 900 }, colorScheme });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  try {
+    await fn(page, server);
+    await screenshot(page, name);
+    assert.deepEqual(pageErrors, [], 'the page threw errors');
+  } catch (error) {
+    await screenshot(page, `${name}-failed`).catch(() => undefined);
+    error.message += `\n--- server output ---\n${server.output()}`;
+    throw error;
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+}
+
+const points = (page, metric) => page.locator(`[data-testid="metric-chart"][data-metric="${metric}"]`).getAttribute('data-points').then(Number);
+
+const METRICS = ['utilisation', 'memory', 'temperature', 'power', 'sm-clock'];
+
+test('the charts start with the server’s history, then take the live samples', async () => {
+  await withDashboard('dashboard-dark', async (page, server) => {
+    // The server keeps samples before the page opens; the page first gets no live stream,
+    // so whatever its charts hold came from the history.
+    await page.waitForTimeout(5000);
+    await page.route('**/api/events', (route) => route.abort());
+    await page.goto(`${server.url}/#/dashboard`);
+    await page.getByTestId('dashboard-page').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="gpu-now"]').length === 8);
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="metric-chart"][data-metric="utilisation"]')?.getAttribute('data-points')) >= 4,
+    );
+    for (const metric of METRICS) assert.ok((await points(page, metric)) >= 4, `${metric}: history drawn`);
+    assert.equal(await page.locator('[data-testid="metric-chart"] canvas').count(), METRICS.length, 'one canvas per metric');
+    const fromHistory = await points(page, 'utilisation');
+
+    // The stream comes back: each new sample adds a point.
+    await page.unroute('**/api/events');
+    await page.waitForFunction(
+      (before) => Number(document.querySelector('[data-testid="metric-chart"][data-metric="utilisation"]')?.getAttribute('data-points')) >= before + 2,
+      fromHistory,
+    );
+
+    // The current values per GPU, in GiB and in the card's units.
+    const first = page.locator('[data-testid="gpu-now"][data-gpu-index="0"]');
+    const text = (await first.innerText()).replace(/\s+/g, ' ');
+    for (const part of ['GPU 0', '88 %', '74.0 / 79.1 GiB', '66 °C', '612 / 700 W', '1980 MHz']) {
+      assert.ok(text.includes(part), `GPU 0's row shows ${part}: ${text}`);
+    }
+  });
+});
+
+test('the window is chosen with the keyboard and kept; the light theme draws too', async () => {
+  await withDashboard(
+    'dashboard-light',
+    async (page, server) => {
+      await page.goto(`${server.url}/#/dashboard`);
+      await page.getByTestId('window-5').waitFor({ state: 'attached' });
+      assert.equal(await page.getByTestId('window-5').isChecked(), true, '5 minutes by default');
+      await page.getByTestId('window-5').focus();
+      await page.keyboard.press('ArrowLeft');
+      assert.equal(await page.getByTestId('window-1').isChecked(), true, 'arrow keys choose the window');
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="metric-chart"]')?.getAttribute('data-points')) >= 1);
+      await page.reload();
+      await page.getByTestId('window-1').waitFor({ state: 'attached' });
+      assert.equal(await page.getByTestId('window-1').isChecked(), true, 'the window is remembered');
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="metric-chart"]')?.getAttribute('data-points')) >= 2);
+      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert.notEqual(background, 'rgb(21, 23, 26)', 'the light palette is used');
+    },
+    { colorScheme: 'light' },
+  );
+});
+
+test('the dashboard fits an 800-px-wide window', async () => {
+  await withDashboard(
+    'dashboard-800',
+    async (page, server) => {
+      await page.goto(`${server.url}/#/dashboard`);
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="metric-chart"]')?.getAttribute('data-points')) >= 2);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.equal(overflow, 0, 'no sideways scrolling');
+    },
+    { width: 800 },
+  );
+});
