@@ -28,6 +28,7 @@
 
 pub mod aigw;
 pub mod catalog;
+pub mod dashboard;
 pub mod data_dir;
 pub mod deployment_check;
 pub mod doctor;
