@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use duows_api::calls::{
     AiGatewaySetupParams, AiGatewayStatus, CatalogView, ConfigExport, ConfigImportParams,
-    CreatedKey, DeploymentRef, DescribeRequest, DownloadParams, EngineParams, EnginePlanView,
-    FitParams, GatewayInfo, GitlabParams, GitlabStepsParams, InstallParams, JobRef, JobStatus,
-    KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
+    CreatedKey, DashboardView, DeploymentRef, DescribeRequest, DownloadParams, EngineParams,
+    EnginePlanView, FitParams, GatewayInfo, GitlabParams, GitlabStepsParams, InstallParams, JobRef,
+    JobStatus, KeyCreateParams, KeyRevokeParams, LogsParams, RecommendParams, VersionInfo,
 };
 use duows_api::events::ServerEvent;
 use duows_api::{ApiError, ErrorCode};
@@ -63,6 +63,7 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<DeploymentRef>();
     visit.visit::<GitlabParams>();
     visit.visit::<GitlabStepsParams>();
+    visit.visit::<LogsParams>();
     // What they return, and the event stream.
     visit.visit::<VersionInfo>();
     visit.visit::<HardwareReport>();
@@ -87,6 +88,8 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<Plan>();
     visit.visit::<ApplyReport>();
     visit.visit::<ManualSteps>();
+    visit.visit::<DashboardView>();
+    visit.visit::<duows_core::log_search::LogSearch>();
     visit.visit::<ServerEvent>();
     // Every error.
     visit.visit::<ApiError>();

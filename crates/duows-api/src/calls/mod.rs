@@ -2,6 +2,7 @@
 
 mod ai_gateway;
 mod config;
+mod dashboard;
 mod doctor;
 mod engines;
 mod gateway;
@@ -15,6 +16,7 @@ pub use ai_gateway::{
     AiGatewayStatus, HealthView,
 };
 pub use config::{config_export, config_import, ConfigExport, ConfigImportParams, EXPORT_FORMAT};
+pub use dashboard::{dashboard, logs, DashboardView, LogsParams};
 pub use doctor::doctor;
 pub use engines::{
     engine_logs, engine_remove, engine_retry, engine_start, engine_status, engine_stop,
