@@ -1,8 +1,9 @@
 // The Dashboard page in headless Chromium against `duows serve` with a described 8×H100
 // machine: its charts start with the history the server kept before the page was opened,
 // then take a point per live sample; the window can be changed with the keyboard; the
-// current values per GPU are shown; and the page draws in both themes. Each test starts its
-// own server.
+// current values per GPU are shown; the page draws in both themes; the gateway's traffic per
+// alias, the GPU processes and the logs (search and correlation id) show what really
+// happened. Each test starts its own server.
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -23,8 +24,8 @@ after(async () => {
 });
 
 /** Runs `fn(page, server)` on a fresh server with the 8×H100 description. */
-async function withDashboard(name, fn, { colorScheme = 'dark', width = 1280 } = {}) {
-  const server = await startServer(['--gpus', EIGHT_H100, '--no-gateway']);
+async function withDashboard(name, fn, { colorScheme = 'dark', width = 1280, gateway = false } = {}) {
+  const server = await startServer(['--gpus', EIGHT_H100, ...(gateway ? [] : ['--no-gateway'])]);
   const context = await browser.newContext({ viewport: { width, height: 900 }, colorScheme });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
@@ -112,5 +113,60 @@ test('the dashboard fits an 800-px-wide window', async () => {
       assert.equal(overflow, 0, 'no sideways scrolling');
     },
     { width: 800 },
+  );
+});
+
+test('the gateway’s traffic, the GPU processes and the logs show what happened', async () => {
+  await withDashboard(
+    'dashboard-serving',
+    async (page, server) => {
+      // Real requests through the gateway: a model nobody serves, so each is answered 404.
+      const ids = ['dash-check-1', 'dash-check-2', 'dash-check-3'];
+      for (const id of ids) {
+        const response = await fetch(`${server.gateway}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-request-id': id },
+          body: JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        assert.equal(response.status, 404, await response.text());
+      }
+      await page.goto(`${server.url}/#/dashboard`);
+      await page.getByTestId('dash-engines-empty').waitFor();
+
+      // The log is written off the request path: the row comes within a read or two.
+      const row = page.locator('[data-testid="dash-gateway-alias"][data-alias="no-such-model"]');
+      await row.waitFor();
+      const cells = (await row.locator('td').allInnerTexts()).map((t) => t.trim());
+      assert.equal(cells[1], '3', 'three requests');
+      assert.equal(cells[2], '3', 'all three were errors');
+      assert.match(cells[3], /^\d+(\.\d+)? m?s$/, 'a median latency');
+
+      // The described machine's processes, none of them an engine of this app.
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="dash-process"]').length === 8);
+      const process = (await page.locator('[data-testid="dash-process"]').first().innerText()).replace(/\s+/g, ' ');
+      assert.ok(process.includes('vllm') && process.includes('pid 7000') && process.includes('another program'), process);
+
+      // One request followed by its correlation id; then a plain search.
+      await page.getByTestId('log-correlation').fill('dash-check-2');
+      await page.getByTestId('log-correlation').press('Enter');
+      await page.waitForFunction(() => {
+        const lines = [...document.querySelectorAll('[data-testid="log-lines"] li')];
+        return lines.length === 1 && lines[0].textContent.includes('id=dash-check-2');
+      });
+      const line = await page.locator('[data-testid="log-lines"] li').innerText();
+      assert.ok(line.includes('404') && line.includes('no-such-model'), line);
+      await page.getByTestId('log-correlation').fill('');
+      await page.getByTestId('log-search').fill('DATA_DIR');
+      await page.getByTestId('log-search').press('Enter');
+      await page.waitForFunction(() => {
+        const lines = [...document.querySelectorAll('[data-testid="log-lines"] li')];
+        return lines.length > 0 && lines.every((l) => l.getAttribute('data-source') === 'app:duows');
+      });
+      await page.getByTestId('log-search').fill('');
+      await page.getByTestId('log-search').press('Enter');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-lines"] li[data-source="gateway"]').length === 3);
+      await page.getByTestId('log-lines').scrollIntoViewIfNeeded();
+    },
+    { gateway: true },
   );
 });

@@ -1,22 +1,31 @@
 // The Dashboard page (`data-testid="dashboard-page"`): one chart per GPU metric with a line
 // per GPU over the chosen window (1, 5, 15 or 60 minutes; the store holds the hour the
 // server kept, so a chart opened late starts full), the GPUs' current values beside them,
-// and the sections below (processes, engines, gateway, logs). While on screen it follows the
-// store's history and redraws at most once per frame; while the document is hidden it draws
-// nothing and catches up when it comes back. Charts are redrawn when the theme changes.
+// and below them each engine's serving figures, the gateway's traffic per alias, the
+// processes on each GPU and the logs. While on screen it follows the store's history and
+// redraws at most once per frame, and asks `dashboard` (and the logs) every few seconds;
+// while the document is hidden it does neither and catches up when it comes back. Charts
+// are redrawn when the theme changes.
 
 import { chartColumns, type MetricReader, type WindowMinutes } from '../chart-data';
 import { h, replaceChildren } from '../dom';
 import { pageScope, type Page } from '../page';
 import type { Store } from '../store';
+import { api } from '../transport';
 import type { GpuInfo, HardwareReport } from '../types';
+import { enginesSection, gatewaySection, processesSection } from '../views/dash-serving';
 import { gpuNowTable, type GpuNowTable } from '../views/gpu-now-table';
+import { logViewer } from '../views/log-viewer';
 import { metricChart, type MetricChart, type MetricChartOptions } from '../views/metric-chart';
 import { windowPicker } from '../views/window-picker';
 
 const GIB = 1024 ** 3;
 /** Points per chart at most: about one per pixel of a wide chart. */
 const MAX_POINTS = 600;
+/** Engines' figures and gateway traffic are read this often while the page is on screen. */
+const SERVING_EVERY_MS = 2000;
+/** Followed logs are read this often. */
+const LOGS_EVERY_MS = 3000;
 
 interface MetricSpec extends MetricChartOptions {
   read: MetricReader;
@@ -54,11 +63,38 @@ interface GpuView {
   charts: { spec: MetricSpec; chart: MetricChart }[];
 }
 
-export function dashboardPage(store: Store, loadReport: () => Promise<HardwareReport>, sections: readonly HTMLElement[] = []): Page {
+export function dashboardPage(store: Store, loadReport: () => Promise<HardwareReport>): Page {
   const scope = pageScope();
   const picker = windowPicker(() => {
     schedule();
+    readServing();
   });
+  const engines = enginesSection();
+  const gateway = gatewaySection();
+  const processes = processesSection();
+  const logs = logViewer();
+  let reading = false;
+
+  const visible = (): boolean => document.visibilityState !== 'hidden';
+
+  function readServing(): void {
+    if (reading || !visible()) return;
+    reading = true;
+    api
+      .dashboard(picker.value())
+      .then(
+        (view) => {
+          for (const part of [engines, gateway, processes]) part.show(view);
+        },
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : 'the server did not answer';
+          for (const part of [engines, gateway, processes]) part.failed(message);
+        },
+      )
+      .finally(() => {
+        reading = false;
+      });
+  }
   const gpuSlot = h('div', { class: 'dash-gpus', 'data-testid': 'dash-gpus' }, loadingState());
   const note = h('p', { class: 'hint', 'data-testid': 'dash-note' });
   let view: GpuView | null = null;
@@ -143,7 +179,9 @@ export function dashboardPage(store: Store, loadReport: () => Promise<HardwareRe
       note,
       gpuSlot,
     ),
-    ...sections,
+    h('div', { class: 'dash-pair' }, engines.el, gateway.el),
+    processes.el,
+    logs.el,
   );
 
   return {
@@ -154,7 +192,19 @@ export function dashboardPage(store: Store, loadReport: () => Promise<HardwareRe
         void start();
       }
       scope.follow(store, 'history', schedule);
-      scope.listen(document, 'visibilitychange', schedule);
+      scope.listen(document, 'visibilitychange', () => {
+        schedule();
+        if (visible()) {
+          readServing();
+          if (logs.following()) logs.refresh();
+        }
+      });
+      readServing();
+      logs.refresh();
+      scope.every(SERVING_EVERY_MS, readServing);
+      scope.every(LOGS_EVERY_MS, () => {
+        if (visible() && logs.following()) logs.refresh();
+      });
       const theme = matchMedia('(prefers-color-scheme: dark)');
       scope.listen(theme, 'change', () => {
         view?.charts.forEach((c) => {
