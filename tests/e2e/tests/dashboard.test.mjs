@@ -96,11 +96,61 @@ test('the window is chosen with the keyboard and kept; the light theme draws too
       await page.getByTestId('window-1').waitFor({ state: 'attached' });
       assert.equal(await page.getByTestId('window-1').isChecked(), true, 'the window is remembered');
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="metric-chart"]')?.getAttribute('data-points')) >= 2);
-      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-      assert.notEqual(background, 'rgb(21, 23, 26)', 'the light palette is used');
+      const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      assert.equal(background, 'rgb(243, 244, 246)', 'the light palette is used');
+
+      // The system turns dark: the canvases are drawn again with the dark palette's grid.
+      const gridPixels = () =>
+        page.locator('[data-testid="metric-chart"][data-metric="utilisation"] canvas').evaluate((canvas) => {
+          const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+          const count = { light: 0, dark: 0 };
+          for (let i = 0; i < data.length; i += 4) {
+            const rgb = `${data[i]},${data[i + 1]},${data[i + 2]}`;
+            if (rgb === '214,218,224') count.light += 1; // --line, light
+            if (rgb === '48,53,60') count.dark += 1; // --line, dark
+          }
+          return count;
+        });
+      const light = await gridPixels();
+      assert.ok(light.light > 100 && light.dark === 0, `light grid lines: ${JSON.stringify(light)}`);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.waitForFunction(() => getComputedStyle(document.documentElement).backgroundColor === 'rgb(21, 23, 26)');
+      await page.waitForTimeout(300);
+      const dark = await gridPixels();
+      assert.ok(dark.dark > 100 && dark.light === 0, `dark grid lines after the change: ${JSON.stringify(dark)}`);
+      await page.emulateMedia({ colorScheme: 'light' });
     },
     { colorScheme: 'light' },
   );
+});
+
+test('a hidden page draws nothing and catches up when shown again', async () => {
+  await withDashboard('dashboard-hidden', async (page, server) => {
+    await page.goto(`${server.url}/#/dashboard`);
+    await page.getByTestId('window-5').check();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="metric-chart"]')?.getAttribute('data-points')) >= 2);
+    const reads = { dashboard: 0 };
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/api/dashboard') reads.dashboard += 1;
+    });
+    // As a browser does when its tab is in the background or the window minimised.
+    const setHidden = (hidden) =>
+      page.evaluate((value) => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (value ? 'hidden' : 'visible') });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(true);
+    await page.waitForTimeout(500);
+    const hiddenAt = await points(page, 'utilisation');
+    const readsHidden = reads.dashboard;
+    const before = await page.getByTestId('sample-time').getAttribute('data-count');
+    await page.waitForTimeout(4500);
+    assert.notEqual(await page.getByTestId('sample-time').getAttribute('data-count'), before, 'samples still arrive');
+    assert.equal(await points(page, 'utilisation'), hiddenAt, 'no chart drawn while hidden');
+    assert.equal(reads.dashboard, readsHidden, 'no dashboard read while hidden');
+    await setHidden(false);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="metric-chart"]')?.getAttribute('data-points')) > n, hiddenAt);
+  });
 });
 
 test('the dashboard fits an 800-px-wide window', async () => {
