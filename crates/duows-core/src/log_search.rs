@@ -223,7 +223,11 @@ pub fn request_line(raw: &str) -> String {
         _ => parts.push(target),
     }
     if let Some(ms) = record["latency_ms"].as_f64() {
-        parts.push(format!("{ms:.0} ms"));
+        parts.push(if ms < 10.0 {
+            format!("{ms:.1} ms")
+        } else {
+            format!("{ms:.0} ms")
+        });
     }
     if let Some(id) = text("request_id") {
         parts.push(format!("id={id}"));
@@ -344,7 +348,7 @@ mod tests {
         let found = search_logs(dir.path(), &query("model_not_found", &["gateway"], 10));
         assert_eq!(
             found.lines[0].text,
-            "2026-03-14T14:03:28.000Z 404 x 0 ms id=client-2 error=model_not_found"
+            "2026-03-14T14:03:28.000Z 404 x 0.3 ms id=client-2 error=model_not_found"
         );
         let found = search_logs(dir.path(), &query("request", &["engine:mistral"], 2));
         assert!(found.truncated);

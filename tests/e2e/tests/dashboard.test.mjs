@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { launchBrowser, screenshot, startServer } from '../harness.mjs';
+import { ARTIFACTS, launchBrowser, screenshot, startServer } from '../harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const EIGHT_H100 = path.resolve(here, '../../../fixtures/hardware/8xh100-80gb.json');
@@ -215,7 +215,8 @@ test('the gateway’s traffic, the GPU processes and the logs show what happened
       await page.getByTestId('log-search').fill('');
       await page.getByTestId('log-search').press('Enter');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-lines"] li[data-source="gateway"]').length === 3);
-      await page.getByTestId('log-lines').scrollIntoViewIfNeeded();
+      await page.locator('.dash-pair').screenshot({ path: path.join(ARTIFACTS, 'dashboard-serving-sections.png') });
+      await page.getByTestId('log-viewer').screenshot({ path: path.join(ARTIFACTS, 'dashboard-logs.png') });
     },
     { gateway: true },
   );

@@ -151,7 +151,7 @@ export function gatewaySection(): ServingSection {
       const head: [string, string][] = [
         ['Alias', 'The name GitLab asks for (or the model a client named)'],
         ['Req/s', `Requests per second over the last ${minutesOf(traffic)}`],
-        ['Requests', `Requests answered in the last ${minutesOf(traffic)}`],
+        ['Total', `Requests answered in the last ${minutesOf(traffic)}`],
         ['Errors', 'Requests answered with an error (HTTP 4xx or 5xx)'],
         ['p50', 'Median latency: from the request to the end of its answer'],
         ['p99', '99th-percentile latency'],
