@@ -6,6 +6,8 @@
 // happened. Each test starts its own server.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -13,6 +15,8 @@ import { ARTIFACTS, launchBrowser, screenshot, startServer } from '../harness.mj
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const EIGHT_H100 = path.resolve(here, '../../../fixtures/hardware/8xh100-80gb.json');
+/** An engine with llama.cpp server's metrics (see the file for why it stands in for one). */
+const FAKE_ENGINE = path.resolve(here, '../fake-llama-engine.mjs');
 const TIMEOUT = 15_000;
 
 let browser;
@@ -24,8 +28,8 @@ after(async () => {
 });
 
 /** Runs `fn(page, server)` on a fresh server with the 8×H100 description. */
-async function withDashboard(name, fn, { colorScheme = 'dark', width = 1280, gateway = false } = {}) {
-  const server = await startServer(['--gpus', EIGHT_H100, ...(gateway ? [] : ['--no-gateway'])]);
+async function withDashboard(name, fn, { colorScheme = 'dark', width = 1280, gateway = false, env = {} } = {}) {
+  const server = await startServer(['--gpus', EIGHT_H100, ...(gateway ? [] : ['--no-gateway'])], { env });
   const context = await browser.newContext({ viewport: { width, height: 900 }, colorScheme });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
@@ -220,4 +224,74 @@ test('the gateway’s traffic, the GPU processes and the logs show what happened
     },
     { gateway: true },
   );
+});
+
+test('an engine’s serving figures come from its metrics, and a request is followed into its log', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'duows-e2e-dash-'));
+  const gguf = path.join(dir, 'tiny.gguf');
+  writeFileSync(gguf, 'GGUF');
+  const ENGINE = 'tiny-chat';
+  try {
+    await withDashboard(
+      'dashboard-engine',
+      async (page, server) => {
+        const started = await fetch(`${server.url}/api/engines`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ gguf, name: ENGINE }),
+        });
+        assert.equal(started.status, 200, await started.text());
+        await page.goto(`${server.url}/#/dashboard`);
+        const tile = page.locator(`[data-testid="dash-engine"][data-engine="${ENGINE}"]`);
+        await page.waitForFunction((name) => document.querySelector(`[data-testid="dash-engine"][data-engine="${name}"] [data-testid="dash-engine-state"]`)?.textContent === 'ready', ENGINE, { timeout: 30_000 });
+
+        // Requests through the gateway while the page reads the engine's metrics.
+        const chat = (id) =>
+          fetch(`${server.gateway}/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-request-id': id },
+            body: JSON.stringify({ model: ENGINE, messages: [{ role: 'user', content: 'hi' }] }),
+          }).then(async (r) => assert.equal(r.status, 200, await r.text()));
+        for (let i = 1; i <= 4; i += 1) {
+          await chat(`dash-engine-${i}`);
+          await page.waitForTimeout(600);
+        }
+        await page.waitForFunction(
+          (name) => {
+            const values = [...document.querySelectorAll(`[data-testid="dash-engine"][data-engine="${name}"] .metric-value`)].map((v) => v.textContent);
+            return Number(values[0]) > 0;
+          },
+          ENGINE,
+        );
+        const figures = Object.fromEntries(
+          await tile.locator('.metric').evaluateAll((metrics) => metrics.map((m) => [m.querySelector('.metric-label').textContent, m.querySelector('.metric-value').textContent])),
+        );
+        assert.ok(Number(figures['Tokens per second']) > 0, JSON.stringify(figures));
+        assert.equal(figures['KV cache'], '25 %');
+        assert.equal(figures['Requests running'], '0');
+        assert.equal(figures['Requests waiting'], '0');
+        assert.equal(figures['Time to first token'], '—', 'llama.cpp publishes no time to first token');
+
+        // The gateway's traffic for the engine: four answered requests, no error.
+        const row = page.locator(`[data-testid="dash-gateway-alias"][data-alias="${ENGINE}"]`);
+        await row.waitFor();
+        const cells = (await row.locator('td').allInnerTexts()).map((t) => t.trim());
+        assert.deepEqual([cells[1], cells[2]], ['4', '0'], `requests and errors: ${cells.join(' | ')}`);
+
+        // The client's id leads to the gateway's line, and through it to the engine's lines.
+        await page.getByTestId('log-correlation').fill('dash-engine-3');
+        await page.getByTestId('log-correlation').press('Enter');
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-lines"] li').length === 3);
+        const sources = await page.locator('[data-testid="log-lines"] li').evaluateAll((lines) => lines.map((l) => l.getAttribute('data-source')));
+        assert.deepEqual(sources, ['gateway', `engine:${ENGINE}`, `engine:${ENGINE}`]);
+        const engineLines = await page.locator(`[data-testid="log-lines"] li[data-source="engine:${ENGINE}"]`).allInnerTexts();
+        assert.ok(engineLines[0].includes('Received request') && engineLines[1].includes('Finished request'), engineLines.join('\n'));
+        assert.match(await page.getByTestId('log-status').innerText(), /Following ids dash-engine-3, /);
+        await page.locator('.dash-pair').screenshot({ path: path.join(ARTIFACTS, 'dashboard-engine-sections.png') });
+      },
+      { gateway: true, env: { DUOWS_LLAMA_CPP_PYTHON: FAKE_ENGINE } },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
