@@ -189,7 +189,9 @@ test('the gateway’s traffic, the GPU processes and the logs show what happened
 
       // The log is written off the request path: the row comes within a read or two.
       const row = page.locator('[data-testid="dash-gateway-alias"][data-alias="no-such-model"]');
-      await row.waitFor();
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="dash-gateway-alias"][data-alias="no-such-model"] td:nth-of-type(2)')?.textContent === '3',
+      );
       const cells = (await row.locator('td').allInnerTexts()).map((t) => t.trim());
       assert.equal(cells[1], '3', 'three requests');
       assert.equal(cells[2], '3', 'all three were errors');
@@ -274,7 +276,11 @@ test('an engine’s serving figures come from its metrics, and a request is foll
 
         // The gateway's traffic for the engine: four answered requests, no error.
         const row = page.locator(`[data-testid="dash-gateway-alias"][data-alias="${ENGINE}"]`);
-        await row.waitFor();
+        // The request log is written off the request path: the last one comes within a read.
+        await page.waitForFunction(
+          (name) => document.querySelector(`[data-testid="dash-gateway-alias"][data-alias="${name}"] td:nth-of-type(2)`)?.textContent === '4',
+          ENGINE,
+        );
         const cells = (await row.locator('td').allInnerTexts()).map((t) => t.trim());
         assert.deepEqual([cells[1], cells[2]], ['4', '0'], `requests and errors: ${cells.join(' | ')}`);
 

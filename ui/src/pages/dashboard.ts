@@ -7,6 +7,7 @@
 // while the document is hidden it does neither and catches up when it comes back. Charts
 // are redrawn when the theme changes.
 
+import '../dashboard.css';
 import { chartColumns, type MetricReader, type WindowMinutes } from '../chart-data';
 import { h, replaceChildren } from '../dom';
 import { pageScope, type Page } from '../page';

@@ -11,6 +11,7 @@ import { gpuColour } from './metric-chart';
 
 export interface ServingSection {
   el: HTMLElement;
+  /** Shows the section's part of `view`; an unchanged part is left as it is (focus and selection stay). */
   show(view: DashboardView): void;
   /** The last read failed: say so (the figures shown before stay, marked as old). */
   failed(message: string): void;
@@ -79,29 +80,45 @@ function engineTile(engine: EngineServing): HTMLElement {
   );
 }
 
+/** Calls `draw` only when `part` differs from what was drawn last. */
+function unlessSame<T>(draw: (part: T) => void): (part: T) => void {
+  let last: string | null = null;
+  return (part) => {
+    const key = JSON.stringify(part);
+    if (key === last) return;
+    last = key;
+    draw(part);
+  };
+}
+
 export function enginesSection(): ServingSection {
   const { el, body, note } = section('Engines', 'dash-engines', 'from each engine’s metrics');
   let shown = false;
+  const draw = unlessSame((engines: EngineServing[]) => {
+    if (engines.length === 0) {
+      replaceChildren(
+        body,
+        h(
+          'p',
+          { class: 'empty', 'data-testid': 'dash-engines-empty' },
+          'No engine runs. Start one on the ',
+          h('a', { href: '#/engines' }, 'Engines page'),
+          ' to see its throughput, queue and KV cache here.',
+        ),
+      );
+      return;
+    }
+    replaceChildren(body, h('div', { class: 'dash-engine-grid' }, ...engines.map(engineTile)));
+  });
   return {
     el,
     show(view) {
       shown = true;
       note.textContent = '';
-      if (view.engines.length === 0) {
-        replaceChildren(
-          body,
-          h(
-            'p',
-            { class: 'empty', 'data-testid': 'dash-engines-empty' },
-            'No engine runs. Start one on the ',
-            h('a', { href: '#/engines' }, 'Engines page'),
-            ' to see its throughput, queue and KV cache here.',
-          ),
-        );
-        return;
-      }
-      replaceChildren(body, h('div', { class: 'dash-engine-grid' }, ...view.engines.map(engineTile)));
+      // The time of the reading changes at every read; the figures are what is drawn.
+      draw(view.engines.map((e) => ({ ...e, read_at_ms: null })));
     },
+
     failed(message) {
       note.textContent = shown ? `Not updated: ${message}` : message;
       if (!shown) replaceChildren(body, h('p', { class: 'empty' }, 'The engines’ figures could not be read.'));
@@ -131,50 +148,56 @@ function minutesOf(traffic: GatewayTraffic): string {
 export function gatewaySection(): ServingSection {
   const { el, body, note } = section('Gateway', 'dash-gateway', 'requests per alias over the window');
   let shown = false;
+  const draw = unlessSame((traffic: GatewayTraffic | null) => {
+    drawTraffic(body, traffic);
+  });
   return {
     el,
     show(view) {
       shown = true;
-      const traffic = view.gateway;
-      note.textContent = traffic?.partial ? 'The request log does not reach back over the whole window.' : '';
-      if (!traffic) {
-        replaceChildren(body, h('p', { class: 'empty', 'data-testid': 'dash-gateway-off' }, 'This server runs no gateway, so there is no traffic to show.'));
-        return;
-      }
-      if (!traffic.total) {
-        replaceChildren(
-          body,
-          h('p', { class: 'empty', 'data-testid': 'dash-gateway-empty' }, `No request reached the gateway in the last ${minutesOf(traffic)}.`),
-        );
-        return;
-      }
-      const head: [string, string][] = [
-        ['Alias', 'The name GitLab asks for (or the model a client named)'],
-        ['Req/s', `Requests per second over the last ${minutesOf(traffic)}`],
-        ['Total', `Requests answered in the last ${minutesOf(traffic)}`],
-        ['Errors', 'Requests answered with an error (HTTP 4xx or 5xx)'],
-        ['p50', 'Median latency: from the request to the end of its answer'],
-        ['p99', '99th-percentile latency'],
-      ];
-      replaceChildren(
-        body,
-        h(
-          'div',
-          { class: 'card table-card' },
-          h(
-            'table',
-            { class: 'dash-table gateway-traffic', 'aria-label': `Gateway traffic over the last ${minutesOf(traffic)}` },
-            h('thead', undefined, h('tr', undefined, ...head.map(([c, title], i) => h('th', { scope: 'col', class: i === 0 ? undefined : 'num', title }, c)))),
-            h('tbody', undefined, ...traffic.aliases.map((a) => trafficRow(a)), trafficRow(traffic.total, true)),
-          ),
-        ),
-      );
+      note.textContent = view.gateway?.partial ? 'The request log does not reach back over the whole window.' : '';
+      draw(view.gateway);
     },
     failed(message) {
       note.textContent = shown ? `Not updated: ${message}` : message;
       if (!shown) replaceChildren(body, h('p', { class: 'empty' }, 'The gateway’s traffic could not be read.'));
     },
   };
+}
+
+function drawTraffic(body: HTMLElement, traffic: GatewayTraffic | null): void {
+  if (!traffic) {
+    replaceChildren(body, h('p', { class: 'empty', 'data-testid': 'dash-gateway-off' }, 'This server runs no gateway, so there is no traffic to show.'));
+    return;
+  }
+  if (!traffic.total) {
+    replaceChildren(
+      body,
+      h('p', { class: 'empty', 'data-testid': 'dash-gateway-empty' }, `No request reached the gateway in the last ${minutesOf(traffic)}.`),
+    );
+    return;
+  }
+  const head: [string, string][] = [
+    ['Alias', 'The name GitLab asks for (or the model a client named)'],
+    ['Req/s', `Requests per second over the last ${minutesOf(traffic)}`],
+    ['Total', `Requests answered in the last ${minutesOf(traffic)}`],
+    ['Errors', 'Requests answered with an error (HTTP 4xx or 5xx)'],
+    ['p50', 'Median latency: from the request to the end of its answer'],
+    ['p99', '99th-percentile latency'],
+  ];
+  replaceChildren(
+    body,
+    h(
+      'div',
+      { class: 'card table-card' },
+      h(
+        'table',
+        { class: 'dash-table gateway-traffic', 'aria-label': `Gateway traffic over the last ${minutesOf(traffic)}` },
+        h('thead', undefined, h('tr', undefined, ...head.map(([c, title], i) => h('th', { scope: 'col', class: i === 0 ? undefined : 'num', title }, c)))),
+        h('tbody', undefined, ...traffic.aliases.map((a) => trafficRow(a)), trafficRow(traffic.total, true)),
+      ),
+    ),
+  );
 }
 
 function usedOfPlanned(used: number | null, planned: number | null): string {
@@ -231,37 +254,44 @@ function gpuRows(gpu: GpuProcesses): HTMLElement[] {
 export function processesSection(): ServingSection {
   const { el, body, note } = section('GPU processes', 'dash-processes', 'who holds each GPU’s memory');
   let shown = false;
+  const draw = unlessSame((gpus: GpuProcesses[]) => {
+    drawProcesses(body, gpus);
+  });
   return {
     el,
     show(view) {
       shown = true;
       note.textContent = '';
-      const rows = view.gpus.flatMap(gpuRows);
-      if (rows.length === 0) {
-        replaceChildren(
-          body,
-          h('p', { class: 'empty', 'data-testid': 'dash-processes-empty' }, view.gpus.length === 0 ? 'No GPU to list processes for.' : 'No process holds memory on any GPU.'),
-        );
-        return;
-      }
-      const head = ['GPU', 'Process', 'Memory', 'Against the fit’s plan'];
-      replaceChildren(
-        body,
-        h(
-          'div',
-          { class: 'card table-card' },
-          h(
-            'table',
-            { class: 'dash-table processes-table', 'aria-label': 'Processes on each GPU' },
-            h('thead', undefined, h('tr', undefined, ...head.map((c, i) => h('th', { scope: 'col', class: i < 2 ? undefined : 'num' }, c)))),
-            h('tbody', undefined, ...rows),
-          ),
-        ),
-      );
+      draw(view.gpus);
     },
     failed(message) {
       note.textContent = shown ? `Not updated: ${message}` : message;
       if (!shown) replaceChildren(body, h('p', { class: 'empty' }, 'The GPU processes could not be read.'));
     },
   };
+}
+
+function drawProcesses(body: HTMLElement, gpus: GpuProcesses[]): void {
+  const rows = gpus.flatMap(gpuRows);
+  if (rows.length === 0) {
+    replaceChildren(
+      body,
+      h('p', { class: 'empty', 'data-testid': 'dash-processes-empty' }, gpus.length === 0 ? 'No GPU to list processes for.' : 'No process holds memory on any GPU.'),
+    );
+    return;
+  }
+  const head = ['GPU', 'Process', 'Memory', 'Against the fit’s plan'];
+  replaceChildren(
+    body,
+    h(
+      'div',
+      { class: 'card table-card' },
+      h(
+        'table',
+        { class: 'dash-table processes-table', 'aria-label': 'Processes on each GPU' },
+        h('thead', undefined, h('tr', undefined, ...head.map((c, i) => h('th', { scope: 'col', class: i < 2 ? undefined : 'num' }, c)))),
+        h('tbody', undefined, ...rows),
+      ),
+    ),
+  );
 }

@@ -63,8 +63,14 @@ export function logViewer(): LogViewer {
     source.value = sources.some((s) => s.id === chosen) ? chosen : '';
   }
 
+  let drawn: string | null = null;
+
   function draw(result: LogSearch): void {
     setSources(result.sources);
+    // Unchanged lines are left alone, so a selection or the scroll position stays.
+    const key = JSON.stringify([result.lines.length, result.lines[0], result.lines[result.lines.length - 1], result.correlation_ids]);
+    if (key === drawn) return;
+    drawn = key;
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 24;
     const label = new Map(result.sources.map((s) => [s.id, s]));
     replaceChildren(
