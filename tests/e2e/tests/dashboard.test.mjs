@@ -28,8 +28,8 @@ after(async () => {
 });
 
 /** Runs `fn(page, server)` on a fresh server with the 8×H100 description. */
-async function withDashboard(name, fn, { colorScheme = 'dark', width = 1280, gateway = false, env = {} } = {}) {
-  const server = await startServer(['--gpus', EIGHT_H100, ...(gateway ? [] : ['--no-gateway'])], { env });
+async function withDashboard(name, fn, { colorScheme = 'dark', width = 1280, gateway = false, env = {}, gpus = EIGHT_H100 } = {}) {
+  const server = await startServer(['--gpus', gpus, ...(gateway ? [] : ['--no-gateway'])], { env });
   const context = await browser.newContext({ viewport: { width, height: 900 }, colorScheme });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
@@ -300,4 +300,23 @@ test('an engine’s serving figures come from its metrics, and a request is foll
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('GPUs that report no values say so instead of waiting', async () => {
+  await withDashboard(
+    'dashboard-no-values',
+    async (page, server) => {
+      await page.goto(`${server.url}/#/dashboard`);
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll('.chart-empty')].every((e) => e.textContent === 'The hardware description gives no value for this.'),
+      );
+      assert.equal(await page.locator('.chart-empty:visible').count(), 5, 'every chart says it');
+      const cell = page.locator('[data-testid="gpu-now"] td').first();
+      assert.equal(await cell.innerText(), '—');
+      assert.equal(await cell.getAttribute('title'), 'not in the hardware description');
+      await page.getByTestId('dash-processes-empty').waitFor();
+      await page.getByTestId('dash-engines-empty').waitFor();
+    },
+    { gpus: '1xL4' },
+  );
 });

@@ -60,6 +60,8 @@ const METRICS: readonly MetricSpec[] = [
 
 interface GpuView {
   gpus: GpuInfo[];
+  /** What a chart without values says once samples arrive. */
+  absent: string;
   now: GpuNowTable;
   charts: { spec: MetricSpec; chart: MetricChart }[];
 }
@@ -135,10 +137,16 @@ export function dashboardPage(store: Store, loadReport: () => Promise<HardwareRe
     const absent = described ? 'not in the hardware description' : 'not reported by this card';
     const charts = METRICS.map((spec) => ({ spec, chart: metricChart(spec) }));
     const keys = gpus.map((g) => ({ index: g.index, label: `GPU ${g.index}` }));
-    view = { gpus, now: gpuNowTable(gpus, absent), charts };
+    view = {
+      gpus,
+      absent: described ? 'The hardware description gives no value for this.' : 'These GPUs do not report this.',
+      now: gpuNowTable(gpus, absent),
+      charts,
+    };
     replaceChildren(gpuSlot, view.now.el, h('div', { class: 'chart-grid' }, ...charts.map((c) => c.chart.el)));
     for (const { chart } of charts) chart.setSeries(keys);
-    note.textContent = report.source.kind === 'description' ? `Described hardware (${report.source.label}): the values are the description’s, not measured.` : '';
+    note.textContent =
+      report.source.kind === 'description' ? `Described hardware (${report.source.label}): any values shown are the description’s, not measured.` : '';
     schedule();
   }
 
@@ -158,9 +166,10 @@ export function dashboardPage(store: Store, loadReport: () => Promise<HardwareRe
     const nowMs = store.get('sample')?.timestamp_ms ?? Date.now();
     const minutes: WindowMinutes = picker.value();
     const windowMs = minutes * 60_000;
+    const emptyText = store.get('sample') === null ? 'Waiting for samples…' : view.absent;
     for (const { spec, chart } of view.charts) {
       const columns = chartColumns(histories, spec.read, windowMs, nowMs, MAX_POINTS);
-      chart.draw(columns, windowMs / 1000, nowMs / 1000, spec.limits?.(view.gpus) ?? []);
+      chart.draw(columns, windowMs / 1000, nowMs / 1000, spec.limits?.(view.gpus) ?? [], emptyText);
     }
     view.now.update(histories.map((points) => points[points.length - 1]?.gpu));
   }

@@ -42,8 +42,11 @@ export interface MetricChart {
   el: HTMLElement;
   /** Sets the GPUs drawn (rebuilds the chart when they changed). */
   setSeries(series: readonly SeriesKey[]): void;
-  /** Draws `columns` over the window `[endS - windowS, endS]`; `limits` are dashed lines. */
-  draw(columns: ChartColumns, windowS: number, endS: number, limits?: readonly number[]): void;
+  /**
+   * Draws `columns` over the window `[endS - windowS, endS]`; `limits` are dashed lines;
+   * `emptyText` is what an empty chart says.
+   */
+  draw(columns: ChartColumns, windowS: number, endS: number, limits: readonly number[], emptyText: string): void;
   /** Re-reads the theme's colours and redraws. */
   retheme(): void;
   destroy(): void;
@@ -164,12 +167,13 @@ export function metricChart(options: MetricChartOptions): MetricChart {
       last = { x: [], ys: keys.map(() => []) };
       build();
     },
-    draw(columns, windowS, endS, nextLimits = []) {
+    draw(columns, windowS, endS, nextLimits, emptyText) {
       range = [endS - windowS, endS];
       limits = nextLimits;
       last = columns;
       el.dataset.points = String(columns.x.length);
       empty.hidden = columns.x.length > 0;
+      if (empty.textContent !== emptyText) empty.textContent = emptyText;
       if (!plot) build();
       plot?.setData([columns.x, ...columns.ys] as uPlot.AlignedData, true);
     },
