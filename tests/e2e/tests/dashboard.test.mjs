@@ -76,6 +76,12 @@ test('the charts start with the server’s history, then take the live samples',
       fromHistory,
     );
 
+    // Pointing at a chart reads out its values at that time, per GPU.
+    const plot = page.locator('[data-testid="metric-chart"][data-metric="utilisation"] .u-over');
+    const box = await plot.boundingBox();
+    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+    await page.waitForFunction(() => /GPU 0 88 · GPU 1 88/.test(document.querySelector('[data-metric="utilisation"] .chart-readout')?.textContent ?? ''));
+
     // The current values per GPU, in GiB and in the card's units.
     const first = page.locator('[data-testid="gpu-now"][data-gpu-index="0"]');
     const text = (await first.innerText()).replace(/\s+/g, ' ');
