@@ -51,7 +51,7 @@ async function withDashboard(name, fn, { colorScheme = 'dark', width = 1280, gat
 
 const points = (page, metric) => page.locator(`[data-testid="metric-chart"][data-metric="${metric}"]`).getAttribute('data-points').then(Number);
 
-const METRICS = ['utilisation', 'memory', 'temperature', 'power', 'sm-clock'];
+const METRICS = ['utilisation', 'memory', 'temperature', 'power', 'sm-clock', 'memory-clock'];
 
 test('the charts start with the server’s history, then take the live samples', async () => {
   await withDashboard('dashboard-dark', async (page, server) => {
@@ -316,7 +316,7 @@ test('GPUs that report no values say so instead of waiting', async () => {
       await page.waitForFunction(() =>
         [...document.querySelectorAll('.chart-empty')].every((e) => e.textContent === 'The hardware description gives no value for this.'),
       );
-      assert.equal(await page.locator('.chart-empty:visible').count(), 5, 'every chart says it');
+      assert.equal(await page.locator('.chart-empty:visible').count(), 6, 'every chart says it');
       const cell = page.locator('[data-testid="gpu-now"] td').first();
       assert.equal(await cell.innerText(), '—');
       assert.equal(await cell.getAttribute('title'), 'not in the hardware description');

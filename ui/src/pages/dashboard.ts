@@ -56,6 +56,7 @@ const METRICS: readonly MetricSpec[] = [
     limits: (gpus) => gpus.flatMap((g) => (g.power_limit_watts === null ? [] : [g.power_limit_watts])),
   },
   { id: 'sm-clock', title: 'SM clock', unit: 'MHz', floorMax: 1000, digits: 0, read: (g) => g.clock_sm_mhz },
+  { id: 'memory-clock', title: 'Memory clock', unit: 'MHz', floorMax: 1000, digits: 0, read: (g) => g.clock_memory_mhz },
 ];
 
 interface GpuView {
