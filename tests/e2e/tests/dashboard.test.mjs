@@ -313,9 +313,10 @@ test('GPUs that report no values say so instead of waiting', async () => {
     'dashboard-no-values',
     async (page, server) => {
       await page.goto(`${server.url}/#/dashboard`);
-      await page.waitForFunction(() =>
-        [...document.querySelectorAll('.chart-empty')].every((e) => e.textContent === 'The hardware description gives no value for this.'),
-      );
+      await page.waitForFunction(() => {
+        const notes = [...document.querySelectorAll('.chart-empty')];
+        return notes.length === 6 && notes.every((e) => !e.hidden && e.textContent === 'The hardware description gives no value for this.');
+      });
       assert.equal(await page.locator('.chart-empty:visible').count(), 6, 'every chart says it');
       const cell = page.locator('[data-testid="gpu-now"] td').first();
       assert.equal(await cell.innerText(), '—');
