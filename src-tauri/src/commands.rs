@@ -4,9 +4,10 @@
 
 use duows_api::calls::{
     self, AiGatewaySetupParams, AiGatewayStatus, CatalogView, ConfigExport, ConfigImportParams,
-    CreatedKey, DeploymentRef, DescribeRequest, DownloadParams, EnginePlanParams, EnginePlanView,
-    EngineStartParams, FitParams, GatewayInfo, GitlabParams, GitlabStepsParams, InstallParams,
-    JobStatus, KeyCreateParams, KeyRevokeParams, RecommendParams, VersionInfo,
+    CreatedKey, DashboardView, DeploymentRef, DescribeRequest, DownloadParams, EnginePlanParams,
+    EnginePlanView, EngineStartParams, FitParams, GatewayInfo, GitlabParams, GitlabStepsParams,
+    InstallParams, JobStatus, KeyCreateParams, KeyRevokeParams, LogsParams, RecommendParams,
+    VersionInfo,
 };
 use duows_api::{ApiError, ApiState};
 use duows_core::aigw::GeneratedFiles;
@@ -16,6 +17,7 @@ use duows_core::engine::EngineStatus;
 use duows_core::fit::{FitResult, Recommendation};
 use duows_core::gitlab::{ApplyReport, ManualSteps, Plan};
 use duows_core::hardware::HardwareReport;
+use duows_core::log_search::LogSearch;
 use duows_core::sampler::Sample;
 use duows_core::settings::Settings;
 use duows_gateway::KeyInfo;
@@ -51,6 +53,19 @@ pub async fn sample_history(
     points: Option<usize>,
 ) -> Result<Vec<Sample>, ApiError> {
     calls::sample_history(&state, minutes, points)
+}
+
+#[tauri::command]
+pub async fn dashboard(
+    state: State<'_, ApiState>,
+    minutes: Option<u32>,
+) -> Result<DashboardView, ApiError> {
+    calls::dashboard(&state, minutes).await
+}
+
+#[tauri::command]
+pub async fn logs(state: State<'_, ApiState>, params: LogsParams) -> Result<LogSearch, ApiError> {
+    calls::logs(&state, params).await
 }
 
 #[tauri::command]

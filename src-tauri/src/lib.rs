@@ -31,6 +31,8 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             subscriptions::subscribe_samples,
             subscriptions::subscribe_events,
             commands::sample_history,
+            commands::dashboard,
+            commands::logs,
             commands::settings,
             commands::update_settings,
             commands::catalog,

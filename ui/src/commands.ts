@@ -6,6 +6,7 @@ import type {
   AiGatewaySetupParams,
   AiGatewayStatus,
   CatalogView,
+  DashboardView,
   ConfigExport,
   ConfigImportParams,
   DeploymentCheck,
@@ -34,6 +35,8 @@ import type {
   JobStatus,
   KeyCreateParams,
   KeyInfo,
+  LogSearch,
+  LogsParams,
   Recommendation,
   RecommendParams,
   Sample,
@@ -48,6 +51,8 @@ export interface Commands {
   describe_hardware: { args: { spec: string }; result: HardwareReport };
   latest_sample: { args: undefined; result: Sample };
   sample_history: { args: { minutes?: number; points?: number }; result: Sample[] };
+  dashboard: { args: { minutes?: number }; result: DashboardView };
+  logs: { args: { params: LogsParams }; result: LogSearch };
   settings: { args: undefined; result: Settings };
   update_settings: { args: { settings: Settings }; result: Settings };
   catalog: { args: undefined; result: CatalogView };
@@ -91,6 +96,8 @@ export const COMMAND_NAMES = {
   describe_hardware: true,
   latest_sample: true,
   sample_history: true,
+  dashboard: true,
+  logs: true,
   settings: true,
   update_settings: true,
   catalog: true,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, duration, fraction, gib, percent, size, sizeOf, speed, times, watts } from './format';
+import { ago, duration, fraction, gib, latency, percent, size, sizeOf, speed, times, watts } from './format';
 
 describe('memory in one unit', () => {
   it('shows an 80 GB card in GiB, as the fit does', () => {
@@ -36,5 +36,14 @@ describe('times', () => {
     expect(duration(-5)).toBe('0 s');
     expect(ago(500)).toBe('just now');
     expect(ago(12_000)).toBe('12 s ago');
+  });
+});
+
+describe('latency', () => {
+  it('keeps the digits that matter at every scale', () => {
+    expect(latency(0.3125)).toBe('0.31 ms');
+    expect(latency(4.24)).toBe('4.2 ms');
+    expect(latency(412.4)).toBe('412 ms');
+    expect(latency(2410)).toBe('2.41 s');
   });
 });

@@ -61,6 +61,14 @@ export function watts(value: number): string {
   return `${value >= 100 || Number.isInteger(value) ? value.toFixed(0) : value.toFixed(1)} W`;
 }
 
+/** A latency in milliseconds, to the digits that matter: "0.31 ms", "4.2 ms", "412 ms", "2.41 s". */
+export function latency(ms: number): string {
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 1) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(2)} ms`;
+}
+
 export function mhz(value: number): string {
   return `${Math.round(value)} MHz`;
 }

@@ -1,11 +1,13 @@
-// Entry point: the header, the page registry (Hardware, Models, Engines, Gateway, GitLab, Doctor) with the
+// Entry point: the header, the page registry (Hardware, Dashboard, Models, Engines, Gateway, GitLab, Doctor) with the
 // hash routing between them, and the client store fed by the server's live event stream.
 // A page is built the first time it is shown and kept in the document; only the page on
 // screen follows the store. A new page is one entry in `PAGES` and a route in router.ts.
 
+import './locale-guard';
 import './styles.css';
 import { connectStore } from './live';
 import { pageRegistry, type PageEntry } from './page';
+import { dashboardPage } from './pages/dashboard';
 import { doctorPage } from './pages/doctor';
 import { enginesPage } from './pages/engines';
 import { gatewayPage } from './pages/gateway';
@@ -33,6 +35,7 @@ function loadReport(): Promise<HardwareReport> {
 
 const PAGES: readonly (PageEntry<Route> & { label: string })[] = [
   { route: 'hardware', label: 'Hardware', title: 'Duo Workstation', create: () => hardwarePage(store, top, loadReport) },
+  { route: 'dashboard', label: 'Dashboard', title: 'Dashboard · Duo Workstation', create: () => dashboardPage(store, loadReport) },
   { route: 'models', label: 'Models', title: 'Models · Duo Workstation', create: () => modelsPage() },
   { route: 'engines', label: 'Engines', title: 'Engines · Duo Workstation', create: () => enginesPage(store) },
   { route: 'gateway', label: 'Gateway', title: 'Gateway · Duo Workstation', create: () => gatewayPage(store) },

@@ -17,6 +17,7 @@ import {
   type GitlabStepsParams,
   type InstallParams,
   type KeyCreateParams,
+  type LogsParams,
   type RecommendParams,
   type Sample,
   type ServerEvent,
@@ -165,6 +166,8 @@ export const api = {
   latestSample: () => call('latest_sample'),
   sampleHistory: (minutes?: number, points?: number) =>
     call('sample_history', { ...(minutes === undefined ? {} : { minutes }), ...(points === undefined ? {} : { points }) }),
+  dashboard: (minutes?: number) => call('dashboard', minutes === undefined ? {} : { minutes }),
+  logs: (params: LogsParams) => call('logs', { params }),
   settings: () => call('settings'),
   updateSettings: (settings: Settings) => call('update_settings', { settings }),
   catalog: () => call('catalog'),

@@ -40,6 +40,8 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("subscribe_samples", sample_stream)
         .at("subscribe_events", event_stream)
         .at("sample_history", sample_history)
+        .at("dashboard", dashboard)
+        .at("logs", logs)
         .at("settings", settings)
         .at("update_settings", update_settings)
         .at("catalog", catalog)
@@ -167,6 +169,33 @@ async fn sample_history(
         )
     })?;
     calls::sample_history(&state, query.minutes, query.points).map(Json)
+}
+
+/// `?minutes=N` for `dashboard`.
+#[derive(serde::Deserialize)]
+struct DashboardQuery {
+    minutes: Option<u32>,
+}
+
+async fn dashboard(
+    State(state): State<ApiState>,
+    query: Result<Query<DashboardQuery>, QueryRejection>,
+) -> Result<Json<calls::DashboardView>, ApiError> {
+    let Query(query) = query.map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            "minutes must be a whole number",
+        )
+        .with_field("minutes")
+    })?;
+    calls::dashboard(&state, query.minutes).await.map(Json)
+}
+
+async fn logs(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::LogsParams>,
+) -> Result<Json<duows_core::log_search::LogSearch>, ApiError> {
+    calls::logs(&state, params).await.map(Json)
 }
 
 async fn settings(State(state): State<ApiState>) -> Json<Settings> {

@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     pub(crate) changes: watch::Sender<u64>,
     /// The latest check of each external deployment.
     pub(crate) deployment_checks: crate::deployment_checks::DeploymentChecks,
+    /// The engines' recent metrics, read when a dashboard asks.
+    pub(crate) engine_scraper: duows_core::dashboard::EngineScraper,
 }
 
 impl ApiState {
@@ -93,6 +95,7 @@ impl ApiState {
                 engine_params: Mutex::new(HashMap::new()),
                 changes: watch::channel(0).0,
                 deployment_checks: Default::default(),
+                engine_scraper: Default::default(),
             }),
         }
     }

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use duows_api::calls::{
     AiGatewaySetupParams, AiGatewayStatus, CatalogView, ConfigExport, ConfigImportParams,
-    CreatedKey, DeploymentKeyParams, DeploymentRef, DescribeRequest, DownloadParams, EngineParams,
-    EnginePlanView, FeaturesRatedParams, FitParams, GatewayInfo, GitlabParams, GitlabStepsParams,
-    InstallParams, JobRef, JobStatus, KeyCreateParams, KeyRevokeParams, RatedAssignment,
-    RecommendParams, VersionInfo,
+    CreatedKey, DashboardView, DeploymentKeyParams, DeploymentRef, DescribeRequest, DownloadParams,
+    EngineParams, EnginePlanView, FeaturesRatedParams, FitParams, GatewayInfo, GitlabParams,
+    GitlabStepsParams, InstallParams, JobRef, JobStatus, KeyCreateParams, KeyRevokeParams,
+    LogsParams, RatedAssignment, RecommendParams, VersionInfo,
 };
 use duows_api::events::ServerEvent;
 use duows_api::{ApiError, ErrorCode};
@@ -67,6 +67,7 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<RatedAssignment>();
     visit.visit::<GitlabParams>();
     visit.visit::<GitlabStepsParams>();
+    visit.visit::<LogsParams>();
     // What they return, and the event stream.
     visit.visit::<VersionInfo>();
     visit.visit::<HardwareReport>();
@@ -91,6 +92,8 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<Plan>();
     visit.visit::<ApplyReport>();
     visit.visit::<ManualSteps>();
+    visit.visit::<DashboardView>();
+    visit.visit::<duows_core::log_search::LogSearch>();
     visit.visit::<ServerEvent>();
     // Every error.
     visit.visit::<ApiError>();

@@ -28,6 +28,7 @@
 
 pub mod aigw;
 pub mod catalog;
+pub mod dashboard;
 pub mod data_dir;
 pub mod deployment_check;
 pub mod doctor;
@@ -36,6 +37,7 @@ pub mod fit;
 pub mod gitlab;
 pub mod hardware;
 pub mod jobs;
+pub mod log_search;
 pub mod logging;
 pub mod routing;
 pub mod sample_history;

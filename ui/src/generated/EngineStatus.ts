@@ -2,6 +2,7 @@
 import type { EngineKind } from "./EngineKind";
 import type { EngineState } from "./EngineState";
 import type { Failure } from "./Failure";
+import type { PlannedMemory } from "./PlannedMemory";
 
 /**
  * What the UI and `duows engine status` show.
@@ -51,6 +52,10 @@ command_line: string,
  * The log file.
  */
 log_path: string, 
+/**
+ * The GPU memory the fit planned for it, to hold against what it really uses.
+ */
+planned_memory: PlannedMemory | null, 
 /**
  * Problems of a running engine that do not stop it (e.g. llama.cpp fell back to the CPU).
  */

@@ -169,6 +169,7 @@ mod tests {
             next_start_ms: None,
             command_line: String::new(),
             log_path: Default::default(),
+            planned_memory: None,
             warnings: Vec::new(),
         }
     }

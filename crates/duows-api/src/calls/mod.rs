@@ -2,6 +2,7 @@
 
 mod ai_gateway;
 mod config;
+mod dashboard;
 mod deployments;
 mod doctor;
 mod engines;
@@ -16,6 +17,7 @@ pub use ai_gateway::{
     AiGatewayStatus, HealthView,
 };
 pub use config::{config_export, config_import, ConfigExport, ConfigImportParams, EXPORT_FORMAT};
+pub use dashboard::{dashboard, logs, DashboardView, LogsParams};
 pub use deployments::{
     deployment_key, deployment_test, features_rated, DeploymentKeyParams, DeploymentRef,
     DeploymentView, FeaturesRatedParams, RatedAssignment,

@@ -16,7 +16,7 @@ pub mod supervisor;
 pub use classify::{Failure, FailureKind};
 pub use plan::{
     chat_template, llama_cpp_plan, vllm_plan, EngineKind, EnvValue, EnvVar, LaunchPlan,
-    LlamaCppOptions, PlanError, PlanOptions, PrepareStep, Secret,
+    LlamaCppOptions, PlanError, PlanOptions, PlannedMemory, PrepareStep, Secret,
 };
 pub use preflight::{
     preflight, CheckItem, CheckOutcome, GpuMemoryFacts, Preflight, PreflightCheck, PreflightFacts,

@@ -72,6 +72,15 @@ pub enum PrepareStep {
     },
 }
 
+/// The GPU memory an engine was planned to take: what the dashboard holds its real use against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct PlannedMemory {
+    /// NVML indexes of the GPUs it runs on.
+    pub gpus: Vec<u32>,
+    /// Bytes it may take on each of them (vLLM's `total × --gpu-memory-utilization`).
+    pub bytes_per_gpu: u64,
+}
+
 /// Everything needed to start one engine.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct LaunchPlan {
@@ -97,6 +106,9 @@ pub struct LaunchPlan {
     pub api_key: Secret,
     /// Path that answers 200 once the model is loaded (sent with the key).
     pub health_path: String,
+    /// The GPU memory the fit planned for this engine (vLLM's budget on each GPU it uses);
+    /// `None` when nothing was fitted (llama.cpp).
+    pub planned_memory: Option<PlannedMemory>,
     /// Whether the engine inherits the app's environment. llama-cpp-python's server reads
     /// `PORT`, `HOST`, `MODEL`… from the environment *over* its arguments, so it gets only
     /// a small allow-list ([`PASSTHROUGH_ENV`]) plus the plan's variables.
@@ -313,6 +325,10 @@ pub fn vllm_plan(
         port: options.port,
         api_key: options.api_key.clone(),
         health_path: "/health".into(),
+        planned_memory: fit.memory.map(|memory| PlannedMemory {
+            gpus: fit.gpus.clone(),
+            bytes_per_gpu: memory.budget_bytes,
+        }),
         inherit_env: true,
     })
 }
@@ -379,6 +395,7 @@ pub fn llama_cpp_plan(
         api_key: options.api_key.clone(),
         // No /health in llama-cpp-python's server; /v1/models answers once loaded.
         health_path: "/v1/models".into(),
+        planned_memory: None,
         inherit_env: false,
     })
 }

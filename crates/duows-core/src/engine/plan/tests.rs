@@ -334,3 +334,20 @@ fn llama_cpp_plan_keeps_its_key_in_the_environment() {
     assert!(!line.contains(KEY) && plan.args.iter().all(|a| !a.contains(KEY)));
     assert_eq!(plan.base_url(), "http://127.0.0.1:8001/v1");
 }
+
+#[test]
+fn a_vllm_plan_carries_the_memory_the_fit_planned_on_each_gpu_it_uses() {
+    let plan = plan_for("mistral-7b-instruct-v0.3", "2xA100-80GB", None);
+    let planned = plan.planned_memory.clone().expect("planned memory");
+    assert_eq!(planned.gpus, vec![0], "a 7B model takes one GPU");
+    let total = 80u64 << 30;
+    assert!(
+        planned.bytes_per_gpu > total / 2 && planned.bytes_per_gpu < total,
+        "vLLM's budget is most of the GPU: {}",
+        planned.bytes_per_gpu
+    );
+    assert!(
+        plan.command_line().contains("--gpu-memory-utilization"),
+        "the budget is the one the flags ask for"
+    );
+}

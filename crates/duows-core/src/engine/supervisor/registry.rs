@@ -93,6 +93,7 @@ impl Supervisor {
             next_start_ms: None,
             command_line: plan.command_line(),
             log_path: log.path().to_path_buf(),
+            planned_memory: plan.planned_memory.clone(),
             warnings: Vec::new(),
         };
         let api_key = plan.api_key.clone();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::classify::Failure;
-use crate::engine::plan::{EngineKind, Secret};
+use crate::engine::plan::{EngineKind, PlannedMemory, Secret};
 
 /// Where an engine is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -56,6 +56,9 @@ pub struct EngineStatus {
     pub command_line: String,
     /// The log file.
     pub log_path: PathBuf,
+    /// The GPU memory the fit planned for it, to hold against what it really uses.
+    #[serde(default)]
+    pub planned_memory: Option<PlannedMemory>,
     /// Problems of a running engine that do not stop it (e.g. llama.cpp fell back to the CPU).
     #[serde(default)]
     pub warnings: Vec<String>,

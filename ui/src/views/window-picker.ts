@@ -1,0 +1,42 @@
+// The dashboard's time window (`data-testid="window-picker"`): 1, 5, 15 or 60 minutes, as a
+// row of radio buttons (arrow keys move between them), remembered in this browser.
+
+import { h } from '../dom';
+import { WINDOW_MINUTES, type WindowMinutes } from '../chart-data';
+
+const KEY = 'duows.dashboard.window';
+
+export interface WindowPicker {
+  el: HTMLElement;
+  value(): WindowMinutes;
+}
+
+function remembered(): WindowMinutes {
+  try {
+    const saved = Number(localStorage.getItem(KEY));
+    return (WINDOW_MINUTES as readonly number[]).includes(saved) ? (saved as WindowMinutes) : 5;
+  } catch {
+    return 5;
+  }
+}
+
+export function windowPicker(onChange: (minutes: WindowMinutes) => void): WindowPicker {
+  let current = remembered();
+  const options = WINDOW_MINUTES.map((minutes) => {
+    const input = h('input', { type: 'radio', name: 'dashboard-window', value: minutes, 'data-testid': `window-${minutes}` });
+    input.checked = minutes === current;
+    input.addEventListener('change', () => {
+      if (!input.checked) return;
+      current = minutes;
+      try {
+        localStorage.setItem(KEY, String(minutes));
+      } catch {
+        // private mode: the choice lasts for this page only
+      }
+      onChange(minutes);
+    });
+    return h('label', { class: 'segment' }, input, h('span', undefined, `${minutes} min`));
+  });
+  const el = h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': 'Time window', 'data-testid': 'window-picker' }, ...options);
+  return { el, value: () => current };
+}
