@@ -3,7 +3,7 @@
 // and Bedrock and Azure deployments GitLab's AI gateway calls itself (`deployment-row`,
 // `data-name`, with a source or platform badge, the model and its family, the endpoint, where
 // its key is kept and whether it takes requests) — then the form that adds an external one,
-// and where keys are kept (`secret-store`). Every row has "Use for its rated features"
+// and where keys are kept (`secret-store`). Every row has "Use where rated"
 // (`deployment-rated`: routes it to every feature its model is rated for; the answer in
 // `deployment-rated-result`). An external deployment has Test (`deployment-test`: asks its
 // `/models` now; the answer in `deployment-test-result`) and a Remove button
@@ -112,7 +112,7 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
         disabled: rating !== null,
         onclick: () => void rated(d.name),
       },
-      rating === d.name ? 'Routing…' : 'Use for its rated features',
+      rating === d.name ? 'Routing…' : 'Use where rated',
     );
   }
 
