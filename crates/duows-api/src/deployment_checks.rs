@@ -66,7 +66,10 @@ pub(crate) async fn check_now(
         .no_proxy()
         .build()
         .unwrap_or_default();
-    let key = state.inner.secrets.deployment_key(deployment);
+    let (wanted, secrets) = (deployment.clone(), state.inner.secrets.clone());
+    let key = tokio::task::spawn_blocking(move || secrets.deployment_key(&wanted))
+        .await
+        .unwrap_or_default();
     let check = check_external(&client, deployment, key.as_ref()).await;
     if state
         .inner
@@ -100,10 +103,16 @@ pub async fn keep_deployments_checked(state: ApiState) {
         let now = duows_base::clock::now_ms();
         let due: Vec<&ExternalDeployment> =
             deployments.iter().filter(|d| checks.due(d, now)).collect();
-        let keys: Vec<_> = due
-            .iter()
-            .map(|d| state.inner.secrets.deployment_key(d))
-            .collect();
+        // The secret service answers over D-Bus: not on the runtime's own threads.
+        let (wanted, secrets) = (
+            due.iter().map(|d| (*d).clone()).collect::<Vec<_>>(),
+            state.inner.secrets.clone(),
+        );
+        let keys: Vec<_> = tokio::task::spawn_blocking(move || {
+            wanted.iter().map(|d| secrets.deployment_key(d)).collect()
+        })
+        .await
+        .unwrap_or_else(|_| vec![None; due.len()]);
         let results = futures_util::future::join_all(
             due.iter()
                 .zip(&keys)

@@ -200,7 +200,11 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
         let engines = supervisor.map(|s| s.endpoints()).unwrap_or_default();
         let settings = state.settings_snapshot();
         if keys_read_at.is_none_or(|at| at.elapsed() >= KEY_REFRESH) {
-            keys = deployment_keys(&settings, state.secrets());
+            // The secret service answers over D-Bus: not on the runtime's own threads.
+            let (read, secrets) = (settings.clone(), state.secrets().clone());
+            keys = tokio::task::spawn_blocking(move || deployment_keys(&read, &secrets))
+                .await
+                .unwrap_or_default();
             keys_read_at = Some(std::time::Instant::now());
         }
         let inputs = Inputs {

@@ -112,8 +112,10 @@ pub async fn gitlab_apply(state: &ApiState, params: GitlabParams) -> Result<Appl
     let plan = gitlab::plan_against(&client, &desired).await?;
     keep_token(state, remember).await?;
     tracing::info!(gitlab = %client.url(), changes = plan.change_count(), "applying the GitLab configuration");
-    let settings = state.settings_snapshot();
-    let deployment_keys = crate::gateway_routes::deployment_keys(&settings, state.secrets());
+    let (settings, secrets) = (state.settings_snapshot(), state.secrets().clone());
+    let deployment_keys =
+        super::blocking(move || Ok(crate::gateway_routes::deployment_keys(&settings, &secrets)))
+            .await?;
     let keys = gitlab::ModelKeys {
         gateway: desired.model_api_key.as_ref(),
         deployments: &deployment_keys,
