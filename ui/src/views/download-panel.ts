@@ -108,8 +108,8 @@ function downloadEntry(first: JobStatus, actions: DownloadActions): Entry {
   };
 }
 
-function ctl(label: string, forId: string, control: HTMLElement, extraClass = '', hint?: HTMLElement, extra?: HTMLElement): HTMLElement {
-  return h('div', { class: `ctl ${extraClass}`.trim(), 'data-field': forId }, h('label', { for: forId, class: 'ctl-label' }, label), control, hint, extra);
+function ctl(label: string, forId: string, control: HTMLElement, extraClass = '', hint?: HTMLElement): HTMLElement {
+  return h('div', { class: `ctl ${extraClass}`.trim(), 'data-field': forId }, h('label', { for: forId, class: 'ctl-label' }, label), control, hint);
 }
 
 export function downloadPanel(actions: DownloadActions): DownloadPanel {
@@ -146,14 +146,7 @@ export function downloadPanel(actions: DownloadActions): DownloadPanel {
     model: ctl('Model', 'download-model', model, 'ctl-wide'),
     variant: ctl('Checkpoint', 'download-variant', variant),
     revision: ctl('Revision', 'download-revision', revision),
-    token: ctl(
-      'Hugging Face token',
-      'download-token',
-      token,
-      'ctl-token',
-      tokenHint,
-      h('label', { for: 'download-remember', class: 'check-line' }, remember, ' Remember it (secret store)'),
-    ),
+    token: ctl('Hugging Face token', 'download-token', token, 'ctl-token', tokenHint),
     general,
   };
   const inputs: Partial<Record<Field, HTMLInputElement | HTMLSelectElement>> = { model, variant, revision, token };
@@ -165,6 +158,7 @@ export function downloadPanel(actions: DownloadActions): DownloadPanel {
     { class: 'job-form', novalidate: true, 'aria-label': 'Download weights', 'data-testid': 'download-form' },
     general,
     h('div', { class: 'engine-form-row' }, fields.model, fields.variant, fields.revision, fields.token),
+    h('label', { for: 'download-remember', class: 'check-line' }, remember, ' Remember the token (in the secret store) for later downloads'),
     h('div', { class: 'engine-buttons' }, submit),
   );
   const el = h(
