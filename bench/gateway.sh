@@ -32,12 +32,16 @@ done
 # Each rate is measured in ROUNDS rounds; a round runs every path once, one after the other,
 # so a noisy moment on the machine hits one round, and the report takes the median round.
 if [ "$QUICK" = 1 ]; then
-  RATES="${RATES:-100 250 1000 2000 4000}"; ROUNDS=3; WINDOW=1; WARMUP=0.3
-  STREAM_ROUNDS=2; STREAM_WINDOW=2
+  RATES="${RATES:-50 100 250 1000 2000 4000}"; ROUNDS=3; WINDOW=1; WARMUP=0.3
+  STREAM_ROUNDS=2; STREAM_WINDOW=2; MIN_SAMPLES=300
 else
-  RATES="${RATES:-50 100 150 200 250 500 1000 2000 4000}"; ROUNDS=5; WINDOW=1.5; WARMUP=0.3
-  STREAM_ROUNDS=3; STREAM_WINDOW=2
+  RATES="${RATES:-10 50 100 150 200 250 500 1000 2000 4000}"; ROUNDS=5; WINDOW=1.5; WARMUP=0.3
+  STREAM_ROUNDS=3; STREAM_WINDOW=2; MIN_SAMPLES=2000
 fi
+# Low rates get longer windows, so each rate's p99 rests on at least MIN_SAMPLES requests
+# over its rounds (10 req/s: 40 s a round in the full run).
+window_for() { awk -v r="$1" -v w="$WINDOW" -v n="$MIN_SAMPLES" -v k="$ROUNDS" \
+  'BEGIN { x = n / (r * k); if (x < w) x = w; printf "%g", x }'; }
 STREAM_RATE=16 # streams started per second; each lasts ~1.3 s, so ~20 are open at once
 
 WORK="$(mktemp -d)"
@@ -237,10 +241,11 @@ for rate in $RATES; do
     for entry in "${PATHS[@]}"; do
       read -r name url <<<"$entry"
       if [ "$name" = litellm ] && [ "$LITELLM_RUNNING" = 0 ]; then continue; fi
-      say "instant, round $round: $name at $rate req/s for ${WINDOW}s (load average $(loadavg))"
+      window="$(window_for "$rate")"
+      say "instant, round $round: $name at $rate req/s for ${window}s (load average $(loadavg))"
       # shellcheck disable=SC2046
       out="$("${CLIENT_PIN[@]}" "$LOADGEN" instant --url "$url" --model mock --rate "$rate" \
-        --seconds "$WINDOW" --warmup "$WARMUP" --timeout 5 $(watch_of "$name"))"
+        --seconds "$window" --warmup "$WARMUP" --timeout 5 $(watch_of "$name"))"
       record "{\"kind\":\"instant\",\"path\":\"$name\",\"round\":$round,\"result\":$out}"
       [ "$name" = litellm ] || continue
       wait_quiet "$LITELLM_PID"

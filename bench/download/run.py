@@ -239,7 +239,7 @@ def main():
     total = sum(size for _, size, _ in files)
     chosen = [clients(args.duows, args.python)[n] for n in args.clients.split(",")]
     report = {"total_mb": round(total / 1e6), "files": len(files), "cpus": os.cpu_count(),
-              "loadavg_start": open("/proc/loadavg").read().split()[:3]}
+              "loadavg_start": open("/proc/loadavg").read().split()[:3], "settings": {}}
     for setting, cap in [("no limit", None), (f"{args.cap_mb:g} MB/s per connection", args.cap_mb)]:
         hub = Hub(args.hub, repo_dir, args.work, cap)
         try:
@@ -248,7 +248,7 @@ def main():
                 for client in chosen:
                     log(f"{setting}, round {round_no + 1}: {client.name}")
                     results.append(measure(client, hub, args.work, files, total))
-            report[setting] = median_by_client(results)
+            report["settings"][setting] = median_by_client(results)
             if cap and not args.no_resume:
                 report["resume"] = []
                 for client in chosen:
@@ -259,8 +259,8 @@ def main():
     shutil.rmtree(os.path.join(args.work, "caches"), ignore_errors=True)
     report["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     print_report(report, args)
-    return 0 if all(r["check"] == "ok" for key in report if isinstance(report[key], list)
-                    for r in report[key]) else 1
+    runs = [r for rows in report["settings"].values() for r in rows] + report.get("resume", [])
+    return 0 if all(r["check"] == "ok" for r in runs) else 1
 
 
 def print_report(report, args):
@@ -269,8 +269,7 @@ def print_report(report, args):
           f"{report['cpus']} CPUs, load average {' '.join(report['loadavg_start'])} at start, "
           f"{' '.join(report['loadavg_end'])} at end")
     columns = ["client", "wall_s", "mb_per_s", "cpu_s", "peak_rss_mib", "check"]
-    for setting in [k for k in report if isinstance(report[k], list) and k != "resume"]:
-        rows = report[setting]
+    for setting, rows in report["settings"].items():
         print(f"\n{setting}:\n{table(rows, columns)}")
         ours = next((r for r in rows if r["client"] == "duows"), None)
         for peer in rows:

@@ -168,7 +168,7 @@ def header(run):
 
 def instant_table(run):
     print("Instant mock: latency in ms; overhead (+) = path minus direct, same rate, same round")
-    cols = "   achvd    p50    p99   +p50   +p99  +p99 range        err"
+    cols = "   achvd    p50    p99  p99.9   +p50   +p99 +p99.9  +p99 range        err"
     width = len(cols) - 1
     top = f"{'offered':>7} | {'direct':^21} |"
     sub = f"{'req/s':>7} | {'achvd':>7} {'p50':>6} {'p99':>6} |"
@@ -194,8 +194,10 @@ def instant_table(run):
             spread = f"{fmt_ms(ms(spread[0]), True)}..{fmt_ms(ms(spread[1]), True)}" if spread else "-"
             row += (f" {step.med('achieved'):>7.0f} {fmt_ms(ms(step.med('lat_p50_us'))):>6}"
                     f" {fmt_ms(ms(step.med('lat_p99_us'))):>6}"
+                    f" {fmt_ms(ms(step.med('lat_p999_us'))):>6}"
                     f" {fmt_ms(run.overhead(path, rate, 'p50'), True):>6}"
                     f" {fmt_ms(run.overhead(path, rate, 'p99'), True):>6}"
+                    f" {fmt_ms(run.overhead(path, rate, 'p999'), True):>6}"
                     f"  {spread:<16} {step.total('errors'):>3} |")
         print(row)
     lag = median(r["lag_p99_us"] for rounds in run.instant.values() for r in rounds.values())

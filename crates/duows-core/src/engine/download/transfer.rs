@@ -199,6 +199,7 @@ impl<'a> Transfer<'a> {
                 let _ = lock(&job.book).save();
             }
         }
+        self.meter.flush();
         result
     }
 
