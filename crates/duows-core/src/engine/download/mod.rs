@@ -14,8 +14,10 @@
 //! - `hub`: the hub's HTTP calls: the commit a revision names, the tree API, and a byte
 //!   range of one file.
 //! - `ranges`: the pieces of a file, how far each has come, and their record on disk.
+//! - `connections`: how many connections: the limits ([`TransferLimits`]) and the growth
+//!   from a few to as many as raise the throughput.
 //! - `transfer`: the connections taking pieces from one queue, writing them at their
-//!   offsets, and finishing each file as its last piece lands ([`TransferLimits`]).
+//!   offsets, and finishing each file as its last piece lands.
 //! - `cache`: the hub cache's layout (`models--<org>--<name>/blobs|snapshots|refs`),
 //!   storing a checked blob and linking it from the snapshot.
 //! - `checksum`: the sums the hub publishes (SHA-256, or git's blob SHA-1).
@@ -23,6 +25,7 @@
 
 mod cache;
 mod checksum;
+mod connections;
 mod hub;
 mod progress;
 mod ranges;
@@ -31,7 +34,7 @@ mod transfer;
 mod types;
 
 pub use cache::repo_cache;
+pub use connections::TransferLimits;
 pub use progress::DownloadProgress;
 pub use sequence::{download, download_with};
-pub use transfer::TransferLimits;
 pub use types::{vllm_files, DownloadError, DownloadRequest, RepoFile};

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use tokio::sync::watch;
 
 use super::cache::RepoCache;
+use super::connections::TransferLimits;
 use super::hub::Hub;
 use super::progress::{DownloadProgress, Meter};
-use super::transfer::{Transfer, TransferLimits};
+use super::transfer::Transfer;
 use super::types::{DownloadError, DownloadRequest, RepoFile};
 
 /// Downloads a repository into the cache; returns the snapshot folder (the model folder

@@ -1,7 +1,8 @@
 //! Fetching the missing files over many connections at once. Every file is cut into pieces
-//! ([`Ranges`]); a fixed number of connections take pieces in file order from one queue, so
-//! one large file gets every connection and many small files share them, and files finish
-//! one after the other (each is checked while the next arrives). Each piece is a range
+//! ([`Ranges`]); connections take pieces in file order from one queue, so one large file
+//! gets every connection and many small files share them, and files finish one after the
+//! other (each is checked while the next arrives). Connections are added while they make
+//! the download faster ([`Growth`]), up to the limit. Each piece is a range
 //! request written at its offset in the partial file; its progress is recorded beside it,
 //! so a killed download resumes every piece where it stopped. Memory is one buffer per
 //! connection, whatever the file sizes.
@@ -12,62 +13,23 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
 use super::cache::RepoCache;
+use super::connections::{Growth, TransferLimits};
 use super::hub::Hub;
 use super::progress::Meter;
 use super::ranges::Ranges;
 use super::types::{DownloadError, RepoFile};
 
 /// Bytes a connection gathers before writing them to disk.
-const WRITE_BUFFER: usize = 1 << 20;
+const WRITE_BUFFER: usize = 512 << 10;
 /// How often a piece's progress is recorded while it arrives.
 const RECORD_EVERY: Duration = Duration::from_millis(500);
-
-/// How a download spreads over connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TransferLimits {
-    /// Requests open at once, over all files.
-    pub connections: usize,
-    /// Size of the pieces a file is cut into; each is one range request.
-    pub piece_bytes: u64,
-}
-
-impl Default for TransferLimits {
-    /// 64 connections (CDNs cap each connection, so many are needed to fill a fast link)
-    /// and 16 MiB pieces (small enough that the last pieces of a download finish together).
-    fn default() -> Self {
-        Self {
-            connections: 64,
-            piece_bytes: 16 << 20,
-        }
-    }
-}
-
-impl TransferLimits {
-    /// The defaults, changed by `DUOWS_DOWNLOAD_CONNECTIONS` and `DUOWS_DOWNLOAD_PIECE_MIB`
-    /// where they hold a positive number.
-    pub fn from_env() -> Self {
-        let read = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .filter(|n| *n > 0)
-        };
-        let default = Self::default();
-        Self {
-            connections: read("DUOWS_DOWNLOAD_CONNECTIONS")
-                .map_or(default.connections, |n| n.min(1024) as usize),
-            piece_bytes: read("DUOWS_DOWNLOAD_PIECE_MIB")
-                .map_or(default.piece_bytes, |n| n.min(1 << 20) << 20),
-        }
-    }
-}
 
 /// Where a file's pieces are fetched from, learnt from its first request.
 struct Route {
@@ -121,7 +83,9 @@ pub(super) struct Transfer<'a> {
     files: Vec<FileJob>,
     /// (file, piece) still to fetch, in file order.
     queue: Mutex<VecDeque<(usize, usize)>>,
-    connections: usize,
+    limits: TransferLimits,
+    /// Bytes received so far, for [`Growth`].
+    received: AtomicU64,
 }
 
 impl<'a> Transfer<'a> {
@@ -179,7 +143,8 @@ impl<'a> Transfer<'a> {
             meter,
             files,
             queue: Mutex::new(queue),
-            connections: limits.connections.max(1),
+            limits,
+            received: AtomicU64::new(0),
         }
     }
 
@@ -189,9 +154,8 @@ impl<'a> Transfer<'a> {
         &self,
         mut cancel: tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), DownloadError> {
-        let workers = (0..self.connections).map(|_| self.worker());
         let result = tokio::select! {
-            result = futures_util::future::try_join_all(workers) => result.map(|_| ()),
+            result = self.connections() => result,
             _ = cancel.wait_for(|c| *c) => Err(DownloadError::Cancelled),
         };
         for job in &self.files {
@@ -201,6 +165,35 @@ impl<'a> Transfer<'a> {
         }
         self.meter.flush();
         result
+    }
+
+    /// Runs connections until every piece is fetched: a few at first, more every
+    /// [`Growth::EVERY`] while they raise the throughput. The first error ends them all.
+    async fn connections(&self) -> Result<(), DownloadError> {
+        let mut growth = Growth::new(self.limits.connections);
+        let mut running = futures_util::stream::FuturesUnordered::new();
+        for _ in 0..growth.running() {
+            running.push(self.worker());
+        }
+        let mut tick = tokio::time::interval(Growth::EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                finished = running.next() => match finished {
+                    Some(Err(error)) => return Err(error),
+                    Some(Ok(())) => {}
+                    None => return Ok(()),
+                },
+                _ = tick.tick() => {
+                    let more = growth.observe(self.received.load(Ordering::Relaxed));
+                    let waiting = !self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_empty();
+                    for _ in 0..if waiting { more } else { 0 } {
+                        running.push(self.worker());
+                    }
+                }
+            }
+        }
     }
 
     /// One connection: takes pieces until none is left.
@@ -336,6 +329,7 @@ impl<'a> Transfer<'a> {
                 buffer = self.write(job, route, buffer, offset, index).await?;
                 offset += written;
                 self.meter.received(written);
+                self.received.fetch_add(written, Ordering::Relaxed);
             }
             if let Some(failure) = failure {
                 return Err(broke_off(failure.to_string()));
