@@ -29,7 +29,7 @@ use super::types::{DownloadError, RepoFile};
 /// Bytes a connection gathers before writing them to disk.
 const WRITE_BUFFER: usize = 512 << 10;
 /// How often a piece's progress is recorded while it arrives.
-const RECORD_EVERY: Duration = Duration::from_millis(500);
+const RECORD_EVERY: Duration = Duration::from_millis(100);
 
 /// Where a file's pieces are fetched from, learnt from its first request.
 struct Route {
