@@ -8,7 +8,7 @@
 # prints throughput, CPU time and peak memory per client, with and without a per-connection
 # cap, the ratios, and the time to finish after a kill at half way. Exits 0 when every
 # download completed and checked, whether or not duows was the fastest.
-# --quick: 384 MiB in two shards (a smoke run of well under a minute).
+# --quick: 384 MiB in two shards, no kill. --smoke: 96 MiB, no kill (for the test suite).
 # Environment: SHARDS_MIB="1536,1024,512", CAP_MB=50 (per connection), ROUNDS=1 (the
 # median round is reported), CLIENTS="duows,huggingface_hub,hf_transfer", DUOWS_BIN to use a
 # built binary, CARGO_TARGET_DIR as for any cargo build, DUOWS_DOWNLOAD_CONNECTIONS and
@@ -26,8 +26,9 @@ SHARDS_MIB="${SHARDS_MIB:-1536,1024,512}"
 for arg in "$@"; do
   case "$arg" in
     --quick) SHARDS_MIB="256,128"; EXTRA+=(--no-resume) ;;
+    --smoke) SHARDS_MIB="64,32"; EXTRA+=(--no-resume) ;;
     --no-resume) EXTRA+=(--no-resume) ;;
-    *) echo "usage: bash bench/download.sh [--quick] [--no-resume]" >&2; exit 2 ;;
+    *) echo "usage: bash bench/download.sh [--quick|--smoke] [--no-resume]" >&2; exit 2 ;;
   esac
 done
 say() { echo "download bench: $*" >&2; }

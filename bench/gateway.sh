@@ -7,7 +7,8 @@
 # through duows and through LiteLLM, rate by rate, plus paced SSE streams; prints overhead
 # (path minus direct, same rate), sustainable rates, streaming delays, memory, and the targets
 # with PASS/MISS. Exits 0 when the run completed, whether or not the targets were met.
-# --quick: fewer rates, shorter rounds (about 3 minutes). --no-litellm: duows only.
+# --quick: fewer rates, shorter rounds (about 3 minutes). --smoke: one short round of each
+# part, duows only (under a minute; for the test suite). --no-litellm: duows only.
 # --no-realtime: nice -10 instead of the real-time policy (see CPU placement below).
 # --soak: instead of the above, a steady mix through duows for SOAK_SECONDS (default 120;
 # 1800 for the 30-minute soak) at SOAK_RATE requests/s (default 1000, half of them streams),
@@ -23,16 +24,18 @@ LITELLM_VERSION="1.106.2"
 LITELLM_VENV="$ROOT/.tools/litellm"
 
 QUICK=0
+SMOKE=0
 SOAK=0
 USE_LITELLM=1
 REALTIME=1
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
+    --smoke) QUICK=1; SMOKE=1; USE_LITELLM=0 ;;
     --soak) SOAK=1; USE_LITELLM=0 ;;
     --no-litellm) USE_LITELLM=0 ;;
     --no-realtime) REALTIME=0 ;;
-    *) echo "usage: bash bench/gateway.sh [--quick] [--no-litellm] [--no-realtime] [--soak]" >&2; exit 2 ;;
+    *) echo "usage: bash bench/gateway.sh [--quick|--smoke] [--no-litellm] [--no-realtime] [--soak]" >&2; exit 2 ;;
   esac
 done
 # Each rate is measured in ROUNDS rounds; a round runs every path once, one after the other,
@@ -44,6 +47,9 @@ else
   RATES="${RATES:-10 50 100 150 200 250 500 1000 2000 4000}"; ROUNDS=5; WINDOW=1.5; WARMUP=0.3
   STREAM_ROUNDS=3; STREAM_WINDOW=2; MIN_SAMPLES=2000
 fi
+if [ "$SMOKE" = 1 ]; then
+  RATES="10 1000"; ROUNDS=1; WINDOW=0.5; WARMUP=0.2; STREAM_ROUNDS=1; STREAM_WINDOW=1; MIN_SAMPLES=0
+fi
 # Low rates get longer windows, so each rate's p99 rests on at least MIN_SAMPLES requests
 # over its rounds (10 req/s: 40 s a round in the full run).
 window_for() { awk -v r="$1" -v w="$WINDOW" -v n="$MIN_SAMPLES" -v k="$ROUNDS" \
@@ -53,8 +59,11 @@ STREAM_RATE=16 # streams started per second; each lasts ~1.3 s, so ~20 are open 
 # (10 s streams); for each count, streams start at count/10 per second for 10 s before the
 # measured 10 s, so that many are open throughout it. LiteLLM stops at the first count where
 # it drops a stream.
-SLOW_CHUNKS=20; SLOW_INTERVAL_MS=500; SLOW_SECONDS=10
-if [ "$QUICK" = 1 ]; then STREAM_COUNTS="${STREAM_COUNTS:-200}"; else STREAM_COUNTS="${STREAM_COUNTS:-250 500 1000 2000}"; fi
+SLOW_CHUNKS=20; SLOW_INTERVAL_MS=500
+if [ "$SMOKE" = 1 ]; then
+  SLOW_CHUNKS=4; SLOW_INTERVAL_MS=250; STREAM_COUNTS=40; SOAK_SECONDS="${SOAK_SECONDS:-4}"
+elif [ "$QUICK" = 1 ]; then STREAM_COUNTS="${STREAM_COUNTS:-200}"; else STREAM_COUNTS="${STREAM_COUNTS:-250 500 1000 2000}"; fi
+SLOW_SECONDS=$(( SLOW_CHUNKS * SLOW_INTERVAL_MS / 1000 ))
 SOAK_SECONDS="${SOAK_SECONDS:-120}"; SOAK_RATE="${SOAK_RATE:-1000}"
 
 WORK="$(mktemp -d)"
@@ -152,7 +161,7 @@ memory() { # path name, phase, pid
 }
 
 record "{\"kind\":\"pressure\",\"phase\":\"start\",$(cpu_pressure)}"
-record "{\"kind\":\"info\",\"loadavg_start\":\"$(loadavg)\",\"cpus\":$CPUS,\"placement\":\"$PLACEMENT\",\"quick\":$QUICK,\"rounds\":$ROUNDS,\"stream_rounds\":$STREAM_ROUNDS,\"window_s\":$WINDOW,\"warmup_s\":$WARMUP,\"litellm_version\":\"$LITELLM_VERSION\"}"
+record "{\"kind\":\"info\",\"loadavg_start\":\"$(loadavg)\",\"cpus\":$CPUS,\"placement\":\"$PLACEMENT\",\"quick\":$QUICK,\"rounds\":$ROUNDS,\"stream_rounds\":$STREAM_ROUNDS,\"window_s\":$WINDOW,\"warmup_s\":$WARMUP,\"litellm_version\":\"$LITELLM_VERSION\",\"slow_chunks\":$SLOW_CHUNKS,\"slow_interval_ms\":$SLOW_INTERVAL_MS}"
 
 # --- Upstream mock -----------------------------------------------------------------------
 "${CLIENT_PIN[@]}" "$MOCK" --chunks 64 --interval-ms 20 >"$WORK/mock.out" 2>&1 &

@@ -294,8 +294,9 @@ def scale_table(run):
     """Concurrent slow streams: what each path adds between chunks, and memory per stream."""
     if not run.scale:
         return
-    print("Concurrent slow streams (20 chunks 500 ms apart, all open through the measured 10 s):"
-          " ms; added = path minus direct at the same count")
+    chunks, interval = run.info.get("slow_chunks", 20), run.info.get("slow_interval_ms", 500)
+    print(f"Concurrent slow streams ({chunks} chunks {interval} ms apart, all open through the"
+          f" measured {chunks * interval / 1000:g} s): ms; added = path minus direct at the same count")
     print(f"{'streams':>7} | {'path':<12} | {'complete':>9} {'dropped':>7} | {'gap p50':>8} {'p99':>8} |"
           f" {'+gap p50':>8} {'p99':>7} | {'+TTFB p99':>9} | {'peak MiB':>8} {'KiB/stream':>10}")
     counts = sorted({c for by_count in run.scale.values() for c in by_count})
