@@ -307,14 +307,18 @@ def scale_table(run):
             if not r:
                 continue
             def added(field):
-                return "-" if path == "direct" or not direct else fmt_ms(ms(r[field] - direct[field]), True)
+                if path == "direct" or not direct or not r["complete"]:
+                    return "-"
+                return fmt_ms(ms(r[field] - direct[field]), True)
+            def own(field):
+                return fmt_ms(ms(r[field])) if r["complete"] else "-"
             idle = run.memory.get((path, "idle"))
             per_stream = "-"
             if path != "direct" and idle is not None and r["rss_peak_kib"]:
                 per_stream = f"{(r['rss_peak_kib'] - idle) / count:.1f}"
             peak = "-" if path == "direct" else f"{r['rss_peak_kib'] / 1024:.1f}"
             print(f"{count:>7} | {PATH_NAMES[path]:<12} | {r['complete']:>9} {r['errors']:>7} |"
-                  f" {fmt_ms(ms(r['gap_p50_us'])):>8} {fmt_ms(ms(r['gap_p99_us'])):>8} |"
+                  f" {own('gap_p50_us'):>8} {own('gap_p99_us'):>8} |"
                   f" {added('gap_p50_us'):>8} {added('gap_p99_us'):>7} | {added('ttfb_p99_us'):>9} |"
                   f" {peak:>8} {per_stream:>10}")
     print("  (dropped: measured streams that failed or ended early; KiB/stream: peak minus idle"
