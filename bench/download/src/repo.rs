@@ -28,7 +28,11 @@ pub fn generate(dir: &Path, shard_mib: &[u64]) -> std::io::Result<Vec<RepoFile>>
         })?,
         write_file(dir, "tokenizer.json", &mut |out| {
             let vocab: Vec<String> = (0..20_000).map(|i| format!("\"t{i}\":{i}")).collect();
-            write!(out, r#"{{"model":{{"type":"BPE","vocab":{{{}}}}}}}"#, vocab.join(","))
+            write!(
+                out,
+                r#"{{"model":{{"type":"BPE","vocab":{{{}}}}}}}"#,
+                vocab.join(",")
+            )
         })?,
     ];
     let count = shard_mib.len();
@@ -97,7 +101,12 @@ fn write_file(
     };
     content(&mut out)?;
     out.flush()?;
-    let sha256 = out.hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = out
+        .hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Ok(RepoFile {
         path: path.to_owned(),
         size: out.size,
@@ -106,7 +115,12 @@ fn write_file(
 }
 
 /// A safetensors file of about `bytes` bytes holding one BF16 tensor of pseudo-random data.
-fn write_shard(out: &mut dyn Write, index: usize, bytes: u64, seed: &mut u64) -> std::io::Result<()> {
+fn write_shard(
+    out: &mut dyn Write,
+    index: usize,
+    bytes: u64,
+    seed: &mut u64,
+) -> std::io::Result<()> {
     let columns = 4096u64;
     let rows = (bytes / (2 * columns)).max(1);
     let data = rows * columns * 2;

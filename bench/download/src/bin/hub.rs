@@ -89,7 +89,11 @@ fn main() {
                 .collect();
             let files = repo::generate(&dir, &shards).expect("generate the repository");
             let total: u64 = files.iter().map(|f| f.size).sum();
-            println!("hub: {} files, {total} bytes in {}", files.len(), dir.display());
+            println!(
+                "hub: {} files, {total} bytes in {}",
+                files.len(),
+                dir.display()
+            );
         }
         "serve" => {
             let port: u16 = option("--port").map_or(0, |p| p.parse().unwrap_or_else(|_| usage()));
@@ -200,7 +204,10 @@ fn answer(hub: &Arc<Hub>, request: Request<Incoming>) -> Response<Body> {
                 .unwrap_or("127.0.0.1");
             Response::builder()
                 .status(StatusCode::FOUND)
-                .header("location", format!("http://{host}/cdn/{}", served.file.sha256))
+                .header(
+                    "location",
+                    format!("http://{host}/cdn/{}", served.file.sha256),
+                )
                 .header("x-repo-commit", COMMIT)
                 .header("x-linked-etag", format!("\"{}\"", served.file.sha256))
                 .header("x-linked-size", served.file.size.to_string())
@@ -218,7 +225,9 @@ fn api(hub: &Hub, org: &str, rest: &[&str]) -> Response<Body> {
     let Some(name) = rest.first() else {
         return not_found();
     };
-    let kind = rest.get(1).map_or("", |rest| rest.split('/').next().unwrap_or(""));
+    let kind = rest
+        .get(1)
+        .map_or("", |rest| rest.split('/').next().unwrap_or(""));
     let json = match kind {
         "revision" => {
             let siblings: Vec<String> = hub

@@ -16,6 +16,7 @@
 //! - `ranges`: the pieces of a file, how far each has come, and their record on disk.
 //! - `connections`: how many connections: the limits ([`TransferLimits`]) and the growth
 //!   from a few to as many as raise the throughput.
+//! - `partial`: writing at an offset of the partial file, and the book of its pieces.
 //! - `transfer`: the connections taking pieces from one queue, writing them at their
 //!   offsets, and finishing each file as its last piece lands.
 //! - `cache`: the hub cache's layout (`models--<org>--<name>/blobs|snapshots|refs`),
@@ -27,6 +28,7 @@ mod cache;
 mod checksum;
 mod connections;
 mod hub;
+mod partial;
 mod progress;
 mod ranges;
 mod sequence;

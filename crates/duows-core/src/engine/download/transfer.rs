@@ -14,14 +14,15 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 
 use super::cache::RepoCache;
 use super::connections::{Growth, TransferLimits};
 use super::hub::Hub;
+use super::partial::{lock, write_all_at, Book};
 use super::progress::Meter;
 use super::ranges::Ranges;
 use super::types::{DownloadError, RepoFile};
@@ -41,24 +42,6 @@ struct Route {
     out: Arc<std::fs::File>,
 }
 
-/// A file's pieces and the record of them beside the partial file.
-struct Book {
-    ranges: Ranges,
-    record: PathBuf,
-    last_saved: Instant,
-}
-
-impl Book {
-    /// Writes the record (to a temporary file renamed over it).
-    fn save(&mut self) -> std::io::Result<()> {
-        let temporary = self.record.with_extension("ranges.tmp");
-        std::fs::write(&temporary, self.ranges.record())?;
-        std::fs::rename(&temporary, &self.record)?;
-        self.last_saved = Instant::now();
-        Ok(())
-    }
-}
-
 /// One missing file.
 struct FileJob {
     file: RepoFile,
@@ -67,11 +50,6 @@ struct FileJob {
     route: tokio::sync::OnceCell<Route>,
     /// Pieces not yet complete.
     remaining: AtomicUsize,
-}
-
-fn lock(book: &Mutex<Book>) -> MutexGuard<'_, Book> {
-    book.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One download's files, the queue of their pieces and what they report to.
@@ -126,11 +104,7 @@ impl<'a> Transfer<'a> {
                 FileJob {
                     file,
                     partial,
-                    book: Arc::new(Mutex::new(Book {
-                        ranges,
-                        record,
-                        last_saved: Instant::now(),
-                    })),
+                    book: Arc::new(Mutex::new(Book::new(ranges, record))),
                     route: tokio::sync::OnceCell::new(),
                     remaining: AtomicUsize::new(remaining),
                 }
@@ -414,22 +388,4 @@ fn check_range(response: &reqwest::Response, start: u64, path: &str) -> Result<(
             "the hub answered a range of {path} from byte {served_from:?} instead of {start}"
         )))
     }
-}
-
-#[cfg(unix)]
-fn write_all_at(file: &std::fs::File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
-}
-
-#[cfg(windows)]
-fn write_all_at(file: &std::fs::File, mut bytes: &[u8], mut offset: u64) -> std::io::Result<()> {
-    while !bytes.is_empty() {
-        let n = std::os::windows::fs::FileExt::seek_write(file, bytes, offset)?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        bytes = &bytes[n..];
-        offset += n as u64;
-    }
-    Ok(())
 }
