@@ -7,10 +7,15 @@
 # through duows and through LiteLLM, rate by rate, plus paced SSE streams; prints overhead
 # (path minus direct, same rate), sustainable rates, streaming delays, memory, and the targets
 # with PASS/MISS. Exits 0 when the run completed, whether or not the targets were met.
-# --quick: fewer rates, shorter rounds (about 2 minutes). --no-litellm: duows only.
+# --quick: fewer rates, shorter rounds (about 3 minutes). --smoke: one short round of each
+# part, duows only (under a minute; for the test suite). --no-litellm: duows only.
 # --no-realtime: nice -10 instead of the real-time policy (see CPU placement below).
-# Environment: RATES="100 1000 ..." to choose rates, DUOWS_BIN to use a built binary,
-# CARGO_TARGET_DIR as for any cargo build.
+# --soak: instead of the above, a steady mix through duows for SOAK_SECONDS (default 120;
+# 1800 for the 30-minute soak) at SOAK_RATE requests/s (default 1000, half of them streams),
+# reported segment by segment: p99 over time, errors, memory at start and end.
+# Environment: RATES="100 1000 ..." to choose rates, STREAM_COUNTS="250 2000" for the
+# concurrent slow streams, DUOWS_BIN to use a built binary, CARGO_TARGET_DIR as for any
+# cargo build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
@@ -19,26 +24,47 @@ LITELLM_VERSION="1.106.2"
 LITELLM_VENV="$ROOT/.tools/litellm"
 
 QUICK=0
+SMOKE=0
+SOAK=0
 USE_LITELLM=1
 REALTIME=1
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
+    --smoke) QUICK=1; SMOKE=1; USE_LITELLM=0 ;;
+    --soak) SOAK=1; USE_LITELLM=0 ;;
     --no-litellm) USE_LITELLM=0 ;;
     --no-realtime) REALTIME=0 ;;
-    *) echo "usage: bash bench/gateway.sh [--quick] [--no-litellm] [--no-realtime]" >&2; exit 2 ;;
+    *) echo "usage: bash bench/gateway.sh [--quick|--smoke] [--no-litellm] [--no-realtime] [--soak]" >&2; exit 2 ;;
   esac
 done
 # Each rate is measured in ROUNDS rounds; a round runs every path once, one after the other,
 # so a noisy moment on the machine hits one round, and the report takes the median round.
 if [ "$QUICK" = 1 ]; then
-  RATES="${RATES:-100 250 1000 2000 4000}"; ROUNDS=3; WINDOW=1; WARMUP=0.3
-  STREAM_ROUNDS=2; STREAM_WINDOW=2
+  RATES="${RATES:-50 100 250 1000 2000 4000}"; ROUNDS=3; WINDOW=1; WARMUP=0.3
+  STREAM_ROUNDS=2; STREAM_WINDOW=2; MIN_SAMPLES=300
 else
-  RATES="${RATES:-50 100 150 200 250 500 1000 2000 4000}"; ROUNDS=5; WINDOW=1.5; WARMUP=0.3
-  STREAM_ROUNDS=3; STREAM_WINDOW=2
+  RATES="${RATES:-10 50 100 150 200 250 500 1000 2000 4000}"; ROUNDS=5; WINDOW=1.5; WARMUP=0.3
+  STREAM_ROUNDS=3; STREAM_WINDOW=2; MIN_SAMPLES=2000
 fi
+if [ "$SMOKE" = 1 ]; then
+  RATES="10 1000"; ROUNDS=1; WINDOW=0.5; WARMUP=0.2; STREAM_ROUNDS=1; STREAM_WINDOW=1; MIN_SAMPLES=0
+fi
+# Low rates get longer windows, so each rate's p99 rests on at least MIN_SAMPLES requests
+# over its rounds (10 req/s: 40 s a round in the full run).
+window_for() { awk -v r="$1" -v w="$WINDOW" -v n="$MIN_SAMPLES" -v k="$ROUNDS" \
+  'BEGIN { x = n / (r * k); if (x < w) x = w; printf "%g", x }'; }
 STREAM_RATE=16 # streams started per second; each lasts ~1.3 s, so ~20 are open at once
+# Concurrent slow streams: a second mock sends SLOW_CHUNKS chunks SLOW_INTERVAL_MS apart
+# (10 s streams); for each count, streams start at count/10 per second for 10 s before the
+# measured 10 s, so that many are open throughout it. LiteLLM stops at the first count where
+# it drops a stream.
+SLOW_CHUNKS=20; SLOW_INTERVAL_MS=500
+if [ "$SMOKE" = 1 ]; then
+  SLOW_CHUNKS=4; SLOW_INTERVAL_MS=250; STREAM_COUNTS=40; SOAK_SECONDS="${SOAK_SECONDS:-4}"
+elif [ "$QUICK" = 1 ]; then STREAM_COUNTS="${STREAM_COUNTS:-200}"; else STREAM_COUNTS="${STREAM_COUNTS:-250 500 1000 2000}"; fi
+SLOW_SECONDS=$(( SLOW_CHUNKS * SLOW_INTERVAL_MS / 1000 ))
+SOAK_SECONDS="${SOAK_SECONDS:-120}"; SOAK_RATE="${SOAK_RATE:-1000}"
 
 WORK="$(mktemp -d)"
 RESULTS="$WORK/results.jsonl"
@@ -135,7 +161,7 @@ memory() { # path name, phase, pid
 }
 
 record "{\"kind\":\"pressure\",\"phase\":\"start\",$(cpu_pressure)}"
-record "{\"kind\":\"info\",\"loadavg_start\":\"$(loadavg)\",\"cpus\":$CPUS,\"placement\":\"$PLACEMENT\",\"quick\":$QUICK,\"rounds\":$ROUNDS,\"stream_rounds\":$STREAM_ROUNDS,\"window_s\":$WINDOW,\"warmup_s\":$WARMUP,\"litellm_version\":\"$LITELLM_VERSION\"}"
+record "{\"kind\":\"info\",\"loadavg_start\":\"$(loadavg)\",\"cpus\":$CPUS,\"placement\":\"$PLACEMENT\",\"quick\":$QUICK,\"rounds\":$ROUNDS,\"stream_rounds\":$STREAM_ROUNDS,\"window_s\":$WINDOW,\"warmup_s\":$WARMUP,\"litellm_version\":\"$LITELLM_VERSION\",\"slow_chunks\":$SLOW_CHUNKS,\"slow_interval_ms\":$SLOW_INTERVAL_MS}"
 
 # --- Upstream mock -----------------------------------------------------------------------
 "${CLIENT_PIN[@]}" "$MOCK" --chunks 64 --interval-ms 20 >"$WORK/mock.out" 2>&1 &
@@ -144,9 +170,16 @@ wait_for_line "$WORK/mock.out" listening 10 || { say "the mock did not start"; e
 MOCK_PORT="$(port_in "$WORK/mock.out" listening)"
 DIRECT_URL="http://127.0.0.1:$MOCK_PORT/v1/chat/completions"
 
+"${CLIENT_PIN[@]}" "$MOCK" --chunks "$SLOW_CHUNKS" --interval-ms "$SLOW_INTERVAL_MS" >"$WORK/slow-mock.out" 2>&1 &
+PIDS+=($!)
+wait_for_line "$WORK/slow-mock.out" listening 10 || { say "the slow mock did not start"; exit 1; }
+SLOW_PORT="$(port_in "$WORK/slow-mock.out" listening)"
+SLOW_DIRECT_URL="http://127.0.0.1:$SLOW_PORT/v1/chat/completions"
+
 # --- duows serve -------------------------------------------------------------------------
 export DUOWS_HOME="$WORK/duows-home"
 "$BIN" deployments add --name mock --endpoint "http://127.0.0.1:$MOCK_PORT/v1" --served-model mock-model >/dev/null
+"$BIN" deployments add --name slow --endpoint "http://127.0.0.1:$SLOW_PORT/v1" --served-model mock-model >/dev/null
 "${PROXY_PIN[@]}" "$BIN" serve --port 0 --gateway-port 0 >"$WORK/duows.out" 2>"$WORK/duows.err" &
 DUOWS_PID=$!
 PIDS+=("$DUOWS_PID")
@@ -163,6 +196,11 @@ model_list:
     litellm_params:
       model: openai/mock-model
       api_base: http://127.0.0.1:$MOCK_PORT/v1
+      api_key: x
+  - model_name: slow
+    litellm_params:
+      model: openai/mock-model
+      api_base: http://127.0.0.1:$SLOW_PORT/v1
       api_key: x
 litellm_settings:
   set_verbose: false
@@ -217,6 +255,11 @@ memory duows idle "$DUOWS_PID"
 
 watch_of() { case "$1" in duows) echo "--watch $DUOWS_PID" ;; litellm) echo "--watch $LITELLM_PID" ;; esac; }
 
+if [ "$SOAK" = 1 ]; then
+  source "$HERE/soak.sh"
+  exit 0
+fi
+
 # --- Paced streams (before the load ladder, which may leave LiteLLM overloaded) -----------
 for round in $(seq "$STREAM_ROUNDS"); do
   for entry in "${PATHS[@]}"; do
@@ -229,6 +272,27 @@ for round in $(seq "$STREAM_ROUNDS"); do
   done
 done
 
+# --- Many slow streams at once -----------------------------------------------------------
+LITELLM_SCALE="$USE_LITELLM"
+for count in $STREAM_COUNTS; do
+  rate="$(awk -v c="$count" -v s="$SLOW_SECONDS" 'BEGIN { printf "%g", c / s }')"
+  for entry in "${PATHS[@]}"; do
+    read -r name url <<<"$entry"
+    if [ "$name" = litellm ] && [ "$LITELLM_SCALE" = 0 ]; then continue; fi
+    [ "$name" = direct ] && url="$SLOW_DIRECT_URL"
+    say "concurrent streams: $name holding $count slow streams (load average $(loadavg))"
+    # shellcheck disable=SC2046
+    out="$("${CLIENT_PIN[@]}" "$LOADGEN" paced --url "$url" --model slow --rate "$rate" \
+      --seconds "$SLOW_SECONDS" --warmup "$SLOW_SECONDS" --chunks "$SLOW_CHUNKS" --timeout 60 $(watch_of "$name"))"
+    record "{\"kind\":\"scale\",\"path\":\"$name\",\"count\":$count,\"result\":$out}"
+    if [ "$name" = litellm ] && ! python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1])["errors"] > 0)' "$out"; then
+      say "LiteLLM dropped streams at $count; not sending it more"
+      LITELLM_SCALE=0
+    fi
+    [ "$name" = direct ] || wait_quiet "$([ "$name" = duows ] && echo "$DUOWS_PID" || echo "$LITELLM_PID")"
+  done
+done
+
 # --- Instant mock, rate by rate ----------------------------------------------------------
 LITELLM_RUNNING="$USE_LITELLM"
 for rate in $RATES; do
@@ -237,10 +301,11 @@ for rate in $RATES; do
     for entry in "${PATHS[@]}"; do
       read -r name url <<<"$entry"
       if [ "$name" = litellm ] && [ "$LITELLM_RUNNING" = 0 ]; then continue; fi
-      say "instant, round $round: $name at $rate req/s for ${WINDOW}s (load average $(loadavg))"
+      window="$(window_for "$rate")"
+      say "instant, round $round: $name at $rate req/s for ${window}s (load average $(loadavg))"
       # shellcheck disable=SC2046
       out="$("${CLIENT_PIN[@]}" "$LOADGEN" instant --url "$url" --model mock --rate "$rate" \
-        --seconds "$WINDOW" --warmup "$WARMUP" --timeout 5 $(watch_of "$name"))"
+        --seconds "$window" --warmup "$WARMUP" --timeout 5 $(watch_of "$name"))"
       record "{\"kind\":\"instant\",\"path\":\"$name\",\"round\":$round,\"result\":$out}"
       [ "$name" = litellm ] || continue
       wait_quiet "$LITELLM_PID"

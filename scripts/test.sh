@@ -4,7 +4,8 @@
 # headless Chromium, the desktop window under Xvfb through WebDriver, the engine
 # supervisor with a real CPU inference server, the gateway through the official
 # openai client in front of that engine, and the .deb and .rpm packages (built from the
-# release build, installed, started, checked and removed again).
+# release build, installed, started, checked and removed again), and a short smoke run of
+# each benchmark.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -54,5 +55,10 @@ say "Packages: .deb and .rpm from the release build"
 bash packaging/build.sh
 say "Packages: installed, started, checked and removed as a user would"
 bash tests/package/run.sh
+
+say "Benchmarks: a short smoke run of each (figures come from the full runs in the README)"
+DUOWS_BIN="$REPO/target/release/duows" bash bench/download.sh --smoke
+DUOWS_BIN="$REPO/target/release/duows" bash bench/gateway.sh --smoke
+DUOWS_BIN="$REPO/target/release/duows" bash bench/gateway.sh --smoke --soak
 
 say "All tests passed"

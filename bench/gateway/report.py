@@ -82,6 +82,8 @@ class Run:
         self.memory = {}
         self.paced = {}  # path -> round -> result
         self.instant = {}  # (path, rate) -> round -> result
+        self.scale = {}  # path -> concurrent streams -> result
+        self.soak = []  # segments in order
         for line in lines:
             item = json.loads(line)
             kind = item["kind"]
@@ -93,6 +95,10 @@ class Run:
                 self.memory[(item["path"], item["phase"])] = item["kib"]
             elif kind == "paced":
                 self.paced.setdefault(item["path"], {})[item["round"]] = item["result"]
+            elif kind == "scale":
+                self.scale.setdefault(item["path"], {})[item["count"]] = item["result"]
+            elif kind == "soak":
+                self.soak.append(item)
             elif kind == "instant":
                 key = (item["path"], item["result"]["rate"])
                 self.instant.setdefault(key, {})[item["round"]] = item["result"]
@@ -168,7 +174,7 @@ def header(run):
 
 def instant_table(run):
     print("Instant mock: latency in ms; overhead (+) = path minus direct, same rate, same round")
-    cols = "   achvd    p50    p99   +p50   +p99  +p99 range        err"
+    cols = "   achvd    p50    p99  p99.9   +p50   +p99 +p99.9  +p99 range        err"
     width = len(cols) - 1
     top = f"{'offered':>7} | {'direct':^21} |"
     sub = f"{'req/s':>7} | {'achvd':>7} {'p50':>6} {'p99':>6} |"
@@ -194,8 +200,10 @@ def instant_table(run):
             spread = f"{fmt_ms(ms(spread[0]), True)}..{fmt_ms(ms(spread[1]), True)}" if spread else "-"
             row += (f" {step.med('achieved'):>7.0f} {fmt_ms(ms(step.med('lat_p50_us'))):>6}"
                     f" {fmt_ms(ms(step.med('lat_p99_us'))):>6}"
+                    f" {fmt_ms(ms(step.med('lat_p999_us'))):>6}"
                     f" {fmt_ms(run.overhead(path, rate, 'p50'), True):>6}"
                     f" {fmt_ms(run.overhead(path, rate, 'p99'), True):>6}"
+                    f" {fmt_ms(run.overhead(path, rate, 'p999'), True):>6}"
                     f"  {spread:<16} {step.total('errors'):>3} |")
         print(row)
     lag = median(r["lag_p99_us"] for rounds in run.instant.values() for r in rounds.values())
@@ -282,6 +290,64 @@ def streams_table(run):
     return added_ttfb
 
 
+def scale_table(run):
+    """Concurrent slow streams: what each path adds between chunks, and memory per stream."""
+    if not run.scale:
+        return
+    chunks, interval = run.info.get("slow_chunks", 20), run.info.get("slow_interval_ms", 500)
+    print(f"Concurrent slow streams ({chunks} chunks {interval} ms apart, all open through the"
+          f" measured {chunks * interval / 1000:g} s): ms; added = path minus direct at the same count")
+    print(f"{'streams':>7} | {'path':<12} | {'complete':>9} {'dropped':>7} | {'gap p50':>8} {'p99':>8} |"
+          f" {'+gap p50':>8} {'p99':>7} | {'+TTFB p99':>9} | {'peak MiB':>8} {'KiB/stream':>10}")
+    counts = sorted({c for by_count in run.scale.values() for c in by_count})
+    for count in counts:
+        direct = run.scale.get("direct", {}).get(count)
+        for path in ("direct", "duows", "litellm"):
+            r = run.scale.get(path, {}).get(count)
+            if not r:
+                continue
+            def added(field):
+                if path == "direct" or not direct or not r["complete"]:
+                    return "-"
+                return fmt_ms(ms(r[field] - direct[field]), True)
+            def own(field):
+                return fmt_ms(ms(r[field])) if r["complete"] else "-"
+            idle = run.memory.get((path, "idle"))
+            per_stream = "-"
+            if path != "direct" and idle is not None and r["rss_peak_kib"]:
+                per_stream = f"{(r['rss_peak_kib'] - idle) / count:.1f}"
+            peak = "-" if path == "direct" else f"{r['rss_peak_kib'] / 1024:.1f}"
+            print(f"{count:>7} | {PATH_NAMES[path]:<12} | {r['complete']:>9} {r['errors']:>7} |"
+                  f" {own('gap_p50_us'):>8} {own('gap_p99_us'):>8} |"
+                  f" {added('gap_p50_us'):>8} {added('gap_p99_us'):>7} | {added('ttfb_p99_us'):>9} |"
+                  f" {peak:>8} {per_stream:>10}")
+    print("  (dropped: measured streams that failed or ended early; KiB/stream: peak minus idle"
+          " memory, over the streams open at once)")
+    print()
+
+
+def soak_report(run):
+    info = run.info
+    print(f"Soak: duows serve, {info.get('soak_rate')} requests/s for {info.get('soak_seconds')} s"
+          " (half plain completions, half streams of 64 chunks 20 ms apart)")
+    print(f"  machine: {info.get('cpus')} CPUs; {info.get('placement')}")
+    print(f"  load average: start {info.get('loadavg_start')}, end {info.get('loadavg_end')}")
+    print(f"{'at s':>6} | {'plain achvd':>11} {'p50':>6} {'p99':>6} {'p99.9':>6} {'err':>4} |"
+          f" {'streams':>8} {'dropped':>7} {'TTFB p99':>8} {'gap p99':>7} | {'RSS MiB':>7}")
+    errors = 0
+    for seg in run.soak:
+        i, p = seg["instant"], seg["paced"]
+        errors += i["errors"] + p["errors"]
+        print(f"{seg['at_s']:>6} | {i['achieved']:>11.0f} {fmt_ms(ms(i['lat_p50_us'])):>6}"
+              f" {fmt_ms(ms(i['lat_p99_us'])):>6} {fmt_ms(ms(i['lat_p999_us'])):>6} {i['errors']:>4} |"
+              f" {p['streams']:>8} {p['errors']:>7} {fmt_ms(ms(p['ttfb_p99_us'])):>8}"
+              f" {fmt_ms(ms(p['gap_p99_us'])):>7} | {seg['rss_kib'] / 1024:>7.1f}")
+    start, end = run.memory.get(("duows", "soak-start")), run.memory.get(("duows", "soak-end"))
+    if start and end:
+        print(f"  memory: {start / 1024:.1f} MiB at start, {end / 1024:.1f} MiB at end;"
+              f" errors in all: {errors}")
+
+
 def memory_table(run):
     print("Memory: VmRSS of the process and its children, MiB")
     print(f"{'path':<12} | {'idle':>7} | {'peak at its highest load':>26} | {'after load':>10}")
@@ -330,10 +396,14 @@ def main(argv):
         return 2
     with open(argv[1], encoding="utf-8") as f:
         run = Run(line for line in f if line.strip())
+    if run.soak:
+        soak_report(run)
+        return 0
     header(run)
     instant_table(run)
     ratio, bound = sustainable_summary(run)
     ttfb = streams_table(run)
+    scale_table(run)
     memory_table(run)
     targets(run, ratio, bound, ttfb)
     return 0

@@ -1,6 +1,7 @@
-//! The download flow against a local server in the Hugging Face hub's URL layout: range
-//! requests, an interrupted download that resumes, a corrupted file that fails
-//! verification, a gated repository, and cancellation.
+//! The download flow against a local server in the Hugging Face hub's URL layout: files in
+//! pieces over several connections, an interrupted download that resumes every piece where
+//! it stopped, a server without ranges, a corrupted file that fails verification, a gated
+//! repository, and cancellation.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use duows_core::engine::download::{
-    download, repo_cache, vllm_files, DownloadError, DownloadProgress, DownloadRequest,
+    download, download_with, repo_cache, vllm_files, DownloadError, DownloadProgress,
+    DownloadRequest, TransferLimits,
 };
 use duows_core::engine::Secret;
 use serde_json::json;
@@ -27,12 +29,18 @@ const TOKEN: &str = "hf_test_token_not_real";
 struct Hub {
     /// Break off the next download of the weights half way.
     interrupt_once: bool,
+    /// Break off every range of the weights that does not start at byte 0 half way.
+    cut_pieces: bool,
+    /// Answer every request with the whole file (200), as a server without range support.
+    ignore_ranges: bool,
     /// Serve damaged weights.
     corrupt: bool,
     /// Require the token.
     gated: bool,
-    /// Range headers received.
+    /// Range headers of the requests for the weights.
     ranges: Vec<String>,
+    /// Bytes of the weights sent.
+    weights_sent: usize,
 }
 
 type Shared = Arc<Mutex<Hub>>;
@@ -109,22 +117,43 @@ async fn resolve(
         .get("range")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let start: usize = range
+    // `bytes=START-` or `bytes=START-LAST`.
+    let (start, end) = range
         .as_deref()
+        .filter(|_| !hub.ignore_ranges)
         .and_then(|r| r.strip_prefix("bytes="))
-        .and_then(|r| r.trim_end_matches('-').parse().ok())
-        .unwrap_or(0);
-    if let Some(range) = range {
-        hub.ranges.push(range);
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(first, last)| {
+            let first: usize = first.parse().ok()?;
+            let end = match last {
+                "" => content.len(),
+                last => last.parse::<usize>().ok()? + 1,
+            };
+            Some((first, end.min(content.len())))
+        })
+        .unwrap_or((0, content.len()));
+    let weights = path == "model.safetensors";
+    if weights {
+        if let Some(range) = &range {
+            hub.ranges.push(range.clone());
+        }
     }
-    let body = content[start..].to_vec();
-    let status = if start > 0 {
-        StatusCode::PARTIAL_CONTENT
+    let body = content[start..end].to_vec();
+    let (status, content_range) = if range.is_some() && !hub.ignore_ranges {
+        let content_range = format!("bytes {start}-{}/{}", end - 1, content.len());
+        (StatusCode::PARTIAL_CONTENT, Some(content_range))
     } else {
-        StatusCode::OK
+        (StatusCode::OK, None)
     };
-    if path == "model.safetensors" && hub.interrupt_once {
+    let cut = weights && (hub.interrupt_once || (hub.cut_pieces && start > 0));
+    let headers = [
+        ("content-length", body.len().to_string()),
+        ("accept-ranges", "bytes".to_owned()),
+        ("content-range", content_range.unwrap_or_default()),
+    ];
+    if cut {
         hub.interrupt_once = false;
+        hub.weights_sent += body.len() / 2;
         // Half the bytes, then the connection breaks.
         let half = Bytes::from(body[..body.len() / 2].to_vec());
         let stream = futures_util::StreamExt::then(
@@ -141,14 +170,12 @@ async fn resolve(
                 item
             },
         );
-        return (
-            status,
-            [("content-length", body.len().to_string())],
-            Body::from_stream(stream),
-        )
-            .into_response();
+        return (status, headers, Body::from_stream(stream)).into_response();
     }
-    (status, [("content-length", body.len().to_string())], body).into_response()
+    if weights {
+        hub.weights_sent += body.len();
+    }
+    (status, headers, body).into_response()
 }
 
 async fn hub(state: Hub) -> (String, Shared) {
@@ -258,10 +285,191 @@ async fn an_interrupted_download_resumes_with_a_range_request() {
         std::fs::read(snapshot.join("model.safetensors")).expect("weights"),
         weights()
     );
+    let last = weights().len() - 1;
     assert_eq!(
         shared.lock().expect("lock").ranges,
-        vec![format!("bytes={kept}-")]
+        vec![format!("bytes=0-{last}"), format!("bytes={kept}-{last}")]
     );
+}
+
+/// Pieces of 64 KiB: the 300,000 bytes of weights are five range requests.
+fn small_pieces() -> TransferLimits {
+    TransferLimits {
+        connections: 3,
+        piece_bytes: 64 << 10,
+    }
+}
+
+/// `(start, end, done)` of each piece in the record beside the partial weights.
+fn recorded_pieces(home: &Path) -> Vec<(usize, usize, usize)> {
+    let blobs = repo_cache(home, "acme/tiny-llm").join("blobs");
+    let record = std::fs::read_dir(&blobs)
+        .expect("blobs")
+        .filter_map(Result::ok)
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .ends_with(".incomplete.ranges")
+        })
+        .expect("the pieces are recorded");
+    let text = std::fs::read_to_string(record.path()).expect("record");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(format!("duows-ranges 1 {}", weights().len()).as_str())
+    );
+    lines
+        .map(|line| {
+            let n: Vec<usize> = line
+                .split_whitespace()
+                .map(|n| n.parse().expect("number"))
+                .collect();
+            (n[0], n[1], n[2])
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_file_arrives_in_pieces_over_several_connections() {
+    let (endpoint, shared) = hub(Hub::default()).await;
+    let home = tempfile::tempdir().expect("home");
+    let (tx, cancel, _keep) = progress();
+    let snapshot = download_with(
+        &request(&endpoint, home.path(), None),
+        small_pieces(),
+        &tx,
+        cancel,
+    )
+    .await
+    .expect("download");
+    assert_eq!(
+        std::fs::read(snapshot.join("model.safetensors")).expect("weights"),
+        weights()
+    );
+    let mut ranges = shared.lock().expect("lock").ranges.clone();
+    ranges.sort_by_key(|r| r[6..].split('-').next().map(|n| n.parse::<usize>().ok()));
+    let expected: Vec<String> = (0..5)
+        .map(|i| {
+            let start = i * 65_536;
+            format!("bytes={start}-{}", (start + 65_536).min(300_000) - 1)
+        })
+        .collect();
+    assert_eq!(ranges, expected);
+    let blobs = repo_cache(home.path(), "acme/tiny-llm").join("blobs");
+    let leftovers: Vec<_> = std::fs::read_dir(&blobs)
+        .expect("blobs")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no partial file or record is left: {leftovers:?}"
+    );
+    let done = tx.borrow().clone();
+    assert_eq!(done.done_bytes, done.total_bytes);
+}
+
+#[tokio::test]
+async fn a_broken_download_resumes_every_piece_where_it_stopped() {
+    let (endpoint, shared) = hub(Hub {
+        cut_pieces: true,
+        ..Hub::default()
+    })
+    .await;
+    let home = tempfile::tempdir().expect("home");
+    let (tx, cancel, _keep) = progress();
+    let first = download_with(
+        &request(&endpoint, home.path(), None),
+        small_pieces(),
+        &tx,
+        cancel.clone(),
+    )
+    .await;
+    assert!(
+        matches!(first, Err(DownloadError::Http(ref m)) if m.contains("broke off")),
+        "{first:?}"
+    );
+    let pieces = recorded_pieces(home.path());
+    assert_eq!(pieces.len(), 5);
+    assert!(
+        pieces
+            .iter()
+            .any(|&(start, end, done)| start > 0 && done > 0 && done < end - start),
+        "a piece past the start stopped half way and says so: {pieces:?}"
+    );
+    let kept: usize = pieces.iter().map(|p| p.2).sum();
+    let counted = tx.borrow().done_bytes as usize;
+    // A write still landing when the download stopped is on disk (and recorded) before it
+    // is counted, so progress never claims more than the record.
+    assert!(
+        counted > 0 && counted <= kept + config().len(),
+        "progress counts what is on disk: {counted} against {kept} of weights"
+    );
+
+    {
+        let mut hub = shared.lock().expect("lock");
+        hub.cut_pieces = false;
+        hub.ranges.clear();
+        hub.weights_sent = 0;
+    }
+    let snapshot = download_with(
+        &request(&endpoint, home.path(), None),
+        small_pieces(),
+        &tx,
+        cancel,
+    )
+    .await
+    .expect("resumed");
+    assert_eq!(
+        std::fs::read(snapshot.join("model.safetensors")).expect("weights"),
+        weights()
+    );
+    let hub = shared.lock().expect("lock");
+    let mut asked = hub.ranges.clone();
+    asked.sort();
+    let mut expected: Vec<String> = pieces
+        .iter()
+        .filter(|p| p.2 < p.1 - p.0)
+        .map(|&(start, end, done)| format!("bytes={}-{}", start + done, end - 1))
+        .collect();
+    expected.sort();
+    assert_eq!(asked, expected, "each piece resumes at its own offset");
+    assert_eq!(
+        hub.weights_sent,
+        weights().len() - kept,
+        "no byte is fetched twice"
+    );
+}
+
+#[tokio::test]
+async fn a_server_without_ranges_sends_each_file_whole() {
+    let (endpoint, shared) = hub(Hub {
+        ignore_ranges: true,
+        ..Hub::default()
+    })
+    .await;
+    let home = tempfile::tempdir().expect("home");
+    let (tx, cancel, _keep) = progress();
+    let snapshot = download_with(
+        &request(&endpoint, home.path(), None),
+        small_pieces(),
+        &tx,
+        cancel,
+    )
+    .await
+    .expect("download");
+    assert_eq!(
+        std::fs::read(snapshot.join("model.safetensors")).expect("weights"),
+        weights()
+    );
+    let hub = shared.lock().expect("lock");
+    assert_eq!(
+        hub.weights_sent,
+        weights().len(),
+        "one request brought it all"
+    );
+    assert_eq!(hub.ranges.len(), 1);
 }
 
 #[tokio::test]
@@ -273,7 +481,13 @@ async fn a_corrupted_file_fails_verification_and_is_not_kept() {
     .await;
     let home = tempfile::tempdir().expect("home");
     let (tx, cancel, _keep) = progress();
-    let result = download(&request(&endpoint, home.path(), None), &tx, cancel).await;
+    let result = download_with(
+        &request(&endpoint, home.path(), None),
+        small_pieces(),
+        &tx,
+        cancel,
+    )
+    .await;
     let Err(DownloadError::Checksum { path, .. }) = result else {
         panic!("expected a checksum failure, got {result:?}")
     };
@@ -284,6 +498,12 @@ async fn a_corrupted_file_fails_verification_and_is_not_kept() {
     assert!(
         !blobs.join(format!("{weights_sum}.incomplete")).exists(),
         "damaged bytes are deleted"
+    );
+    assert!(
+        !blobs
+            .join(format!("{weights_sum}.incomplete.ranges"))
+            .exists(),
+        "and their record"
     );
 }
 

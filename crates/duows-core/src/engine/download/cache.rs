@@ -4,6 +4,7 @@
 //! <hf_home>/hub/models--<org>--<name>/
 //!     blobs/<hash>               a finished, checked file, named by its hash
 //!     blobs/<hash>.incomplete    a file being fetched (resumed next time)
+//!     blobs/<hash>.incomplete.ranges  which pieces of it are on disk (see `ranges`)
 //!     snapshots/<commit>/<path>  a relative link to ../../blobs/<hash>
 //!     refs/<revision>            the commit a branch or tag named
 //! ```
@@ -11,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use super::checksum::checksum;
+use super::ranges::bytes_on_disk;
 use super::types::{DownloadError, RepoFile};
 
 /// The cache folder of a repository.
@@ -60,6 +62,12 @@ impl RepoCache {
         self.blobs().join(format!("{}.incomplete", file.hash))
     }
 
+    /// The record of which pieces of the partial file are on disk.
+    pub(super) fn record(&self, file: &RepoFile) -> PathBuf {
+        self.blobs()
+            .join(format!("{}.incomplete.ranges", file.hash))
+    }
+
     /// Whether `file` is fetched and checked.
     pub(super) fn has(&self, file: &RepoFile) -> bool {
         self.blob(file).is_file()
@@ -67,7 +75,7 @@ impl RepoCache {
 
     /// Bytes of `file` fetched so far by an unfinished download.
     pub(super) fn partial_len(&self, file: &RepoFile) -> u64 {
-        std::fs::metadata(self.partial(file)).map_or(0, |m| m.len())
+        bytes_on_disk(&self.record(file), &self.partial(file), file.size)
     }
 
     /// Creates `blobs/` and `snapshots/<commit>/`.

@@ -1,15 +1,9 @@
 //! The hub's HTTP calls: the commit a revision names, the repository's files from the tree
-//! API (sizes and hashes), and one file's bytes, resumed with a range request when part of
-//! it is on disk. 401 and 403 mean a gated or private repository, 404 an unknown one.
+//! API (sizes and hashes), and a byte range of one file. 401 and 403 mean a gated or
+//! private repository, 404 an unknown one.
 
-use std::path::Path;
-
-use futures_util::{FutureExt, StreamExt};
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
-use tokio::sync::watch;
 
-use super::progress::Meter;
 use super::types::{DownloadError, DownloadRequest, RepoFile};
 use crate::engine::plan::Secret;
 
@@ -52,8 +46,14 @@ pub(super) struct Hub {
 
 impl Hub {
     /// A client for the repository `request` names.
-    pub(super) fn new(request: &DownloadRequest) -> Result<Self, DownloadError> {
+    /// `connections` is how many requests may be open at once, so as many stay pooled.
+    pub(super) fn new(
+        request: &DownloadRequest,
+        connections: usize,
+    ) -> Result<Self, DownloadError> {
         let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(connections)
+            .tcp_nodelay(true)
             .connect_timeout(std::time::Duration::from_secs(30))
             .read_timeout(std::time::Duration::from_secs(120))
             .build()
@@ -152,71 +152,37 @@ impl Hub {
             .collect())
     }
 
-    /// Fetches `file` at `commit` into `partial`, continuing what is there when the server
-    /// allows a range; `cancel` stops it with what was fetched kept.
-    pub(super) async fn fetch(
-        &self,
-        commit: &str,
-        file: &RepoFile,
-        partial: &Path,
-        meter: &Meter<'_>,
-        mut cancel: watch::Receiver<bool>,
-    ) -> Result<(), DownloadError> {
-        let io = |source| DownloadError::Io {
-            path: partial.to_path_buf(),
-            source,
-        };
-        let have = tokio::fs::metadata(partial).await.map_or(0, |m| m.len());
-        let url = format!(
+    /// Where `file`'s bytes at `commit` are served (before any redirect to a CDN).
+    pub(super) fn file_url(&self, commit: &str, file: &RepoFile) -> String {
+        format!(
             "{}/{}/resolve/{commit}/{}",
             self.endpoint, self.repo, file.path
-        );
-        let mut builder = self.get(url);
-        if have > 0 && have < file.size {
-            builder = builder.header(reqwest::header::RANGE, format!("bytes={have}-"));
-        }
+        )
+    }
+
+    /// A GET of bytes `start..end` of `url`. The token goes only to the hub itself, never to
+    /// the address a redirect led to. A 200 means the server ignored the range.
+    pub(super) async fn get_range(
+        &self,
+        url: &str,
+        commit: &str,
+        start: u64,
+        end: u64,
+    ) -> Result<reqwest::Response, DownloadError> {
+        let builder = if url.starts_with(&format!("{}/", self.endpoint)) {
+            self.get(url.to_owned())
+        } else {
+            self.client.get(url)
+        };
+        let last = end.saturating_sub(1).max(start);
         let response = builder
+            .header(reqwest::header::RANGE, format!("bytes={start}-{last}"))
             .send()
             .await
             .map_err(|e| DownloadError::Http(e.to_string()))?;
-        if let Some(error) = self.status_error(&response, commit) {
-            return Err(error);
+        match self.status_error(&response, commit) {
+            Some(error) => Err(error),
+            None => Ok(response),
         }
-        // 206: the server continues where we stopped; 200: it sends everything again.
-        let resumed = response.status().as_u16() == 206;
-        let mut out = tokio::fs::OpenOptions::new()
-            .create(true)
-            .append(resumed)
-            .write(true)
-            .truncate(!resumed)
-            .open(partial)
-            .await
-            .map_err(io)?;
-        if !resumed && have > 0 {
-            meter.take_back(have);
-        }
-        meter.begin(&file.path);
-        let mut body = response.bytes_stream();
-        loop {
-            let chunk = tokio::select! {
-                chunk = body.next() => Ok(chunk),
-                // `map` drops the borrow `wait_for` returns: the future stays `Send`.
-                _ = cancel.wait_for(|c| *c).map(|r| r.is_ok()) => None.ok_or(()),
-            };
-            let Ok(chunk) = chunk else {
-                let _ = out.flush().await;
-                return Err(DownloadError::Cancelled);
-            };
-            let Some(chunk) = chunk else { break };
-            let chunk = chunk.map_err(|e| {
-                DownloadError::Http(format!(
-                    "{} broke off: {e}; it resumes next time",
-                    file.path
-                ))
-            })?;
-            out.write_all(&chunk).await.map_err(io)?;
-            meter.received(chunk.len() as u64);
-        }
-        out.flush().await.map_err(io)
     }
 }
