@@ -25,6 +25,7 @@ pub mod manual;
 pub mod model;
 pub mod plan;
 mod plan_settings;
+mod plan_types;
 pub mod read;
 mod shape;
 

@@ -6,7 +6,7 @@ use crate::catalog::GitlabVersion;
 
 use super::desired::DesiredConfig;
 use super::model::{FeatureProvider, GitlabState};
-use super::plan::{FeatureAction, PlannedDuoSettings, PlannedFeature};
+use super::plan_types::{FeatureAction, PlannedDuoSettings, PlannedFeature};
 
 /// The features to turn off that GitLab knows and has not turned off yet.
 pub(super) fn plan_disabled(
