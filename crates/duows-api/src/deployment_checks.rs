@@ -5,10 +5,33 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use duows_core::deployment_check::{check_external, DeploymentCheck};
+use duows_core::deployment_check::{check_external, DeploymentCheck, Reachability};
 use duows_core::settings::ExternalDeployment;
+use duows_gateway::ListedState;
 
 use crate::ApiState;
+
+/// What a check found, as the gateway's `/v1/models` and the gateway page show it.
+pub(crate) fn listed_state(check: &DeploymentCheck) -> ListedState {
+    let ready = check.reachability == Reachability::Reachable;
+    ListedState {
+        ready,
+        status: serde_json::to_value(check.reachability)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        reason: (!ready).then(|| check.message.clone()),
+    }
+}
+
+/// A deployment nobody checked yet: never shown as ready.
+pub(crate) fn unchecked_state() -> ListedState {
+    ListedState {
+        ready: false,
+        status: "unchecked".into(),
+        reason: Some("not checked yet".into()),
+    }
+}
 
 /// How often a deployment is checked again.
 pub const RECHECK: Duration = Duration::from_secs(30);

@@ -301,6 +301,12 @@ impl From<DescriptionError> for ApiError {
     }
 }
 
+impl From<duows_core::secrets::SecretStoreError> for ApiError {
+    fn from(error: duows_core::secrets::SecretStoreError) -> Self {
+        Self::new(ErrorCode::SettingsUnavailable, error.to_string())
+    }
+}
+
 impl From<SettingsError> for ApiError {
     fn from(error: SettingsError) -> Self {
         match &error {

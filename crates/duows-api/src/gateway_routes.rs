@@ -9,11 +9,9 @@
 use std::time::Duration;
 
 use duows_core::catalog::Catalog;
-use duows_core::deployment_check::Reachability;
 use duows_core::engine::{EngineEndpoint, EngineState};
 use duows_core::file_watch::FileWatch;
 use duows_core::routing::feature_routes;
-use duows_core::secrets::SecretStore;
 use duows_core::settings::Settings;
 use duows_gateway::{Alias, Deployment, Gateway, ListedState, Readiness, RouteTable, Secret};
 use std::collections::BTreeMap;
@@ -63,11 +61,12 @@ pub fn route_table(
             // the freshest check, and its failure reaches the client with the reason. What
             // `/v1/models` says of it is the last check's verdict (never ready unchecked).
             readiness: Readiness::Ready,
-            listing: Some(checks.get(&external.name).cloned().unwrap_or(ListedState {
-                ready: false,
-                status: "unchecked".into(),
-                reason: Some("not checked yet".into()),
-            })),
+            listing: Some(
+                checks
+                    .get(&external.name)
+                    .cloned()
+                    .unwrap_or_else(crate::deployment_checks::unchecked_state),
+            ),
         });
     }
     let aliases = feature_routes(settings, catalog)
@@ -140,29 +139,11 @@ pub fn deployment_states(state: &ApiState, settings: &Settings) -> BTreeMap<Stri
         .iter()
         .filter_map(|d| {
             let check = state.inner.deployment_checks.latest(d)?;
-            let ready = check.reachability == Reachability::Reachable;
-            let status = serde_json::to_value(check.reachability)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
             Some((
                 d.name.clone(),
-                ListedState {
-                    ready,
-                    status,
-                    reason: (!ready).then_some(check.message),
-                },
+                crate::deployment_checks::listed_state(&check),
             ))
         })
-        .collect()
-}
-
-/// The key of each external deployment that has one (its variable, or the secret store).
-pub fn deployment_keys(settings: &Settings, secrets: &SecretStore) -> BTreeMap<String, Secret> {
-    settings
-        .deployments
-        .iter()
-        .filter_map(|d| Some((d.name.clone(), secrets.deployment_key(d)?)))
         .collect()
 }
 
@@ -202,7 +183,7 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
         if keys_read_at.is_none_or(|at| at.elapsed() >= KEY_REFRESH) {
             // The secret service answers over D-Bus: not on the runtime's own threads.
             let (read, secrets) = (settings.clone(), state.secrets().clone());
-            keys = tokio::task::spawn_blocking(move || deployment_keys(&read, &secrets))
+            keys = tokio::task::spawn_blocking(move || secrets.deployment_keys(&read))
                 .await
                 .unwrap_or_default();
             keys_read_at = Some(std::time::Instant::now());

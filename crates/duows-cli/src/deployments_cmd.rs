@@ -129,11 +129,7 @@ fn list(store: &SettingsStore, secrets: &SecretStore, json: bool) -> anyhow::Res
         .deployments
         .iter()
         .map(|d| {
-            let key = match (&d.api_key_env, d.api_key_stored) {
-                (Some(var), _) => format!("${var}"),
-                (None, true) => "secret store".into(),
-                (None, false) => "-".into(),
-            };
+            let key = d.key_source().unwrap_or_else(|| "-".into());
             [
                 d.name.clone(),
                 d.platform.label().to_owned(),

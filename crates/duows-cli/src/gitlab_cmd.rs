@@ -196,12 +196,7 @@ fn desired(mut inputs: DesiredInputs) -> anyhow::Result<DesiredConfig> {
 fn deployment_keys() -> anyhow::Result<BTreeMap<String, Secret>> {
     let data_dir = DataDir::from_env()?;
     let settings = SettingsStore::new(data_dir.settings_file()).load()?;
-    let secrets = duows_core::secrets::SecretStore::open(&data_dir);
-    Ok(settings
-        .deployments
-        .iter()
-        .filter_map(|d| Some((d.name.clone(), secrets.deployment_key(d)?)))
-        .collect())
+    Ok(SecretStore::open(&data_dir).deployment_keys(&settings))
 }
 
 /// The token from `GITLAB_TOKEN`, else the one remembered in the secret store, else asked

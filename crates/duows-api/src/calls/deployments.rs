@@ -14,7 +14,8 @@ use duows_core::settings::{ExternalDeployment, Platform, Settings};
 use duows_gateway::Readiness;
 use serde::{Deserialize, Serialize};
 
-use crate::gateway_routes::{deployment_keys, route_table};
+use crate::deployment_checks::{listed_state, unchecked_state};
+use crate::gateway_routes::route_table;
 use crate::{ApiError, ApiState, ErrorCode};
 
 /// One place a feature can be served from.
@@ -61,7 +62,7 @@ pub(super) fn deployment_views(
     catalog: &Catalog,
     engines: &[EngineEndpoint],
 ) -> Vec<DeploymentView> {
-    let keys = deployment_keys(settings, state.secrets());
+    let keys = state.secrets().deployment_keys(settings);
     let checks = crate::gateway_routes::deployment_states(state, settings);
     let table = route_table(settings, catalog, engines, &keys, &checks);
     let mut views: Vec<DeploymentView> = table
@@ -133,16 +134,11 @@ fn external_view(
     catalog: &Catalog,
     view: DeploymentView,
 ) -> DeploymentView {
-    let key_source = match (&deployment.api_key_env, deployment.api_key_stored) {
-        (Some(var), _) => Some(format!("${var}")),
-        (None, true) => Some("secret store".to_owned()),
-        (None, false) => None,
-    };
     let view = DeploymentView {
         source: "external".into(),
         platform: deployment.platform,
         family: Some(deployment.effective_family(catalog)),
-        key_source,
+        key_source: deployment.key_source(),
         ..view
     };
     if !deployment.platform.through_gateway() {
@@ -155,23 +151,15 @@ fn external_view(
             ..view
         };
     }
-    match state.inner.deployment_checks.latest(deployment) {
-        Some(check) => {
-            let ready = check.reachability == Reachability::Reachable;
-            DeploymentView {
-                ready,
-                status: snake_name(&check.reachability),
-                reason: (!ready).then_some(check.message),
-                checked_at_ms: Some(check.checked_at_ms),
-                latency_ms: check.latency_ms,
-                ..view
-            }
-        }
-        None => DeploymentView {
-            status: "unchecked".into(),
-            reason: Some("not checked yet".into()),
-            ..view
-        },
+    let check = state.inner.deployment_checks.latest(deployment);
+    let listed = check.as_ref().map_or_else(unchecked_state, listed_state);
+    DeploymentView {
+        ready: listed.ready,
+        status: listed.status,
+        reason: listed.reason,
+        checked_at_ms: check.as_ref().map(|c| c.checked_at_ms),
+        latency_ms: check.and_then(|c| c.latency_ms),
+        ..view
     }
 }
 
@@ -277,7 +265,7 @@ pub async fn deployment_key(
             Some(key) => secrets.set(&name, key),
             None => secrets.remove(&name),
         }
-        .map_err(|e| ApiError::new(ErrorCode::SettingsUnavailable, e.to_string()))
+        .map_err(ApiError::from)
     })
     .await;
     stored?;

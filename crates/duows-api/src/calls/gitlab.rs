@@ -93,7 +93,7 @@ async fn keep_token(state: &ApiState, token: Option<Secret>) -> Result<(), ApiEr
     super::blocking(move || {
         secrets
             .set(&SecretName::GitlabToken, &token)
-            .map_err(|e| ApiError::new(ErrorCode::SettingsUnavailable, e.to_string()))
+            .map_err(ApiError::from)
     })
     .await
 }
@@ -113,9 +113,7 @@ pub async fn gitlab_apply(state: &ApiState, params: GitlabParams) -> Result<Appl
     keep_token(state, remember).await?;
     tracing::info!(gitlab = %client.url(), changes = plan.change_count(), "applying the GitLab configuration");
     let (settings, secrets) = (state.settings_snapshot(), state.secrets().clone());
-    let deployment_keys =
-        super::blocking(move || Ok(crate::gateway_routes::deployment_keys(&settings, &secrets)))
-            .await?;
+    let deployment_keys = super::blocking(move || Ok(secrets.deployment_keys(&settings))).await?;
     let keys = gitlab::ModelKeys {
         gateway: desired.model_api_key.as_ref(),
         deployments: &deployment_keys,
@@ -172,7 +170,7 @@ async fn prepare(
             let stored = super::blocking(move || {
                 secrets
                     .get(&SecretName::GitlabToken)
-                    .map_err(|e| ApiError::new(ErrorCode::SettingsUnavailable, e.to_string()))
+                    .map_err(ApiError::from)
             })
             .await?;
             stored.ok_or_else(|| {

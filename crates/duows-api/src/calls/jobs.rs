@@ -84,7 +84,7 @@ pub fn model_download(state: &ApiState, params: DownloadParams) -> Result<JobSta
     if let (Some(token), Some(true)) = (&given, params.remember_token) {
         secrets
             .set(&SecretName::HuggingFaceToken, token)
-            .map_err(|e| ApiError::new(ErrorCode::SettingsUnavailable, e.to_string()))?;
+            .map_err(ApiError::from)?;
     }
     let token = match given {
         Some(token) => Some(token),

@@ -160,6 +160,18 @@ impl SecretStore {
         self.file.remove(&name.id())
     }
 
+    /// The key of each of `settings`' external deployments that has one, by name.
+    pub fn deployment_keys(
+        &self,
+        settings: &crate::settings::Settings,
+    ) -> std::collections::BTreeMap<String, Secret> {
+        settings
+            .deployments
+            .iter()
+            .filter_map(|d| Some((d.name.clone(), self.deployment_key(d)?)))
+            .collect()
+    }
+
     /// The key `deployment` sends: from its environment variable, or the stored one.
     pub fn deployment_key(&self, deployment: &ExternalDeployment) -> Option<Secret> {
         if let Some(key) = deployment.api_key_from_env() {

@@ -106,6 +106,15 @@ impl ExternalDeployment {
             .filter(|key| !key.is_empty())
     }
 
+    /// Where its key comes from, in words: `$VAR`, `secret store`, or `None` without a key.
+    pub fn key_source(&self) -> Option<String> {
+        match (&self.api_key_env, self.api_key_stored) {
+            (Some(var), _) => Some(format!("${var}")),
+            (None, true) => Some("secret store".to_owned()),
+            (None, false) => None,
+        }
+    }
+
     /// The model identifier GitLab is given for it: `custom_openai/<served name>`,
     /// `bedrock/<model id>`, `bedrock/converse/<inference-profile ARN>` or
     /// `azure/<deployment>`.
