@@ -357,8 +357,11 @@ pub struct EngineDownloadArgs {
     #[arg(long)]
     pub model: String,
     /// Checkpoint (default: the model's own)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "gguf")]
     pub variant: Option<String>,
+    /// The model's GGUF file of this quantization (e.g. Q4_K_M), for llama.cpp's server
+    #[arg(long, value_name = "QUANT")]
+    pub gguf: Option<String>,
     /// Branch, tag or commit
     #[arg(long, default_value = "main")]
     pub revision: String,

@@ -281,6 +281,7 @@ pub fn download(args: &EngineDownloadArgs) -> anyhow::Result<ExitCode> {
         variant: args.variant.clone(),
         revision: Some(args.revision.clone()),
         token,
+        gguf: args.gguf.clone(),
     };
     let request = download_request(&job, &hf_home).map_err(|e| match e.field() {
         Some(field) => anyhow::anyhow!("--{field}: {e}"),
@@ -291,7 +292,13 @@ pub fn download(args: &EngineDownloadArgs) -> anyhow::Result<ExitCode> {
         |p| eprint!("\r{}", progress_line(p)),
         |progress, cancelled| async move { download(&request, &progress, cancelled).await },
     )?;
-    println!("{}", snapshot.display());
+    // A GGUF file is the file to serve; a checkpoint is its folder.
+    match &request.keep {
+        duows_core::engine::download::FileFilter::Only(file) => {
+            println!("{}", snapshot.join(file).display());
+        }
+        duows_core::engine::download::FileFilter::Vllm => println!("{}", snapshot.display()),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

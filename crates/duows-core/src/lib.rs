@@ -44,6 +44,7 @@ pub mod sample_history;
 pub mod sampler;
 pub mod secrets;
 pub mod settings;
+pub mod setup;
 
 pub use duows_base::access as host_rules;
 pub use duows_base::{file_watch, files};

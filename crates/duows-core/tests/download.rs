@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use duows_core::engine::download::{
-    download, download_with, repo_cache, vllm_files, DownloadError, DownloadProgress,
+    download, download_with, repo_cache, FileFilter, DownloadError, DownloadProgress,
     DownloadRequest, TransferLimits,
 };
 use duows_core::engine::Secret;
@@ -200,7 +200,7 @@ fn request(endpoint: &str, home: &Path, token: Option<&str>) -> DownloadRequest 
         revision: "main".into(),
         token: token.map(Secret::new),
         hf_home: home.to_path_buf(),
-        keep: vllm_files,
+        keep: FileFilter::Vllm,
     }
 }
 
