@@ -8,6 +8,7 @@ use duows_core::engine::launch::{
     self, AppFolders, LaunchError, LaunchErrorKind, MachineFacts, PreparedStart,
 };
 use duows_core::engine::{LaunchPlan, Preflight};
+use duows_core::catalog::Catalog;
 use duows_core::fit::FitResult;
 use duows_core::hardware::HardwareSource;
 use serde::Serialize;
@@ -57,16 +58,12 @@ pub(crate) async fn prepare_start(
         models_dir: state.models_dir(),
     };
     match (&params.model, &params.gguf) {
-        (Some(_), Some(_)) | (None, None) => Err(ApiError::new(
+        (None, None) => Err(ApiError::new(
             ErrorCode::InvalidParameter,
-            "name either a catalog model (`model`) or a GGUF file (`gguf`), not both",
+            "name a catalog model (`model`), a GGUF file (`gguf`), or both (a GGUF file of that model)",
         )
-        .with_field(if params.model.is_some() {
-            "gguf"
-        } else {
-            "model"
-        })),
-        (None, Some(gguf)) => {
+        .with_field("model")),
+        (model, Some(gguf)) => {
             if params.gpus.is_some() {
                 return Err(ApiError::new(
                     ErrorCode::InvalidParameter,
@@ -74,8 +71,19 @@ pub(crate) async fn prepare_start(
                 )
                 .with_field("gpus"));
             }
+            // A GGUF file of a catalog model is served under the model's id, so the
+            // features rated for the model can be routed to it.
+            let mut request = params.clone();
+            if let Some(id) = model {
+                let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+                let known = catalog.model(id).ok_or_else(|| {
+                    ApiError::new(ErrorCode::UnknownModel, format!("`{id}` is not in the catalog"))
+                        .with_field("model")
+                })?;
+                request.name = request.name.or_else(|| Some(known.id.clone()));
+            }
             let machine = machine_facts(state, None).await?;
-            launch::prepare_gguf(params, gguf, &folders, &machine).map_err(launch_error)
+            launch::prepare_gguf(&request, gguf, &folders, &machine).map_err(launch_error)
         }
         (Some(model_id), None) => {
             let fitted = fit(

@@ -7,10 +7,12 @@ mod deployments;
 mod doctor;
 mod engines;
 mod gateway;
+mod gateway_probe;
 mod gitlab;
 mod jobs;
 mod launch;
 mod planning;
+mod setup;
 
 pub use ai_gateway::{
     ai_gateway_setup, ai_gateway_start, ai_gateway_status, ai_gateway_stop, AiGatewaySetupParams,
@@ -38,6 +40,10 @@ pub use jobs::{
 };
 pub use launch::{engine_plan, EnginePlanView};
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
+pub use setup::{
+    setup_check, setup_status, setup_test, setup_update, SetupCheck, SetupDownload, SetupStatus,
+    SetupTest, SetupUpdateParams,
+};
 
 use std::sync::Arc;
 
