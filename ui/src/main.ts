@@ -1,4 +1,4 @@
-// Entry point: the header, the page registry (Hardware, Dashboard, Models, Engines, Gateway, GitLab, Doctor) with the
+// Entry point: the header, the page registry (Setup, Hardware, Dashboard, Models, Engines, Gateway, GitLab, Doctor) with the
 // hash routing between them, and the client store fed by the server's live event stream.
 // A page is built the first time it is shown and kept in the document; only the page on
 // screen follows the store. A new page is one entry in `PAGES` and a route in router.ts.
@@ -14,6 +14,7 @@ import { gatewayPage } from './pages/gateway';
 import { gitlabPage } from './pages/gitlab';
 import { hardwarePage } from './pages/hardware';
 import { modelsPage } from './pages/models';
+import { setupPage } from './pages/setup';
 import { watchRoute, type Route } from './router';
 import { createStore } from './store';
 import { adoptTokenFromUrl, api } from './transport';
@@ -34,6 +35,7 @@ function loadReport(): Promise<HardwareReport> {
 }
 
 const PAGES: readonly (PageEntry<Route> & { label: string })[] = [
+  { route: 'setup', label: 'Setup', title: 'Setup · Duo Workstation', create: () => setupPage(store) },
   { route: 'hardware', label: 'Hardware', title: 'Duo Workstation', create: () => hardwarePage(store, top, loadReport) },
   { route: 'dashboard', label: 'Dashboard', title: 'Dashboard · Duo Workstation', create: () => dashboardPage(store, loadReport) },
   { route: 'models', label: 'Models', title: 'Models · Duo Workstation', create: () => modelsPage() },
@@ -67,10 +69,24 @@ connectStore(store);
 // A token pasted into an open page's address arrives as a fragment change: take it out
 // before the route is read (this listener runs before the router's).
 window.addEventListener('hashchange', adoptTokenFromUrl);
-watchRoute((route) => {
-  top.setRoute(route);
-  pages.show(route);
+// A first visit without a page in the address goes to the wizard until the setup is finished.
+firstPage().then(
+  (first) => {
+    if (first && window.location.hash.replace(/^#\/?/, '') === '') window.history.replaceState(null, '', `#/${first}`);
+  },
+  () => undefined,
+).finally(() => {
+  watchRoute((route) => {
+    top.setRoute(route);
+    pages.show(route);
+  });
 });
+
+async function firstPage(): Promise<Route | null> {
+  if (window.location.hash.replace(/^#\/?/, '') !== '') return null;
+  const status = await api.setupStatus();
+  return status.choices.finished_at_ms === null || status.choices.finished_at_ms === undefined ? 'setup' : null;
+}
 api.version().then(top.setVersion, () => undefined);
 loadReport().then(
   (machine) => {

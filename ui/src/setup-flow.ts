@@ -3,7 +3,7 @@
 // features ticked by default. No DOM; unit-tested.
 
 import { duration, sizeOf, speed } from './format';
-import type { DownloadProgress, Feature, SetupProgress, StepId } from './types';
+import type { DownloadProgress, Feature, RatingRange, SetupProgress, StepId } from './types';
 
 export const STEP_TITLE: Record<StepId, string> = {
   welcome: 'Welcome',
@@ -77,4 +77,16 @@ export function downloadLine(progress: DownloadProgress, rate: number): string {
 /** The features ticked at first: every generally available one (beta and experiments are a choice). */
 export function defaultFeatures(features: readonly Feature[]): string[] {
   return features.filter((f) => f.state === 'ga').map((f) => f.key);
+}
+
+/** Ratings that mean GitLab lists the model for a feature. */
+const RATED = new Set(['full', 'largely', 'partial', 'listed']);
+
+/** How many of the `chosen` features a model with `ratings` is rated for. */
+export function ratedCount(chosen: readonly string[], features: readonly Feature[], ratings: RatingRange | null): number {
+  if (!ratings) return 0;
+  return chosen.filter((key) => {
+    const feature = features.find((f) => f.key === key);
+    return feature !== undefined && RATED.has(ratings[feature.rated_as]);
+  }).length;
 }

@@ -287,13 +287,14 @@ pub fn download(args: &EngineDownloadArgs) -> anyhow::Result<ExitCode> {
         Some(field) => anyhow::anyhow!("--{field}: {e}"),
         None => anyhow::anyhow!("{e}"),
     })?;
+    let keep = request.keep.clone();
     let snapshot = run_with_progress(
         DownloadProgress::default(),
         |p| eprint!("\r{}", progress_line(p)),
         |progress, cancelled| async move { download(&request, &progress, cancelled).await },
     )?;
     // A GGUF file is the file to serve; a checkpoint is its folder.
-    match &request.keep {
+    match &keep {
         duows_core::engine::download::FileFilter::Only(file) => {
             println!("{}", snapshot.join(file).display());
         }

@@ -13,6 +13,10 @@ model: string,
  */
 gguf?: string, 
 /**
+ * The Hugging Face repository fetched (the download job is `download-<repo>`).
+ */
+repo: string, 
+/**
  * Bytes to download, from the catalog.
  */
 bytes: number, 

@@ -51,6 +51,8 @@ pub struct SetupDownload {
     /// The GGUF quantization, for llama.cpp.
     #[ts(optional)]
     pub gguf: Option<String>,
+    /// The Hugging Face repository fetched (the download job is `download-<repo>`).
+    pub repo: String,
     /// Bytes to download, from the catalog.
     pub bytes: u64,
     /// Whether the model is gated (a Hugging Face token is needed).
@@ -118,12 +120,15 @@ pub async fn setup_status(state: &ApiState) -> Result<SetupStatus, ApiError> {
                 .map(|g| SetupDownload {
                     model: m.id.clone(),
                     gguf: Some(g.quant.clone()),
+                    repo: g.repo.clone(),
                     bytes: g.bytes,
-                    gated: m.gated,
+                    // GGUF files come from the quantizers' own public repositories.
+                    gated: false,
                 }),
             _ => m.variant(None).map(|v| SetupDownload {
                 model: m.id.clone(),
                 gguf: None,
+                repo: v.repo.clone(),
                 bytes: v.weight_bytes,
                 gated: m.gated,
             }),
