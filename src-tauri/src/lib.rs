@@ -125,7 +125,18 @@ pub fn run() {
     };
     let engines = state.clone();
     let gateway_state = state.clone();
-    let app = match builder(tauri::Builder::default(), state).build(tauri::generate_context!()) {
+    // Window size and position between runs; disposable UI state for the web front end.
+    let window_state = tauri_plugin_window_state::Builder::default()
+        .with_state_flags(
+            tauri_plugin_window_state::StateFlags::SIZE
+                | tauri_plugin_window_state::StateFlags::POSITION
+                | tauri_plugin_window_state::StateFlags::MAXIMIZED,
+        )
+        .build();
+    let base = tauri::Builder::default()
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .plugin(window_state);
+    let app = match builder(base, state).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(error) => {
             eprintln!("Duo Workstation stopped with an error: {error}");

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use duows_core::engine::download::{
-    download, download_with, repo_cache, FileFilter, DownloadError, DownloadProgress,
-    DownloadRequest, TransferLimits,
+    download, download_with, repo_cache, DownloadError, DownloadProgress, DownloadRequest,
+    FileFilter, TransferLimits,
 };
 use duows_core::engine::Secret;
 use serde_json::json;

@@ -181,11 +181,15 @@ test('the wizard, walked on the CPU path, ends in a working endpoint and key', a
     const refused = await fetch(`${endpoint}/models`);
     assert.equal(refused.status, 401, 'without the key the gateway refuses');
 
-    // Finished: the dashboard, and the next visit no longer starts in the wizard.
+    // Finished: the dashboard, and the next visit no longer starts in the wizard but on the
+    // page last shown.
     await page.getByTestId('setup-finish').click();
     await page.getByTestId('dashboard-page').waitFor();
+    await page.getByTestId('nav-models').click();
+    await page.getByTestId('models-page').waitFor();
     await page.goto(`${server.url}/`);
-    await page.getByTestId('hardware-page').waitFor();
+    await page.getByTestId('models-page').waitFor();
+    assert.equal(new URL(page.url()).hash, '#/models');
     assert.deepEqual(pageErrors, [], 'the page threw errors');
   } catch (error) {
     await shot(page, 'failed').catch(() => undefined);

@@ -10,6 +10,7 @@ import { h, replaceChildren } from '../dom';
 import { pageScope, type Page } from '../page';
 import { STEP_TITLE, overall, stepToShow } from '../setup-flow';
 import type { Store } from '../store';
+import { setUiState, uiState } from '../ui-state';
 import { api } from '../transport';
 import type { SetupChoices, SetupStatus, StepId } from '../types';
 import { progressBar } from '../widgets';
@@ -56,11 +57,13 @@ export function setupPage(store: Store): Page {
     async save(choices: SetupChoices) {
       status = await api.setupUpdate(choices);
       picked = null;
+      setUiState('setupStep', '');
       render();
     },
     refresh,
     open(step: StepId | null) {
       picked = step;
+      setUiState('setupStep', step ?? '');
       render();
     },
   };
@@ -125,6 +128,9 @@ export function setupPage(store: Store): Page {
   return {
     el,
     show() {
+      // The step the person last opened, when it is still one behind (the wizard's pointer).
+      const remembered = uiState('setupStep', '', (v) => typeof v === 'string' && v in STEP_TITLE);
+      picked = remembered === '' ? null : (remembered as StepId);
       void refresh();
       // Engines and jobs change the steps' results: read again when they do.
       let last = '';

@@ -47,7 +47,14 @@ pub(crate) async fn ask(
         },
         addr.port(),
     );
-    let outcome = send(target, model, prompt, max_tokens, key.as_ref().map(|(_, s)| s.expose())).await;
+    let outcome = send(
+        target,
+        model,
+        prompt,
+        max_tokens,
+        key.as_ref().map(|(_, s)| s.expose()),
+    )
+    .await;
     if let Some((info, _)) = &key {
         // Used once: gone from the key list, not left there revoked.
         let _ = keys.remove(&info.id);

@@ -3,12 +3,12 @@
 //! described, the free memory of the latest sample). The preview and the start prepare
 //! exactly the same thing, so the preview lists every reason a start would be refused.
 
+use duows_core::catalog::Catalog;
 use duows_core::engine::installed;
 use duows_core::engine::launch::{
     self, AppFolders, LaunchError, LaunchErrorKind, MachineFacts, PreparedStart,
 };
 use duows_core::engine::{LaunchPlan, Preflight};
-use duows_core::catalog::Catalog;
 use duows_core::fit::FitResult;
 use duows_core::hardware::HardwareSource;
 use serde::Serialize;

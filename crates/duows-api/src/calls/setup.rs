@@ -148,10 +148,12 @@ pub async fn setup_status(state: &ApiState) -> Result<SetupStatus, ApiError> {
                             let problem = (!ok).then(|| check.message.clone());
                             match check.item {
                                 CheckItem::Engine => {
-                                    (facts.engine_installed, facts.engine_problem) = (Some(ok), problem)
+                                    (facts.engine_installed, facts.engine_problem) =
+                                        (Some(ok), problem)
                                 }
                                 CheckItem::Weights => {
-                                    (facts.weights_present, facts.weights_problem) = (Some(ok), problem)
+                                    (facts.weights_present, facts.weights_problem) =
+                                        (Some(ok), problem)
                                 }
                                 _ => {}
                             }
@@ -186,10 +188,7 @@ pub async fn setup_status(state: &ApiState) -> Result<SetupStatus, ApiError> {
         facts.routed_features = settings.features.values().filter(|t| *t == name).count();
     }
     facts.active_keys = key_store(state)
-        .and_then(|keys| {
-            keys.list()
-                .map_err(|e| ApiError::internal(e.to_string()))
-        })
+        .and_then(|keys| keys.list().map_err(|e| ApiError::internal(e.to_string())))
         .map(|keys| {
             let now = duows_base::clock::now_secs();
             keys.iter().filter(|k| k.is_active(now)).count()
@@ -261,8 +260,8 @@ pub async fn setup_update(
 ) -> Result<SetupStatus, ApiError> {
     let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
     params.choices.validate(catalog).map_err(|refused| {
-        let mut error = ApiError::new(ErrorCode::InvalidParameter, refused.reason)
-            .with_field(refused.field);
+        let mut error =
+            ApiError::new(ErrorCode::InvalidParameter, refused.reason).with_field(refused.field);
         error.fix = refused.fix;
         error
     })?;
@@ -280,9 +279,9 @@ pub async fn setup_check(state: &ApiState) -> Result<SetupCheck, ApiError> {
         .filter_map(|g| Some((g.index, g.memory_used_bytes?)))
         .collect();
     let cuda = match report.source {
-        duows_core::hardware::HardwareSource::Nvml => Some(
-            super::blocking(|| Ok(duows_core::hardware::check_cuda_init())).await?,
-        ),
+        duows_core::hardware::HardwareSource::Nvml => {
+            Some(super::blocking(|| Ok(duows_core::hardware::check_cuda_init())).await?)
+        }
         duows_core::hardware::HardwareSource::Description { .. } => None,
     };
     let mut choices = load_choices(state)?;
@@ -354,7 +353,10 @@ pub async fn setup_test(state: &ApiState) -> Result<SetupTest, ApiError> {
         ApiError::new(ErrorCode::InvalidParameter, "choose a model first").with_field("model")
     })?;
     let handle = state.gateway().ok_or_else(|| {
-        ApiError::new(ErrorCode::GatewayRequestFailed, "this program does not run the gateway")
+        ApiError::new(
+            ErrorCode::GatewayRequestFailed,
+            "this program does not run the gateway",
+        )
     })?;
     let settings = state.settings_snapshot();
     let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
@@ -365,12 +367,15 @@ pub async fn setup_test(state: &ApiState) -> Result<SetupTest, ApiError> {
         .map(|(feature, _)| feature)
         .collect();
     routed.sort_by_key(|f| *f != "duo_chat");
-    let feature = routed.first().and_then(|f| catalog.feature(f)).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::GatewayRequestFailed,
-            format!("no Duo feature is routed to {name} yet: route them on the gateway step"),
-        )
-    })?;
+    let feature = routed
+        .first()
+        .and_then(|f| catalog.feature(f))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::GatewayRequestFailed,
+                format!("no Duo feature is routed to {name} yet: route them on the gateway step"),
+            )
+        })?;
     let alias = feature.gateway_alias();
     let answer = super::gateway_probe::ask(
         state,

@@ -115,7 +115,10 @@ impl SetupChoices {
         if self.version > SETUP_VERSION {
             return Err(refused(
                 "version",
-                format!("written by a newer version ({}); this one reads {SETUP_VERSION}", self.version),
+                format!(
+                    "written by a newer version ({}); this one reads {SETUP_VERSION}",
+                    self.version
+                ),
             ));
         }
         for (i, key) in self.features.iter().enumerate() {
@@ -127,20 +130,30 @@ impl SetupChoices {
             }
         }
         let model = match &self.model {
-            Some(id) => Some(catalog.model(id).ok_or_else(|| {
-                refused("model", format!("`{id}` is not in the catalog"))
-            })?),
+            Some(id) => Some(
+                catalog
+                    .model(id)
+                    .ok_or_else(|| refused("model", format!("`{id}` is not in the catalog")))?,
+            ),
             None => None,
         };
         if let (Some(quant), Some(model)) = (&self.gguf, model) {
-            if !model.gguf.iter().any(|g| g.quant.eq_ignore_ascii_case(quant)) {
+            if !model
+                .gguf
+                .iter()
+                .any(|g| g.quant.eq_ignore_ascii_case(quant))
+            {
                 let known: Vec<&str> = model.gguf.iter().map(|g| g.quant.as_str()).collect();
                 let mut error = refused(
                     "gguf",
                     if known.is_empty() {
                         format!("{} has no GGUF file: it is served by vLLM", model.name)
                     } else {
-                        format!("{} has no GGUF file `{quant}` (it has {})", model.name, known.join(", "))
+                        format!(
+                            "{} has no GGUF file `{quant}` (it has {})",
+                            model.name,
+                            known.join(", ")
+                        )
                     },
                 );
                 error.fix = known.first().map(|q| (*q).to_owned());
@@ -190,7 +203,9 @@ pub enum SetupFileError {
         source: std::io::Error,
     },
     /// The file is not the format this build reads; it is left as it is.
-    #[error("the setup file {path} is not readable ({reason}); remove it to start the setup again")]
+    #[error(
+        "the setup file {path} is not readable ({reason}); remove it to start the setup again"
+    )]
     Unreadable {
         /// The file.
         path: PathBuf,

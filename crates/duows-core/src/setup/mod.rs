@@ -8,8 +8,8 @@ pub mod progress;
 pub mod system_check;
 
 pub use choices::{
-    ChoiceRefused, GitlabOutcome, SetupChoices, SetupEngine, SetupFile, SetupFileError,
-    SetupPath, SETUP_VERSION,
+    ChoiceRefused, GitlabOutcome, SetupChoices, SetupEngine, SetupFile, SetupFileError, SetupPath,
+    SETUP_VERSION,
 };
 pub use progress::{progress, EngineFact, SetupFacts, SetupProgress, SetupStep, StepId, StepState};
 pub use system_check::{system_check, Reach, SystemCheckFacts};

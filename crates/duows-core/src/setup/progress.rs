@@ -183,7 +183,10 @@ fn judge(
         },
         StepId::Launch => match &facts.engine {
             Some(engine) if engine.ready => done(format!("{} is ready", engine.name)),
-            Some(engine) => (StepState::Todo, format!("{} is {}", engine.name, engine.state)),
+            Some(engine) => (
+                StepState::Todo,
+                format!("{} is {}", engine.name, engine.state),
+            ),
             None => todo("not started"),
         },
         StepId::Gateway => match (facts.routed_features, facts.active_keys) {
@@ -193,7 +196,9 @@ fn judge(
             (n, _) => done(format!("{n} features routed")),
         },
         StepId::Gitlab => match choices.gitlab {
-            Some(super::choices::GitlabOutcome::Applied) => done("configured through its API".into()),
+            Some(super::choices::GitlabOutcome::Applied) => {
+                done("configured through its API".into())
+            }
             Some(super::choices::GitlabOutcome::Manual) => done("values entered by hand".into()),
             Some(super::choices::GitlabOutcome::Skipped) => done("left for later".into()),
             None => todo("not configured"),
@@ -264,7 +269,11 @@ mod tests {
         facts.engine.as_mut().expect("engine").ready = true;
         assert_eq!(at(&facts).current, StepId::Gateway);
         facts.routed_features = 3;
-        assert_eq!(at(&facts).current, StepId::Gateway, "a key is still missing");
+        assert_eq!(
+            at(&facts).current,
+            StepId::Gateway,
+            "a key is still missing"
+        );
         facts.active_keys = 1;
         assert_eq!(at(&facts).current, StepId::Gitlab);
         let mut choices = chosen();

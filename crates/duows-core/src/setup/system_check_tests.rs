@@ -73,7 +73,10 @@ fn cuda_that_refuses_is_a_failure_with_its_meaning() {
         devices: 0,
         driver_cuda: "12.8".into(),
     });
-    assert_eq!(line(&system_check(&facts), "CUDA").status, CheckStatus::Warn);
+    assert_eq!(
+        line(&system_check(&facts), "CUDA").status,
+        CheckStatus::Warn
+    );
 }
 
 #[test]
@@ -86,7 +89,11 @@ fn memory_held_by_other_programs_is_counted_and_named() {
         .find(|l| l.title == "GPU 0")
         .expect("gpu line");
     assert_eq!(gpu.status, CheckStatus::Warn);
-    assert!(gpu.detail.contains("10.0 GiB used by programs"), "{}", gpu.detail);
+    assert!(
+        gpu.detail.contains("10.0 GiB used by programs"),
+        "{}",
+        gpu.detail
+    );
     assert!(gpu.fix.is_some());
 }
 
@@ -110,7 +117,11 @@ fn an_unreachable_hub_is_a_warning_with_the_way_around() {
     let lines = system_check(&facts);
     let hub = line(&lines, "Model hub");
     assert_eq!(hub.status, CheckStatus::Warn);
-    assert!(hub.fix.as_deref().unwrap_or_default().contains("HF_ENDPOINT"));
+    assert!(hub
+        .fix
+        .as_deref()
+        .unwrap_or_default()
+        .contains("HF_ENDPOINT"));
 }
 
 #[test]
@@ -125,7 +136,10 @@ fn no_gpu_points_to_the_cpu_path_and_described_hardware_skips_cuda() {
     assert!(line(&lines, "GPUs").detail.contains("llama.cpp"));
     assert_eq!(line(&lines, "CUDA").status, CheckStatus::Skip);
     let mut described = detected("1xL4", 500);
-    described.source = HardwareSource::Description { label: "1× L4".into(), spec: None };
+    described.source = HardwareSource::Description {
+        label: "1× L4".into(),
+        spec: None,
+    };
     assert_eq!(
         line(&system_check(&facts(&described)), "CUDA").status,
         CheckStatus::Skip
