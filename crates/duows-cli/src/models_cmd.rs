@@ -51,6 +51,7 @@ fn constants(options: &FitOptions) -> Option<FitConstants> {
         max_num_seqs: options.max_num_seqs,
         max_num_batched_tokens: options.max_num_batched_tokens,
         kv_bytes: options.kv_bytes.unwrap_or(0),
+        layer_partition: None,
     };
     (constants != FitConstants::default()).then_some(constants)
 }
