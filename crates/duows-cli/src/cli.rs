@@ -27,6 +27,10 @@ Examples:
   duows recommend --feature code_completions --context 16384
   duows fit --model gpt-oss-120b --gpus 1xH100-80GB --context 32768
   duows fit --config ./my-model --gpus 1xL40S   a model not in the catalog, from its config.json
+  duows fit --model zai-org/GLM-5.1-FP8 --nodes 2 --gpus 8xH100-80GB
+                                        one model across two nodes: the split, the commands
+  duows export kubernetes --model gpt-oss-120b --gpus 1xH100-80GB --out k8s/
+                                        Kubernetes manifests for the model and the gateway
   duows catalog                         the models, their ratings and the catalog version
   duows engine plan --model mistral-7b-instruct-v0.3 --gpus 1xA100-40GB
                                         the vLLM command line, key hidden
@@ -124,6 +128,12 @@ pub struct FitOptions {
     /// Bytes per KV-cache element: 2 (bf16, default) or 1 (--kv-cache-dtype fp8)
     #[arg(long, value_name = "BYTES")]
     pub kv_bytes: Option<u32>,
+    /// Plan over this many identical nodes with the GPUs of --gpus each (vLLM on a Ray cluster)
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<u32>,
+    /// Decoder layers per pipeline stage across nodes, e.g. 41,37 (VLLM_PP_LAYER_PARTITION)
+    #[arg(long, value_name = "N,N,…", value_delimiter = ',')]
+    pub layer_partition: Option<Vec<u32>>,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -145,7 +155,7 @@ pub struct RecommendArgs {
 
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// Catalog id (gpt-oss-120b) or Hugging Face repo id (openai/gpt-oss-120b)
+    /// Catalog id (gpt-oss-120b) or Hugging Face repo id of the model or a checkpoint (zai-org/GLM-5.1-FP8)
     #[arg(long, required_unless_present = "config", conflicts_with = "config")]
     pub model: Option<String>,
     /// A model not in the catalog: its config.json, or a folder (or downloaded snapshot) holding one
@@ -161,6 +171,22 @@ pub struct FitArgs {
     pub source: GpuSource,
     #[command(flatten)]
     pub options: FitOptions,
+    #[command(flatten)]
+    pub network: ClusterArgs,
+}
+
+/// How the nodes of a cluster reach each other (for the command lines across nodes).
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// The network interface the nodes reach each other on (ib0, eth0): NCCL_SOCKET_IFNAME, GLOO_SOCKET_IFNAME
+    #[arg(long, value_name = "NAME")]
+    pub interface: Option<String>,
+    /// Each node's address on that interface, the head first (repeat, or comma-separated)
+    #[arg(long, value_name = "IP", value_delimiter = ',')]
+    pub node_address: Vec<IpAddr>,
+    /// Ray's port on the head
+    #[arg(long, value_name = "PORT", default_value_t = 6379)]
+    pub ray_port: u16,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 
 mod ai_gateway_cmd;
 mod cli;
+mod cluster_text;
 mod config_cmd;
 mod deployments_cmd;
 mod doctor_cmd;

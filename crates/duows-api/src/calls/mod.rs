@@ -36,7 +36,7 @@ pub use jobs::{
     engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobFailure,
     JobKind, JobRef, JobState, JobStatus,
 };
-pub use launch::{engine_plan, EnginePlanView};
+pub use launch::{cluster_plan, engine_plan, EnginePlanView};
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
 
 use std::sync::Arc;

@@ -28,7 +28,7 @@ use crate::catalog::{Architecture, Model, Quantization, Variant};
 use attempt::Attempt;
 pub use kv_layout::KvLayout;
 pub use memory::{FitConstants, MemoryPerGpu, Runtime, GIB};
-pub use own_model::fit_config_model;
+pub use own_model::{fit_config_model, fit_config_model_on_nodes};
 pub use pipeline::{PipelineSplit, PipelineStage};
 pub use placement::Slot;
 pub use recommend::{
