@@ -93,6 +93,49 @@ pub enum Command {
     /// Configure GitLab Duo Self-Hosted from the feature routes: plan, apply, or steps by hand
     #[command(subcommand, after_help = GITLAB_EXAMPLES)]
     Gitlab(GitlabCommand),
+    /// The plan for other platforms: Kubernetes manifests of a model and the gateway
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Manifests: a Deployment and Service (one node) or a LeaderWorkerSet (several), and the gateway
+    #[command(after_help = EXAMPLES)]
+    Kubernetes(KubernetesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KubernetesArgs {
+    /// Catalog id or Hugging Face repo id of the model or a checkpoint
+    #[arg(long)]
+    pub model: String,
+    /// Checkpoint (bf16, fp8, …; default: the model's own)
+    #[arg(long)]
+    pub variant: Option<String>,
+    #[command(flatten)]
+    pub source: GpuSource,
+    /// Identical nodes with the GPUs of --gpus each (a LeaderWorkerSet across them)
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<u32>,
+    /// Desired context length in tokens
+    #[arg(long, value_name = "TOKENS")]
+    pub context: Option<u32>,
+    /// Write one file per manifest into this folder (default: one YAML stream on stdout)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+    /// The namespace of every object
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// The gateway's image (an image with duows on its PATH)
+    #[arg(long, value_name = "IMAGE")]
+    pub gateway_image: Option<String>,
+    /// The pods' network interface, for NCCL and Gloo across nodes (default eth0)
+    #[arg(long, value_name = "NAME")]
+    pub interface: Option<String>,
+    /// The volume claims' storage class (default: the cluster's)
+    #[arg(long, value_name = "CLASS")]
+    pub storage_class: Option<String>,
 }
 
 /// Options shared by `recommend` and `fit`.

@@ -37,6 +37,7 @@ pub mod fit;
 pub mod gitlab;
 pub mod hardware;
 pub mod jobs;
+pub mod kubernetes;
 pub mod log_search;
 pub mod logging;
 pub mod routing;

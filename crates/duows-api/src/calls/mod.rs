@@ -9,6 +9,7 @@ mod engines;
 mod gateway;
 mod gitlab;
 mod jobs;
+mod kubernetes;
 mod launch;
 mod planning;
 
@@ -36,6 +37,7 @@ pub use jobs::{
     engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobFailure,
     JobKind, JobRef, JobState, JobStatus,
 };
+pub use kubernetes::{kubernetes_export, KubernetesParams};
 pub use launch::{cluster_plan, engine_plan, EnginePlanView};
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
 

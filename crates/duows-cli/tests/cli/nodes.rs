@@ -131,3 +131,48 @@ fn recommend_across_two_nodes() {
     ));
     assert!(text.contains("8 × 2 nodes"), "{text}");
 }
+
+#[test]
+fn export_kubernetes_writes_the_manifests_and_refuses_what_does_not_fit() {
+    let out = tempfile::tempdir().expect("out");
+    let folder = out.path().display().to_string();
+    let output = duows(
+        &home(),
+        &[
+            "export",
+            "kubernetes",
+            "--model",
+            "zai-org/GLM-5.1-FP8",
+            "--nodes",
+            "2",
+            "--gpus",
+            "8xH100-80GB",
+            "--out",
+            &folder,
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let lws = std::fs::read_to_string(out.path().join("engine-leaderworkerset.yaml"))
+        .expect("the LeaderWorkerSet");
+    assert!(lws.starts_with("apiVersion: leaderworkerset.x-k8s.io/v1\nkind: LeaderWorkerSet\n"));
+    assert!(lws.contains("image: \"vllm/vllm-openai:v0.19.1\""), "{lws}");
+    assert!(out.path().join("gateway-deployment.yaml").exists());
+    assert!(stdout(&output).contains("kubectl create secret generic duows-engine-key"));
+    let output = duows(
+        &home(),
+        &[
+            "export",
+            "kubernetes",
+            "--model",
+            "zai-org/GLM-5.1-FP8",
+            "--gpus",
+            "8xH100-80GB",
+        ],
+    );
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("--model") && error.contains("GLM-5.1 does not fit this hardware"),
+        "{error}"
+    );
+}
