@@ -105,6 +105,8 @@ export type { Model } from './generated/Model';
 export type { ModelAction } from './generated/ModelAction';
 export type { ModelAdvice } from './generated/ModelAdvice';
 export type { Moe } from './generated/Moe';
+export type { PipelineSplit } from './generated/PipelineSplit';
+export type { PipelineStage } from './generated/PipelineStage';
 export type { Plan } from './generated/Plan';
 export type { PlannedDuoSettings } from './generated/PlannedDuoSettings';
 export type { PlannedFeature } from './generated/PlannedFeature';
@@ -172,7 +174,7 @@ export type EnginePlanParams = EngineParams;
 export type EngineStartParams = EngineParams;
 
 /** What `Suggestion.kind` says. */
-export type SuggestionKind = 'shorter_context' | 'quantized_variant' | 'more_gpus' | 'bigger_gpu';
+export type SuggestionKind = 'shorter_context' | 'quantized_variant' | 'more_gpus' | 'bigger_gpu' | 'more_nodes';
 /** The engines `engine_install` takes (`InstallParams.engine`). */
 export type InstallableEngine = 'vllm' | 'llama_cpp';
 /** The kinds of the live stream's events. */

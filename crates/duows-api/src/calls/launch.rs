@@ -4,6 +4,7 @@
 //! exactly the same thing, so the preview lists every reason a start would be refused.
 
 use duows_core::catalog::Catalog;
+use duows_core::engine::cluster::{ClusterNetwork, ClusterPlan};
 use duows_core::engine::installed;
 use duows_core::engine::launch::{
     self, AppFolders, LaunchError, LaunchErrorKind, MachineFacts, PreparedStart,
@@ -46,6 +47,21 @@ pub async fn engine_plan(
         fit: prepared.fit,
         preflight: prepared.preflight,
     })
+}
+
+/// The commands of a fit across nodes (each node's `ray start`, the head's `vllm serve`)
+/// with this server's folders; placeholders where `network` is `None` (machines described,
+/// not yet named). Not a command of the table: `duows fit --nodes` prints it.
+pub fn cluster_plan(
+    state: &ApiState,
+    fit: &FitResult,
+    network: Option<&ClusterNetwork>,
+) -> Result<ClusterPlan, ApiError> {
+    let folders = AppFolders {
+        data_root: state.data_dir().root().to_path_buf(),
+        models_dir: state.models_dir(),
+    };
+    launch::prepare_cluster(&EngineParams::default(), fit, &folders, network).map_err(launch_error)
 }
 
 /// Builds the plan for `params` and checks what the start needs.
@@ -98,6 +114,7 @@ pub(crate) async fn prepare_start(
                     tensor_parallel_size: params.tensor_parallel_size,
                     gpu_memory_utilization: params.gpu_memory_utilization,
                     constants: None,
+                    nodes: None,
                 },
             )
             .await?;

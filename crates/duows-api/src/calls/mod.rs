@@ -10,6 +10,7 @@ mod gateway;
 mod gateway_probe;
 mod gitlab;
 mod jobs;
+mod kubernetes;
 mod launch;
 mod planning;
 mod setup;
@@ -38,7 +39,8 @@ pub use jobs::{
     engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobFailure,
     JobKind, JobRef, JobState, JobStatus,
 };
-pub use launch::{engine_plan, EnginePlanView};
+pub use kubernetes::{kubernetes_export, KubernetesParams};
+pub use launch::{cluster_plan, engine_plan, EnginePlanView};
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
 pub use setup::{
     setup_check, setup_status, setup_test, setup_update, SetupCheck, SetupDownload, SetupStatus,

@@ -7,5 +7,6 @@ mod engines;
 mod gateway;
 mod gitlab;
 mod hardware;
+mod nodes;
 mod planning;
 mod serve;
