@@ -1,4 +1,4 @@
-// Entry point: the header, the page registry (Setup, Hardware, Dashboard, Models, Engines, Gateway, GitLab, Doctor) with the
+// Entry point: the header, the page registry (Setup, Hardware, Dashboard, Models, Engines, Gateway, GitLab, Doctor, Settings) with the
 // hash routing between them, and the client store fed by the server's live event stream.
 // A page is built the first time it is shown and kept in the document; only the page on
 // screen follows the store. A new page is one entry in `PAGES` and a route in router.ts.
@@ -14,6 +14,7 @@ import { gatewayPage } from './pages/gateway';
 import { gitlabPage } from './pages/gitlab';
 import { hardwarePage } from './pages/hardware';
 import { modelsPage } from './pages/models';
+import { settingsPage } from './pages/settings';
 import { setupPage } from './pages/setup';
 import { ROUTES, watchRoute, type Route } from './router';
 import { applyTheme, savedTheme } from './theme';
@@ -45,6 +46,7 @@ const PAGES: readonly (PageEntry<Route> & { label: string })[] = [
   { route: 'gateway', label: 'Gateway', title: 'Gateway · Duo Workstation', create: () => gatewayPage(store) },
   { route: 'gitlab', label: 'GitLab', title: 'GitLab · Duo Workstation', create: () => gitlabPage() },
   { route: 'doctor', label: 'Doctor', title: 'Doctor · Duo Workstation', create: () => doctorPage() },
+  { route: 'settings', label: 'Settings', title: 'Settings · Duo Workstation', create: () => settingsPage(store, loadReport) },
 ];
 
 const top = header(PAGES);
