@@ -211,3 +211,45 @@ test('the wizard, walked on the CPU path, ends in a working endpoint and key', a
     assert.deepEqual(left, [], 'engine processes outlived the server');
   }
 });
+
+test('planning only: nothing installed or started, and the command line a start would run', async () => {
+  const server = await startServer(['--gpus', '2xA100-80GB'], { env: { DUOWS_VLLM: '/nonexistent/vllm' } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  try {
+    await page.goto(`${server.url}/#/setup`);
+    await waitForStep(page, 'welcome');
+    await page.getByTestId('setup-path-plan_only').check();
+    await page.getByTestId('setup-welcome-next').click();
+    await waitForStep(page, 'check');
+    await page.locator('[data-testid="setup-check-line"]').first().waitFor();
+    await page.getByTestId('setup-check-next').click();
+    await waitForStep(page, 'features');
+    await page.locator('[data-testid="setup-feature"]').first().waitFor();
+    await page.getByTestId('setup-features-next').click();
+    await waitForStep(page, 'model');
+    const first = page.locator('[data-testid="setup-model-option"]').first();
+    await first.waitFor();
+    assert.equal(await first.getAttribute('data-engine'), 'vllm', 'on two A100s the first choice runs on vLLM');
+    await page.getByTestId('setup-model-next').click();
+    await waitForStep(page, 'done');
+    for (const id of ['engine', 'weights', 'launch', 'gateway', 'gitlab']) {
+      assert.equal(await page.getByTestId(`setup-step-${id}`).getAttribute('data-state'), 'skipped', id);
+    }
+    const command = await text(page.getByTestId('setup-plan-command'));
+    assert.match(command, /vllm serve .* --tensor-parallel-size \d/);
+    assert.match(command, /VLLM_API_KEY=<hidden>/);
+    await shot(page, '10-plan-only');
+    assert.deepEqual(pageErrors, [], 'the page threw errors');
+  } catch (error) {
+    await shot(page, 'plan-only-failed').catch(() => undefined);
+    error.message += `\n--- server output ---\n${server.output()}`;
+    throw error;
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});

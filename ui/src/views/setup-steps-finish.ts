@@ -143,6 +143,7 @@ export function doneStep(ctx: WizardContext): StepView {
   const error = stepError();
   const summary = h('dl', { class: 'setup-facts', 'data-testid': 'setup-summary' });
   const answer = h('div', { class: 'setup-answer', 'data-testid': 'setup-test' }, 'Sending a test request…');
+  const plan = h('div', { class: 'setup-plan-view', 'data-testid': 'setup-plan', hidden: true });
   const again = secondary('Send again', 'setup-test-again');
   const finish = primary('Finish', 'setup-finish');
   async function test(): Promise<void> {
@@ -181,7 +182,7 @@ export function doneStep(ctx: WizardContext): StepView {
       summary,
       ...row('Model', `${status.choices.model ?? '—'}${status.choices.engine === 'llama_cpp' ? ' (llama.cpp)' : ' (vLLM)'}`),
       ...(planOnly
-        ? row('Plan', 'Planning only: nothing was installed or started. Open Engines to see the exact command line.')
+        ? row('Plan', 'Planning only: nothing was installed or started.')
         : [
             ...row('Endpoint on this machine', h('span', undefined, endpointCode, copyButton(endpoint, endpointCode))),
             ...(gitlabEndpoint ? row('Endpoint for GitLab', h('span', undefined, gitlabCode, copyButton(gitlabEndpoint, gitlabCode))) : []),
@@ -194,13 +195,37 @@ export function doneStep(ctx: WizardContext): StepView {
     );
     answer.hidden = planOnly;
     again.hidden = planOnly;
+    plan.hidden = !planOnly;
   }
-  const el = stepFrame('done', 'Done', 'Everything GitLab needs, and a real request through the gateway to prove it works.', [summary, answer, error.el], [again, finish]);
+
+  /** Planning only: the exact command line a start would run, and what would stop it now. */
+  async function showPlan(status: SetupStatus): Promise<void> {
+    if (!status.launch) {
+      replaceChildren(plan, h('p', { class: 'hint' }, 'The command line is made once the weights are on this machine (a GGUF file is named by its path).'));
+      return;
+    }
+    try {
+      const view = await api.enginePlan(status.launch);
+      const line = h('code', { class: 'mono', 'data-testid': 'setup-plan-command' }, view.command_line);
+      const blocking = view.preflight.checks.filter((c) => c.outcome === 'fail');
+      replaceChildren(
+        plan,
+        h('p', undefined, 'The command a start would run (the key hidden):'),
+        h('pre', { class: 'engine-log setup-log' }, line),
+        copyButton(view.command_line, line),
+        blocking.length > 0 ? h('ul', { class: 'plain-list' }, ...blocking.map((c) => h('li', { class: 'warning' }, `${c.message}${c.fix ? ` — ${c.fix}` : ''}`))) : null,
+      );
+    } catch (reason) {
+      error.show(reason, 'The plan could not be made.');
+    }
+  }
+  const el = stepFrame('done', 'Done', 'What the setup made: everything GitLab needs and a real request through the gateway (or, when only planning, the command a start would run).', [summary, plan, answer, error.el], [again, finish]);
   return {
     el,
     enter(status) {
       show(status);
       if (status.choices.path !== 'plan_only') void test();
+      else void showPlan(status);
     },
     update: show,
   };
