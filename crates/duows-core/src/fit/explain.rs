@@ -5,34 +5,10 @@ use crate::catalog::Architecture;
 use super::attempt::Attempt;
 use super::explain_pipeline;
 use super::kv_layout::kv_heads_per_gpu;
-use super::memory::{self, GIB};
+use super::memory;
 use super::placement;
+use super::words::{gib, plural, thousands};
 use super::{FitRequest, FitResult};
-
-pub(super) fn gib(bytes: impl Into<f64>) -> String {
-    let bytes = bytes.into();
-    if bytes.abs() < 0.1 * GIB {
-        format!("{:.0} MiB", bytes / 1048576.0)
-    } else {
-        format!("{:.1} GiB", bytes / GIB)
-    }
-}
-
-pub(super) fn thousands(n: u32) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub(super) fn plural(n: u32, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
 
 /// Fills `explanation` and `warnings`.
 pub(super) fn describe(

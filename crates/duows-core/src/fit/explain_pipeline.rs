@@ -5,7 +5,7 @@
 use crate::catalog::Architecture;
 
 use super::attempt::Attempt;
-use super::explain::{gib, thousands};
+use super::words::{gib, thousands};
 use super::{placement, FitResult, PipelineSplit};
 
 /// The split, then one line per stage.

@@ -22,6 +22,7 @@ mod recommend;
 pub mod startup;
 mod suggest;
 pub mod vllm;
+mod words;
 
 use serde::{Deserialize, Serialize};
 

@@ -6,11 +6,11 @@ use crate::catalog::Architecture;
 use crate::hardware::KNOWN_GPUS;
 
 use super::attempt::{planned_vllm, Attempt, MAX_NUM_SEQS};
-use super::explain::{gib, plural, thousands};
 use super::kv_layout::KvLayout;
 use super::memory::{self, MemoryPerGpu, Runtime, GIB};
 use super::placement::{self, Slot};
 use super::vllm;
+use super::words::{gib, plural, thousands};
 use super::{fit_inner, FitRequest, FitResult, Suggestion, MIN_USEFUL_CONTEXT};
 
 /// The nearest ways to make it fit, nearest first.
