@@ -6,7 +6,7 @@
 // back); scenario b runs on the real driver probe. Screenshots land in artifacts/.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -105,6 +105,23 @@ describe('w: the setup wizard opens a fresh window, then the dashboard', () => {
     await s.find(byId('setup-feature'), 10_000);
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, 'w-setup-features.png'), await s.screenshot());
+  });
+
+  it('the theme chosen in the header is kept by the store plugin in the app data folder', async () => {
+    const s = app.session;
+    await s.click(await s.find('[data-testid="theme-select"] option[value="light"]'));
+    const file = join(app.home, 'data', 'dev.duoworkstation.desktop', 'ui-state.json');
+    const saved = await waitFor('ui-state.json with the theme', async () => {
+      try {
+        const state = JSON.parse(readFileSync(file, 'utf8'));
+        return state.theme === 'light' && state;
+      } catch {
+        return null;
+      }
+    });
+    assert.equal(saved.lastPage, 'setup', 'the page shown is kept too');
+    assert.equal(await s.execute("return document.documentElement.dataset.theme ?? ''"), 'light');
+    assert.equal(saved.setupStep ?? '', '', 'the wizard kept no step of its own');
   });
 
   it('the dashboard: its charts receive points from the live channel', async () => {
