@@ -100,17 +100,22 @@ impl ClusterMachine {
             .map_err(|e| ClusterError::Ray(e.to_string()))?;
         *head = Some(process);
         drop(head);
-        for (node, address) in nodes.iter().zip(&addresses) {
-            self.registry().assign(
-                &node.id,
-                Some(RayAssignment {
-                    head_address: head_address.clone(),
-                    num_gpus: request.gpus_per_node,
-                    node_ip: address.to_string(),
-                    interface: request.interface.clone(),
-                }),
-            )?;
-        }
+        // The nodes are asked to join once the head's Ray answers (see `watch`).
+        let assignments: Vec<(String, RayAssignment)> = nodes
+            .iter()
+            .zip(&addresses)
+            .map(|(node, address)| {
+                (
+                    node.id.clone(),
+                    RayAssignment {
+                        head_address: head_address.clone(),
+                        num_gpus: request.gpus_per_node,
+                        node_ip: address.to_string(),
+                        interface: request.interface.clone(),
+                    },
+                )
+            })
+            .collect();
         let wanted = request.gpus_per_node * (nodes.len() as u32 + 1);
         let generation = GENERATION.fetch_add(1, Ordering::SeqCst) + 1;
         self.status.send_replace(RayClusterStatus {
@@ -121,8 +126,7 @@ impl ClusterMachine {
             ray_nodes: 0,
             failure: None,
         });
-        let ids: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
-        tokio::spawn(Arc::clone(self).watch(generation, head_address, program, ids));
+        tokio::spawn(Arc::clone(self).watch(generation, head_address, program, assignments));
         Ok(self.status())
     }
 
@@ -176,10 +180,12 @@ impl ClusterMachine {
         generation: u64,
         address: String,
         program: std::path::PathBuf,
-        node_ids: Vec<String>,
+        assignments: Vec<(String, RayAssignment)>,
     ) {
+        let node_ids: Vec<String> = assignments.iter().map(|(id, _)| id.clone()).collect();
+        let mut assigned = false;
         let started = Instant::now();
-        let mut last_count = Instant::now() - Duration::from_secs(60);
+        let mut last_count = Instant::now();
         loop {
             tokio::time::sleep(Duration::from_millis(500)).await;
             if GENERATION.load(Ordering::SeqCst) != generation {
@@ -211,7 +217,7 @@ impl ClusterMachine {
                 }
             }
             if self.status().state != RayClusterState::Forming
-                || last_count.elapsed() < Duration::from_secs(2)
+                || last_count.elapsed() < Duration::from_secs(3)
             {
                 continue;
             }
@@ -221,6 +227,14 @@ impl ClusterMachine {
                 Ok((gpus, ray_nodes)) => {
                     if GENERATION.load(Ordering::SeqCst) != generation {
                         return;
+                    }
+                    if !assigned && ray_nodes > 0 {
+                        assigned = true;
+                        for (id, assignment) in &assignments {
+                            if let Err(error) = self.registry().assign(id, Some(assignment.clone())) {
+                                return self.fail(generation, error.to_string()).await;
+                            }
+                        }
                     }
                     self.status.send_modify(|s| {
                         s.gpus_held = gpus;
