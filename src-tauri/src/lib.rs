@@ -70,6 +70,14 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::gitlab_plan,
             commands::gitlab_apply,
             commands::gitlab_steps,
+            commands::cluster_token,
+            commands::cluster_admit,
+            commands::cluster_heartbeat,
+            commands::cluster_nodes,
+            commands::cluster_remove,
+            commands::cluster_join,
+            commands::cluster_start,
+            commands::cluster_stop,
         ])
 }
 
