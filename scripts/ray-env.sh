@@ -10,6 +10,7 @@
 #   PY="$(scripts/ray-env.sh | tail -1)"
 set -euo pipefail
 
+# The Ray the installer puts beside vLLM (RAY_VERSION in crates/duows-core/src/engine/install/types.rs).
 RAY_VERSION="2.52.1"
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -11,11 +11,11 @@ use duows_api::calls::{
 };
 use duows_api::calls::{ClusterJoinParams, ClusterRemoveParams, ClusterView};
 use duows_api::{ApiError, ApiState};
+use duows_core::aigw::GeneratedFiles;
 use duows_core::cluster::{
     ClusterStartRequest, Heartbeat, HeartbeatAnswer, IssuedToken, JoinRequest, Joined, NodeView,
     RayClusterStatus,
 };
-use duows_core::aigw::GeneratedFiles;
 use duows_core::deployment_check::DeploymentCheck;
 use duows_core::doctor::DoctorReport;
 use duows_core::engine::EngineStatus;

@@ -91,7 +91,10 @@ impl AccessPolicy {
             }
         }
         let path = request.uri().path();
-        if path.starts_with("/api/") && !MEMBER_PATHS.contains(&path) && !self.token_matches(headers) {
+        if path.starts_with("/api/")
+            && !MEMBER_PATHS.contains(&path)
+            && !self.token_matches(headers)
+        {
             return Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "this server needs the access token that `duows serve` printed when it started; \

@@ -530,7 +530,9 @@ async fn cluster_admit(
     headers: axum::http::HeaderMap,
     JsonBody(params): JsonBody<duows_core::cluster::JoinRequest>,
 ) -> Result<Json<duows_core::cluster::Joined>, ApiError> {
-    calls::cluster_admit(&state, bearer(&headers), params).await.map(Json)
+    calls::cluster_admit(&state, bearer(&headers), params)
+        .await
+        .map(Json)
 }
 
 async fn cluster_heartbeat(
@@ -543,7 +545,9 @@ async fn cluster_heartbeat(
         .map(Json)
 }
 
-async fn cluster_nodes(State(state): State<ApiState>) -> Result<Json<calls::ClusterView>, ApiError> {
+async fn cluster_nodes(
+    State(state): State<ApiState>,
+) -> Result<Json<calls::ClusterView>, ApiError> {
     calls::cluster_nodes(&state).await.map(Json)
 }
 

@@ -106,7 +106,11 @@ fn print_view(view: &ClusterView) {
             format!("{:?}", node.ray).to_lowercase(),
             now.saturating_sub(node.last_seen_ms) / 1000,
             node.control_url,
-            if gpus.is_empty() { "no GPU".into() } else { gpus.join(", ") },
+            if gpus.is_empty() {
+                "no GPU".into()
+            } else {
+                gpus.join(", ")
+            },
         );
     }
     print_ray(&view.ray);

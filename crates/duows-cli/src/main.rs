@@ -7,8 +7,8 @@
 
 mod ai_gateway_cmd;
 mod cli;
-mod cluster_text;
 mod cluster_cmd;
+mod cluster_text;
 mod config_cmd;
 mod deployments_cmd;
 mod doctor_cmd;

@@ -89,7 +89,8 @@ pub async fn cluster_admit(
     bearer: Option<String>,
     params: JoinRequest,
 ) -> Result<Joined, ApiError> {
-    let token = bearer.ok_or_else(|| unauthorized("a join needs the head's join token as the bearer"))?;
+    let token =
+        bearer.ok_or_else(|| unauthorized("a join needs the head's join token as the bearer"))?;
     let state = state.clone();
     super::blocking(move || {
         let joined = state
@@ -110,7 +111,8 @@ pub async fn cluster_heartbeat(
     bearer: Option<String>,
     params: Heartbeat,
 ) -> Result<HeartbeatAnswer, ApiError> {
-    let key = bearer.ok_or_else(|| unauthorized("a heartbeat needs the node's key as the bearer"))?;
+    let key =
+        bearer.ok_or_else(|| unauthorized("a heartbeat needs the node's key as the bearer"))?;
     let state = state.clone();
     super::blocking(move || {
         state

@@ -15,8 +15,8 @@ use tokio::sync::watch;
 use super::membership::Membership;
 use super::ray::{RayCommand, RayNodeProcess, RayRole};
 use super::registry::{
-    Heartbeat, HeartbeatAnswer, JoinRequest, Joined, NodeGpu, NodeRegistry,
-    RayAssignment, RayNodeState,
+    Heartbeat, HeartbeatAnswer, JoinRequest, Joined, NodeGpu, NodeRegistry, RayAssignment,
+    RayNodeState,
 };
 use crate::engine::process::ProcessLauncher;
 
@@ -163,7 +163,10 @@ impl ClusterMachine {
     }
 
     fn log_path(&self, name: &str) -> PathBuf {
-        self.root.join("logs").join("cluster").join(format!("{name}.log"))
+        self.root
+            .join("logs")
+            .join("cluster")
+            .join(format!("{name}.log"))
     }
 
     /// Joins the head at `head_url` with a join token; keeps the membership.
@@ -195,8 +198,9 @@ impl ClusterMachine {
                 "the head at {head_url} refused the join ({status}): {message}"
             )));
         }
-        let joined: Joined = serde_json::from_value(body)
-            .map_err(|e| ClusterError::Head(format!("the head's answer was not understood: {e}")))?;
+        let joined: Joined = serde_json::from_value(body).map_err(|e| {
+            ClusterError::Head(format!("the head's answer was not understood: {e}"))
+        })?;
         Membership {
             head_url: head_url.to_owned(),
             node_id: joined.node_id.clone(),
@@ -266,7 +270,12 @@ impl ClusterMachine {
                 return (RayNodeState::Running, None);
             }
         }
-        match self.worker_ended.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        match self
+            .worker_ended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
             Some(ended) => (RayNodeState::Failed, Some(ended)),
             None => (RayNodeState::Idle, None),
         }
@@ -295,7 +304,12 @@ impl ClusterMachine {
             *self.worker_ended.lock().unwrap_or_else(|p| p.into_inner()) = None;
             return;
         };
-        if self.worker_ended.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+        if self
+            .worker_ended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+        {
             // It ended by itself; the head sees that and decides (no restart loop here).
             return;
         }
@@ -309,12 +323,10 @@ impl ClusterMachine {
             interface: assignment.interface.clone(),
             temp_dir: None,
         };
-        let started = self
-            .launcher()
-            .and_then(|l| {
-                RayNodeProcess::start(l, &command, self.log_path("ray-worker"))
-                    .map_err(|e| ClusterError::Ray(e.to_string()))
-            });
+        let started = self.launcher().and_then(|l| {
+            RayNodeProcess::start(l, &command, self.log_path("ray-worker"))
+                .map_err(|e| ClusterError::Ray(e.to_string()))
+        });
         match started {
             Ok(process) => *worker = Some((assignment, process)),
             Err(e) => {

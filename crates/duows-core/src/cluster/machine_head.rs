@@ -26,7 +26,10 @@ impl ClusterMachine {
         request: ClusterStartRequest,
     ) -> Result<RayClusterStatus, ClusterError> {
         if request.gpus_per_node == 0 {
-            return Err(invalid("gpus_per_node", "must be at least 1 (the tensor-parallel size)"));
+            return Err(invalid(
+                "gpus_per_node",
+                "must be at least 1 (the tensor-parallel size)",
+            ));
         }
         if matches!(
             self.status().state,
@@ -70,11 +73,15 @@ impl ClusterMachine {
             let name = interface.trim_start_matches(['=', '^']);
             if name.is_empty()
                 || name.len() > 15
-                || !name.chars().all(|c| c.is_ascii_alphanumeric() || ".-_:".contains(c))
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-_:".contains(c))
             {
                 return Err(invalid(
                     "interface",
-                    &format!("`{interface}` is not a network interface name (`ip -br addr` lists them)"),
+                    &format!(
+                        "`{interface}` is not a network interface name (`ip -br addr` lists them)"
+                    ),
                 ));
             }
         }
@@ -137,10 +144,13 @@ impl ClusterMachine {
         self.teardown().await;
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            let nodes = self.registry().nodes(duows_base::clock::now_ms()).unwrap_or_default();
-            let running = nodes.iter().any(|n| {
-                n.state == NodeState::Online && n.ray == RayNodeState::Running
-            });
+            let nodes = self
+                .registry()
+                .nodes(duows_base::clock::now_ms())
+                .unwrap_or_default();
+            let running = nodes
+                .iter()
+                .any(|n| n.state == NodeState::Online && n.ray == RayNodeState::Running);
             if !running {
                 break;
             }
@@ -152,7 +162,10 @@ impl ClusterMachine {
 
     /// Clears every assignment and stops the head's Ray.
     async fn teardown(&self) {
-        let nodes = self.registry().nodes(duows_base::clock::now_ms()).unwrap_or_default();
+        let nodes = self
+            .registry()
+            .nodes(duows_base::clock::now_ms())
+            .unwrap_or_default();
         for node in nodes.iter().filter(|n| n.assigned) {
             let _ = self.registry().assign(&node.id, None);
         }
@@ -193,7 +206,9 @@ impl ClusterMachine {
             }
             let ended = self.head.lock().await.as_mut().and_then(|p| p.exited());
             if let Some(ended) = ended {
-                return self.fail(generation, format!("Ray's head stopped: {ended}")).await;
+                return self
+                    .fail(generation, format!("Ray's head stopped: {ended}"))
+                    .await;
             }
             let now = duows_base::clock::now_ms();
             let nodes = self.registry().nodes(now).unwrap_or_default();
@@ -231,7 +246,8 @@ impl ClusterMachine {
                     if !assigned && ray_nodes > 0 {
                         assigned = true;
                         for (id, assignment) in &assignments {
-                            if let Err(error) = self.registry().assign(id, Some(assignment.clone())) {
+                            if let Err(error) = self.registry().assign(id, Some(assignment.clone()))
+                            {
                                 return self.fail(generation, error.to_string()).await;
                             }
                         }

@@ -100,7 +100,10 @@ mod tests {
             node_key: Secret::new("dwn_abc"),
         };
         membership.save(dir.path()).expect("save");
-        assert_eq!(Membership::load(dir.path()).expect("load"), Some(membership));
+        assert_eq!(
+            Membership::load(dir.path()).expect("load"),
+            Some(membership)
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

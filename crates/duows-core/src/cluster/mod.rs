@@ -16,11 +16,13 @@ mod ray;
 mod registry;
 mod token;
 
-pub use machine::{ClusterError, ClusterMachine, ClusterStartRequest, RayClusterState, RayClusterStatus};
+pub use machine::{
+    ClusterError, ClusterMachine, ClusterStartRequest, RayClusterState, RayClusterStatus,
+};
 pub use membership::{Membership, MembershipError};
 pub use ray::{ray_gpus, RayCommand, RayNodeProcess, RayRole};
 pub use registry::{
-    Heartbeat, HeartbeatAnswer, JoinRequest, Joined, NodeGpu, NodeRegistry, NodeState, NodeView,
-    RayAssignment, RayNodeState, RegistryError, IssuedToken, OFFLINE_AFTER_MS,
+    Heartbeat, HeartbeatAnswer, IssuedToken, JoinRequest, Joined, NodeGpu, NodeRegistry, NodeState,
+    NodeView, RayAssignment, RayNodeState, RegistryError, OFFLINE_AFTER_MS,
 };
 pub use token::{hash_secret, new_secret, secret_matches};

@@ -223,6 +223,9 @@ mod tests {
             worker.args().join(" "),
             "start --address=10.0.0.1:6379 --dashboard-agent-listen-port 0 --node-ip-address 10.0.0.2 --num-gpus 2 --block"
         );
-        assert_eq!(worker.env(), vec![("VLLM_HOST_IP".into(), "10.0.0.2".into())]);
+        assert_eq!(
+            worker.env(),
+            vec![("VLLM_HOST_IP".into(), "10.0.0.2".into())]
+        );
     }
 }

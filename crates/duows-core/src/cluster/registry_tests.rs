@@ -28,10 +28,18 @@ fn a_token_joins_one_node_once_and_is_kept_only_as_a_hash() {
     assert!(issued.token.starts_with("dwj_"));
     assert_eq!(issued.expires_ms, 61_000);
 
-    let joined = registry.join(&issued.token, &request("b"), 2_000).expect("join");
+    let joined = registry
+        .join(&issued.token, &request("b"), 2_000)
+        .expect("join");
     let stored = std::fs::read_to_string(dir.path().join("cluster/nodes.json")).expect("file");
-    assert!(!stored.contains(&issued.token[4..]), "token at rest: {stored}");
-    assert!(!stored.contains(&joined.node_key[4..]), "key at rest: {stored}");
+    assert!(
+        !stored.contains(&issued.token[4..]),
+        "token at rest: {stored}"
+    );
+    assert!(
+        !stored.contains(&joined.node_key[4..]),
+        "key at rest: {stored}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -43,7 +51,10 @@ fn a_token_joins_one_node_once_and_is_kept_only_as_a_hash() {
     }
 
     let again = registry.join(&issued.token, &request("c"), 2_500);
-    assert!(matches!(again, Err(RegistryError::Unauthorized(_))), "{again:?}");
+    assert!(
+        matches!(again, Err(RegistryError::Unauthorized(_))),
+        "{again:?}"
+    );
     let nodes = registry.nodes(3_000).expect("nodes");
     assert_eq!(nodes.len(), 1);
     assert_eq!(nodes[0].name, "b");
@@ -56,7 +67,9 @@ fn an_expired_or_wrong_token_is_refused_with_the_fix() {
     let dir = tempfile::tempdir().expect("dir");
     let registry = NodeRegistry::in_data_dir(dir.path());
     let issued = registry.issue_token(0, 1_000).expect("token");
-    let late = registry.join(&issued.token, &request("b"), 1_001).unwrap_err();
+    let late = registry
+        .join(&issued.token, &request("b"), 1_001)
+        .unwrap_err();
     assert!(late.to_string().contains("duows cluster token"), "{late}");
     let wrong = registry.join("dwj_nothing", &request("b"), 10).unwrap_err();
     assert!(matches!(wrong, RegistryError::Unauthorized(_)));
@@ -69,19 +82,31 @@ fn bad_join_fields_are_named() {
     let token = registry.issue_token(0, 60_000).expect("token").token;
     let mut bad = request("has space");
     let error = registry.join(&token, &bad, 1).unwrap_err();
-    assert!(matches!(error, RegistryError::Invalid { field: "name", .. }), "{error}");
+    assert!(
+        matches!(error, RegistryError::Invalid { field: "name", .. }),
+        "{error}"
+    );
     bad.name = "b".into();
     bad.control_url = "10.0.0.2:8484".into();
     let error = registry.join(&token, &bad, 1).unwrap_err();
     assert!(
-        matches!(error, RegistryError::Invalid { field: "control_url", .. }),
+        matches!(
+            error,
+            RegistryError::Invalid {
+                field: "control_url",
+                ..
+            }
+        ),
         "{error}"
     );
     // The refusals did not use the token up.
     registry.join(&token, &request("b"), 1).expect("join");
     let second = registry.issue_token(2, 60_000).expect("token").token;
     let twice = registry.join(&second, &request("b"), 3).unwrap_err();
-    assert!(twice.to_string().contains("duows cluster remove b"), "{twice}");
+    assert!(
+        twice.to_string().contains("duows cluster remove b"),
+        "{twice}"
+    );
 }
 
 #[test]
@@ -132,5 +157,8 @@ fn a_removed_node_is_gone_and_its_key_stops_working() {
     let beat_after = registry.heartbeat(&joined.node_key, &beat(&joined.node_id), 4);
     assert!(matches!(beat_after, Err(RegistryError::Unauthorized(_))));
     let unknown = registry.remove("b", 5).unwrap_err();
-    assert!(unknown.to_string().contains("duows cluster nodes"), "{unknown}");
+    assert!(
+        unknown.to_string().contains("duows cluster nodes"),
+        "{unknown}"
+    );
 }
