@@ -69,9 +69,11 @@ fn an_expired_or_wrong_token_is_refused_with_the_fix() {
     let issued = registry.issue_token(0, 1_000).expect("token");
     let late = registry
         .join(&issued.token, &request("b"), 1_001)
-        .unwrap_err();
+        .expect_err("refused");
     assert!(late.to_string().contains("duows cluster token"), "{late}");
-    let wrong = registry.join("dwj_nothing", &request("b"), 10).unwrap_err();
+    let wrong = registry
+        .join("dwj_nothing", &request("b"), 10)
+        .expect_err("refused");
     assert!(matches!(wrong, RegistryError::Unauthorized(_)));
 }
 
@@ -81,14 +83,14 @@ fn bad_join_fields_are_named() {
     let registry = NodeRegistry::in_data_dir(dir.path());
     let token = registry.issue_token(0, 60_000).expect("token").token;
     let mut bad = request("has space");
-    let error = registry.join(&token, &bad, 1).unwrap_err();
+    let error = registry.join(&token, &bad, 1).expect_err("refused");
     assert!(
         matches!(error, RegistryError::Invalid { field: "name", .. }),
         "{error}"
     );
     bad.name = "b".into();
     bad.control_url = "10.0.0.2:8484".into();
-    let error = registry.join(&token, &bad, 1).unwrap_err();
+    let error = registry.join(&token, &bad, 1).expect_err("refused");
     assert!(
         matches!(
             error,
@@ -102,7 +104,9 @@ fn bad_join_fields_are_named() {
     // The refusals did not use the token up.
     registry.join(&token, &request("b"), 1).expect("join");
     let second = registry.issue_token(2, 60_000).expect("token").token;
-    let twice = registry.join(&second, &request("b"), 3).unwrap_err();
+    let twice = registry
+        .join(&second, &request("b"), 3)
+        .expect_err("refused");
     assert!(
         twice.to_string().contains("duows cluster remove b"),
         "{twice}"
@@ -156,7 +160,7 @@ fn a_removed_node_is_gone_and_its_key_stops_working() {
     assert!(registry.nodes(3).expect("nodes").is_empty());
     let beat_after = registry.heartbeat(&joined.node_key, &beat(&joined.node_id), 4);
     assert!(matches!(beat_after, Err(RegistryError::Unauthorized(_))));
-    let unknown = registry.remove("b", 5).unwrap_err();
+    let unknown = registry.remove("b", 5).expect_err("refused");
     assert!(
         unknown.to_string().contains("duows cluster nodes"),
         "{unknown}"
