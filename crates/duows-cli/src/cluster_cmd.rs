@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use duows_api::calls::{ClusterJoinParams, ClusterRemoveParams, ClusterView};
 use duows_core::cluster::{ClusterStartRequest, IssuedToken, NodeView, RayClusterStatus};
+use duows_core::engine::launch::LaunchRequest;
 
 use crate::cli::{ClusterCommand, ServerArgs};
 use crate::server_client::ServerClient;
@@ -68,6 +69,10 @@ pub fn run(command: &ClusterCommand) -> anyhow::Result<ExitCode> {
                 ray_port: args.ray_port,
                 interface: args.interface.clone(),
                 head_address: args.head_address.clone(),
+                engine: args.model.clone().map(|model| LaunchRequest {
+                    model: Some(model),
+                    ..LaunchRequest::default()
+                }),
             };
             let status: RayClusterStatus =
                 client(&args.server)?.post("/api/cluster/start", &params)?;

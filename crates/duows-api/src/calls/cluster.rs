@@ -195,18 +195,19 @@ pub async fn cluster_join(
 }
 
 /// `cluster_start`: forms the Ray cluster over the online nodes (this head's Ray head,
-/// each node's worker); `forming` until Ray holds the GPUs, then `ready`.
+/// each node's worker); `forming` until Ray holds the GPUs, then `ready`. With `engine`, the
+/// model is fitted across the nodes and checked first, and served once Ray is ready.
 pub async fn cluster_start(
     state: &ApiState,
     params: ClusterStartRequest,
 ) -> Result<RayClusterStatus, ApiError> {
-    state.cluster().start(params).await.map_err(cluster_error)
+    super::cluster_engine::start(state, params).await
 }
 
 /// `cluster_stop`: stops the Ray cluster on every node and waits until each node's worker
 /// is gone.
 pub async fn cluster_stop(state: &ApiState) -> Result<RayClusterStatus, ApiError> {
-    Ok(state.cluster().stop().await)
+    super::cluster_engine::stop(state).await
 }
 
 /// Sends this member's heartbeat every [`HEARTBEAT_EVERY`] until the program stops.
@@ -271,7 +272,7 @@ fn registry_error(error: RegistryError) -> ApiError {
     }
 }
 
-fn cluster_error(error: ClusterError) -> ApiError {
+pub(super) fn cluster_error(error: ClusterError) -> ApiError {
     match error {
         ClusterError::Invalid { field, .. } => {
             ApiError::new(ErrorCode::InvalidParameter, error.to_string()).with_field(field)

@@ -2,6 +2,7 @@
 
 mod ai_gateway;
 mod cluster;
+mod cluster_engine;
 mod config;
 mod dashboard;
 mod deployments;

@@ -134,6 +134,60 @@ async fn a_node_joins_and_beats_with_its_own_secrets_and_nothing_else_passes_wit
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert_eq!(refused["field"], "head_address", "{refused}");
 
+    // An engine across the head and node-b is fitted over both and checked as on one node
+    // first: on a described machine without vLLM or weights the start is refused with each
+    // reason, before any Ray process starts.
+    let (status, refused) = send_request(
+        &s.app,
+        request(
+            "POST",
+            "/api/cluster/start",
+            Some(&access),
+            Some(json!({
+                "gpus_per_node": 1,
+                "head_address": "10.0.0.1",
+                "interface": "eth0",
+                "engine": { "model": "codellama-13b-instruct-hf" },
+            })),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["code"], "preflight_failed", "{refused}");
+    let message = refused["message"].as_str().expect("message");
+    for reason in [
+        "vLLM is not installed",
+        "not downloaded",
+        "the hardware is described",
+    ] {
+        assert!(message.contains(reason), "{reason}: {message}");
+    }
+    let (_, view) = send_request(
+        &s.app,
+        request("GET", "/api/cluster/nodes", Some(&access), None),
+    )
+    .await;
+    assert_eq!(view["ray"]["state"], "idle", "{view}");
+
+    // A model that fits one node is not split across nodes.
+    let (status, refused) = send_request(
+        &s.app,
+        request(
+            "POST",
+            "/api/cluster/start",
+            Some(&access),
+            Some(json!({
+                "gpus_per_node": 1,
+                "head_address": "10.0.0.1",
+                "interface": "eth0",
+                "engine": { "model": "mistral-7b-instruct-v0.3" },
+            })),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["field"], "nodes", "{refused}");
+
     let (status, removed) = send_request(
         &s.app,
         request(

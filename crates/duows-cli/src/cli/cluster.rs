@@ -56,7 +56,7 @@ pub struct ClusterRemoveArgs {
 #[derive(Debug, Args)]
 pub struct ClusterStartArgs {
     /// GPUs each node gives (the tensor-parallel size)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", default_value_t = 1)]
     pub gpus_per_node: u32,
     /// Ray's port on the head
     #[arg(long, value_name = "PORT")]
@@ -67,6 +67,10 @@ pub struct ClusterStartArgs {
     /// This head's address on that network
     #[arg(long, value_name = "IP")]
     pub head_address: Option<String>,
+    /// Serve this catalog model across the nodes once Ray holds the GPUs (fitted and
+    /// checked first; its tensor-parallel size replaces --gpus-per-node)
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
     #[command(flatten)]
     pub server: ServerArgs,
 }

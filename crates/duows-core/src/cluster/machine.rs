@@ -80,10 +80,14 @@ pub struct ClusterStartRequest {
     /// The interface the nodes reach each other on, for NCCL and Gloo.
     #[serde(default)]
     pub interface: Option<String>,
-    /// The head's address the nodes reach; when not given, the address the head's control
-    /// API was reached at by the nodes (the first node's view).
+    /// The head's address on the network the nodes share; needed unless every node is on
+    /// this machine's loopback.
     #[serde(default)]
     pub head_address: Option<String>,
+    /// The engine to serve once Ray holds the GPUs: a catalog model, fitted across the head
+    /// and its online nodes (its tensor-parallel size then sets `gpus_per_node`).
+    #[serde(default)]
+    pub engine: Option<crate::engine::launch::LaunchRequest>,
 }
 
 /// Why a cluster call was refused.
@@ -118,6 +122,7 @@ pub struct ClusterMachine {
     status: watch::Sender<RayClusterStatus>,
     worker: tokio::sync::Mutex<Option<(RayAssignment, RayNodeProcess)>>,
     worker_ended: Mutex<Option<String>>,
+    engine: Mutex<Option<String>>,
 }
 
 impl ClusterMachine {
@@ -137,6 +142,7 @@ impl ClusterMachine {
             status: watch::channel(RayClusterStatus::idle()).0,
             worker: tokio::sync::Mutex::new(None),
             worker_ended: Mutex::new(None),
+            engine: Mutex::new(None),
         }
     }
 
@@ -148,6 +154,20 @@ impl ClusterMachine {
     /// The Ray cluster's state on this head.
     pub fn status(&self) -> RayClusterStatus {
         self.status.borrow().clone()
+    }
+
+    /// Follows the Ray cluster's state on this head.
+    pub fn watch_status(&self) -> watch::Receiver<RayClusterStatus> {
+        self.status.subscribe()
+    }
+
+    /// Records (or clears) the name of the engine served on this head's Ray cluster; returns
+    /// the one recorded before.
+    pub fn set_engine(&self, name: Option<String>) -> Option<String> {
+        std::mem::replace(
+            &mut *self.engine.lock().unwrap_or_else(|p| p.into_inner()),
+            name,
+        )
     }
 
     /// This node's membership, when it joined a head.

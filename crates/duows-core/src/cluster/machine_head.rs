@@ -12,7 +12,7 @@ use super::{
     ClusterError, ClusterMachine, ClusterStartRequest, RayClusterState, RayClusterStatus,
     FORM_TIMEOUT, RAY_STOP_GRACE,
 };
-use crate::engine::cluster::RAY_PORT;
+use crate::engine::cluster::{ClusterNetwork, RAY_PORT};
 
 /// Counts starts and stops, so a watcher of an older start ends.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -40,6 +40,64 @@ impl ClusterMachine {
                 "runs already: stop it first (`duows cluster stop`)",
             ));
         }
+        let (nodes, network) = self.network(&request)?;
+        let addresses = &network.addresses[1..];
+        let head_ip = network.addresses[0];
+        let port = network.ray_port;
+        let head_address = format!("{head_ip}:{port}");
+        let program = RayCommand::locate_program(&self.root);
+        let command = RayCommand {
+            program: program.clone(),
+            role: RayRole::Head { port },
+            node_ip: head_ip.to_string(),
+            num_gpus: request.gpus_per_node,
+            interface: request.interface.clone(),
+            temp_dir: None,
+        };
+        let mut head = self.head.lock().await;
+        if let Some(old) = head.take() {
+            old.stop(RAY_STOP_GRACE).await;
+        }
+        let process = RayNodeProcess::start(self.launcher()?, &command, self.log_path("ray-head"))
+            .map_err(|e| ClusterError::Ray(e.to_string()))?;
+        *head = Some(process);
+        drop(head);
+        // The nodes are asked to join once the head's Ray answers (see `watch`).
+        let assignments: Vec<(String, RayAssignment)> = nodes
+            .iter()
+            .zip(addresses)
+            .map(|(node, address)| {
+                (
+                    node.id.clone(),
+                    RayAssignment {
+                        head_address: head_address.clone(),
+                        num_gpus: request.gpus_per_node,
+                        node_ip: address.to_string(),
+                        interface: request.interface.clone(),
+                    },
+                )
+            })
+            .collect();
+        let wanted = request.gpus_per_node * (nodes.len() as u32 + 1);
+        let generation = GENERATION.fetch_add(1, Ordering::SeqCst) + 1;
+        self.status.send_replace(RayClusterStatus {
+            state: RayClusterState::Forming,
+            head_address: Some(head_address.clone()),
+            gpus_wanted: wanted,
+            gpus_held: 0.0,
+            ray_nodes: 0,
+            failure: None,
+        });
+        tokio::spawn(Arc::clone(self).watch(generation, head_address, program, assignments));
+        Ok(self.status())
+    }
+
+    /// The online nodes and the cluster's network for `request`: the head's address first,
+    /// then each node's (the host of its control URL), Ray's port and the interface.
+    pub fn network(
+        &self,
+        request: &ClusterStartRequest,
+    ) -> Result<(Vec<NodeView>, ClusterNetwork), ClusterError> {
         let now = duows_base::clock::now_ms();
         let nodes: Vec<NodeView> = self
             .registry()
@@ -89,52 +147,12 @@ impl ClusterMachine {
         if port == 0 {
             return Err(invalid("ray_port", "must be a port between 1 and 65535"));
         }
-        let head_address = format!("{head_ip}:{port}");
-        let program = RayCommand::locate_program(&self.root);
-        let command = RayCommand {
-            program: program.clone(),
-            role: RayRole::Head { port },
-            node_ip: head_ip.to_string(),
-            num_gpus: request.gpus_per_node,
+        let network = ClusterNetwork {
             interface: request.interface.clone(),
-            temp_dir: None,
+            addresses: std::iter::once(head_ip).chain(addresses).collect(),
+            ray_port: port,
         };
-        let mut head = self.head.lock().await;
-        if let Some(old) = head.take() {
-            old.stop(RAY_STOP_GRACE).await;
-        }
-        let process = RayNodeProcess::start(self.launcher()?, &command, self.log_path("ray-head"))
-            .map_err(|e| ClusterError::Ray(e.to_string()))?;
-        *head = Some(process);
-        drop(head);
-        // The nodes are asked to join once the head's Ray answers (see `watch`).
-        let assignments: Vec<(String, RayAssignment)> = nodes
-            .iter()
-            .zip(&addresses)
-            .map(|(node, address)| {
-                (
-                    node.id.clone(),
-                    RayAssignment {
-                        head_address: head_address.clone(),
-                        num_gpus: request.gpus_per_node,
-                        node_ip: address.to_string(),
-                        interface: request.interface.clone(),
-                    },
-                )
-            })
-            .collect();
-        let wanted = request.gpus_per_node * (nodes.len() as u32 + 1);
-        let generation = GENERATION.fetch_add(1, Ordering::SeqCst) + 1;
-        self.status.send_replace(RayClusterStatus {
-            state: RayClusterState::Forming,
-            head_address: Some(head_address.clone()),
-            gpus_wanted: wanted,
-            gpus_held: 0.0,
-            ray_nodes: 0,
-            failure: None,
-        });
-        tokio::spawn(Arc::clone(self).watch(generation, head_address, program, assignments));
-        Ok(self.status())
+        Ok((nodes, network))
     }
 
     /// Stops the cluster: every node is asked to stop its worker, the head's Ray stops, and
@@ -179,11 +197,12 @@ impl ClusterMachine {
             return;
         }
         tracing::warn!(%reason, "the Ray cluster failed");
-        self.teardown().await;
+        // Failed first, so the engine on it is failed with this reason before Ray goes.
         self.status.send_modify(|s| {
             s.state = RayClusterState::Failed;
             s.failure = Some(reason);
         });
+        self.teardown().await;
     }
 
     /// Follows one start: forming until Ray holds the GPUs, then watching the head's Ray and
