@@ -152,6 +152,8 @@ pub fn run() {
         }
     };
     tauri::async_runtime::spawn(async move {
+        // A member of a cluster tells its head it is there, like `duows serve`.
+        duows_api::calls::spawn_heartbeat(gateway_state.clone());
         // The gateway on loopback, like `duows serve`; a busy port (say, a running
         // `duows serve`) leaves the app working without it, and the Gateway page says so.
         let options = duows_api::gateway_service::GatewayOptions {

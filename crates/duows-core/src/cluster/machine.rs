@@ -14,9 +14,9 @@ use tokio::sync::watch;
 
 use super::membership::Membership;
 use super::ray::{RayCommand, RayNodeProcess, RayRole};
-use super::registry::{
-    Heartbeat, HeartbeatAnswer, JoinRequest, Joined, NodeGpu, NodeRegistry, RayAssignment,
-    RayNodeState,
+use super::registry::NodeRegistry;
+use super::wire::{
+    Heartbeat, HeartbeatAnswer, JoinRequest, Joined, NodeGpu, RayAssignment, RayNodeState,
 };
 use crate::engine::process::ProcessLauncher;
 

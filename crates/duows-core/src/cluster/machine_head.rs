@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::super::ray::{ray_gpus, RayCommand, RayNodeProcess, RayRole};
-use super::super::registry::{NodeState, NodeView, RayAssignment, RayNodeState};
+use super::super::wire::{NodeState, NodeView, RayAssignment, RayNodeState};
 use super::{
     ClusterError, ClusterMachine, ClusterStartRequest, RayClusterState, RayClusterStatus,
     FORM_TIMEOUT, RAY_STOP_GRACE,
