@@ -146,7 +146,7 @@ export function hardwarePage(store: Store, top: Header, loadReport: () => Promis
       'div',
       { class: 'columns' },
       h('section', { class: 'gpus', 'aria-label': 'GPUs' }, h('div', { class: 'section-head' }, gpuHeading, plan.el), gpuSlot),
-      h('aside', { class: 'side' }, systemSlot, cluster.el),
+      h('aside', { class: 'side' }, systemSlot, h('div', { class: 'cluster-slot' }, cluster.el)),
     ),
   );
 

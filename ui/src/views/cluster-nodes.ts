@@ -45,8 +45,8 @@ export function clusterPanel(refresh: () => void): ClusterPanel {
   again.addEventListener('click', refresh);
   const el = h(
     'section',
-    { class: 'panel', 'data-testid': 'cluster-panel', hidden: '' },
-    h('div', { class: 'section-head' }, h('h2', undefined, 'Cluster'), again),
+    { class: 'card cluster-panel', 'data-testid': 'cluster-panel', 'aria-label': 'Cluster', hidden: '' },
+    h('div', { class: 'card-title' }, h('h3', undefined, 'Cluster'), again),
     body,
   );
   return {
@@ -65,7 +65,7 @@ export function clusterPanel(refresh: () => void): ClusterPanel {
           ` · ${node.state} · ${gpusText(node)} · Ray ${node.ray}${node.ray_message ? ` (${node.ray_message})` : ''} · last seen ${seenAgo(node.last_seen_ms, nowMs)}`,
         ),
       );
-      replaceChildren(body, h('ul', undefined, ...rows), h('p', { class: 'caption' }, rayText(view.ray)));
+      replaceChildren(body, h('ul', undefined, ...rows), h('p', { class: 'dim' }, rayText(view.ray)));
     },
   };
 }
