@@ -48,6 +48,10 @@ say "End to end: the gateway the way GitLab's AI gateway calls it, through LiteL
 LITELLM_PYTHON="$(bash scripts/litellm-client.sh | tail -1)"
 DUOWS_BIN="$REPO/target/debug/duows" "$LITELLM_PYTHON" -W ignore -m unittest discover -s tests/litellm -v
 
+say "Two nodes on this machine: a node joins the head, a real Ray cluster forms over both and stops clean"
+RAY_PYTHON="$(bash scripts/ray-env.sh | tail -1)"
+DUOWS_BIN="$REPO/target/debug/duows" "$RAY_PYTHON" -m unittest discover -s tests/cluster -v
+
 say "Kubernetes manifests of duows export against Kubernetes' published schemas"
 KUBERNETES_PYTHON="$(bash scripts/kubernetes-validate.sh | tail -1)"
 DUOWS_BIN="$REPO/target/debug/duows" "$KUBERNETES_PYTHON" -m unittest discover -s tests/kubernetes -v

@@ -70,6 +70,14 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::gitlab_plan,
             commands::gitlab_apply,
             commands::gitlab_steps,
+            commands::cluster_token,
+            commands::cluster_admit,
+            commands::cluster_heartbeat,
+            commands::cluster_nodes,
+            commands::cluster_remove,
+            commands::cluster_join,
+            commands::cluster_start,
+            commands::cluster_stop,
         ])
 }
 
@@ -158,6 +166,8 @@ pub fn run() {
         }
     };
     tauri::async_runtime::spawn(async move {
+        // A member of a cluster tells its head it is there, like `duows serve`.
+        duows_api::calls::spawn_heartbeat(gateway_state.clone());
         // The gateway on loopback, like `duows serve`; a busy port (say, a running
         // `duows serve`) leaves the app working without it, and the Gateway page says so.
         let options = duows_api::gateway_service::GatewayOptions {

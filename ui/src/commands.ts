@@ -3,6 +3,17 @@
 // lists them once at run time, and the type checker keeps that list complete.
 
 import type {
+  ClusterJoinParams,
+  ClusterRemoveParams,
+  ClusterStartRequest,
+  ClusterView,
+  Heartbeat,
+  HeartbeatAnswer,
+  IssuedToken,
+  JoinRequest,
+  Joined,
+  NodeView,
+  RayClusterStatus,
   AiGatewaySetupParams,
   AiGatewayStatus,
   CatalogView,
@@ -94,6 +105,14 @@ export interface Commands {
   setup_update: { args: { params: SetupUpdateParams }; result: SetupStatus };
   setup_check: { args: undefined; result: SetupCheck };
   setup_test: { args: undefined; result: SetupTest };
+  cluster_token: { args: undefined; result: IssuedToken };
+  cluster_admit: { args: { params: JoinRequest }; result: Joined };
+  cluster_heartbeat: { args: { params: Heartbeat }; result: HeartbeatAnswer };
+  cluster_nodes: { args: undefined; result: ClusterView };
+  cluster_remove: { args: { params: ClusterRemoveParams }; result: NodeView };
+  cluster_join: { args: { params: ClusterJoinParams }; result: ClusterView };
+  cluster_start: { args: { params: ClusterStartRequest }; result: RayClusterStatus };
+  cluster_stop: { args: undefined; result: RayClusterStatus };
 }
 export type Command = keyof Commands;
 
@@ -143,4 +162,12 @@ export const COMMAND_NAMES = {
   setup_update: true,
   setup_check: true,
   setup_test: true,
+  cluster_token: true,
+  cluster_admit: true,
+  cluster_heartbeat: true,
+  cluster_nodes: true,
+  cluster_remove: true,
+  cluster_join: true,
+  cluster_start: true,
+  cluster_stop: true,
 } as const satisfies Record<Command, true>;

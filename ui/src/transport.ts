@@ -8,6 +8,8 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import {
   type AiGatewaySetupParams,
   ApiError,
+  type ClusterJoinParams,
+  type ClusterStartRequest,
   type ApiErrorBody,
   type DownloadParams,
   type EnginePlanParams,
@@ -204,6 +206,12 @@ export const api = {
   setupUpdate: (choices: SetupChoices) => call('setup_update', { params: { choices } }),
   setupCheck: () => call('setup_check'),
   setupTest: () => call('setup_test'),
+  clusterToken: () => call('cluster_token'),
+  clusterNodes: () => call('cluster_nodes'),
+  clusterRemove: (node: string) => call('cluster_remove', { params: { node } }),
+  clusterJoin: (params: ClusterJoinParams) => call('cluster_join', { params }),
+  clusterStart: (params: ClusterStartRequest) => call('cluster_start', { params }),
+  clusterStop: () => call('cluster_stop'),
 };
 
 // ---------------------------------------------------------------- live streams

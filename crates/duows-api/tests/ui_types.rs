@@ -100,6 +100,16 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<DashboardView>();
     visit.visit::<duows_core::log_search::LogSearch>();
     visit.visit::<ServerEvent>();
+    // The cluster.
+    visit.visit::<duows_api::calls::ClusterJoinParams>();
+    visit.visit::<duows_api::calls::ClusterRemoveParams>();
+    visit.visit::<duows_api::calls::ClusterView>();
+    visit.visit::<duows_core::cluster::ClusterStartRequest>();
+    visit.visit::<duows_core::cluster::IssuedToken>();
+    visit.visit::<duows_core::cluster::JoinRequest>();
+    visit.visit::<duows_core::cluster::Joined>();
+    visit.visit::<duows_core::cluster::Heartbeat>();
+    visit.visit::<duows_core::cluster::HeartbeatAnswer>();
     // Every error.
     visit.visit::<ApiError>();
     visit.visit::<ErrorCode>();

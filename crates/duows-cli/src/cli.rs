@@ -4,10 +4,12 @@ use std::net::IpAddr;
 
 use clap::{Args, Parser, Subcommand};
 
+mod cluster;
 mod gateway;
 mod gitlab;
 mod operations;
 
+pub use cluster::ClusterCommand;
 use gateway::GATEWAY_EXAMPLES;
 pub use gateway::{
     DeploymentAddArgs, DeploymentKeyArgs, DeploymentsCommand, FeaturesCommand, KeysCommand,
@@ -96,6 +98,9 @@ pub enum Command {
     /// The plan for other platforms: Kubernetes manifests of a model and the gateway
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Several machines, one product: join tokens, nodes, Ray across them
+    #[command(subcommand, after_help = cluster::CLUSTER_EXAMPLES)]
+    Cluster(ClusterCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@
 
 mod ai_gateway_cmd;
 mod cli;
+mod cluster_cmd;
 mod cluster_text;
 mod config_cmd;
 mod deployments_cmd;
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         Command::Features(command) => gateway_cmd::features(&command),
         Command::Gitlab(command) => gitlab_cmd::run(&command),
         Command::Export(cli::ExportCommand::Kubernetes(args)) => export_cmd::kubernetes(&args),
+        Command::Cluster(command) => cluster_cmd::run(&command),
     };
     match result {
         Ok(code) => code,

@@ -29,6 +29,7 @@
 
 pub mod aigw;
 pub mod catalog;
+pub mod cluster;
 pub mod dashboard;
 pub mod data_dir;
 pub mod deployment_check;

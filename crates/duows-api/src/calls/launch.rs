@@ -129,6 +129,58 @@ pub(crate) async fn prepare_start(
     }
 }
 
+/// The plan and the checks of a catalog model across `nodes` nodes on `network`: the fit
+/// across nodes, each node's `ray start` and the head's `vllm serve`, and what a start checks
+/// on the head (engine installed, weights, real GPUs, fit, free memory).
+pub(crate) async fn prepare_cluster_start(
+    state: &ApiState,
+    params: &EngineParams,
+    nodes: u32,
+    network: &ClusterNetwork,
+) -> Result<(ClusterPlan, Preflight), ApiError> {
+    let folders = AppFolders {
+        data_root: state.data_dir().root().to_path_buf(),
+        models_dir: state.models_dir(),
+    };
+    let model = match (&params.model, &params.gguf) {
+        (Some(model), None) => model.clone(),
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                "an engine across nodes serves a catalog model with vLLM: name it in `engine.model` (no `gguf`)",
+            )
+            .with_field("engine.model"))
+        }
+    };
+    let fitted = fit(
+        state,
+        FitParams {
+            model: Some(model),
+            config: None,
+            variant: params.variant.clone(),
+            gpus: None,
+            context: params.context,
+            concurrency: params.concurrency,
+            tensor_parallel_size: params.tensor_parallel_size,
+            gpu_memory_utilization: params.gpu_memory_utilization,
+            constants: None,
+            nodes: Some(nodes),
+        },
+    )
+    .await?;
+    let machine = machine_facts(state, None).await?;
+    let root = folders.data_root.clone();
+    let found = tokio::task::spawn_blocking(move || installed::find_vllm(&root))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let checks = launch::prepare_vllm(params, fitted.clone(), &folders, &machine, found)
+        .map_err(launch_error)?
+        .preflight;
+    let plan =
+        launch::prepare_cluster(params, &fitted, &folders, Some(network)).map_err(launch_error)?;
+    Ok((plan, checks))
+}
+
 /// This server's machine as a start sees it; a plan for `planned` (a spec) is for a
 /// described machine by definition.
 async fn machine_facts(

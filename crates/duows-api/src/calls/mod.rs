@@ -1,6 +1,8 @@
 //! The API functions. Both transports call exactly these.
 
 mod ai_gateway;
+mod cluster;
+mod cluster_engine;
 mod config;
 mod dashboard;
 mod deployments;
@@ -18,6 +20,11 @@ mod setup;
 pub use ai_gateway::{
     ai_gateway_setup, ai_gateway_start, ai_gateway_status, ai_gateway_stop, AiGatewaySetupParams,
     AiGatewayStatus, HealthView,
+};
+pub use cluster::{
+    cluster_admit, cluster_heartbeat, cluster_join, cluster_nodes, cluster_remove, cluster_start,
+    cluster_stop, cluster_token, spawn_heartbeat, ClusterJoinParams, ClusterRemoveParams,
+    ClusterRole, ClusterView, HEARTBEAT_EVERY,
 };
 pub use config::{config_export, config_import, ConfigExport, ConfigImportParams, EXPORT_FORMAT};
 pub use dashboard::{dashboard, logs, DashboardView, LogsParams};

@@ -6,6 +6,7 @@ mod common;
 
 mod access;
 mod ai_gateway;
+mod cluster;
 mod config;
 mod doctor;
 mod engines;

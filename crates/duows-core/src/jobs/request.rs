@@ -307,9 +307,21 @@ mod tests {
             };
             install_spec(&job, home).expect("spec").requirements
         };
-        assert_eq!(requirement(Some("codestral-22b-v0.1")), ["vllm==0.18.1"]);
-        assert_eq!(requirement(Some("google/gemma-4-31B-it")), ["vllm==0.19.1"]);
-        assert_eq!(requirement(Some("minimax-m2.7")), ["vllm==0.20.2"]);
-        assert_eq!(requirement(None), ["vllm==0.20.2"], "the newest serves all");
+        // Ray beside vLLM, at the release the cluster test runs (scripts/ray-env.sh).
+        const RAY: &str = "ray==2.52.1";
+        assert_eq!(
+            requirement(Some("codestral-22b-v0.1")),
+            ["vllm==0.18.1", RAY]
+        );
+        assert_eq!(
+            requirement(Some("google/gemma-4-31B-it")),
+            ["vllm==0.19.1", RAY]
+        );
+        assert_eq!(requirement(Some("minimax-m2.7")), ["vllm==0.20.2", RAY]);
+        assert_eq!(
+            requirement(None),
+            ["vllm==0.20.2", RAY],
+            "the newest serves all"
+        );
     }
 }
