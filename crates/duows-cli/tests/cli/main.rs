@@ -8,4 +8,5 @@ mod gateway;
 mod gitlab;
 mod hardware;
 mod planning;
+mod replicas;
 mod serve;
