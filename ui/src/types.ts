@@ -135,6 +135,8 @@ export type { Variant } from './generated/Variant';
 export type { VersionInfo } from './generated/VersionInfo';
 export type { VllmSettings } from './generated/VllmSettings';
 export type { Warning } from './generated/Warning';
+export type { Replica } from './generated/Replica';
+export type { ReplicaTraffic } from './generated/ReplicaTraffic';
 export type { ApiError as ApiErrorWire } from './generated/ApiError';
 
 import type { Badge } from './generated/Badge';
