@@ -238,7 +238,8 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
       region: bedrock ? region.value.trim() : null,
       api_key_env: bedrock || env === '' ? null : env,
       api_key_stored: false,
-      replicas: replicaList,
+      // Only when there are some: a deployment without replicas is sent as it always was.
+      ...(replicaList.length > 0 ? { replicas: replicaList } : {}),
     };
   }
 
