@@ -6,8 +6,9 @@
 #    same, only the choice of replica differs), beside the direct path and the single-upstream
 #    deployment, round by round. With DUOWS_BASELINE_BIN set (another duows build, e.g. the one
 #    before replicas), that build's single-upstream path is measured in the same rounds.
-# 2. Failover: two mock processes behind `duo`; plain requests at FAILOVER_RATE req/s and
-#    paced streams (20 chunks 100 ms apart) for FAILOVER_SECONDS; one replica is killed
+# 2. Failover: two mock processes behind `duo`; plain requests at FAILOVER_RATE req/s (each
+#    answered after 50 ms, so some are in flight on the killed replica) and paced streams
+#    (20 chunks 100 ms apart) for FAILOVER_SECONDS; one replica is killed
 #    (SIGKILL) halfway and started again on its port 2 s later. Counted from the load
 #    generators and duows's request log: requests failed and where they were last tried,
 #    requests sent on after the killed replica failed them, streams cut off; and when the
@@ -71,8 +72,8 @@ for rate in $RATES; do
 done
 
 # --- 2. one replica killed under load -----------------------------------------------------
-start_mock() { # output file, [port]: a mock with 2 s streams; prints its pid
-  "${CLIENT_PIN[@]}" "$MOCK" --chunks 20 --interval-ms 100 ${2:+--port "$2"} >"$1" 2>&1 &
+start_mock() { # output file, [port]: a mock with 50 ms answers and 2 s streams; prints its pid
+  "${CLIENT_PIN[@]}" "$MOCK" --chunks 20 --interval-ms 100 --answer-delay-ms 50 ${2:+--port "$2"} >"$1" 2>&1 &
   echo $!
 }
 A_PID="$(start_mock "$WORK/mock-a.out")"; PIDS+=("$A_PID")
@@ -119,7 +120,7 @@ wait "$instant_pid" "$paced_pid"
 sleep 1 # the request log is written off the request path
 # What duows's log says of the requests to `duo` (the failover's, and the one check before
 # it): by stream or not, status, where each ended, and how many replicas it tried.
-log_counts="$(cat "$LOG.1" "$LOG" 2>/dev/null | python3 -c '
+log_counts="$( { [ -f "$LOG.1" ] && cat "$LOG.1"; cat "$LOG"; } | python3 -c '
 import json, sys
 a = sys.argv[1]
 c = {"plain": 0, "streams": 0, "plain_failed_on_a": 0, "plain_failed_elsewhere": 0,

@@ -66,8 +66,8 @@ def overhead_table(run, paths):
 
 def failover_report(item, info):
     plain, streams, log = item["instant"], item["paced"], item["log"]
-    print(f"Failover: `duo` = two mock processes; {info.get('failover_rate')} plain req/s and 10 streams/s"
-          f" (20 chunks 100 ms apart) for {info.get('failover_seconds')} s; replica A killed (SIGKILL)"
+    print(f"Failover: `duo` = two mock processes; {info.get('failover_rate')} plain req/s (answered after"
+          f" 50 ms) and 10 streams/s (20 chunks 100 ms apart) for {info.get('failover_seconds')} s; replica A killed (SIGKILL)"
           " halfway, started again on its port 2 s later")
     out, back = item["out_after_ms"], item["back_after_ms"]
     print(f"  replica A taken out {'-' if out is None else f'{out} ms'} after the kill (seen in /metrics);"
