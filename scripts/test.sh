@@ -48,6 +48,10 @@ say "End to end: the gateway the way GitLab's AI gateway calls it, through LiteL
 LITELLM_PYTHON="$(bash scripts/litellm-client.sh | tail -1)"
 DUOWS_BIN="$REPO/target/debug/duows" "$LITELLM_PYTHON" -W ignore -m unittest discover -s tests/litellm -v
 
+say "Kubernetes manifests of duows export against Kubernetes' published schemas"
+KUBERNETES_PYTHON="$(bash scripts/kubernetes-validate.sh | tail -1)"
+DUOWS_BIN="$REPO/target/debug/duows" "$KUBERNETES_PYTHON" -m unittest discover -s tests/kubernetes -v
+
 say "End to end: the desktop window under Xvfb through WebDriver"
 DUOWS_DESKTOP_BIN="$REPO/target/debug/duo-workstation" bash tests/desktop/run.sh
 
@@ -61,5 +65,6 @@ DUOWS_BIN="$REPO/target/release/duows" bash bench/download.sh --smoke
 DUOWS_BIN="$REPO/target/release/duows" bash bench/gateway.sh --smoke
 DUOWS_BIN="$REPO/target/release/duows" bash bench/gateway.sh --smoke --soak
 DUOWS_BIN="$REPO/target/release/duows" bash bench/gateway.sh --smoke --replicas
+DUOWS_DESKTOP_BIN="$REPO/target/release/duo-workstation" bash bench/desktop.sh --smoke
 
 say "All tests passed"

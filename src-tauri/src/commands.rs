@@ -232,6 +232,33 @@ pub async fn features_rated(
     calls::features_rated(&state, params).await
 }
 
+/// `setup_status`.
+#[tauri::command]
+pub async fn setup_status(state: State<'_, ApiState>) -> Result<calls::SetupStatus, ApiError> {
+    calls::setup_status(&state).await
+}
+
+/// `setup_update`.
+#[tauri::command]
+pub async fn setup_update(
+    state: State<'_, ApiState>,
+    params: calls::SetupUpdateParams,
+) -> Result<calls::SetupStatus, ApiError> {
+    calls::setup_update(&state, params).await
+}
+
+/// `setup_check`.
+#[tauri::command]
+pub async fn setup_check(state: State<'_, ApiState>) -> Result<calls::SetupCheck, ApiError> {
+    calls::setup_check(&state).await
+}
+
+/// `setup_test`.
+#[tauri::command]
+pub async fn setup_test(state: State<'_, ApiState>) -> Result<calls::SetupTest, ApiError> {
+    calls::setup_test(&state).await
+}
+
 /// `ai_gateway_status`.
 #[tauri::command]
 pub async fn ai_gateway_status(state: State<'_, ApiState>) -> Result<AiGatewayStatus, ApiError> {

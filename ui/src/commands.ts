@@ -41,6 +41,10 @@ import type {
   RecommendParams,
   Sample,
   Settings,
+  SetupCheck,
+  SetupStatus,
+  SetupTest,
+  SetupUpdateParams,
   VersionInfo,
 } from './types';
 
@@ -86,6 +90,10 @@ export interface Commands {
   gitlab_plan: { args: { params: GitlabParams }; result: Plan };
   gitlab_apply: { args: { params: GitlabParams }; result: ApplyReport };
   gitlab_steps: { args: { params: GitlabStepsParams }; result: ManualSteps };
+  setup_status: { args: undefined; result: SetupStatus };
+  setup_update: { args: { params: SetupUpdateParams }; result: SetupStatus };
+  setup_check: { args: undefined; result: SetupCheck };
+  setup_test: { args: undefined; result: SetupTest };
 }
 export type Command = keyof Commands;
 
@@ -131,4 +139,8 @@ export const COMMAND_NAMES = {
   gitlab_plan: true,
   gitlab_apply: true,
   gitlab_steps: true,
+  setup_status: true,
+  setup_update: true,
+  setup_check: true,
+  setup_test: true,
 } as const satisfies Record<Command, true>;

@@ -22,6 +22,7 @@ import {
   type Sample,
   type ServerEvent,
   type Settings,
+  type SetupChoices,
 } from './types';
 import { parseServerEvent, readEventStream } from './sse';
 import { commandSpec, httpRequest } from './contract';
@@ -199,6 +200,10 @@ export const api = {
   keys: () => call('keys'),
   keyCreate: (params: KeyCreateParams) => call('key_create', { params }),
   keyRevoke: (id: string) => call('key_revoke', { params: { id } }),
+  setupStatus: () => call('setup_status'),
+  setupUpdate: (choices: SetupChoices) => call('setup_update', { params: { choices } }),
+  setupCheck: () => call('setup_check'),
+  setupTest: () => call('setup_test'),
 };
 
 // ---------------------------------------------------------------- live streams

@@ -105,6 +105,8 @@ export type { Model } from './generated/Model';
 export type { ModelAction } from './generated/ModelAction';
 export type { ModelAdvice } from './generated/ModelAdvice';
 export type { Moe } from './generated/Moe';
+export type { PipelineSplit } from './generated/PipelineSplit';
+export type { PipelineStage } from './generated/PipelineStage';
 export type { Plan } from './generated/Plan';
 export type { PlannedDuoSettings } from './generated/PlannedDuoSettings';
 export type { PlannedFeature } from './generated/PlannedFeature';
@@ -127,6 +129,20 @@ export type { ServerEvent } from './generated/ServerEvent';
 export type { Serving } from './generated/Serving';
 export type { ServingPrepareStep } from './generated/ServingPrepareStep';
 export type { Settings } from './generated/Settings';
+export type { SetupCheck } from './generated/SetupCheck';
+export type { SetupChoices } from './generated/SetupChoices';
+export type { SetupDownload } from './generated/SetupDownload';
+export type { SetupEngine } from './generated/SetupEngine';
+export type { SetupFacts } from './generated/SetupFacts';
+export type { SetupPath } from './generated/SetupPath';
+export type { SetupProgress } from './generated/SetupProgress';
+export type { SetupStatus } from './generated/SetupStatus';
+export type { SetupStep } from './generated/SetupStep';
+export type { SetupTest } from './generated/SetupTest';
+export type { SetupUpdateParams } from './generated/SetupUpdateParams';
+export type { StepId } from './generated/StepId';
+export type { StepState } from './generated/StepState';
+export type { GitlabOutcome } from './generated/GitlabOutcome';
 export type { SlidingWindow } from './generated/SlidingWindow';
 export type { Suggestion } from './generated/Suggestion';
 export type { SystemInfo } from './generated/SystemInfo';
@@ -160,7 +176,7 @@ export type EnginePlanParams = EngineParams;
 export type EngineStartParams = EngineParams;
 
 /** What `Suggestion.kind` says. */
-export type SuggestionKind = 'shorter_context' | 'quantized_variant' | 'more_gpus' | 'bigger_gpu';
+export type SuggestionKind = 'shorter_context' | 'quantized_variant' | 'more_gpus' | 'bigger_gpu' | 'more_nodes';
 /** The engines `engine_install` takes (`InstallParams.engine`). */
 export type InstallableEngine = 'vllm' | 'llama_cpp';
 /** The kinds of the live stream's events. */

@@ -69,6 +69,10 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("deployment_test", deployment_test)
         .at("deployment_key", deployment_key)
         .at("features_rated", features_rated)
+        .at("setup_status", setup_status)
+        .at("setup_update", setup_update)
+        .at("setup_check", setup_check)
+        .at("setup_test", setup_test)
         .at("keys", keys)
         .at("key_create", key_create)
         .at("key_revoke", key_revoke)
@@ -358,6 +362,25 @@ async fn features_rated(
     JsonBody(params): JsonBody<calls::FeaturesRatedParams>,
 ) -> Result<Json<calls::RatedAssignment>, ApiError> {
     calls::features_rated(&state, params).await.map(Json)
+}
+
+async fn setup_status(State(state): State<ApiState>) -> Result<Json<calls::SetupStatus>, ApiError> {
+    calls::setup_status(&state).await.map(Json)
+}
+
+async fn setup_update(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::SetupUpdateParams>,
+) -> Result<Json<calls::SetupStatus>, ApiError> {
+    calls::setup_update(&state, params).await.map(Json)
+}
+
+async fn setup_check(State(state): State<ApiState>) -> Result<Json<calls::SetupCheck>, ApiError> {
+    calls::setup_check(&state).await.map(Json)
+}
+
+async fn setup_test(State(state): State<ApiState>) -> Result<Json<calls::SetupTest>, ApiError> {
+    calls::setup_test(&state).await.map(Json)
 }
 
 async fn ai_gateway_status(

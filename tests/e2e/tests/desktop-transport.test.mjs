@@ -115,7 +115,7 @@ test('inside the desktop shell the UI calls commands over IPC', async () => {
   page.setDefaultTimeout(10_000);
   try {
     await page.addInitScript(installFakeIpc);
-    await page.goto(`${server.url}/`);
+    await page.goto(`${server.url}/#/hardware`);
     await page.getByTestId('gpu-card').first().waitFor();
     await page.waitForFunction(
       () => Number(document.querySelector('[data-testid="sample-time"]')?.getAttribute('data-count')) >= 2,

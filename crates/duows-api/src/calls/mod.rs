@@ -7,10 +7,13 @@ mod deployments;
 mod doctor;
 mod engines;
 mod gateway;
+mod gateway_probe;
 mod gitlab;
 mod jobs;
+mod kubernetes;
 mod launch;
 mod planning;
+mod setup;
 
 pub use ai_gateway::{
     ai_gateway_setup, ai_gateway_start, ai_gateway_status, ai_gateway_stop, AiGatewaySetupParams,
@@ -36,8 +39,13 @@ pub use jobs::{
     engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobFailure,
     JobKind, JobRef, JobState, JobStatus,
 };
-pub use launch::{engine_plan, EnginePlanView};
+pub use kubernetes::{kubernetes_export, KubernetesParams};
+pub use launch::{cluster_plan, engine_plan, EnginePlanView};
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
+pub use setup::{
+    setup_check, setup_status, setup_test, setup_update, SetupCheck, SetupDownload, SetupStatus,
+    SetupTest, SetupUpdateParams,
+};
 
 use std::sync::Arc;
 

@@ -14,3 +14,4 @@ mod gitlab;
 mod hardware;
 mod planning;
 mod settings;
+mod setup;
