@@ -68,6 +68,7 @@ say "Benchmarks: a short smoke run of each (figures come from the full runs in t
 DUOWS_BIN="$REPO/target/release/duows" bash bench/download.sh --smoke
 DUOWS_BIN="$REPO/target/release/duows" bash bench/gateway.sh --smoke
 DUOWS_BIN="$REPO/target/release/duows" bash bench/gateway.sh --smoke --soak
+DUOWS_BIN="$REPO/target/release/duows" bash bench/gateway.sh --smoke --replicas
 DUOWS_DESKTOP_BIN="$REPO/target/release/duo-workstation" bash bench/desktop.sh --smoke
 
 say "All tests passed"

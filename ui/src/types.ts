@@ -151,6 +151,8 @@ export type { Variant } from './generated/Variant';
 export type { VersionInfo } from './generated/VersionInfo';
 export type { VllmSettings } from './generated/VllmSettings';
 export type { Warning } from './generated/Warning';
+export type { Replica } from './generated/Replica';
+export type { ReplicaTraffic } from './generated/ReplicaTraffic';
 export type { ApiError as ApiErrorWire } from './generated/ApiError';
 export type { ClusterJoinParams } from './generated/ClusterJoinParams';
 export type { ClusterRemoveParams } from './generated/ClusterRemoveParams';

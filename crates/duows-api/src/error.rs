@@ -322,8 +322,8 @@ impl From<SettingsError> for ApiError {
     fn from(error: SettingsError) -> Self {
         match &error {
             SettingsError::Invalid { field, fix, .. } => {
-                let mut api =
-                    Self::new(ErrorCode::InvalidSettings, error.to_string()).with_field(*field);
+                let mut api = Self::new(ErrorCode::InvalidSettings, error.to_string())
+                    .with_field(field.to_string());
                 api.fix = fix.clone();
                 api
             }

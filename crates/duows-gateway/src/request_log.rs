@@ -66,6 +66,10 @@ pub(crate) struct LogRecord {
     /// What the gateway changed in the request to make it succeed (e.g. `max_tokens` lowered
     /// to the engine's context).
     pub adjusted: Option<String>,
+    /// The replica that answered (or failed last), for a deployment with several.
+    pub replica: Option<Arc<str>>,
+    /// Replicas tried; more than one when the request failed before answering and went on.
+    pub attempts: u8,
 }
 
 /// The sending side of the request log.
@@ -217,6 +221,10 @@ struct Line<'a> {
     upstream_error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     adjusted: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempts: Option<u8>,
 }
 
 fn millis(d: Duration) -> f64 {
@@ -247,6 +255,8 @@ fn render(record: &LogRecord, out: &mut Vec<u8>) {
             .map(|chunks| body_value(&chunks.concat())),
         upstream_error: record.upstream_error.as_deref(),
         adjusted: record.adjusted.as_deref(),
+        replica: record.replica.as_deref(),
+        attempts: (record.attempts > 1).then_some(record.attempts),
     };
     if serde_json::to_writer(&mut *out, &line).is_err() {
         out.clear();
@@ -295,109 +305,5 @@ fn read_usage(source: &UsageSource) -> Option<Usage> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record() -> LogRecord {
-        LogRecord {
-            time: SystemTime::UNIX_EPOCH,
-            request_id: "req-1".into(),
-            upstream_request_id: None,
-            key_id: Some(Arc::from("abcd1234")),
-            model: Some("duo-chat".into()),
-            alias: Some(Arc::from("duo-chat")),
-            deployment: Some(Arc::from("qwen")),
-            status: 200,
-            stream: false,
-            latency: Duration::from_micros(12_345),
-            ttfb: Some(Duration::from_millis(2)),
-            error: None,
-            usage: UsageSource::Json(vec![
-                Bytes::from_static(br#"{"id":"x","usage":{"prompt_tokens":7,"#),
-                Bytes::from_static(br#""completion_tokens":3,"total_tokens":10}}"#),
-            ]),
-            request_body: None,
-            response_body: None,
-            upstream_error: None,
-            adjusted: None,
-        }
-    }
-
-    #[test]
-    fn usage_from_json_and_events() {
-        assert_eq!(
-            read_usage(&record().usage),
-            Some(Usage {
-                prompt_tokens: Some(7),
-                completion_tokens: Some(3)
-            })
-        );
-        let events = UsageSource::Events(vec![Bytes::from_static(
-            b"data: {\"choices\":[],\"usage\":null}\n\n\
-              data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":9}}\n\n\
-              data: [DONE]\n\n",
-        )]);
-        assert_eq!(
-            read_usage(&events),
-            Some(Usage {
-                prompt_tokens: Some(5),
-                completion_tokens: Some(9)
-            })
-        );
-        assert_eq!(
-            read_usage(&UsageSource::Json(vec![Bytes::from_static(b"oops")])),
-            None
-        );
-    }
-
-    #[test]
-    fn lines_are_json_with_times_and_counts() {
-        let mut out = Vec::new();
-        render(&record(), &mut out);
-        assert_eq!(out.last(), Some(&b'\n'));
-        let v: serde_json::Value = serde_json::from_slice(&out).expect("JSON line");
-        assert_eq!(v["time"], "1970-01-01T00:00:00.000Z");
-        assert_eq!(v["latency_ms"], 12.345);
-        assert_eq!(v["ttfb_ms"], 2.0);
-        assert_eq!(v["prompt_tokens"], 7);
-        assert_eq!(v["completion_tokens"], 3);
-        assert_eq!(v["key_id"], "abcd1234");
-        assert!(v.get("error").is_none());
-        assert!(v.get("request_body").is_none());
-    }
-
-    #[test]
-    fn rotates_and_keeps_three() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let log = RequestLog::start_with(dir.path().to_owned(), 300).expect("start");
-        for _ in 0..40 {
-            assert!(log.send(record()));
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        drop(log);
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while !dir.path().join(format!("{LOG_FILE}.3")).exists() {
-            assert!(std::time::Instant::now() < deadline, "rotated files appear");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        let mut names: Vec<String> = fs::read_dir(dir.path())
-            .expect("dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(
-            names,
-            [
-                "requests.jsonl",
-                "requests.jsonl.1",
-                "requests.jsonl.2",
-                "requests.jsonl.3"
-            ]
-        );
-        let newest = fs::read_to_string(dir.path().join("requests.jsonl.1")).expect("read");
-        assert!(newest
-            .lines()
-            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
-    }
-}
+#[path = "request_log_tests.rs"]
+mod tests;

@@ -9,4 +9,5 @@ mod gitlab;
 mod hardware;
 mod nodes;
 mod planning;
+mod replicas;
 mod serve;
