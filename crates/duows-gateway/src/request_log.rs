@@ -8,9 +8,9 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use duows_base::clock::rfc3339;
@@ -26,6 +26,9 @@ const ROTATE_BYTES: u64 = 20 * 1024 * 1024;
 const KEEP: u32 = 3;
 /// Records that may wait for the writer.
 const QUEUE: usize = 8192;
+/// How long a busy writer gathers records before writing them (the queue holds 8,192, so
+/// up to 160,000 requests/s).
+const BATCH_EVERY: Duration = Duration::from_millis(50);
 
 /// What the answer's body tells about token usage, kept for the writer to read.
 #[derive(Debug, Default)]
@@ -117,19 +120,38 @@ struct LogWriter {
 }
 
 impl LogWriter {
+    /// Writes records as they come. A record that arrives within [`BATCH_EVERY`] of the last
+    /// batch means records are frequent: the writer then gathers them for [`BATCH_EVERY`]
+    /// at a time instead of being woken for each (a request's `send` then finds no one to
+    /// wake), until a gathering finds nothing and it waits to be woken again. At a few
+    /// requests a second it is woken once a request, as before.
     fn run(mut self, receiver: Receiver<LogRecord>) {
         let mut line = Vec::with_capacity(1024);
+        let mut last_batch: Option<Instant> = None;
         while let Ok(record) = receiver.recv() {
             let mut next = Some(record);
-            while let Some(record) = next {
-                line.clear();
-                render(&record, &mut line);
-                let result = self.write(&line);
+            let frequent = last_batch.is_some_and(|at| at.elapsed() < BATCH_EVERY);
+            loop {
+                while let Some(record) = next {
+                    line.clear();
+                    render(&record, &mut line);
+                    let result = self.write(&line);
+                    self.report(result);
+                    next = receiver.try_recv().ok();
+                }
+                let result = self.file.as_mut().map_or(Ok(()), |f| f.flush());
                 self.report(result);
-                next = receiver.try_recv().ok();
+                last_batch = Some(Instant::now());
+                if !frequent {
+                    break;
+                }
+                std::thread::sleep(BATCH_EVERY);
+                match receiver.try_recv() {
+                    Ok(record) => next = Some(record),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return,
+                }
             }
-            let result = self.file.as_mut().map_or(Ok(()), |f| f.flush());
-            self.report(result);
         }
     }
 
@@ -295,109 +317,5 @@ fn read_usage(source: &UsageSource) -> Option<Usage> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record() -> LogRecord {
-        LogRecord {
-            time: SystemTime::UNIX_EPOCH,
-            request_id: "req-1".into(),
-            upstream_request_id: None,
-            key_id: Some(Arc::from("abcd1234")),
-            model: Some("duo-chat".into()),
-            alias: Some(Arc::from("duo-chat")),
-            deployment: Some(Arc::from("qwen")),
-            status: 200,
-            stream: false,
-            latency: Duration::from_micros(12_345),
-            ttfb: Some(Duration::from_millis(2)),
-            error: None,
-            usage: UsageSource::Json(vec![
-                Bytes::from_static(br#"{"id":"x","usage":{"prompt_tokens":7,"#),
-                Bytes::from_static(br#""completion_tokens":3,"total_tokens":10}}"#),
-            ]),
-            request_body: None,
-            response_body: None,
-            upstream_error: None,
-            adjusted: None,
-        }
-    }
-
-    #[test]
-    fn usage_from_json_and_events() {
-        assert_eq!(
-            read_usage(&record().usage),
-            Some(Usage {
-                prompt_tokens: Some(7),
-                completion_tokens: Some(3)
-            })
-        );
-        let events = UsageSource::Events(vec![Bytes::from_static(
-            b"data: {\"choices\":[],\"usage\":null}\n\n\
-              data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":9}}\n\n\
-              data: [DONE]\n\n",
-        )]);
-        assert_eq!(
-            read_usage(&events),
-            Some(Usage {
-                prompt_tokens: Some(5),
-                completion_tokens: Some(9)
-            })
-        );
-        assert_eq!(
-            read_usage(&UsageSource::Json(vec![Bytes::from_static(b"oops")])),
-            None
-        );
-    }
-
-    #[test]
-    fn lines_are_json_with_times_and_counts() {
-        let mut out = Vec::new();
-        render(&record(), &mut out);
-        assert_eq!(out.last(), Some(&b'\n'));
-        let v: serde_json::Value = serde_json::from_slice(&out).expect("JSON line");
-        assert_eq!(v["time"], "1970-01-01T00:00:00.000Z");
-        assert_eq!(v["latency_ms"], 12.345);
-        assert_eq!(v["ttfb_ms"], 2.0);
-        assert_eq!(v["prompt_tokens"], 7);
-        assert_eq!(v["completion_tokens"], 3);
-        assert_eq!(v["key_id"], "abcd1234");
-        assert!(v.get("error").is_none());
-        assert!(v.get("request_body").is_none());
-    }
-
-    #[test]
-    fn rotates_and_keeps_three() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let log = RequestLog::start_with(dir.path().to_owned(), 300).expect("start");
-        for _ in 0..40 {
-            assert!(log.send(record()));
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        drop(log);
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while !dir.path().join(format!("{LOG_FILE}.3")).exists() {
-            assert!(std::time::Instant::now() < deadline, "rotated files appear");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        let mut names: Vec<String> = fs::read_dir(dir.path())
-            .expect("dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(
-            names,
-            [
-                "requests.jsonl",
-                "requests.jsonl.1",
-                "requests.jsonl.2",
-                "requests.jsonl.3"
-            ]
-        );
-        let newest = fs::read_to_string(dir.path().join("requests.jsonl.1")).expect("read");
-        assert!(newest
-            .lines()
-            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
-    }
-}
+#[path = "request_log_tests.rs"]
+mod tests;
