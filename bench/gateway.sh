@@ -13,6 +13,9 @@
 # --soak: instead of the above, a steady mix through duows for SOAK_SECONDS (default 120;
 # 1800 for the 30-minute soak) at SOAK_RATE requests/s (default 1000, half of them streams),
 # reported segment by segment: p99 over time, errors, memory at start and end.
+# --trace: instead, a window straight to the mock and one through duows at TRACE_RATES
+# (default "10 2000") under a scheduler trace (perf), and what held the CPU while the slow
+# requests waited (bench/gateway/waits.py).
 # Environment: RATES="100 1000 ..." to choose rates, STREAM_COUNTS="250 2000" for the
 # concurrent slow streams, DUOWS_BIN to use a built binary, CARGO_TARGET_DIR as for any
 # cargo build.
@@ -26,6 +29,7 @@ LITELLM_VENV="$ROOT/.tools/litellm"
 QUICK=0
 SMOKE=0
 SOAK=0
+TRACE=0
 USE_LITELLM=1
 REALTIME=1
 for arg in "$@"; do
@@ -33,9 +37,10 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --smoke) QUICK=1; SMOKE=1; USE_LITELLM=0 ;;
     --soak) SOAK=1; USE_LITELLM=0 ;;
+    --trace) TRACE=1; USE_LITELLM=0 ;;
     --no-litellm) USE_LITELLM=0 ;;
     --no-realtime) REALTIME=0 ;;
-    *) echo "usage: bash bench/gateway.sh [--quick|--smoke] [--no-litellm] [--no-realtime] [--soak]" >&2; exit 2 ;;
+    *) echo "usage: bash bench/gateway.sh [--quick|--smoke] [--no-litellm] [--no-realtime] [--soak|--trace]" >&2; exit 2 ;;
   esac
 done
 # Each rate is measured in ROUNDS rounds; a round runs every path once, one after the other,
@@ -165,7 +170,8 @@ record "{\"kind\":\"info\",\"loadavg_start\":\"$(loadavg)\",\"cpus\":$CPUS,\"pla
 
 # --- Upstream mock -----------------------------------------------------------------------
 "${CLIENT_PIN[@]}" "$MOCK" --chunks 64 --interval-ms 20 >"$WORK/mock.out" 2>&1 &
-PIDS+=($!)
+MOCK_PID=$!
+PIDS+=("$MOCK_PID")
 wait_for_line "$WORK/mock.out" listening 10 || { say "the mock did not start"; exit 1; }
 MOCK_PORT="$(port_in "$WORK/mock.out" listening)"
 DIRECT_URL="http://127.0.0.1:$MOCK_PORT/v1/chat/completions"
@@ -257,6 +263,10 @@ watch_of() { case "$1" in duows) echo "--watch $DUOWS_PID" ;; litellm) echo "--w
 
 if [ "$SOAK" = 1 ]; then
   source "$HERE/soak.sh"
+  exit 0
+fi
+if [ "$TRACE" = 1 ]; then
+  source "$HERE/trace.sh"
   exit 0
 fi
 
