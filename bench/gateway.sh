@@ -13,6 +13,10 @@
 # --soak: instead of the above, a steady mix through duows for SOAK_SECONDS (default 120;
 # 1800 for the 30-minute soak) at SOAK_RATE requests/s (default 1000, half of them streams),
 # reported segment by segment: p99 over time, errors, memory at start and end.
+# --replicas: instead of the above, the two-replica case (bench/gateway/replicas.sh): the same
+# rates through a deployment with two replicas beside the single-upstream one (and, with
+# DUOWS_BASELINE_BIN, another duows build in the same rounds), then one replica killed under
+# load (FAILOVER_RATE, FAILOVER_SECONDS). Best with --quick.
 # --trace: instead, a window straight to the mock and one through duows at TRACE_RATES
 # (default "10 2000") under a scheduler trace (perf), and what held the CPU while the slow
 # requests waited (bench/gateway/waits.py).
@@ -29,6 +33,7 @@ LITELLM_VENV="$ROOT/.tools/litellm"
 QUICK=0
 SMOKE=0
 SOAK=0
+REPLICAS=0
 TRACE=0
 USE_LITELLM=1
 REALTIME=1
@@ -37,10 +42,11 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --smoke) QUICK=1; SMOKE=1; USE_LITELLM=0 ;;
     --soak) SOAK=1; USE_LITELLM=0 ;;
+    --replicas) REPLICAS=1; USE_LITELLM=0 ;;
     --trace) TRACE=1; USE_LITELLM=0 ;;
     --no-litellm) USE_LITELLM=0 ;;
     --no-realtime) REALTIME=0 ;;
-    *) echo "usage: bash bench/gateway.sh [--quick|--smoke] [--no-litellm] [--no-realtime] [--soak|--trace]" >&2; exit 2 ;;
+    *) echo "usage: bash bench/gateway.sh [--quick|--smoke] [--no-litellm] [--no-realtime] [--soak|--replicas|--trace]" >&2; exit 2 ;;
   esac
 done
 # Each rate is measured in ROUNDS rounds; a round runs every path once, one after the other,
@@ -263,6 +269,10 @@ watch_of() { case "$1" in duows) echo "--watch $DUOWS_PID" ;; litellm) echo "--w
 
 if [ "$SOAK" = 1 ]; then
   source "$HERE/soak.sh"
+  exit 0
+fi
+if [ "$REPLICAS" = 1 ]; then
+  source "$HERE/replicas.sh"
   exit 0
 fi
 if [ "$TRACE" = 1 ]; then

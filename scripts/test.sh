@@ -48,6 +48,14 @@ say "End to end: the gateway the way GitLab's AI gateway calls it, through LiteL
 LITELLM_PYTHON="$(bash scripts/litellm-client.sh | tail -1)"
 DUOWS_BIN="$REPO/target/debug/duows" "$LITELLM_PYTHON" -W ignore -m unittest discover -s tests/litellm -v
 
+say "Two nodes on this machine: a node joins the head, a real Ray cluster forms over both and stops clean"
+RAY_PYTHON="$(bash scripts/ray-env.sh | tail -1)"
+DUOWS_BIN="$REPO/target/debug/duows" "$RAY_PYTHON" -m unittest discover -s tests/cluster -v
+
+say "Kubernetes manifests of duows export against Kubernetes' published schemas"
+KUBERNETES_PYTHON="$(bash scripts/kubernetes-validate.sh | tail -1)"
+DUOWS_BIN="$REPO/target/debug/duows" "$KUBERNETES_PYTHON" -m unittest discover -s tests/kubernetes -v
+
 say "End to end: the desktop window under Xvfb through WebDriver"
 DUOWS_DESKTOP_BIN="$REPO/target/debug/duo-workstation" bash tests/desktop/run.sh
 
@@ -60,5 +68,7 @@ say "Benchmarks: a short smoke run of each (figures come from the full runs in t
 DUOWS_BIN="$REPO/target/release/duows" bash bench/download.sh --smoke
 DUOWS_BIN="$REPO/target/release/duows" bash bench/gateway.sh --smoke
 DUOWS_BIN="$REPO/target/release/duows" bash bench/gateway.sh --smoke --soak
+DUOWS_BIN="$REPO/target/release/duows" bash bench/gateway.sh --smoke --replicas
+DUOWS_DESKTOP_BIN="$REPO/target/release/duo-workstation" bash bench/desktop.sh --smoke
 
 say "All tests passed"

@@ -9,8 +9,13 @@ use duows_api::calls::{
     InstallParams, JobStatus, KeyCreateParams, KeyRevokeParams, LogsParams, RecommendParams,
     VersionInfo,
 };
+use duows_api::calls::{ClusterJoinParams, ClusterRemoveParams, ClusterView};
 use duows_api::{ApiError, ApiState};
 use duows_core::aigw::GeneratedFiles;
+use duows_core::cluster::{
+    ClusterStartRequest, Heartbeat, HeartbeatAnswer, IssuedToken, JoinRequest, Joined, NodeView,
+    RayClusterStatus,
+};
 use duows_core::deployment_check::DeploymentCheck;
 use duows_core::doctor::DoctorReport;
 use duows_core::engine::EngineStatus;
@@ -232,6 +237,33 @@ pub async fn features_rated(
     calls::features_rated(&state, params).await
 }
 
+/// `setup_status`.
+#[tauri::command]
+pub async fn setup_status(state: State<'_, ApiState>) -> Result<calls::SetupStatus, ApiError> {
+    calls::setup_status(&state).await
+}
+
+/// `setup_update`.
+#[tauri::command]
+pub async fn setup_update(
+    state: State<'_, ApiState>,
+    params: calls::SetupUpdateParams,
+) -> Result<calls::SetupStatus, ApiError> {
+    calls::setup_update(&state, params).await
+}
+
+/// `setup_check`.
+#[tauri::command]
+pub async fn setup_check(state: State<'_, ApiState>) -> Result<calls::SetupCheck, ApiError> {
+    calls::setup_check(&state).await
+}
+
+/// `setup_test`.
+#[tauri::command]
+pub async fn setup_test(state: State<'_, ApiState>) -> Result<calls::SetupTest, ApiError> {
+    calls::setup_test(&state).await
+}
+
 /// `ai_gateway_status`.
 #[tauri::command]
 pub async fn ai_gateway_status(state: State<'_, ApiState>) -> Result<AiGatewayStatus, ApiError> {
@@ -302,4 +334,62 @@ pub async fn gitlab_steps(
     params: GitlabStepsParams,
 ) -> Result<ManualSteps, ApiError> {
     calls::gitlab_steps(&state, params).await
+}
+
+#[tauri::command]
+pub async fn cluster_token(state: State<'_, ApiState>) -> Result<IssuedToken, ApiError> {
+    calls::cluster_token(&state).await
+}
+
+/// `cluster_admit`: nodes call it over HTTP with the join token as their bearer; the
+/// window has no token to present, so it is refused here.
+#[tauri::command]
+pub async fn cluster_admit(
+    state: State<'_, ApiState>,
+    params: JoinRequest,
+) -> Result<Joined, ApiError> {
+    calls::cluster_admit(&state, None, params).await
+}
+
+/// `cluster_heartbeat`: nodes call it over HTTP with their key as the bearer.
+#[tauri::command]
+pub async fn cluster_heartbeat(
+    state: State<'_, ApiState>,
+    params: Heartbeat,
+) -> Result<HeartbeatAnswer, ApiError> {
+    calls::cluster_heartbeat(&state, None, params).await
+}
+
+#[tauri::command]
+pub async fn cluster_nodes(state: State<'_, ApiState>) -> Result<ClusterView, ApiError> {
+    calls::cluster_nodes(&state).await
+}
+
+#[tauri::command]
+pub async fn cluster_remove(
+    state: State<'_, ApiState>,
+    params: ClusterRemoveParams,
+) -> Result<NodeView, ApiError> {
+    calls::cluster_remove(&state, params).await
+}
+
+#[tauri::command]
+pub async fn cluster_join(
+    state: State<'_, ApiState>,
+    params: ClusterJoinParams,
+) -> Result<ClusterView, ApiError> {
+    calls::cluster_join(&state, params).await
+}
+
+#[tauri::command]
+pub async fn cluster_start(
+    state: State<'_, ApiState>,
+    params: ClusterStartRequest,
+) -> Result<RayClusterStatus, ApiError> {
+    calls::cluster_start(&state, params).await
+}
+
+#[tauri::command]
+pub async fn cluster_stop(state: State<'_, ApiState>) -> Result<RayClusterStatus, ApiError> {
+    calls::cluster_stop(&state).await
 }

@@ -60,12 +60,24 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::deployment_test,
             commands::deployment_key,
             commands::features_rated,
+            commands::setup_status,
+            commands::setup_update,
+            commands::setup_check,
+            commands::setup_test,
             commands::keys,
             commands::key_create,
             commands::key_revoke,
             commands::gitlab_plan,
             commands::gitlab_apply,
             commands::gitlab_steps,
+            commands::cluster_token,
+            commands::cluster_admit,
+            commands::cluster_heartbeat,
+            commands::cluster_nodes,
+            commands::cluster_remove,
+            commands::cluster_join,
+            commands::cluster_start,
+            commands::cluster_stop,
         ])
 }
 
@@ -104,12 +116,26 @@ fn webkit_renderer_override(
     (nvidia_driver && user_choice.is_none()).then_some(("WEBKIT_DISABLE_DMABUF_RENDERER", "1"))
 }
 
+/// WebKitGTK's accelerated compositing, off unless the user chose: the pages are plain
+/// documents and 2D canvas charts, and without it the window's web process holds about
+/// 100 MB less and draws the dashboard with half the CPU (bench/desktop.sh).
+fn webkit_compositing_override(user_choice: Option<&str>) -> Option<(&'static str, &'static str)> {
+    user_choice
+        .is_none()
+        .then_some(("WEBKIT_DISABLE_COMPOSITING_MODE", "1"))
+}
+
 /// Starts the desktop app.
 pub fn run() {
     // Before any thread starts: the environment is read by WebKit when the window is made.
     let nvidia = std::path::Path::new("/proc/driver/nvidia/version").exists();
     let chosen = std::env::var("WEBKIT_DISABLE_DMABUF_RENDERER").ok();
-    if let Some((name, value)) = webkit_renderer_override(nvidia, chosen.as_deref()) {
+    let compositing = std::env::var("WEBKIT_DISABLE_COMPOSITING_MODE").ok();
+    let overrides = [
+        webkit_renderer_override(nvidia, chosen.as_deref()),
+        webkit_compositing_override(compositing.as_deref()),
+    ];
+    for (name, value) in overrides.into_iter().flatten() {
         std::env::set_var(name, value);
     }
     let state = match state_from_env() {
@@ -121,7 +147,18 @@ pub fn run() {
     };
     let engines = state.clone();
     let gateway_state = state.clone();
-    let app = match builder(tauri::Builder::default(), state).build(tauri::generate_context!()) {
+    // Window size and position between runs; disposable UI state for the web front end.
+    let window_state = tauri_plugin_window_state::Builder::default()
+        .with_state_flags(
+            tauri_plugin_window_state::StateFlags::SIZE
+                | tauri_plugin_window_state::StateFlags::POSITION
+                | tauri_plugin_window_state::StateFlags::MAXIMIZED,
+        )
+        .build();
+    let base = tauri::Builder::default()
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .plugin(window_state);
+    let app = match builder(base, state).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(error) => {
             eprintln!("Duo Workstation stopped with an error: {error}");
@@ -129,6 +166,8 @@ pub fn run() {
         }
     };
     tauri::async_runtime::spawn(async move {
+        // A member of a cluster tells its head it is there, like `duows serve`.
+        duows_api::calls::spawn_heartbeat(gateway_state.clone());
         // The gateway on loopback, like `duows serve`; a busy port (say, a running
         // `duows serve`) leaves the app working without it, and the Gateway page says so.
         let options = duows_api::gateway_service::GatewayOptions {
@@ -151,7 +190,16 @@ pub fn run() {
 
 #[cfg(test)]
 mod tests {
-    use super::webkit_renderer_override;
+    use super::{webkit_compositing_override, webkit_renderer_override};
+
+    #[test]
+    fn compositing_is_off_unless_the_user_chose() {
+        assert_eq!(
+            webkit_compositing_override(None),
+            Some(("WEBKIT_DISABLE_COMPOSITING_MODE", "1"))
+        );
+        assert_eq!(webkit_compositing_override(Some("0")), None);
+    }
 
     #[test]
     fn the_dmabuf_renderer_is_turned_off_only_with_the_nvidia_driver_and_no_user_choice() {

@@ -96,7 +96,7 @@ fn settings_are_validated_and_written_to_the_shared_store_file() {
         .expect("webview");
 
     let bad =
-        json!({"settings": {"version": 3, "models_dir": "relative", "planned_hardware": null}});
+        json!({"settings": {"version": 4, "models_dir": "relative", "planned_hardware": null}});
     let error = invoke(&webview, "update_settings", bad).expect_err("refused");
     assert_eq!(error["field"], "models_dir");
     assert!(
@@ -105,7 +105,7 @@ fn settings_are_validated_and_written_to_the_shared_store_file() {
     );
 
     let good =
-        json!({"settings": {"version": 3, "models_dir": null, "planned_hardware": "2xL40S"}});
+        json!({"settings": {"version": 4, "models_dir": null, "planned_hardware": "2xL40S"}});
     invoke(&webview, "update_settings", good).expect("saved");
     // The file the headless program reads.
     let text = std::fs::read_to_string(home.path().join("settings.json")).expect("store file");
@@ -125,6 +125,14 @@ fn capabilities_grant_exactly_the_commands_of_the_table() {
         .iter()
         .map(|p| p.as_str().expect("string"))
         .collect();
+    // Besides the app's commands, only the store plugin (disposable UI state).
+    let plugins: Vec<&str> = granted
+        .iter()
+        .copied()
+        .filter(|p| p.contains(':'))
+        .collect();
+    assert_eq!(plugins, vec!["store:default"]);
+    granted.retain(|p| !p.contains(':'));
     granted.sort_unstable();
     let mut expected: Vec<String> = duows_api::contract::commands()
         .iter()
@@ -133,7 +141,7 @@ fn capabilities_grant_exactly_the_commands_of_the_table() {
     expected.sort_unstable();
     assert_eq!(
         granted, expected,
-        "src-tauri/capabilities/default.json must grant each command of contract/commands.json, nothing else"
+        "src-tauri/capabilities/default.json must grant each command of contract/commands.json, and the store plugin, nothing else"
     );
     assert_eq!(capability["windows"], json!(["main"]));
 }

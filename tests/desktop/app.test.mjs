@@ -1,10 +1,12 @@
 // End-to-end tests of the Duo Workstation desktop binary: the real window, driven through
-// tauri-driver. Scenario a runs on described 2×A100 hardware and clicks through the plan form
-// (the spec parser lives only in Rust, so a planned 8×H100 proves the click reached Rust and
-// came back); scenario b runs on the real driver probe. Screenshots land in artifacts/.
+// tauri-driver. A fresh data folder opens on the setup wizard: scenario w walks its first
+// steps (the system check runs in Rust) and then watches the dashboard's charts fill.
+// Scenario a runs on described 2×A100 hardware and clicks through the plan form (the spec
+// parser lives only in Rust, so a planned 8×H100 proves the click reached Rust and came
+// back); scenario b runs on the real driver probe. Screenshots land in artifacts/.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,9 +25,10 @@ const byId = (id) => `[data-testid="${id}"]`;
 
 /**
  * Starts the app in a fresh data folder; `gpus` is DUOWS_GPUS, or null for the real probe;
- * `extraEnv` is added to its environment.
+ * `extraEnv` is added to its environment. A fresh folder opens on the setup wizard; with
+ * `page` the test moves to that page's tab first.
  */
-async function launch(name, gpus, extraEnv = {}) {
+async function launch(name, gpus, extraEnv = {}, page = 'hardware') {
   const home = mkdtempSync(join(tmpdir(), `duows-desktop-${name}-`));
   const env = { ...process.env, ...extraEnv, DUOWS_HOME: join(home, 'duows'), XDG_DATA_HOME: join(home, 'data'), XDG_CACHE_HOME: join(home, 'cache'), XDG_CONFIG_HOME: join(home, 'config') };
   delete env.DUOWS_GPUS;
@@ -35,7 +38,11 @@ async function launch(name, gpus, extraEnv = {}) {
   let session;
   try {
     session = await Session.create(driver.url, APP);
-    await session.find('main.layout', 20_000);
+    await session.find(byId('setup-page'), 20_000);
+    if (page) {
+      await session.click(await session.find(byId(`nav-${page}`)));
+      await session.find(byId(`${page}-page`), 10_000);
+    }
   } catch (error) {
     await session?.delete().catch(() => undefined);
     await driver.stop();
@@ -72,6 +79,59 @@ async function plan(s, spec) {
   await s.type(await s.find(byId('plan-spec')), spec);
   await s.click(await s.find(byId('plan-submit')));
 }
+
+describe('w: the setup wizard opens a fresh window, then the dashboard', () => {
+  let app;
+  before(async () => {
+    app = await launch('w-setup-wizard', FIXTURE, {}, null);
+  });
+  after(() => app?.close());
+
+  it('the first steps: welcome, the system check run in Rust, the features', async () => {
+    const s = app.session;
+    const panel = await s.find(byId('setup-panel'));
+    await waitFor('the welcome step', async () => (await s.attribute(panel, 'data-step')) === 'welcome');
+    await s.find(byId('setup-recommended'), 20_000);
+    await s.click(await s.find(byId('setup-welcome-next')));
+    await waitFor('the system check', async () => (await s.attribute(panel, 'data-step')) === 'check');
+    const lines = await waitFor('check lines', async () => {
+      const found = await s.findAll(byId('setup-check-line'));
+      return found.length >= 5 && found;
+    }, 20_000);
+    const areas = await Promise.all(lines.map((l) => s.attribute(l, 'data-area')));
+    assert.ok(areas.includes('disk') && areas.includes('memory'), areas.join(', '));
+    await s.click(await s.find(byId('setup-check-next')));
+    await waitFor('the features step', async () => (await s.attribute(panel, 'data-step')) === 'features');
+    await s.find(byId('setup-feature'), 10_000);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(join(ARTIFACTS, 'w-setup-features.png'), await s.screenshot());
+  });
+
+  it('the theme chosen in the header is kept by the store plugin in the app data folder', async () => {
+    const s = app.session;
+    await s.click(await s.find('[data-testid="theme-select"] option[value="light"]'));
+    const file = join(app.home, 'data', 'dev.duoworkstation.desktop', 'ui-state.json');
+    const saved = await waitFor('ui-state.json with the theme', async () => {
+      try {
+        const state = JSON.parse(readFileSync(file, 'utf8'));
+        return state.theme === 'light' && state;
+      } catch {
+        return null;
+      }
+    });
+    assert.equal(saved.lastPage, 'setup', 'the page shown is kept too');
+    assert.equal(await s.execute("return document.documentElement.dataset.theme ?? ''"), 'light');
+    assert.equal(saved.setupStep ?? '', '', 'the wizard kept no step of its own');
+  });
+
+  it('the dashboard: its charts receive points from the live channel', async () => {
+    const s = app.session;
+    await s.click(await s.find(byId('nav-dashboard')));
+    await s.find(byId('dashboard-page'));
+    const chart = await s.find(byId('metric-chart'), 10_000);
+    await waitFor('points in a chart', async () => Number(await s.attribute(chart, 'data-points')) >= 2, 20_000);
+  });
+});
 
 describe('a: described 2×A100 hardware, then a plan through Rust', () => {
   let app;
@@ -145,7 +205,7 @@ describe('c: the Engines page follows the live event channel from Rust', () => {
   let app;
   before(async () => {
     // A Python without llama-cpp-python: the engine starts, then fails with its reason.
-    app = await launch('c-live-engines', 'none', { DUOWS_LLAMA_CPP_PYTHON: '/usr/bin/python3' });
+    app = await launch('c-live-engines', 'none', { DUOWS_LLAMA_CPP_PYTHON: '/usr/bin/python3' }, 'engines');
   });
   after(() => app?.close());
 

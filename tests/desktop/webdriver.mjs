@@ -40,7 +40,7 @@ export async function waitFor(what, fn, timeoutMs = 20_000) {
 }
 
 /** Every live process below `pid` (read from /proc), children before their parents. */
-function descendants(pid) {
+export function descendants(pid) {
   const children = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -104,7 +104,7 @@ export async function startDriver({ driverBin, nativeDriver, env }) {
     await stop();
     throw error;
   }
-  return { url, stop, log };
+  return { url, stop, log, pid: child.pid };
 }
 
 /** One WebDriver session on the app; every method is one W3C command. */
@@ -164,6 +164,11 @@ export class Session {
   async type(el, text) {
     await this.cmd('POST', `/element/${el}/clear`, {});
     await this.cmd('POST', `/element/${el}/value`, { text });
+  }
+
+  /** Runs `script` (a function body) in the page and returns what it returns. */
+  execute(script, args = []) {
+    return this.cmd('POST', '/execute/sync', { script, args });
   }
 
   /** The window as PNG bytes. */

@@ -3,6 +3,17 @@
 // lists them once at run time, and the type checker keeps that list complete.
 
 import type {
+  ClusterJoinParams,
+  ClusterRemoveParams,
+  ClusterStartRequest,
+  ClusterView,
+  Heartbeat,
+  HeartbeatAnswer,
+  IssuedToken,
+  JoinRequest,
+  Joined,
+  NodeView,
+  RayClusterStatus,
   AiGatewaySetupParams,
   AiGatewayStatus,
   CatalogView,
@@ -41,6 +52,10 @@ import type {
   RecommendParams,
   Sample,
   Settings,
+  SetupCheck,
+  SetupStatus,
+  SetupTest,
+  SetupUpdateParams,
   VersionInfo,
 } from './types';
 
@@ -86,6 +101,18 @@ export interface Commands {
   gitlab_plan: { args: { params: GitlabParams }; result: Plan };
   gitlab_apply: { args: { params: GitlabParams }; result: ApplyReport };
   gitlab_steps: { args: { params: GitlabStepsParams }; result: ManualSteps };
+  setup_status: { args: undefined; result: SetupStatus };
+  setup_update: { args: { params: SetupUpdateParams }; result: SetupStatus };
+  setup_check: { args: undefined; result: SetupCheck };
+  setup_test: { args: undefined; result: SetupTest };
+  cluster_token: { args: undefined; result: IssuedToken };
+  cluster_admit: { args: { params: JoinRequest }; result: Joined };
+  cluster_heartbeat: { args: { params: Heartbeat }; result: HeartbeatAnswer };
+  cluster_nodes: { args: undefined; result: ClusterView };
+  cluster_remove: { args: { params: ClusterRemoveParams }; result: NodeView };
+  cluster_join: { args: { params: ClusterJoinParams }; result: ClusterView };
+  cluster_start: { args: { params: ClusterStartRequest }; result: RayClusterStatus };
+  cluster_stop: { args: undefined; result: RayClusterStatus };
 }
 export type Command = keyof Commands;
 
@@ -131,4 +158,16 @@ export const COMMAND_NAMES = {
   gitlab_plan: true,
   gitlab_apply: true,
   gitlab_steps: true,
+  setup_status: true,
+  setup_update: true,
+  setup_check: true,
+  setup_test: true,
+  cluster_token: true,
+  cluster_admit: true,
+  cluster_heartbeat: true,
+  cluster_nodes: true,
+  cluster_remove: true,
+  cluster_join: true,
+  cluster_start: true,
+  cluster_stop: true,
 } as const satisfies Record<Command, true>;

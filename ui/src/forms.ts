@@ -97,6 +97,10 @@ export interface FormErrors {
   check(): boolean;
   /** The form was sent and emptied: check fields again only once they are left. */
   reset(): void;
+  /** Takes in a field added to the form after it was made (a row of a list). */
+  add(key: string, field: FormField): void;
+  /** Lets go of a field taken out of the form (its error goes with it). */
+  remove(key: string): void;
 }
 
 export interface FormErrorsOptions {
@@ -177,7 +181,7 @@ export function formErrors(options: FormErrorsOptions): FormErrors {
     place(message, field === null ? null : fieldOf(field), true, fix);
   }
 
-  for (const [key, field] of Object.entries(fields)) {
+  function watch(key: string, field: FormField): void {
     const typed = (): void => {
       const problem = field.check && (sent || left.has(key)) ? field.check(inputState(field.input)) : null;
       if (problem !== null) {
@@ -196,6 +200,7 @@ export function formErrors(options: FormErrorsOptions): FormErrors {
       if (field.input.value !== '') left.add(key);
     });
   }
+  for (const [key, field] of Object.entries(fields)) watch(key, field);
 
   return {
     show,
@@ -208,6 +213,16 @@ export function formErrors(options: FormErrorsOptions): FormErrors {
       sent = false;
       left.clear();
       clear();
+    },
+    add(key, field) {
+      fields[key] = field;
+      watch(key, field);
+    },
+    remove(key) {
+      if (error?.dataset.field === key) clear();
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the fields of a list's rows come and go
+      delete fields[key];
+      left.delete(key);
     },
     check() {
       sent = true;

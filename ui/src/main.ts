@@ -1,4 +1,4 @@
-// Entry point: the header, the page registry (Hardware, Dashboard, Models, Engines, Gateway, GitLab, Doctor) with the
+// Entry point: the header, the page registry (Setup, Hardware, Dashboard, Models, Engines, Gateway, GitLab, Doctor, Settings) with the
 // hash routing between them, and the client store fed by the server's live event stream.
 // A page is built the first time it is shown and kept in the document; only the page on
 // screen follows the store. A new page is one entry in `PAGES` and a route in router.ts.
@@ -14,7 +14,11 @@ import { gatewayPage } from './pages/gateway';
 import { gitlabPage } from './pages/gitlab';
 import { hardwarePage } from './pages/hardware';
 import { modelsPage } from './pages/models';
-import { watchRoute, type Route } from './router';
+import { settingsPage } from './pages/settings';
+import { setupPage } from './pages/setup';
+import { ROUTES, watchRoute, type Route } from './router';
+import { applyTheme, savedTheme } from './theme';
+import { loadUiState, setUiState, uiState } from './ui-state';
 import { createStore } from './store';
 import { adoptTokenFromUrl, api } from './transport';
 import { ApiError, type HardwareReport } from './types';
@@ -34,6 +38,7 @@ function loadReport(): Promise<HardwareReport> {
 }
 
 const PAGES: readonly (PageEntry<Route> & { label: string })[] = [
+  { route: 'setup', label: 'Setup', title: 'Setup · Duo Workstation', create: () => setupPage(store) },
   { route: 'hardware', label: 'Hardware', title: 'Duo Workstation', create: () => hardwarePage(store, top, loadReport) },
   { route: 'dashboard', label: 'Dashboard', title: 'Dashboard · Duo Workstation', create: () => dashboardPage(store, loadReport) },
   { route: 'models', label: 'Models', title: 'Models · Duo Workstation', create: () => modelsPage() },
@@ -41,6 +46,7 @@ const PAGES: readonly (PageEntry<Route> & { label: string })[] = [
   { route: 'gateway', label: 'Gateway', title: 'Gateway · Duo Workstation', create: () => gatewayPage(store) },
   { route: 'gitlab', label: 'GitLab', title: 'GitLab · Duo Workstation', create: () => gitlabPage() },
   { route: 'doctor', label: 'Doctor', title: 'Doctor · Duo Workstation', create: () => doctorPage() },
+  { route: 'settings', label: 'Settings', title: 'Settings · Duo Workstation', create: () => settingsPage(store, loadReport) },
 ];
 
 const top = header(PAGES);
@@ -59,6 +65,10 @@ window.addEventListener('unhandledrejection', (event) => {
 });
 
 root.replaceChildren(top.el);
+// The first frame with the app on screen, for the cold-start benchmark (bench/desktop.sh).
+requestAnimationFrame(() => {
+  performance.mark('duows-first-paint');
+});
 store.subscribe('sample', (sample) => {
   if (sample) top.setSample(sample.timestamp_ms);
 });
@@ -67,10 +77,35 @@ connectStore(store);
 // A token pasted into an open page's address arrives as a fragment change: take it out
 // before the route is read (this listener runs before the router's).
 window.addEventListener('hashchange', adoptTokenFromUrl);
-watchRoute((route) => {
-  top.setRoute(route);
-  pages.show(route);
-});
+// A first visit without a page in the address goes to the wizard until the setup is finished,
+// then to the page last shown.
+loadUiState()
+  .then(() => {
+    applyTheme(savedTheme());
+    top.setTheme(savedTheme());
+    return firstPage();
+  })
+  .then(
+    (first) => {
+      if (first && window.location.hash.replace(/^#\/?/, '') === '') window.history.replaceState(null, '', `#/${first}`);
+    },
+    () => undefined,
+  )
+  .finally(() => {
+    watchRoute((route) => {
+      top.setRoute(route);
+      pages.show(route);
+      setUiState('lastPage', route);
+    });
+  });
+
+async function firstPage(): Promise<Route | null> {
+  if (window.location.hash.replace(/^#\/?/, '') !== '') return null;
+  const status = await api.setupStatus();
+  if (status.choices.finished_at_ms === null || status.choices.finished_at_ms === undefined) return 'setup';
+  const last = uiState('lastPage', 'hardware', (v) => (ROUTES as readonly unknown[]).includes(v));
+  return last as Route;
+}
 api.version().then(top.setVersion, () => undefined);
 loadReport().then(
   (machine) => {

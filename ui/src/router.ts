@@ -1,10 +1,10 @@
-// Hash routing between the pages: `#/hardware` (the default), `#/dashboard`, `#/models`, `#/engines`,
-// `#/gateway`, `#/gitlab` and `#/doctor`.
+// Hash routing between the pages: `#/setup` (the wizard), `#/hardware` (the default),
+// `#/dashboard`, `#/models`, `#/engines`, `#/gateway`, `#/gitlab`, `#/doctor` and `#/settings`.
 // transport.ts has already taken any `#token=…` out of the fragment when this runs.
 
-export type Route = 'hardware' | 'dashboard' | 'models' | 'engines' | 'gateway' | 'gitlab' | 'doctor';
+export type Route = 'setup' | 'hardware' | 'dashboard' | 'models' | 'engines' | 'gateway' | 'gitlab' | 'doctor' | 'settings';
 
-export const ROUTES: readonly Route[] = ['hardware', 'dashboard', 'models', 'engines', 'gateway', 'gitlab', 'doctor'];
+export const ROUTES: readonly Route[] = ['setup', 'hardware', 'dashboard', 'models', 'engines', 'gateway', 'gitlab', 'doctor', 'settings'];
 
 /** The page a fragment names; anything unknown is the hardware overview. */
 export function routeOf(hash: string): Route {

@@ -8,6 +8,8 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import {
   type AiGatewaySetupParams,
   ApiError,
+  type ClusterJoinParams,
+  type ClusterStartRequest,
   type ApiErrorBody,
   type DownloadParams,
   type EnginePlanParams,
@@ -22,6 +24,7 @@ import {
   type Sample,
   type ServerEvent,
   type Settings,
+  type SetupChoices,
 } from './types';
 import { parseServerEvent, readEventStream } from './sse';
 import { commandSpec, httpRequest } from './contract';
@@ -199,6 +202,16 @@ export const api = {
   keys: () => call('keys'),
   keyCreate: (params: KeyCreateParams) => call('key_create', { params }),
   keyRevoke: (id: string) => call('key_revoke', { params: { id } }),
+  setupStatus: () => call('setup_status'),
+  setupUpdate: (choices: SetupChoices) => call('setup_update', { params: { choices } }),
+  setupCheck: () => call('setup_check'),
+  setupTest: () => call('setup_test'),
+  clusterToken: () => call('cluster_token'),
+  clusterNodes: () => call('cluster_nodes'),
+  clusterRemove: (node: string) => call('cluster_remove', { params: { node } }),
+  clusterJoin: (params: ClusterJoinParams) => call('cluster_join', { params }),
+  clusterStart: (params: ClusterStartRequest) => call('cluster_start', { params }),
+  clusterStop: () => call('cluster_stop'),
 };
 
 // ---------------------------------------------------------------- live streams

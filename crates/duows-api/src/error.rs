@@ -99,6 +99,11 @@ pub enum ErrorCode {
     KeysUnavailable,
     /// The settings file cannot be read or written.
     SettingsUnavailable,
+    /// A request sent through this program's gateway got no answer (no gateway, nothing
+    /// routed, or the model failed); the message says which.
+    GatewayRequestFailed,
+    /// The setup wizard's file cannot be read or written.
+    SetupUnavailable,
 }
 
 impl ErrorCode {
@@ -147,6 +152,8 @@ impl ErrorCode {
         Self::Internal,
         Self::KeysUnavailable,
         Self::SettingsUnavailable,
+        Self::GatewayRequestFailed,
+        Self::SetupUnavailable,
     ];
 
     /// Its HTTP status.
@@ -195,6 +202,8 @@ impl ErrorCode {
             Self::Internal => 500,
             Self::KeysUnavailable => 500,
             Self::SettingsUnavailable => 500,
+            Self::GatewayRequestFailed => 502,
+            Self::SetupUnavailable => 500,
         }
     }
 
@@ -244,6 +253,8 @@ impl ErrorCode {
             Self::Internal => "internal",
             Self::KeysUnavailable => "keys_unavailable",
             Self::SettingsUnavailable => "settings_unavailable",
+            Self::GatewayRequestFailed => "gateway_request_failed",
+            Self::SetupUnavailable => "setup_unavailable",
         }
     }
 }
@@ -311,8 +322,8 @@ impl From<SettingsError> for ApiError {
     fn from(error: SettingsError) -> Self {
         match &error {
             SettingsError::Invalid { field, fix, .. } => {
-                let mut api =
-                    Self::new(ErrorCode::InvalidSettings, error.to_string()).with_field(*field);
+                let mut api = Self::new(ErrorCode::InvalidSettings, error.to_string())
+                    .with_field(field.to_string());
                 api.fix = fix.clone();
                 api
             }

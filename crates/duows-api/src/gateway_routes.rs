@@ -13,7 +13,9 @@ use duows_core::engine::{EngineEndpoint, EngineState};
 use duows_core::file_watch::FileWatch;
 use duows_core::routing::feature_routes;
 use duows_core::settings::Settings;
-use duows_gateway::{Alias, Deployment, Gateway, ListedState, Readiness, RouteTable, Secret};
+use duows_gateway::{
+    Alias, Deployment, Gateway, ListedState, Readiness, Replica, RouteTable, Secret,
+};
 use std::collections::BTreeMap;
 
 use crate::ApiState;
@@ -41,6 +43,7 @@ pub fn route_table(
             api_key: Some(engine.api_key.clone()),
             readiness: readiness(engine),
             listing: None,
+            replicas: Vec::new(),
         })
         .collect();
     // Bedrock and Azure deployments are GitLab's AI gateway's to call, not this gateway's.
@@ -52,11 +55,21 @@ pub fn route_table(
         if deployments.iter().any(|d| d.name == external.name) {
             continue;
         }
+        let key = keys.get(&external.name);
         deployments.push(Deployment {
             name: external.name.clone(),
             served_model: external.served_model.clone(),
             base_url: external.endpoint.trim_end_matches('/').to_owned(),
-            api_key: keys.get(&external.name).cloned(),
+            api_key: key.cloned(),
+            // More endpoints serving the model: the gateway spreads requests over them.
+            replicas: external
+                .replicas
+                .iter()
+                .map(|r| Replica {
+                    base_url: r.endpoint.trim_end_matches('/').to_owned(),
+                    api_key: r.key(key),
+                })
+                .collect(),
             // Requests are forwarded whatever the last check said: the request itself is
             // the freshest check, and its failure reaches the client with the reason. What
             // `/v1/models` says of it is the last check's verdict (never ready unchecked).

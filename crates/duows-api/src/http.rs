@@ -69,12 +69,24 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("deployment_test", deployment_test)
         .at("deployment_key", deployment_key)
         .at("features_rated", features_rated)
+        .at("setup_status", setup_status)
+        .at("setup_update", setup_update)
+        .at("setup_check", setup_check)
+        .at("setup_test", setup_test)
         .at("keys", keys)
         .at("key_create", key_create)
         .at("key_revoke", key_revoke)
         .at("gitlab_plan", gitlab_plan)
         .at("gitlab_apply", gitlab_apply)
         .at("gitlab_steps", gitlab_steps)
+        .at("cluster_token", cluster_token)
+        .at("cluster_admit", cluster_admit)
+        .at("cluster_heartbeat", cluster_heartbeat)
+        .at("cluster_nodes", cluster_nodes)
+        .at("cluster_remove", cluster_remove)
+        .at("cluster_join", cluster_join)
+        .at("cluster_start", cluster_start)
+        .at("cluster_stop", cluster_stop)
         .0
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
@@ -360,6 +372,25 @@ async fn features_rated(
     calls::features_rated(&state, params).await.map(Json)
 }
 
+async fn setup_status(State(state): State<ApiState>) -> Result<Json<calls::SetupStatus>, ApiError> {
+    calls::setup_status(&state).await.map(Json)
+}
+
+async fn setup_update(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::SetupUpdateParams>,
+) -> Result<Json<calls::SetupStatus>, ApiError> {
+    calls::setup_update(&state, params).await.map(Json)
+}
+
+async fn setup_check(State(state): State<ApiState>) -> Result<Json<calls::SetupCheck>, ApiError> {
+    calls::setup_check(&state).await.map(Json)
+}
+
+async fn setup_test(State(state): State<ApiState>) -> Result<Json<calls::SetupTest>, ApiError> {
+    calls::setup_test(&state).await.map(Json)
+}
+
 async fn ai_gateway_status(
     State(state): State<ApiState>,
 ) -> Result<Json<calls::AiGatewayStatus>, ApiError> {
@@ -482,4 +513,67 @@ impl IntoResponse for ApiError {
             StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(self)).into_response()
     }
+}
+
+async fn cluster_token(
+    State(state): State<ApiState>,
+) -> Result<Json<duows_core::cluster::IssuedToken>, ApiError> {
+    calls::cluster_token(&state).await.map(Json)
+}
+
+fn bearer(headers: &axum::http::HeaderMap) -> Option<String> {
+    duows_base::access::bearer_token(headers).map(str::to_owned)
+}
+
+async fn cluster_admit(
+    State(state): State<ApiState>,
+    headers: axum::http::HeaderMap,
+    JsonBody(params): JsonBody<duows_core::cluster::JoinRequest>,
+) -> Result<Json<duows_core::cluster::Joined>, ApiError> {
+    calls::cluster_admit(&state, bearer(&headers), params)
+        .await
+        .map(Json)
+}
+
+async fn cluster_heartbeat(
+    State(state): State<ApiState>,
+    headers: axum::http::HeaderMap,
+    JsonBody(params): JsonBody<duows_core::cluster::Heartbeat>,
+) -> Result<Json<duows_core::cluster::HeartbeatAnswer>, ApiError> {
+    calls::cluster_heartbeat(&state, bearer(&headers), params)
+        .await
+        .map(Json)
+}
+
+async fn cluster_nodes(
+    State(state): State<ApiState>,
+) -> Result<Json<calls::ClusterView>, ApiError> {
+    calls::cluster_nodes(&state).await.map(Json)
+}
+
+async fn cluster_remove(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::ClusterRemoveParams>,
+) -> Result<Json<duows_core::cluster::NodeView>, ApiError> {
+    calls::cluster_remove(&state, params).await.map(Json)
+}
+
+async fn cluster_join(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::ClusterJoinParams>,
+) -> Result<Json<calls::ClusterView>, ApiError> {
+    calls::cluster_join(&state, params).await.map(Json)
+}
+
+async fn cluster_start(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<duows_core::cluster::ClusterStartRequest>,
+) -> Result<Json<duows_core::cluster::RayClusterStatus>, ApiError> {
+    calls::cluster_start(&state, params).await.map(Json)
+}
+
+async fn cluster_stop(
+    State(state): State<ApiState>,
+) -> Result<Json<duows_core::cluster::RayClusterStatus>, ApiError> {
+    calls::cluster_stop(&state).await.map(Json)
 }

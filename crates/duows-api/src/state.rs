@@ -58,6 +58,8 @@ pub(crate) struct Inner {
     pub(crate) deployment_checks: crate::deployment_checks::DeploymentChecks,
     /// The engines' recent metrics, read when a dashboard asks.
     pub(crate) engine_scraper: duows_core::dashboard::EngineScraper,
+    /// This machine's part in a cluster (made on first use).
+    pub(crate) cluster: OnceLock<Arc<duows_core::cluster::ClusterMachine>>,
 }
 
 impl ApiState {
@@ -96,6 +98,7 @@ impl ApiState {
                 changes: watch::channel(0).0,
                 deployment_checks: Default::default(),
                 engine_scraper: Default::default(),
+                cluster: OnceLock::new(),
             }),
         }
     }
@@ -218,10 +221,22 @@ impl ApiState {
         self.inner.store.path()
     }
 
-    /// Stops every engine this program started (at exit).
+    /// This machine's part in a cluster: its node registry, membership and Ray processes.
+    pub fn cluster(&self) -> Arc<duows_core::cluster::ClusterMachine> {
+        Arc::clone(self.inner.cluster.get_or_init(|| {
+            Arc::new(duows_core::cluster::ClusterMachine::new(
+                self.inner.data_dir.root(),
+            ))
+        }))
+    }
+
+    /// Stops every engine this program started, and its Ray processes (at exit).
     pub async fn stop_engines(&self) {
         if let Some(supervisor) = self.inner.supervisor.get() {
             supervisor.stop_all().await;
+        }
+        if let Some(cluster) = self.inner.cluster.get() {
+            cluster.shutdown().await;
         }
     }
 

@@ -16,7 +16,8 @@ use duows_api::calls::{
     CreatedKey, DashboardView, DeploymentKeyParams, DeploymentRef, DescribeRequest, DownloadParams,
     EngineParams, EnginePlanView, FeaturesRatedParams, FitParams, GatewayInfo, GitlabParams,
     GitlabStepsParams, InstallParams, JobRef, JobStatus, KeyCreateParams, KeyRevokeParams,
-    LogsParams, RatedAssignment, RecommendParams, VersionInfo,
+    LogsParams, RatedAssignment, RecommendParams, SetupCheck, SetupStatus, SetupTest,
+    SetupUpdateParams, VersionInfo,
 };
 use duows_api::events::ServerEvent;
 use duows_api::{ApiError, ErrorCode};
@@ -68,6 +69,7 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<GitlabParams>();
     visit.visit::<GitlabStepsParams>();
     visit.visit::<LogsParams>();
+    visit.visit::<SetupUpdateParams>();
     // What they return, and the event stream.
     visit.visit::<VersionInfo>();
     visit.visit::<HardwareReport>();
@@ -82,6 +84,9 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<GatewayInfo>();
     visit.visit::<DeploymentCheck>();
     visit.visit::<DoctorReport>();
+    visit.visit::<SetupStatus>();
+    visit.visit::<SetupCheck>();
+    visit.visit::<SetupTest>();
     visit.visit::<ConfigExport>();
     visit.visit::<ConfigImportParams>();
     visit.visit::<AiGatewayStatus>();
@@ -95,6 +100,16 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<DashboardView>();
     visit.visit::<duows_core::log_search::LogSearch>();
     visit.visit::<ServerEvent>();
+    // The cluster.
+    visit.visit::<duows_api::calls::ClusterJoinParams>();
+    visit.visit::<duows_api::calls::ClusterRemoveParams>();
+    visit.visit::<duows_api::calls::ClusterView>();
+    visit.visit::<duows_core::cluster::ClusterStartRequest>();
+    visit.visit::<duows_core::cluster::IssuedToken>();
+    visit.visit::<duows_core::cluster::JoinRequest>();
+    visit.visit::<duows_core::cluster::Joined>();
+    visit.visit::<duows_core::cluster::Heartbeat>();
+    visit.visit::<duows_core::cluster::HeartbeatAnswer>();
     // Every error.
     visit.visit::<ApiError>();
     visit.visit::<ErrorCode>();

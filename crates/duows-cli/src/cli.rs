@@ -4,10 +4,12 @@ use std::net::IpAddr;
 
 use clap::{Args, Parser, Subcommand};
 
+mod cluster;
 mod gateway;
 mod gitlab;
 mod operations;
 
+pub use cluster::ClusterCommand;
 use gateway::GATEWAY_EXAMPLES;
 pub use gateway::{
     DeploymentAddArgs, DeploymentKeyArgs, DeploymentsCommand, FeaturesCommand, KeysCommand,
@@ -27,6 +29,10 @@ Examples:
   duows recommend --feature code_completions --context 16384
   duows fit --model gpt-oss-120b --gpus 1xH100-80GB --context 32768
   duows fit --config ./my-model --gpus 1xL40S   a model not in the catalog, from its config.json
+  duows fit --model zai-org/GLM-5.1-FP8 --nodes 2 --gpus 8xH100-80GB
+                                        one model across two nodes: the split, the commands
+  duows export kubernetes --model gpt-oss-120b --gpus 1xH100-80GB --out k8s/
+                                        Kubernetes manifests for the model and the gateway
   duows catalog                         the models, their ratings and the catalog version
   duows engine plan --model mistral-7b-instruct-v0.3 --gpus 1xA100-40GB
                                         the vLLM command line, key hidden
@@ -89,6 +95,52 @@ pub enum Command {
     /// Configure GitLab Duo Self-Hosted from the feature routes: plan, apply, or steps by hand
     #[command(subcommand, after_help = GITLAB_EXAMPLES)]
     Gitlab(GitlabCommand),
+    /// The plan for other platforms: Kubernetes manifests of a model and the gateway
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Several machines, one product: join tokens, nodes, Ray across them
+    #[command(subcommand, after_help = cluster::CLUSTER_EXAMPLES)]
+    Cluster(ClusterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Manifests: a Deployment and Service (one node) or a LeaderWorkerSet (several), and the gateway
+    #[command(after_help = EXAMPLES)]
+    Kubernetes(KubernetesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KubernetesArgs {
+    /// Catalog id or Hugging Face repo id of the model or a checkpoint
+    #[arg(long)]
+    pub model: String,
+    /// Checkpoint (bf16, fp8, …; default: the model's own)
+    #[arg(long)]
+    pub variant: Option<String>,
+    #[command(flatten)]
+    pub source: GpuSource,
+    /// Identical nodes with the GPUs of --gpus each (a LeaderWorkerSet across them)
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<u32>,
+    /// Desired context length in tokens
+    #[arg(long, value_name = "TOKENS")]
+    pub context: Option<u32>,
+    /// Write one file per manifest into this folder (default: one YAML stream on stdout)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+    /// The namespace of every object
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// The gateway's image (an image with duows on its PATH)
+    #[arg(long, value_name = "IMAGE")]
+    pub gateway_image: Option<String>,
+    /// The pods' network interface, for NCCL and Gloo across nodes (default eth0)
+    #[arg(long, value_name = "NAME")]
+    pub interface: Option<String>,
+    /// The volume claims' storage class (default: the cluster's)
+    #[arg(long, value_name = "CLASS")]
+    pub storage_class: Option<String>,
 }
 
 /// Options shared by `recommend` and `fit`.
@@ -124,6 +176,12 @@ pub struct FitOptions {
     /// Bytes per KV-cache element: 2 (bf16, default) or 1 (--kv-cache-dtype fp8)
     #[arg(long, value_name = "BYTES")]
     pub kv_bytes: Option<u32>,
+    /// Plan over this many identical nodes with the GPUs of --gpus each (vLLM on a Ray cluster)
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<u32>,
+    /// Decoder layers per pipeline stage across nodes, e.g. 41,37 (VLLM_PP_LAYER_PARTITION)
+    #[arg(long, value_name = "N,N,…", value_delimiter = ',')]
+    pub layer_partition: Option<Vec<u32>>,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -145,7 +203,7 @@ pub struct RecommendArgs {
 
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// Catalog id (gpt-oss-120b) or Hugging Face repo id (openai/gpt-oss-120b)
+    /// Catalog id (gpt-oss-120b) or Hugging Face repo id of the model or a checkpoint (zai-org/GLM-5.1-FP8)
     #[arg(long, required_unless_present = "config", conflicts_with = "config")]
     pub model: Option<String>,
     /// A model not in the catalog: its config.json, or a folder (or downloaded snapshot) holding one
@@ -161,6 +219,22 @@ pub struct FitArgs {
     pub source: GpuSource,
     #[command(flatten)]
     pub options: FitOptions,
+    #[command(flatten)]
+    pub network: ClusterArgs,
+}
+
+/// How the nodes of a cluster reach each other (for the command lines across nodes).
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// The network interface the nodes reach each other on (ib0, eth0): NCCL_SOCKET_IFNAME, GLOO_SOCKET_IFNAME
+    #[arg(long, value_name = "NAME")]
+    pub interface: Option<String>,
+    /// Each node's address on that interface, the head first (repeat, or comma-separated)
+    #[arg(long, value_name = "IP", value_delimiter = ',')]
+    pub node_address: Vec<IpAddr>,
+    /// Ray's port on the head
+    #[arg(long, value_name = "PORT", default_value_t = 6379)]
+    pub ray_port: u16,
 }
 
 #[derive(Debug, Args)]
@@ -357,8 +431,11 @@ pub struct EngineDownloadArgs {
     #[arg(long)]
     pub model: String,
     /// Checkpoint (default: the model's own)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "gguf")]
     pub variant: Option<String>,
+    /// The model's GGUF file of this quantization (e.g. Q4_K_M), for llama.cpp's server
+    #[arg(long, value_name = "QUANT")]
+    pub gguf: Option<String>,
     /// Branch, tag or commit
     #[arg(long, default_value = "main")]
     pub revision: String,

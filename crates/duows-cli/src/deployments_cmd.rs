@@ -1,6 +1,6 @@
 //! `duows deployments`: models served elsewhere, as GitLab models them (platform, endpoint,
-//! model, family, region), with their keys in the secret store or an environment variable,
-//! never on the command line. A value GitLab would refuse is refused here with the field and,
+//! model, family, region, replicas), with their keys in the secret store or an environment
+//! variable, never on the command line. A value GitLab would refuse is refused here with the field and,
 //! where it is plain, the corrected value.
 
 use std::io::IsTerminal;
@@ -10,7 +10,9 @@ use anyhow::Context;
 use duows_core::catalog::{family_from_gitlab, family_name, Catalog};
 use duows_core::data_dir::DataDir;
 use duows_core::secrets::{SecretName, SecretStore};
-use duows_core::settings::{ExternalDeployment, Platform, Settings, SettingsError, SettingsStore};
+use duows_core::settings::{
+    ExternalDeployment, Platform, Replica, Settings, SettingsError, SettingsStore,
+};
 use duows_gateway::Secret;
 
 use crate::cli::{DeploymentAddArgs, DeploymentKeyArgs, DeploymentsCommand, PlatformArg};
@@ -74,6 +76,14 @@ fn add(
         region: args.region.clone(),
         api_key_env: args.api_key_env.clone(),
         api_key_stored: args.store_key,
+        replicas: args
+            .replicas
+            .iter()
+            .map(|endpoint| Replica {
+                endpoint: endpoint.trim().trim_end_matches('/').to_owned(),
+                api_key_env: None,
+            })
+            .collect(),
     };
     // The key is asked for before anything is saved, so a cancelled prompt changes nothing.
     let key = args.store_key.then(read_key).transpose()?;
@@ -103,6 +113,13 @@ fn add(
     if !deployment.platform.through_gateway() {
         println!("GitLab's AI gateway calls it directly: `duows gitlab apply` registers it in GitLab as it is.");
     }
+    if !deployment.replicas.is_empty() {
+        println!(
+            "Requests are spread over {} endpoints: {} and its replicas.",
+            deployment.replicas.len() + 1,
+            deployment.endpoint
+        );
+    }
     if let Some(var) = &args.api_key_env {
         if std::env::var_os(var).is_none() {
             println!("Note: {var} is not set here; set it where `duows serve` runs.");
@@ -125,25 +142,35 @@ fn list(store: &SettingsStore, secrets: &SecretStore, json: bool) -> anyhow::Res
         return Ok(());
     }
     let catalog = Catalog::builtin()?;
-    let rows: Vec<[String; 6]> = settings
-        .deployments
-        .iter()
-        .map(|d| {
-            let key = d.key_source().unwrap_or_else(|| "-".into());
-            [
-                d.name.clone(),
-                d.platform.label().to_owned(),
-                if d.endpoint.is_empty() {
-                    "-".into()
-                } else {
-                    d.endpoint.clone()
-                },
-                d.gitlab_identifier(),
-                family_name(d.effective_family(catalog)).to_owned(),
-                key,
-            ]
-        })
-        .collect();
+    let mut rows: Vec<[String; 6]> = Vec::new();
+    for d in &settings.deployments {
+        let key = d.key_source().unwrap_or_else(|| "-".into());
+        rows.push([
+            d.name.clone(),
+            d.platform.label().to_owned(),
+            if d.endpoint.is_empty() {
+                "-".into()
+            } else {
+                d.endpoint.clone()
+            },
+            d.gitlab_identifier(),
+            family_name(d.effective_family(catalog)).to_owned(),
+            key,
+        ]);
+        // Each replica on a line of its own under its deployment.
+        for replica in &d.replicas {
+            rows.push([
+                String::new(),
+                "replica".into(),
+                format!("+ {}", replica.endpoint),
+                String::new(),
+                String::new(),
+                replica
+                    .key_source()
+                    .unwrap_or_else(|| "the deployment's".into()),
+            ]);
+        }
+    }
     print!(
         "{}",
         table(
@@ -270,8 +297,12 @@ pub fn edit(
     Ok(())
 }
 
-/// The command-line option for a settings field (`deployments.served_model` → `model`).
+/// The command-line option for a settings field (`deployments.served_model` → `model`,
+/// `deployments[0].replicas[1].endpoint` → `replica`).
 fn option_of(field: &str) -> &str {
+    if field.contains(".replicas[") {
+        return "replica";
+    }
     match field.rsplit('.').next().unwrap_or(field) {
         "served_model" => "model",
         other => other,

@@ -281,17 +281,25 @@ pub fn download(args: &EngineDownloadArgs) -> anyhow::Result<ExitCode> {
         variant: args.variant.clone(),
         revision: Some(args.revision.clone()),
         token,
+        gguf: args.gguf.clone(),
     };
     let request = download_request(&job, &hf_home).map_err(|e| match e.field() {
         Some(field) => anyhow::anyhow!("--{field}: {e}"),
         None => anyhow::anyhow!("{e}"),
     })?;
+    let keep = request.keep.clone();
     let snapshot = run_with_progress(
         DownloadProgress::default(),
         |p| eprint!("\r{}", progress_line(p)),
         |progress, cancelled| async move { download(&request, &progress, cancelled).await },
     )?;
-    println!("{}", snapshot.display());
+    // A GGUF file is the file to serve; a checkpoint is its folder.
+    match &keep {
+        duows_core::engine::download::FileFilter::Only(file) => {
+            println!("{}", snapshot.join(file).display());
+        }
+        duows_core::engine::download::FileFilter::Vllm => println!("{}", snapshot.display()),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,10 +7,13 @@
 
 mod ai_gateway_cmd;
 mod cli;
+mod cluster_cmd;
+mod cluster_text;
 mod config_cmd;
 mod deployments_cmd;
 mod doctor_cmd;
 mod engine_cmd;
+mod export_cmd;
 mod gateway_cmd;
 mod gitlab_cmd;
 mod hardware_cmd;
@@ -50,6 +53,8 @@ fn main() -> ExitCode {
         Command::Deployments(command) => deployments_cmd::deployments(&command),
         Command::Features(command) => gateway_cmd::features(&command),
         Command::Gitlab(command) => gitlab_cmd::run(&command),
+        Command::Export(cli::ExportCommand::Kubernetes(args)) => export_cmd::kubernetes(&args),
+        Command::Cluster(command) => cluster_cmd::run(&command),
     };
     match result {
         Ok(code) => code,

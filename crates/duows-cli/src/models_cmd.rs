@@ -9,13 +9,14 @@ use duows_api::calls::{self, FitParams, RecommendParams};
 use duows_api::{ApiError, ApiState, StateOptions};
 use duows_core::catalog::Catalog;
 use duows_core::data_dir::DataDir;
+use duows_core::engine::cluster::ClusterPlan;
 use duows_core::engine::install::release_for_model;
 use duows_core::fit::{Badge, FitConstants, FitResult, Recommendation, GIB};
 
 use crate::text::{count, gib};
 
 use crate::cli::{CatalogArgs, FitArgs, FitOptions, RecommendArgs};
-use crate::hardware_cmd;
+use crate::{cluster_text, hardware_cmd};
 
 /// A state over the hardware the user named (planning) or this machine.
 pub(crate) fn state(gpus: &crate::cli::GpuSource) -> anyhow::Result<ApiState> {
@@ -38,7 +39,10 @@ pub(crate) fn run<T>(
 }
 
 /// The command-line flag for an API field.
-fn flag(field: &str) -> String {
+pub(crate) fn flag(field: &str) -> String {
+    if field == "node_addresses" {
+        return "--node-address".into();
+    }
     format!("--{}", field.replace('_', "-"))
 }
 
@@ -51,6 +55,7 @@ fn constants(options: &FitOptions) -> Option<FitConstants> {
         max_num_seqs: options.max_num_seqs,
         max_num_batched_tokens: options.max_num_batched_tokens,
         kv_bytes: options.kv_bytes.unwrap_or(0),
+        layer_partition: options.layer_partition.clone(),
     };
     (constants != FitConstants::default()).then_some(constants)
 }
@@ -65,6 +70,7 @@ pub fn recommend(args: &RecommendArgs) -> anyhow::Result<ExitCode> {
         gitlab: args.gitlab.clone(),
         gpu_memory_utilization: args.options.gpu_memory_utilization,
         constants: constants(&args.options),
+        nodes: args.options.nodes,
     };
     let rec = run(calls::recommend(&state, params))?;
     if args.options.json {
@@ -95,12 +101,39 @@ pub fn fit(args: &FitArgs) -> anyhow::Result<ExitCode> {
         tensor_parallel_size: args.tensor_parallel_size,
         gpu_memory_utilization: args.options.gpu_memory_utilization,
         constants: constants(&args.options),
+        nodes: args.options.nodes,
     };
     let result = run(calls::fit(&state, params))?;
+    // Across nodes, the command lines on each node (placeholders until the network is named).
+    let cluster = match (&result.pipeline, result.fits) {
+        (Some(_), true) => {
+            let network = cluster_text::network(&args.network);
+            let network = network.as_ref();
+            Some(
+                calls::cluster_plan(&state, &result, network).map_err(|e| match &e.field {
+                    Some(field) => anyhow::anyhow!("{}: {}", flag(field), e.message),
+                    None => anyhow::anyhow!("{}", e.message),
+                })?,
+            )
+        }
+        _ => None,
+    };
     if args.options.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        /// The fit, and across nodes the commands on each node.
+        #[derive(serde::Serialize)]
+        struct Answer<'a> {
+            #[serde(flatten)]
+            fit: &'a FitResult,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cluster: Option<&'a ClusterPlan>,
+        }
+        let answer = Answer {
+            fit: &result,
+            cluster: cluster.as_ref(),
+        };
+        println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
-        print!("{}", fit_text(&result));
+        print!("{}", fit_text(&result, cluster.as_ref()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -185,7 +218,10 @@ fn recommendation_text(rec: &Recommendation, label: &str) -> String {
                 ("-".into(), "-".into(), "-".into())
             } else {
                 (
-                    usable.tensor_parallel_size.to_string(),
+                    usable.pipeline.as_ref().map_or_else(
+                        || usable.tensor_parallel_size.to_string(),
+                        |split| format!("{} × {} nodes", split.tensor_parallel_size, split.nodes),
+                    ),
                     usable.max_model_len.to_string(),
                     format!("{:.2}", usable.concurrency),
                 )
@@ -237,7 +273,7 @@ fn vllm_release_line(model_id: &str) -> Option<String> {
     ))
 }
 
-fn fit_text(result: &FitResult) -> String {
+fn fit_text(result: &FitResult, cluster: Option<&ClusterPlan>) -> String {
     let mut out = format!(
         "{} ({}) — {}\n",
         result.name,
@@ -247,9 +283,20 @@ fn fit_text(result: &FitResult) -> String {
     if let Some(vllm) = &result.vllm {
         let _ = writeln!(
             out,
-            "  GPUs {} · tensor parallel {} · context {} · {} at once ({:.2}× the full context; vLLM admits up to {})",
+            "  {}GPUs {} · tensor parallel {}{} · context {} · {} at once ({:.2}× the full context; vLLM admits up to {})",
+            result
+                .pipeline
+                .as_ref()
+                .map_or_else(String::new, |s| format!("{} nodes, each ", s.nodes)),
             vllm.cuda_visible_devices,
             result.tensor_parallel_size,
+            result
+                .pipeline
+                .as_ref()
+                .map_or_else(String::new, |s| format!(
+                    " · pipeline parallel {}",
+                    s.pipeline_parallel_size
+                )),
             result.max_model_len,
             count(result.whole_requests(), "request", "requests"),
             result.concurrency,
@@ -264,7 +311,9 @@ fn fit_text(result: &FitResult) -> String {
     for line in &result.explanation {
         let _ = writeln!(out, "- {line}");
     }
-    if let Some(mem) = &result.memory {
+    if let Some(split) = &result.pipeline {
+        out.push_str(&cluster_text::split_text(split));
+    } else if let Some(mem) = &result.memory {
         let g = |b: f64| gib(b as u64);
         let _ = writeln!(
             out,
@@ -282,6 +331,9 @@ fn fit_text(result: &FitResult) -> String {
         for suggestion in &result.suggestions {
             let _ = writeln!(out, "- {}", suggestion.message);
         }
+    }
+    if let Some(plan) = cluster {
+        out.push_str(&cluster_text::commands_text(plan));
     }
     for warning in &result.warnings {
         let _ = writeln!(out, "\n! {warning}");

@@ -111,6 +111,8 @@ async fn serve(
         );
         Some(task)
     };
+    // A member of a cluster tells its head it is there, and runs what the head asks.
+    duows_api::calls::spawn_heartbeat(state.clone());
     let app = http::app(state.clone(), policy, ui_assets::router());
     let stopping = state.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

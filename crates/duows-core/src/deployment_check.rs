@@ -76,7 +76,8 @@ pub async fn check_deployment(
 }
 
 /// Checks an external deployment of the settings with its key (from its variable or the
-/// secret store). Bedrock and Azure deployments are reached by GitLab's AI gateway with its
+/// secret store). When its own endpoint fails the check, its replicas are asked in turn:
+/// the deployment serves while one of them does. Bedrock and Azure deployments are reached by GitLab's AI gateway with its
 /// own credentials: they are not checked from here ([`Reachability::CheckedByGitlab`]).
 pub async fn check_external(
     client: &reqwest::Client,
@@ -95,13 +96,36 @@ pub async fn check_external(
             models: Vec::new(),
         };
     }
-    check_deployment(
+    let own = check_deployment(
         client,
         &deployment.endpoint,
         key.map(duows_base::Secret::expose),
         &deployment.served_model,
     )
-    .await
+    .await;
+    if own.reachability == Reachability::Reachable {
+        return own;
+    }
+    for replica in &deployment.replicas {
+        let replica_key = replica.key(key);
+        let check = check_deployment(
+            client,
+            &replica.endpoint,
+            replica_key.as_ref().map(duows_base::Secret::expose),
+            &deployment.served_model,
+        )
+        .await;
+        if check.reachability == Reachability::Reachable {
+            return DeploymentCheck {
+                message: format!(
+                    "served by its replica {}; its own endpoint: {}",
+                    replica.endpoint, own.message
+                ),
+                ..check
+            };
+        }
+    }
+    own
 }
 
 /// What came back.

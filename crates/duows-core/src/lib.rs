@@ -18,6 +18,7 @@
 //!   under their old paths.
 //! - [`jobs`]: installs and downloads as jobs with live progress, cancel, and failures
 //!   a client can branch on.
+//! - [`kubernetes`]: a plan as Kubernetes manifests (the engine and the gateway).
 //! - [`logging`]: log files in the data folder.
 //! - [`settings`]: typed, validated, versioned settings in the store file shared by the
 //!   desktop app and the headless program.
@@ -28,6 +29,7 @@
 
 pub mod aigw;
 pub mod catalog;
+pub mod cluster;
 pub mod dashboard;
 pub mod data_dir;
 pub mod deployment_check;
@@ -37,6 +39,7 @@ pub mod fit;
 pub mod gitlab;
 pub mod hardware;
 pub mod jobs;
+pub mod kubernetes;
 pub mod log_search;
 pub mod logging;
 pub mod routing;
@@ -44,6 +47,7 @@ pub mod sample_history;
 pub mod sampler;
 pub mod secrets;
 pub mod settings;
+pub mod setup;
 
 pub use duows_base::access as host_rules;
 pub use duows_base::{file_watch, files};

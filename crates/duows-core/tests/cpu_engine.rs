@@ -342,3 +342,41 @@ async fn a_silent_fallback_to_the_cpu_is_reported() {
     );
     supervisor.stop("tiny").await.expect("stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_from_outside_fails_a_ready_engine_with_its_reason_and_stops_it() {
+    let Some(python) = engine_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let gguf = tiny_gguf(&python, dir.path());
+    let plan = plan(&python, &gguf, dir.path(), free_port(), 0);
+    let supervisor = Supervisor::new(
+        Arc::new(ProcessLauncher::new().expect("launcher")),
+        dir.path().join("logs"),
+    );
+    let mut rx = supervisor.start(plan, fast_policy()).expect("start");
+    let ready = wait_for(&mut rx, &mut Vec::new(), "ready", |s| {
+        s.state == EngineState::Ready
+    })
+    .await;
+    let pid = ready.pid.expect("pid");
+    let failure = duows_core::engine::Failure {
+        kind: FailureKind::Exited,
+        evidence: "node `node-b` stopped answering (last seen 10 s ago)".into(),
+        fix: "check the node".into(),
+    };
+    let failed = supervisor.fail("tiny", failure).await.expect("fail");
+    assert_eq!(failed.state, EngineState::Failed);
+    assert_eq!(
+        failed.failure.expect("failure").evidence,
+        "node `node-b` stopped answering (last seen 10 s ago)"
+    );
+    assert!(!process_alive(pid), "the engine's process is gone");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        supervisor.statuses()[0].state,
+        EngineState::Failed,
+        "not restarted"
+    );
+}

@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use duows_core::engine::download::{
-    download, download_with, repo_cache, vllm_files, DownloadError, DownloadProgress,
-    DownloadRequest, PieceRetry, TransferLimits,
+    download, download_with, repo_cache, DownloadError, DownloadProgress, DownloadRequest,
+    FileFilter, PieceRetry, TransferLimits,
 };
 use duows_core::engine::Secret;
 use serde_json::json;
@@ -201,7 +201,7 @@ fn request(endpoint: &str, home: &Path, token: Option<&str>) -> DownloadRequest 
         revision: "main".into(),
         token: token.map(Secret::new),
         hf_home: home.to_path_buf(),
-        keep: vllm_files,
+        keep: FileFilter::Vllm,
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use duows_core::engine::download::{
-    download_with, repo_cache, vllm_files, DownloadError, DownloadProgress, DownloadRequest,
+    download_with, repo_cache, DownloadError, DownloadProgress, DownloadRequest, FileFilter,
     PieceRetry, TransferLimits,
 };
 use serde_json::json;
@@ -195,7 +195,7 @@ fn request(endpoint: &str, home: &Path) -> DownloadRequest {
         revision: "main".into(),
         token: None,
         hf_home: home.to_path_buf(),
-        keep: vllm_files,
+        keep: FileFilter::Vllm,
     }
 }
 

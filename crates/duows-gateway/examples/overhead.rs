@@ -128,6 +128,7 @@ async fn main() {
         api_key: None,
         readiness: Readiness::Ready,
         listing: None,
+        replicas: Vec::new(),
     };
     gateway.set_routes(RouteTable {
         deployments: vec![

@@ -163,6 +163,8 @@ fn refused(
         response_body: None,
         upstream_error: None,
         adjusted: None,
+        replica: None,
+        attempts: 0,
     };
     if !log.send(record) {
         shared.metrics.log_dropped();

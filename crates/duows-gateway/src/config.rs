@@ -25,6 +25,11 @@ pub struct GatewayConfig {
     /// Whether the gateway listens on loopback only. Off loopback, `/metrics` needs a key
     /// and `/v1/*` always does.
     pub loopback: bool,
+    /// How long a replica that failed before answering stays out before it is first probed;
+    /// the wait doubles after each failed probe, up to `replica_backoff_max`.
+    pub replica_backoff: Duration,
+    /// The longest wait between two probes of a replica that is out.
+    pub replica_backoff_max: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -37,6 +42,8 @@ impl Default for GatewayConfig {
             request_log_dir: None,
             hosts: HostRules::default(),
             loopback: true,
+            replica_backoff: Duration::from_secs(1),
+            replica_backoff_max: Duration::from_secs(30),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One proxied request from arrival to the end of its answer: what it asked for, where it
-//! went, how long each part took. When it ends (or the client leaves and it is dropped), it
-//! is counted in the metrics and written to the request log.
+//! went (and on which replica, holding it as outstanding there until the answer ends), how
+//! long each part took. When it ends (or the client leaves and it is dropped), it is counted
+//! in the metrics and written to the request log.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,6 +12,7 @@ use bytes::Bytes;
 use crate::correlation::RequestContext;
 use crate::errors::{ErrorCode, OpenAiError};
 use crate::metrics::UNKNOWN_MODEL;
+use crate::replicas::ReplicaLease;
 use crate::request_log::{LogRecord, UsageSource};
 use crate::state::Shared;
 
@@ -41,6 +43,12 @@ pub(crate) struct Exchange {
     pub upstream_error: Option<String>,
     /// What the gateway changed in the request to make it succeed.
     pub adjusted: Option<String>,
+    /// The replica the request went to last; it counts as outstanding there until the end.
+    pub replica: Option<ReplicaLease>,
+    /// Whether the deployment has more than one replica (then the log names the replica).
+    pub several_replicas: bool,
+    /// Replicas tried (more than one when it failed before answering and went on).
+    pub attempts: u8,
     usage: UsageSource,
     kept_bytes: usize,
     request_body: Option<Bytes>,
@@ -65,6 +73,9 @@ impl Exchange {
             upstream_done_at: None,
             upstream_error: None,
             adjusted: None,
+            replica: None,
+            several_replicas: false,
+            attempts: 0,
             usage: UsageSource::None,
             kept_bytes: 0,
             request_body: None,
@@ -171,6 +182,19 @@ impl Exchange {
             let upstream = done - sent;
             metrics.overhead(latency.saturating_sub(upstream));
         }
+        // Releasing the lease ends the request's time as outstanding on its replica. Failures
+        // before the answer began were counted where they happened; an answer that broke off
+        // is counted here.
+        let replica = self.replica.take();
+        if let Some(lease) = &replica {
+            let broke_off = matches!(
+                self.error,
+                Some(ErrorCode::UpstreamFailed | ErrorCode::UpstreamIdle)
+            );
+            if broke_off && self.first_byte_at.is_some() {
+                lease.health().error();
+            }
+        }
         let Some(log) = &self.shared.log else { return };
         let record = LogRecord {
             time: self.ctx.received_at,
@@ -194,6 +218,10 @@ impl Exchange {
             response_body: self.response_body.take(),
             upstream_error: self.upstream_error.take(),
             adjusted: self.adjusted.take(),
+            replica: replica
+                .filter(|_| self.several_replicas)
+                .map(|lease| lease.health().base_url.clone()),
+            attempts: self.attempts,
         };
         if !log.send(record) {
             metrics.log_dropped();

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::config::GatewayConfig;
 use crate::keys::KeyStore;
 use crate::model_routes::RouteTable;
+use crate::replicas::ReplicaStatus;
 use crate::state::Shared;
 
 /// An OpenAI-compatible gateway. Clones share everything.
@@ -42,7 +43,12 @@ impl Gateway {
 
     /// The Prometheus text that `GET /metrics` serves.
     pub fn metrics_text(&self) -> String {
-        self.shared.metrics.render()
+        self.shared.metrics_text()
+    }
+
+    /// Every replica of every deployment routed to now, with its state and counters.
+    pub fn replicas(&self) -> Vec<ReplicaStatus> {
+        self.shared.routes().replica_statuses()
     }
 
     /// Every route, behind the access checks.

@@ -66,7 +66,7 @@ fn json(body: Bytes) -> Response {
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
-    ([(CONTENT_TYPE, content_type)], shared.metrics.render()).into_response()
+    ([(CONTENT_TYPE, content_type)], shared.metrics_text()).into_response()
 }
 
 async fn health() -> &'static str {

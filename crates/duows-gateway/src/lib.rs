@@ -23,6 +23,7 @@
 //!         api_key: None,
 //!         readiness: Readiness::Ready,
 //!         listing: None,
+//!         replicas: Vec::new(), // more upstreams serving the same model
 //!     }],
 //!     aliases: vec![Alias { name: "duo-chat".into(), target: Some("qwen3-coder".into()) }],
 //! });
@@ -38,14 +39,16 @@
 //!
 //! 1. The parts: `config`, `correlation` (request ids), `json_shape`, `key_format`,
 //!    `key_file`, `keys` (the [`KeyStore`]), `errors` (the OpenAI error shape and codes),
-//!    `model_routes` (the model routing table: which name leads to which deployment),
-//!    `metrics`, `request_log`, `params` and `request_body` (checking a request body).
+//!    `metrics`, `replicas` (a deployment's upstreams: choice, health, probes, counters),
+//!    `model_routes` (the model routing table: which name leads to which deployment and its
+//!    replicas), `request_log`, `params` and `request_body` (checking a request body).
 //! 2. `state`: the `Shared` state every request reads (settings, keys, routes, the upstream
 //!    client, metrics, log).
 //! 3. `exchange`: one request from arrival to the end of its answer, counted and logged.
 //! 4. `relay`: the answer's body streamed to the client; `upstream_error`: an error answer
 //!    read whole and cleaned.
-//! 5. `proxy`: forwarding one completion request; `context_fit`: lowering `max_tokens` to
+//! 5. `proxy`: forwarding one completion request (to another replica when one fails
+//!    before answering); `context_fit`: lowering `max_tokens` to
 //!    the engine's context when its answer says by how much.
 //! 6. `access` (who may call) and `http` (the route table).
 //! 7. `gateway`: the [`Gateway`] the owner holds.
@@ -67,6 +70,7 @@ mod model_routes;
 mod params;
 mod proxy;
 mod relay;
+mod replicas;
 mod request_body;
 mod request_log;
 mod state;
@@ -78,5 +82,6 @@ pub use duows_base::{clock, Secret};
 pub use errors::{ErrorCode, GatewayError, OpenAiError};
 pub use gateway::Gateway;
 pub use keys::{KeyError, KeyInfo, KeyStore};
-pub use model_routes::{Alias, Deployment, ListedState, Readiness, RouteTable};
+pub use model_routes::{Alias, Deployment, ListedState, Readiness, Replica, RouteTable};
+pub use replicas::ReplicaStatus;
 pub use request_log::LOG_FILE;

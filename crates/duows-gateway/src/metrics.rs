@@ -220,7 +220,7 @@ impl Metrics {
 }
 
 /// Escapes a Prometheus label value.
-fn escape_label(value: &str) -> String {
+pub(crate) fn escape_label(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('"', "\\\"")

@@ -1,15 +1,22 @@
 //! Where each model name leads: the route table the owner sets, and its compiled form the
-//! request path reads (name lookup, upstream addresses, auth headers, the `/v1/models` body).
+//! request path reads (name lookup, each deployment's replicas with their addresses and auth
+//! headers, the `/v1/models` body).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use bytes::Bytes;
 
 use duows_base::Secret;
 
 use crate::errors::{ErrorCode, OpenAiError};
+use crate::replicas::{ReplicaHealth, ReplicaRegistry, ReplicaStatus};
+
+mod target;
+
+use target::compile_target;
+pub(crate) use target::{Target, Upstream};
 
 /// Whether a deployment takes requests now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +60,18 @@ pub struct Deployment {
     pub readiness: Readiness,
     /// What `GET /v1/models` says of it; `None`: its readiness.
     pub listing: Option<ListedState>,
+    /// More upstreams serving the same model besides `base_url` (engines on other nodes,
+    /// other endpoints): requests are spread over every one that is up.
+    pub replicas: Vec<Replica>,
+}
+
+/// One more upstream of a deployment, serving the same model.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    /// Its OpenAI base URL, ending with `/v1`.
+    pub base_url: String,
+    /// The key it wants, sent as `Authorization: Bearer`.
+    pub api_key: Option<Secret>,
 }
 
 impl Deployment {
@@ -103,35 +122,6 @@ pub(crate) enum Endpoint {
     Completions,
 }
 
-/// One deployment, ready for the request path.
-#[derive(Debug)]
-pub(crate) struct Target {
-    /// The deployment's name.
-    pub name: Arc<str>,
-    /// `served_model` as a JSON string literal, spliced into request bodies.
-    pub model_literal: Bytes,
-    /// Upstream URLs, or why the base URL is unusable.
-    chat_url: Result<reqwest::Url, String>,
-    completions_url: Result<reqwest::Url, String>,
-    /// `Bearer <key>`, marked sensitive; `Err` when the key cannot be a header value.
-    pub auth: Result<Option<HeaderValue>, ()>,
-    /// The base URL, for error messages.
-    pub base_url: String,
-    /// Whether it takes requests now.
-    pub readiness: Readiness,
-}
-
-impl Target {
-    /// The upstream URL for `endpoint`.
-    pub fn url(&self, endpoint: Endpoint) -> Result<&reqwest::Url, &str> {
-        let url = match endpoint {
-            Endpoint::ChatCompletions => &self.chat_url,
-            Endpoint::Completions => &self.completions_url,
-        };
-        url.as_ref().map_err(String::as_str)
-    }
-}
-
 /// What a model name means.
 #[derive(Debug, Clone)]
 enum Meaning {
@@ -168,10 +158,20 @@ pub(crate) struct Routes {
 }
 
 impl Routes {
-    /// Compiles `table`. Never fails: a deployment with an unusable base URL or key gets an
-    /// error reply naming it when a request reaches it.
-    pub fn compile(table: RouteTable) -> Self {
-        let targets: Vec<Target> = table.deployments.iter().map(compile_target).collect();
+    /// Compiles `table`, with each replica's health from `registry` (which then forgets the
+    /// replicas no longer routed to). Never fails: a deployment with an unusable base URL or
+    /// key gets an error reply naming it when a request reaches it.
+    pub fn compile(table: RouteTable, registry: &ReplicaRegistry) -> Self {
+        let targets: Vec<Target> = table
+            .deployments
+            .iter()
+            .map(|d| compile_target(d, registry))
+            .collect();
+        let current: Vec<&Arc<ReplicaHealth>> = targets
+            .iter()
+            .flat_map(|t| t.upstreams.iter().map(|u| &u.health))
+            .collect();
+        registry.keep_only(&current);
         let mut names = HashMap::new();
         // Later inserts win: alias names, then deployment names, then served models.
         for (i, d) in table.deployments.iter().enumerate() {
@@ -300,6 +300,14 @@ impl Routes {
 }
 
 impl Routes {
+    /// Every replica of every deployment, in the table's order.
+    pub fn replica_statuses(&self) -> Vec<ReplicaStatus> {
+        self.targets
+            .iter()
+            .flat_map(|t| t.upstreams.iter().map(|u| u.health.status()))
+            .collect()
+    }
+
     /// The body of `GET /v1/models/{name}`, for a listed name.
     pub fn model_json(&self, name: &str) -> Option<Bytes> {
         self.listed
@@ -319,37 +327,6 @@ impl Routes {
             ),
         )
         .with_param("model")
-    }
-}
-
-fn compile_target(d: &Deployment) -> Target {
-    let base = d.base_url.trim_end_matches('/');
-    let url = |path: &str| {
-        reqwest::Url::parse(&format!("{base}{path}")).map_err(|e| {
-            format!(
-                "the deployment `{}` has an unusable address `{}`: {e}",
-                d.name, d.base_url
-            )
-        })
-    };
-    let auth = match &d.api_key {
-        None => Ok(None),
-        Some(key) => HeaderValue::try_from(format!("Bearer {}", key.expose()))
-            .map(|mut v| {
-                v.set_sensitive(true);
-                Some(v)
-            })
-            .map_err(|_| ()),
-    };
-    let literal = serde_json::to_string(&d.served_model).unwrap_or_else(|_| "\"\"".to_owned());
-    Target {
-        name: Arc::from(d.name.as_str()),
-        model_literal: Bytes::from(literal),
-        chat_url: url("/chat/completions"),
-        completions_url: url("/completions"),
-        auth,
-        base_url: d.base_url.clone(),
-        readiness: d.readiness.clone(),
     }
 }
 

@@ -10,30 +10,34 @@ fn deployment(name: &str, served: &str) -> Deployment {
         api_key: None,
         readiness: Readiness::Ready,
         listing: None,
+        replicas: Vec::new(),
     }
 }
 
 fn table() -> Routes {
-    Routes::compile(RouteTable {
-        deployments: vec![
-            deployment("qwen", "Qwen/Qwen3-8B"),
-            deployment("llama", "qwen"),
-        ],
-        aliases: vec![
-            Alias {
-                name: "duo-chat".into(),
-                target: Some("qwen".into()),
-            },
-            Alias {
-                name: "duo-code".into(),
-                target: None,
-            },
-            Alias {
-                name: "gone".into(),
-                target: Some("old".into()),
-            },
-        ],
-    })
+    Routes::compile(
+        RouteTable {
+            deployments: vec![
+                deployment("qwen", "Qwen/Qwen3-8B"),
+                deployment("llama", "qwen"),
+            ],
+            aliases: vec![
+                Alias {
+                    name: "duo-chat".into(),
+                    target: Some("qwen".into()),
+                },
+                Alias {
+                    name: "duo-code".into(),
+                    target: None,
+                },
+                Alias {
+                    name: "gone".into(),
+                    target: Some("old".into()),
+                },
+            ],
+        },
+        &ReplicaRegistry::default(),
+    )
 }
 
 #[test]
@@ -48,7 +52,7 @@ fn names_resolve_alias_then_deployment_then_served_model() {
     assert_eq!(&*r.target.name, "qwen");
     assert!(r.alias.is_none());
     assert_eq!(
-        r.target
+        r.target.upstreams[0]
             .url(Endpoint::ChatCompletions)
             .expect("url")
             .as_str(),
@@ -88,5 +92,50 @@ fn models_list_names_and_assigned_aliases() {
     assert!(
         table().model_json("duo-code").is_none(),
         "unassigned aliases are not models"
+    );
+}
+
+#[test]
+fn replicas_follow_the_base_url_and_keep_their_health_across_tables() {
+    let registry = ReplicaRegistry::default();
+    let with_replicas = |urls: &[&str]| RouteTable {
+        deployments: vec![Deployment {
+            replicas: urls
+                .iter()
+                .map(|u| Replica {
+                    base_url: (*u).to_owned(),
+                    api_key: None,
+                })
+                .collect(),
+            ..deployment("qwen", "Qwen/Qwen3-8B")
+        }],
+        aliases: Vec::new(),
+    };
+    let routes = Routes::compile(with_replicas(&["http://10.0.0.2:8000/v1"]), &registry);
+    let target = routes.resolve("qwen").expect("routed").target;
+    let bases: Vec<&str> = target
+        .upstreams
+        .iter()
+        .map(|u| u.base_url.as_str())
+        .collect();
+    assert_eq!(bases, ["http://127.0.0.1:9/v1/", "http://10.0.0.2:8000/v1"]);
+    let second = target.upstreams[1].health.clone();
+    let lease = second.lease();
+    // A new table with the same replica keeps its counters; one without it forgets them.
+    let routes = Routes::compile(with_replicas(&["http://10.0.0.2:8000/v1"]), &registry);
+    let again = &routes.resolve("qwen").expect("routed").target.upstreams[1].health;
+    assert!(Arc::ptr_eq(&second, again));
+    assert_eq!(again.outstanding(), 1);
+    drop(lease);
+    let statuses = routes.replica_statuses();
+    assert_eq!(statuses.len(), 2);
+    assert_eq!((statuses[1].requests, statuses[1].outstanding), (1, 0));
+    let routes = Routes::compile(with_replicas(&[]), &registry);
+    assert_eq!(routes.replica_statuses().len(), 1);
+    let fresh = Routes::compile(with_replicas(&["http://10.0.0.2:8000/v1"]), &registry);
+    assert_eq!(
+        fresh.replica_statuses()[1].requests,
+        0,
+        "a replica that left starts anew"
     );
 }

@@ -1,22 +1,24 @@
 //! Forwarding one completion request: read and check the body, resolve the model, send it
-//! to the deployment with the deployment's own key and a fresh request id, wait for the first
-//! byte within the time-to-first-byte limit, then hand the rest to the [`Relay`]. An error
-//! answer is read whole first, to keep tracebacks and paths from the client
-//! ([`crate::upstream_error`]).
+//! to a replica of the deployment (the one with the fewest requests outstanding) with that
+//! replica's own key and a fresh request id, wait for the first byte within the
+//! time-to-first-byte limit, then hand the rest to the [`Relay`]. A replica that fails
+//! before answering is taken out and the request goes to another; once a byte has reached
+//! the client it is never sent again. An error answer is read whole first, to keep
+//! tracebacks and paths from the client ([`crate::upstream_error`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::StreamExt;
 
 use crate::context_fit;
-use crate::correlation::{self, RequestContext, X_GITLAB_CORRELATION_ID, X_REQUEST_ID};
+use crate::correlation::{self, RequestContext};
 use crate::errors::{ErrorCode, OpenAiError};
 use crate::exchange::Exchange;
 use crate::model_routes::Endpoint;
@@ -66,6 +68,10 @@ impl Silence {
         }
     }
 }
+
+mod failover;
+
+use failover::{first_answer, Answered};
 
 /// Sends one request and waits for the answer's first byte within the time-to-first-byte
 /// limit.
@@ -141,41 +147,17 @@ pub(crate) async fn forward(
     let target = resolved.target;
     exchange.deployment = Some(target.name.clone());
     exchange.alias = resolved.alias.cloned();
-    let bad_gateway = |message: String| {
-        OpenAiError::new(
-            StatusCode::BAD_GATEWAY,
-            ErrorCode::UpstreamUnreachable,
-            message,
-        )
-    };
-    let url = match target.url(endpoint) {
-        Ok(url) => url.clone(),
-        Err(message) => return exchange.fail(bad_gateway(message.to_owned())),
-    };
-    let Ok(auth) = &target.auth else {
-        return exchange.fail(bad_gateway(format!(
-            "the deployment `{}` has an API key that cannot be sent in a header",
-            target.name
-        )));
-    };
-
-    let mut headers = HeaderMap::with_capacity(4);
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Some(auth) = auth {
-        headers.insert(AUTHORIZATION, auth.clone());
-    }
-    headers.insert(X_REQUEST_ID, exchange.ctx.ids.upstream_id.clone());
-    if let Some(gitlab) = &exchange.ctx.ids.gitlab_correlation {
-        headers.insert(X_GITLAB_CORRELATION_ID, gitlab.clone());
-    }
+    exchange.several_replicas = target.upstreams.len() > 1;
     let upstream_body = request_body::with_model(&body, &parsed, &target.model_literal);
     exchange.sent_at = Some(Instant::now());
-    let send = |body: Bytes| send(&shared, url.clone(), headers.clone(), body);
-    let mut head = match send(upstream_body.clone()).await {
-        Ok(head) => head,
-        Err(silence) => {
-            return exchange.fail(silence.into_error(&target.name, &target.base_url, &shared))
-        }
+    let Answered {
+        mut head,
+        upstream,
+        url,
+        headers,
+    } = match first_answer(&shared, target, endpoint, &mut exchange, &upstream_body).await {
+        Ok(answered) => answered,
+        Err(error) => return exchange.fail(error),
     };
     if head.status == StatusCode::BAD_REQUEST {
         // An answer too long for the engine's context: lower it to what fits, once.
@@ -202,14 +184,15 @@ pub(crate) async fn forward(
                 exchange.adjusted = Some(format!(
                     "max_tokens lowered from {asked} to {fits} to fit the engine's context"
                 ));
-                match send(lowered).await {
+                match send(&shared, url, headers, lowered).await {
                     Ok(head) => head,
                     Err(silence) => {
+                        upstream.health.error();
                         return exchange.fail(silence.into_error(
                             &target.name,
-                            &target.base_url,
+                            &upstream.base_url,
                             &shared,
-                        ))
+                        ));
                     }
                 }
             }

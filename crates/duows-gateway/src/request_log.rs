@@ -69,6 +69,10 @@ pub(crate) struct LogRecord {
     /// What the gateway changed in the request to make it succeed (e.g. `max_tokens` lowered
     /// to the engine's context).
     pub adjusted: Option<String>,
+    /// The replica that answered (or failed last), for a deployment with several.
+    pub replica: Option<Arc<str>>,
+    /// Replicas tried; more than one when the request failed before answering and went on.
+    pub attempts: u8,
 }
 
 /// The sending side of the request log.
@@ -239,6 +243,10 @@ struct Line<'a> {
     upstream_error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     adjusted: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempts: Option<u8>,
 }
 
 fn millis(d: Duration) -> f64 {
@@ -269,6 +277,8 @@ fn render(record: &LogRecord, out: &mut Vec<u8>) {
             .map(|chunks| body_value(&chunks.concat())),
         upstream_error: record.upstream_error.as_deref(),
         adjusted: record.adjusted.as_deref(),
+        replica: record.replica.as_deref(),
+        attempts: (record.attempts > 1).then_some(record.attempts),
     };
     if serde_json::to_writer(&mut *out, &line).is_err() {
         out.clear();

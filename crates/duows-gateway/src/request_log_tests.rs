@@ -1,5 +1,5 @@
-//! The request log: usage read from answers, the line format, rotation, and records written
-//! in batches while they come fast.
+//! The request log: records rendered as lines, usage read from answers, rotation, and
+//! records written in batches while they come fast.
 
 use super::*;
 
@@ -25,6 +25,8 @@ fn record() -> LogRecord {
         response_body: None,
         upstream_error: None,
         adjusted: None,
+        replica: None,
+        attempts: 1,
     }
 }
 
@@ -69,6 +71,17 @@ fn lines_are_json_with_times_and_counts() {
     assert_eq!(v["key_id"], "abcd1234");
     assert!(v.get("error").is_none());
     assert!(v.get("request_body").is_none());
+    assert!(v.get("replica").is_none() && v.get("attempts").is_none());
+    let retried = LogRecord {
+        replica: Some(Arc::from("http://10.0.0.2:8000/v1")),
+        attempts: 2,
+        ..record()
+    };
+    out.clear();
+    render(&retried, &mut out);
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("JSON line");
+    assert_eq!(v["replica"], "http://10.0.0.2:8000/v1");
+    assert_eq!(v["attempts"], 2);
 }
 
 #[test]

@@ -1,15 +1,17 @@
 //! What every request reads: the settings, the keys, the current routes (an `Arc` swapped
-//! whole, so a request keeps the deployment it resolved), the one upstream HTTP client (a
-//! shared connection pool), the metrics and the request log. Every other module of the
-//! gateway works on a [`Shared`]; the façade ([`crate::Gateway`]) owns it.
+//! whole, so a request keeps the deployment it resolved), the replicas' health (kept across
+//! swaps), the one upstream HTTP client (a shared connection pool), the metrics and the
+//! request log. Every other module of the gateway works on a [`Shared`]; the façade
+//! ([`crate::Gateway`]) owns it.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::config::GatewayConfig;
 use crate::keys::KeyStore;
 use crate::metrics::Metrics;
-use crate::model_routes::{RouteTable, Routes};
+use crate::model_routes::{RouteTable, Routes, Upstream};
+use crate::replicas::{self, Probe, ReplicaRegistry};
 use crate::request_log::RequestLog;
 
 /// The state one gateway's requests share.
@@ -17,6 +19,11 @@ pub(crate) struct Shared {
     pub config: GatewayConfig,
     pub keys: KeyStore,
     routes: RwLock<Arc<Routes>>,
+    /// Every replica's health, by deployment and address.
+    replicas: ReplicaRegistry,
+    /// Held while a new table is compiled and put in place, so two swaps cannot forget
+    /// each other's replicas.
+    swapping: Mutex<()>,
     pub client: reqwest::Client,
     pub metrics: Metrics,
     pub log: Option<RequestLog>,
@@ -48,10 +55,14 @@ impl Shared {
                 tracing::error!(%error, "cannot configure the upstream HTTP client; using defaults");
                 reqwest::Client::new()
             });
+        let replicas = ReplicaRegistry::default();
+        let routes = Routes::compile(RouteTable::default(), &replicas);
         Self {
             config,
             keys,
-            routes: RwLock::new(Arc::new(Routes::compile(RouteTable::default()))),
+            routes: RwLock::new(Arc::new(routes)),
+            replicas,
+            swapping: Mutex::new(()),
             client,
             metrics: Metrics::new(),
             log,
@@ -69,7 +80,30 @@ impl Shared {
     /// Replaces the route table at once. Requests in flight keep the deployment they
     /// resolved; streams already running are not touched.
     pub fn set_routes(&self, table: RouteTable) {
-        let compiled = Arc::new(Routes::compile(table));
+        let _swapping = self.swapping.lock().unwrap_or_else(|e| e.into_inner());
+        let compiled = Arc::new(Routes::compile(table, &self.replicas));
         *self.routes.write().unwrap_or_else(|e| e.into_inner()) = compiled;
+    }
+
+    /// Takes a replica out after it failed before answering, and probes it until it answers.
+    pub fn take_out(&self, upstream: &Upstream) {
+        let Some(url) = upstream.models_url.clone() else {
+            return;
+        };
+        let probe = Probe {
+            client: self.client.clone(),
+            url,
+            auth: upstream.auth.clone().ok().flatten(),
+            first: self.config.replica_backoff,
+            max: self.config.replica_backoff_max,
+        };
+        replicas::take_out(&upstream.health, probe);
+    }
+
+    /// The Prometheus text `GET /metrics` serves: the gateway's metrics, then each replica's.
+    pub fn metrics_text(&self) -> String {
+        let mut text = self.metrics.render();
+        replicas::render(&mut text, &self.routes().replica_statuses());
+        text
     }
 }

@@ -115,7 +115,7 @@ test('inside the desktop shell the UI calls commands over IPC', async () => {
   page.setDefaultTimeout(10_000);
   try {
     await page.addInitScript(installFakeIpc);
-    await page.goto(`${server.url}/`);
+    await page.goto(`${server.url}/#/hardware`);
     await page.getByTestId('gpu-card').first().waitFor();
     await page.waitForFunction(
       () => Number(document.querySelector('[data-testid="sample-time"]')?.getAttribute('data-count')) >= 2,
@@ -288,7 +288,7 @@ test('inside the desktop shell the Gateway page passes { params } and { settings
     assert.deepEqual(last.deployments, [
       { name: 'gpu-2', platform: 'openai_compatible', endpoint: 'http://127.0.0.1:9/v1', served_model: 'm', family: null, region: null, api_key_env: null, api_key_stored: false },
     ]);
-    assert.equal(last.version, 3);
+    assert.equal(last.version, 4);
   } finally {
     await context.close();
     await server.stop();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launchBrowser, screenshot, startServer } from '../harness.mjs';
 
-const PAGES = ['hardware', 'dashboard', 'models', 'engines', 'gateway', 'gitlab', 'doctor'];
+const PAGES = ['setup', 'hardware', 'dashboard', 'models', 'engines', 'gateway', 'gitlab', 'doctor', 'settings'];
 let browser;
 let server;
 

@@ -171,7 +171,7 @@ test('the tabs switch between Hardware and Models', async () => {
     await page.getByTestId('gpu-card').first().waitFor();
     assert.ok(await page.getByTestId('models-page').isHidden());
     assert.match(page.url(), /#\/hardware$/);
-  }, { path: '/' });
+  }, { path: '/#/hardware' });
 });
 
 test('the Models page at 800 px', async () => {

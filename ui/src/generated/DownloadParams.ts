@@ -25,4 +25,9 @@ token?: Secret | null,
 /**
  * Keep the given token in the secret store for later downloads.
  */
-remember_token?: boolean | null, };
+remember_token?: boolean | null, 
+/**
+ * The model's GGUF file of this quantization (`Q4_K_M`) for llama.cpp's server,
+ * instead of the checkpoint vLLM serves.
+ */
+gguf?: string | null, };

@@ -16,7 +16,8 @@ model?: string | null,
  */
 variant?: string | null, 
 /**
- * A GGUF file, served by llama.cpp's server.
+ * A GGUF file, served by llama.cpp's server; with `model`, a GGUF file of that catalog
+ * model (served under its id, so the features rated for it can be routed to it).
  */
 gguf?: string | null, 
 /**

@@ -41,4 +41,9 @@ max_num_batched_tokens?: number,
  * Bytes per cached key or value element: 2 for a bf16/fp16 KV cache (0: the same), 1
  * for `--kv-cache-dtype fp8`.
  */
-kv_bytes: number, };
+kv_bytes: number, 
+/**
+ * Decoder layers per pipeline stage across nodes, in order (`VLLM_PP_LAYER_PARTITION`,
+ * e.g. `[40, 38]`): pins the number of stages; `None`: vLLM's even split.
+ */
+layer_partition?: Array<number>, };

@@ -5,6 +5,7 @@ import type { Family } from "./Family";
 import type { FitResult } from "./FitResult";
 import type { GgufOption } from "./GgufOption";
 import type { MemoryPerGpu } from "./MemoryPerGpu";
+import type { PipelineSplit } from "./PipelineSplit";
 import type { Quantization } from "./Quantization";
 import type { RatingRange } from "./RatingRange";
 import type { ReleaseState } from "./ReleaseState";
@@ -154,4 +155,9 @@ suggestions: Array<Suggestion>,
 /**
  * Things to check (free memory, PCIe, unverified numbers).
  */
-warnings: Array<string>, };
+warnings: Array<string>, 
+/**
+ * Across nodes: the pipeline stages, their layers and memory per GPU (`memory` is the
+ * limiting stage's). Absent on one node.
+ */
+pipeline?: PipelineSplit, };

@@ -32,4 +32,9 @@ gpu_memory_utilization?: number | null,
 /**
  * Judgement constants to override.
  */
-constants?: FitConstants | null, };
+constants?: FitConstants | null, 
+/**
+ * Plan over this many identical nodes with these GPUs each (default 1): a model too
+ * large for one is split into pipeline stages across them.
+ */
+nodes?: number | null, };

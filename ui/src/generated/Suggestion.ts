@@ -5,7 +5,7 @@
  */
 export type Suggestion = { 
 /**
- * `shorter_context`, `quantized_variant`, `more_gpus` or `bigger_gpu`.
+ * `shorter_context`, `quantized_variant`, `more_gpus`, `bigger_gpu` or `more_nodes`.
  */
 kind: string, 
 /**
@@ -21,6 +21,11 @@ context?: number,
  */
 variant?: string, 
 /**
- * The hardware that would do (`more_gpus`, `bigger_gpu`), as a spec like `4xA100-80GB`.
+ * The hardware that would do (`more_gpus`, `bigger_gpu`, each node of `more_nodes`), as
+ * a spec like `4xA100-80GB`.
  */
-gpus?: string, };
+gpus?: string, 
+/**
+ * The nodes that would do (`more_nodes`).
+ */
+nodes?: number, };

@@ -21,8 +21,9 @@ max_model_len: number,
  */
 max_num_seqs: number, 
 /**
- * The four as command-line arguments, then `--max-num-batched-tokens` and
- * `--kv-cache-dtype fp8` when the fit was asked for them.
+ * The four as command-line arguments (across nodes, `--pipeline-parallel-size` and
+ * `--distributed-executor-backend ray` after the first), then
+ * `--max-num-batched-tokens` and `--kv-cache-dtype fp8` when the fit was asked for them.
  */
 args: Array<string>, 
 /**

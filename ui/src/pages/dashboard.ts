@@ -216,12 +216,13 @@ export function dashboardPage(store: Store, loadReport: () => Promise<HardwareRe
       scope.every(LOGS_EVERY_MS, () => {
         if (visible() && logs.following()) logs.refresh();
       });
-      const theme = matchMedia('(prefers-color-scheme: dark)');
-      scope.listen(theme, 'change', () => {
+      const retheme = (): void => {
         view?.charts.forEach((c) => {
           c.chart.retheme();
         });
-      });
+      };
+      scope.listen(matchMedia('(prefers-color-scheme: dark)'), 'change', retheme);
+      scope.listen(window, 'duows-theme', retheme);
       scope.add(() => {
         if (frame !== null) cancelAnimationFrame(frame);
         frame = null;

@@ -12,7 +12,7 @@ import { pageScope, type Page } from '../page';
 import { api } from '../transport';
 import type { ApplyReport, GitlabParams, ManualSteps, Plan, PlannedModel } from '../types';
 import { aiGatewayPanel } from '../views/ai-gateway-panel';
-import { copyButton } from '../views/copy';
+import { stepsView } from '../views/gitlab-steps-view';
 
 function field(label: string, input: HTMLInputElement, hint?: string): HTMLElement {
   return h('label', { class: 'ctl gitlab-ctl' }, h('span', { class: 'ctl-label' }, label), input, hint ? h('span', { class: 'hint' }, hint) : null);
@@ -61,29 +61,6 @@ function reportView(report: ApplyReport): HTMLElement {
       { class: 'plain-list' },
       ...report.connection_checks.map((c) =>
         h('li', { 'data-testid': 'gitlab-check', 'data-success': String(c.success) }, h('strong', undefined, c.model), `: ${c.success === true ? 'reached' : 'not reached'} ${c.message ?? ''} ${c.errors.join('; ')}`),
-      ),
-    ),
-  );
-}
-
-function stepsView(steps: ManualSteps): HTMLElement {
-  return h(
-    'ol',
-    { class: 'gitlab-steps', 'data-testid': 'gitlab-steps' },
-    ...steps.steps.map((step) =>
-      h(
-        'li',
-        undefined,
-        h('div', { class: 'doctor-title' }, step.title),
-        h('div', { class: 'hint' }, step.place),
-        h(
-          'dl',
-          { class: 'gitlab-fields' },
-          ...step.fields.flatMap((f) => {
-            const value = h('code', undefined, f.value);
-            return [h('dt', undefined, f.label), h('dd', undefined, value, copyButton(f.value, value, { title: `Copy ${f.label}` }))];
-          }),
-        ),
       ),
     ),
   );

@@ -1,7 +1,8 @@
 // The hardware overview page: loads the hardware report, builds the GPU cards and the
 // system panel, and swaps the GPU cards for a planned machine and back ("Plan for other
 // hardware"). While on screen it follows the store's latest sample and sample history, so
-// the sparklines show the history the store kept while the page was away.
+// the sparklines show the history the store kept while the page was away. Beside them, the
+// cluster's nodes when this machine is a head or a node (read each time the page is shown).
 
 import { h, replaceChildren } from '../dom';
 import { pageScope, type Page } from '../page';
@@ -9,6 +10,7 @@ import type { Store } from '../store';
 import { api } from '../transport';
 import type { HardwareReport, Sample } from '../types';
 import { banners } from '../views/banners';
+import { clusterPanel } from '../views/cluster-nodes';
 import { gpuCard, type GpuCard } from '../views/gpu-card';
 import type { Header } from '../views/header';
 import { planForm } from '../views/plan-form';
@@ -35,6 +37,15 @@ export function hardwarePage(store: Store, top: Header, loadReport: () => Promis
   let shown: View | null = null;
   let started = false;
   const scope = pageScope();
+  const cluster = clusterPanel(() => void loadCluster());
+
+  async function loadCluster(): Promise<void> {
+    try {
+      cluster.set(await api.clusterNodes(), Date.now());
+    } catch {
+      // An older server without the cluster commands: the panel stays hidden.
+    }
+  }
 
   function buildView(report: HardwareReport, planned: boolean): View {
     const kind = planned ? 'planned' : report.source.kind === 'description' ? 'described' : 'detected';
@@ -135,7 +146,7 @@ export function hardwarePage(store: Store, top: Header, loadReport: () => Promis
       'div',
       { class: 'columns' },
       h('section', { class: 'gpus', 'aria-label': 'GPUs' }, h('div', { class: 'section-head' }, gpuHeading, plan.el), gpuSlot),
-      h('aside', { class: 'side' }, systemSlot),
+      h('aside', { class: 'side' }, systemSlot, h('div', { class: 'cluster-slot' }, cluster.el)),
     ),
   );
 
@@ -146,6 +157,7 @@ export function hardwarePage(store: Store, top: Header, loadReport: () => Promis
         started = true;
         void start();
       }
+      void loadCluster();
       scope.follow(store, 'sample', (sample) => {
         if (sample) applySample(sample);
       });

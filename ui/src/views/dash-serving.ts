@@ -1,12 +1,13 @@
 // The dashboard's serving sections, drawn from one `dashboard` answer: each engine's figures
 // from its Prometheus metrics (`data-testid="dash-engine"`), the gateway's traffic per alias
-// (`dash-gateway`), and the processes on each GPU with this app's engines named and their
+// (`dash-gateway`) and, for a deployment with replicas, per replica with whether it takes
+// requests (`dash-replica`), and the processes on each GPU with this app's engines named and their
 // planned memory beside what they use (`dash-processes`). Each has its loading, empty and
 // error states, and keeps its size while it waits.
 
 import { h, replaceChildren } from '../dom';
 import { DASH, gib, latency, percent } from '../format';
-import type { AliasTraffic, DashboardView, EngineServing, GatewayTraffic, GpuProcesses } from '../types';
+import type { AliasTraffic, DashboardView, EngineServing, GatewayTraffic, GpuProcesses, ReplicaTraffic } from '../types';
 import { gpuColour } from './metric-chart';
 
 export interface ServingSection {
@@ -140,6 +141,58 @@ function trafficRow(row: AliasTraffic, total = false): HTMLElement {
   );
 }
 
+/** `http://gpu-3.internal:8000/v1` → `gpu-3.internal:8000`: the part that tells replicas apart. */
+function shortAddress(url: string): string {
+  return url.replace(/^https?:\/\//, '').replace(/\/v1\/?$/, '');
+}
+
+const REPLICA_STATE = {
+  up: ['up', 'Takes requests'],
+  out: ['out', 'Failed before answering: takes no requests until it answers a probe'],
+  gone: ['gone', 'No longer routed to'],
+} as const;
+
+function replicaRow(row: ReplicaTraffic): HTMLElement {
+  const cell = (text: string, cls = 'num'): HTMLElement => h('td', { class: cls }, text);
+  const state = row.up === null ? 'gone' : row.up ? 'up' : 'out';
+  const [word, meaning] = REPLICA_STATE[state];
+  return h(
+    'tr',
+    { 'data-testid': 'dash-replica', 'data-deployment': row.deployment, 'data-replica': row.replica, 'data-state': state },
+    h('th', { scope: 'row', title: `${row.deployment}: ${row.replica}` }, `${row.deployment} · ${shortAddress(row.replica)}`),
+    h('td', { class: state === 'out' ? 'bad' : undefined, title: meaning }, word),
+    cell(row.outstanding === null ? DASH : String(row.outstanding)),
+    cell(String(row.requests)),
+    cell(String(row.errors), row.errors > 0 ? 'num bad' : 'num'),
+    cell(row.retried_total === null ? DASH : String(row.retried_total), row.retried_total ? 'num bad' : 'num'),
+    cell(ms(row.latency_p99_ms)),
+  );
+}
+
+/** The table of each replica of the deployments that have several, or nothing. */
+function replicaTable(traffic: GatewayTraffic): HTMLElement | null {
+  if (traffic.replicas.length === 0) return null;
+  const head: [string, string][] = [
+    ['Replica', 'A deployment’s endpoint; each request goes to the one with the fewest in progress'],
+    ['State', 'Whether it takes requests; one that failed before answering is out until it answers a probe'],
+    ['Now', 'Requests it is answering now'],
+    ['Total', `Requests it answered in the last ${minutesOf(traffic)}`],
+    ['Errors', 'Requests it answered with an error (HTTP 4xx or 5xx)'],
+    ['Retried', 'Requests that failed on it before any answer and went to another replica, since the gateway started'],
+    ['p99', '99th-percentile latency'],
+  ];
+  return h(
+    'div',
+    { class: 'card table-card' },
+    h(
+      'table',
+      { class: 'dash-table gateway-replicas', 'aria-label': 'Gateway replicas' },
+      h('thead', undefined, h('tr', undefined, ...head.map(([c, title], i) => h('th', { scope: 'col', class: i < 2 ? undefined : 'num', title }, c)))),
+      h('tbody', undefined, ...traffic.replicas.map(replicaRow)),
+    ),
+  );
+}
+
 function minutesOf(traffic: GatewayTraffic): string {
   const m = Math.round(traffic.window_s / 60);
   return `${String(m)} minute${m === 1 ? '' : 's'}`;
@@ -174,6 +227,7 @@ function drawTraffic(body: HTMLElement, traffic: GatewayTraffic | null): void {
     replaceChildren(
       body,
       h('p', { class: 'empty', 'data-testid': 'dash-gateway-empty' }, `No request reached the gateway in the last ${minutesOf(traffic)}.`),
+      replicaTable(traffic),
     );
     return;
   }
@@ -197,6 +251,7 @@ function drawTraffic(body: HTMLElement, traffic: GatewayTraffic | null): void {
         h('tbody', undefined, ...traffic.aliases.map((a) => trafficRow(a)), trafficRow(traffic.total, true)),
       ),
     ),
+    replicaTable(traffic),
   );
 }
 

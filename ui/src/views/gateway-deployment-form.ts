@@ -6,12 +6,16 @@
 // (`deployment-served-model`), the family (`deployment-family`, "automatic" by default),
 // Bedrock's region (`deployment-region`) and its key: typed once into `deployment-key` (kept
 // in the secret store, never shown again) or the name of an environment variable
-// (`deployment-key-env`). Errors (`deployment-error`) appear next to their field, with a
-// one-click fix (`deployment-error-fix`) where the right value is plain (`…/v1`).
+// (`deployment-key-env`). An OpenAI-compatible server may list replicas (`deployment-replicas`:
+// "Add a replica" (`deployment-replica-add`) adds a row `deployment-replica` with its address
+// `deployment-replica-endpoint`, an optional key variable `deployment-replica-key-env` and
+// `deployment-replica-remove`); the gateway spreads requests over them. Errors
+// (`deployment-error`) appear next to their field, a replica's in its row, with a one-click
+// fix (`deployment-error-fix`) where the right value is plain (`…/v1`).
 
 import { h } from '../dom';
-import type { ExternalDeployment, Family, Platform } from '../types';
-import { checkEndpoint, checkName, endpointWithV1, formErrors } from '../forms';
+import type { ExternalDeployment, Family, Platform, Replica } from '../types';
+import { checkEndpoint, checkName, endpointWithV1, formErrors, type FormField } from '../forms';
 import { control } from './gateway-bits';
 
 export interface DeploymentForm {
@@ -37,6 +41,24 @@ const PLATFORMS: { value: Platform; label: string; hint: string }[] = [
 
 function textInput(id: string, placeholder: string, testid: string, type = 'text'): HTMLInputElement {
   return h('input', { id, type, placeholder, autocomplete: 'off', spellcheck: 'false', 'data-testid': testid });
+}
+
+/** One replica's row: its address and an optional key variable of its own. */
+interface ReplicaRow {
+  /** Its fields' keys are `replica-<id>` and `replica-<id>-env`. */
+  id: number;
+  el: HTMLElement;
+  endpoint: HTMLInputElement;
+  keyEnv: HTMLInputElement;
+}
+
+/** The form's key for a server field of the `index`-th replica sent (`…replicas[1].endpoint`). */
+export function replicaFieldKey(serverField: string, sent: { id: number }[]): string | null {
+  const match = /\.replicas\[(\d+)\]\.(endpoint|api_key_env)$/.exec(serverField);
+  if (!match) return null;
+  const row = sent[Number(match[1])];
+  if (!row) return null;
+  return match[2] === 'api_key_env' ? `replica-${String(row.id)}-env` : `replica-${String(row.id)}`;
 }
 
 function select(id: string, testid: string, options: [string, string][]): HTMLSelectElement {
@@ -99,20 +121,78 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
   fields.served_model.ctl.classList.add('ctl-wide');
   fields.api_key_env.ctl.classList.add('ctl-env');
   const shown = (field: string): boolean => {
+    if (field.startsWith('replica-')) return current() === 'openai_compatible';
     if (current() === 'bedrock') return !['endpoint', 'key', 'api_key_env'].includes(field);
     return field !== 'region';
   };
+  /** The replica rows, and those sent with the last add (the server names them by index). */
+  const rows: ReplicaRow[] = [];
+  let sentRows: ReplicaRow[] = [];
+  let nextRow = 0;
   const error = formErrors({
     testid: 'deployment-error',
     fields,
     general,
     visible: shown,
-    fieldOf: (field) => (field === 'deployments.api_key' ? 'key' : field.replace(/^deployments\./, '')),
+    fieldOf: (field) =>
+      replicaFieldKey(field, sentRows) ?? (field === 'deployments.api_key' ? 'key' : field.replace(/^deployments\./, '')),
   });
+
+  const replicaRows = h('div', { class: 'replica-rows' });
+  const addReplica = h(
+    'button',
+    { type: 'button', class: 'secondary small', 'data-testid': 'deployment-replica-add', onclick: () => { addRow(); } },
+    'Add a replica',
+  );
+  const replicas = h(
+    'div',
+    { class: 'replicas', 'data-testid': 'deployment-replicas' },
+    h('div', { class: 'replicas-head' }, h('span', { class: 'ctl-label' }, 'Replicas (optional)'), addReplica),
+    h('p', { class: 'hint' }, 'More servers of the same model. The gateway sends each request to the one with the fewest requests in progress, takes one that fails out until it answers again, and sends it the deployment’s key unless it names a variable of its own.'),
+    replicaRows,
+  );
+
+  function addRow(): void {
+    const id = nextRow++;
+    const endpointInput = textInput(`deployment-replica-${String(id)}`, 'http://gpu-3.internal:8000/v1', 'deployment-replica-endpoint');
+    const envInput = textInput(`deployment-replica-${String(id)}-env`, 'GPU3_API_KEY', 'deployment-replica-key-env');
+    const endpointField: FormField = {
+      ctl: control('Replica endpoint', endpointInput.id, endpointInput),
+      input: endpointInput,
+      check: ({ value }) => (value.trim() === '' ? null : checkEndpoint(value)),
+      fix: (value) => endpointWithV1(value),
+    };
+    const envField: FormField = {
+      ctl: control('Its key variable (optional)', envInput.id, envInput),
+      input: envInput,
+    };
+    endpointField.ctl.classList.add('ctl-wide');
+    envField.ctl.classList.add('ctl-env');
+    const row: ReplicaRow = { id, endpoint: endpointInput, keyEnv: envInput, el: h('div') };
+    const remove = h(
+      'button',
+      { type: 'button', class: 'secondary small', 'data-testid': 'deployment-replica-remove', title: 'Remove this replica', onclick: () => { removeRow(row); } },
+      'Remove',
+    );
+    row.el = h('div', { class: 'gateway-form-row replica-row', 'data-testid': 'deployment-replica' }, endpointField.ctl, envField.ctl, remove);
+    rows.push(row);
+    error.add(`replica-${String(id)}`, endpointField);
+    error.add(`replica-${String(id)}-env`, envField);
+    replicaRows.append(row.el);
+    endpointInput.focus();
+  }
+
+  function removeRow(row: ReplicaRow): void {
+    error.remove(`replica-${String(row.id)}`);
+    error.remove(`replica-${String(row.id)}-env`);
+    rows.splice(rows.indexOf(row), 1);
+    row.el.remove();
+  }
 
   function follow(): void {
     platformHint.textContent = PLATFORMS.find((p) => p.value === current())?.hint ?? '';
     for (const [field, { ctl }] of Object.entries(fields)) ctl.hidden = !shown(field);
+    replicas.hidden = current() !== 'openai_compatible';
     endpoint.placeholder = current() === 'azure_openai' ? 'https://team.openai.azure.com' : 'http://gpu-2.internal:8000/v1';
     servedModel.placeholder =
       current() === 'bedrock' ? 'us.anthropic.claude-3-5-sonnet-20241022-v2:0' : current() === 'azure_openai' ? 'gpt-4o' : 'mistralai/Mistral-7B-Instruct-v0.3';
@@ -129,6 +209,7 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
     general,
     h('div', { class: 'gateway-form-row' }, fields.name.ctl, fields.platform.ctl, fields.endpoint.ctl, fields.served_model.ctl),
     h('div', { class: 'gateway-form-row' }, fields.family.ctl, fields.region.ctl, fields.key.ctl, fields.api_key_env.ctl),
+    replicas,
     h('div', { class: 'engine-buttons' }, submit),
   );
   follow();
@@ -142,6 +223,12 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
       error.show('Give the key or a variable that holds it, not both.', 'api_key_env');
       return null;
     }
+    // Rows left empty are not replicas; the server names the others by their place.
+    sentRows = current() === 'openai_compatible' ? rows.filter((r) => r.endpoint.value.trim() !== '') : [];
+    const replicaList: Replica[] = sentRows.map((r) => ({
+      endpoint: r.endpoint.value.trim(),
+      api_key_env: r.keyEnv.value.trim() === '' ? null : r.keyEnv.value.trim(),
+    }));
     return {
       name: name.value.trim(),
       platform: current(),
@@ -151,6 +238,8 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
       region: bedrock ? region.value.trim() : null,
       api_key_env: bedrock || env === '' ? null : env,
       api_key_stored: false,
+      // Only when there are some: a deployment without replicas is sent as it always was.
+      ...(replicaList.length > 0 ? { replicas: replicaList } : {}),
     };
   }
 
@@ -170,6 +259,7 @@ export function deploymentForm(actions: DeploymentFormActions): DeploymentForm {
         () => {
           for (const input of [name, endpoint, servedModel, region, key, keyEnv]) input.value = '';
           family.value = '';
+          for (const row of [...rows]) removeRow(row);
           error.reset();
         },
         (reason: unknown) => {

@@ -1,8 +1,9 @@
 // "Deployments" (`data-testid="gateway-deployments"`): every place a feature can be served
 // from — the engines of this app, external OpenAI-compatible endpoints the gateway routes to,
 // and Bedrock and Azure deployments GitLab's AI gateway calls itself (`deployment-row`,
-// `data-name`, with a source or platform badge, the model and its family, the endpoint, where
-// its key is kept and whether it takes requests) — then the form that adds an external one,
+// `data-name`, with a source or platform badge, the model and its family, the endpoint and
+// its replicas (`deployment-replica-url`), where its key is kept and whether it takes
+// requests) — then the form that adds an external one,
 // and where keys are kept (`secret-store`). Every row has "Use where rated"
 // (`deployment-rated`: routes it to every feature its model is rated for; the answer in
 // `deployment-rated-result`). An external deployment has Test (`deployment-test`: asks its
@@ -213,6 +214,14 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
         'td',
         undefined,
         h('div', { class: 'mono endpoint-url' }, d.endpoint === '' ? '—' : d.endpoint),
+        ...d.replicas.map((r) =>
+          h(
+            'div',
+            { class: 'mono endpoint-url replica-url', 'data-testid': 'deployment-replica-url', title: 'A replica: requests are spread over the endpoints that answer' },
+            `+ ${r.endpoint}`,
+            r.api_key_env === null ? null : h('span', { class: 'hint' }, ` key $${r.api_key_env}`),
+          ),
+        ),
         d.key_source ? h('div', { class: 'hint', 'data-testid': 'deployment-key-source' }, 'key: ', h('code', undefined, d.key_source)) : null,
       ),
       h(

@@ -1,10 +1,9 @@
 // The dashboard's time window (`data-testid="window-picker"`): 1, 5, 15 or 60 minutes, as a
-// row of radio buttons (arrow keys move between them), remembered in this browser.
+// row of radio buttons (arrow keys move between them), remembered in the UI state.
 
 import { h } from '../dom';
 import { WINDOW_MINUTES, type WindowMinutes } from '../chart-data';
-
-const KEY = 'duows.dashboard.window';
+import { setUiState, uiState } from '../ui-state';
 
 export interface WindowPicker {
   el: HTMLElement;
@@ -12,12 +11,7 @@ export interface WindowPicker {
 }
 
 function remembered(): WindowMinutes {
-  try {
-    const saved = Number(localStorage.getItem(KEY));
-    return (WINDOW_MINUTES as readonly number[]).includes(saved) ? (saved as WindowMinutes) : 5;
-  } catch {
-    return 5;
-  }
+  return uiState('dashboardWindow', 5, (v) => (WINDOW_MINUTES as readonly unknown[]).includes(v)) as WindowMinutes;
 }
 
 export function windowPicker(onChange: (minutes: WindowMinutes) => void): WindowPicker {
@@ -28,11 +22,7 @@ export function windowPicker(onChange: (minutes: WindowMinutes) => void): Window
     input.addEventListener('change', () => {
       if (!input.checked) return;
       current = minutes;
-      try {
-        localStorage.setItem(KEY, String(minutes));
-      } catch {
-        // private mode: the choice lasts for this page only
-      }
+      setUiState('dashboardWindow', minutes);
       onChange(minutes);
     });
     return h('label', { class: 'segment' }, input, h('span', undefined, `${minutes} min`));

@@ -1,9 +1,11 @@
 //! A mock OpenAI-compatible upstream for the gateway benchmark.
 //!
-//! `mock [--port P] [--chunks 64] [--interval-ms 20]` listens on 127.0.0.1 and answers
-//! `POST …/chat/completions` in one of two ways, picked by the request's `stream` flag:
-//! - instant (no `"stream": true`): a fixed small completion, at once, so any time measured
-//!   beyond a direct call is the CPU cost of whatever sits in between;
+//! `mock [--port P] [--chunks 64] [--interval-ms 20] [--answer-delay-ms 0]` listens on
+//! 127.0.0.1 and answers `POST …/chat/completions` in one of two ways, picked by the
+//! request's `stream` flag:
+//! - instant (no `"stream": true`): a fixed small completion, at once (or after
+//!   `--answer-delay-ms`, so that requests are in flight when the mock is killed), so any time
+//!   measured beyond a direct call is the CPU cost of whatever sits in between;
 //! - paced (`"stream": true`): `chunks` SSE chunks `interval-ms` apart, then `data: [DONE]`,
 //!   so a proxy that buffers shows up as added time to first byte or between chunks.
 //!
@@ -34,6 +36,8 @@ const MODELS: &str = r#"{"object":"list","data":[{"id":"mock-model","object":"mo
 struct Pacing {
     chunks: u32,
     interval: Duration,
+    /// How long a non-streaming answer waits.
+    answer_delay: Duration,
 }
 
 fn main() {
@@ -42,6 +46,7 @@ fn main() {
     let pacing = Pacing {
         chunks: args.value("--chunks").unwrap_or(64),
         interval: Duration::from_millis(args.value("--interval-ms").unwrap_or(20)),
+        answer_delay: Duration::from_millis(args.value("--answer-delay-ms").unwrap_or(0)),
     };
     args.finish();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -86,6 +91,9 @@ async fn answer(request: Request<Incoming>, pacing: Pacing) -> Result<Response<B
             if wants_stream(&body) {
                 paced(pacing)
             } else {
+                if !pacing.answer_delay.is_zero() {
+                    tokio::time::sleep(pacing.answer_delay).await;
+                }
                 fixed(StatusCode::OK, "application/json", COMPLETION)
             }
         }

@@ -4,10 +4,11 @@
 //! derives; this maps arguments and picks the folders.
 
 use duows_core::dashboard::{
-    gateway_traffic, gpu_processes, process_group, EngineServing, GatewayTraffic, GpuProcesses,
-    ScrapeTarget,
+    gateway_traffic, gpu_processes, process_group, with_live_replicas, EngineServing,
+    GatewayTraffic, GpuProcesses, LiveReplica, ScrapeTarget,
 };
 use duows_core::log_search::{search_logs, LogQuery, LogSearch, MAX_LINES};
+use duows_gateway::ReplicaStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::{ApiError, ApiState, ErrorCode};
@@ -78,23 +79,22 @@ pub async fn dashboard(state: &ApiState, minutes: Option<u32>) -> Result<Dashboa
         super::blocking(move || Ok(gpu_processes(&gpus, &statuses, &process_group))).await?
     };
     let gateway = match state.gateway() {
-        Some(_) => {
+        Some(handle) => {
+            let live = several_replicas(handle.gateway.replicas());
             let log = state
                 .data_dir()
                 .logs_dir()
                 .join("gateway")
                 .join("requests.jsonl");
             let window_s = u64::from(minutes) * 60;
-            Some(
-                super::blocking(move || {
-                    gateway_traffic(&log, now_ms, window_s).map_err(|e| {
-                        ApiError::internal(format!(
-                            "the gateway's request log could not be read: {e}"
-                        ))
-                    })
+            let mut traffic = super::blocking(move || {
+                gateway_traffic(&log, now_ms, window_s).map_err(|e| {
+                    ApiError::internal(format!("the gateway's request log could not be read: {e}"))
                 })
-                .await?,
-            )
+            })
+            .await?;
+            traffic.replicas = with_live_replicas(traffic.replicas, &live);
+            Some(traffic)
         }
         None => None,
     };
@@ -104,6 +104,22 @@ pub async fn dashboard(state: &ApiState, minutes: Option<u32>) -> Result<Dashboa
         engines,
         gateway,
     })
+}
+
+/// The replicas of the deployments that have more than one, as the dashboard lists them.
+fn several_replicas(statuses: Vec<ReplicaStatus>) -> Vec<LiveReplica> {
+    let count = |name: &str| statuses.iter().filter(|s| s.deployment == name).count();
+    statuses
+        .iter()
+        .filter(|s| count(&s.deployment) > 1)
+        .map(|s| LiveReplica {
+            deployment: s.deployment.clone(),
+            replica: s.base_url.clone(),
+            up: s.up,
+            outstanding: s.outstanding,
+            retried: s.retried,
+        })
+        .collect()
 }
 
 /// `logs`: the logs there are, and their newest lines that match.

@@ -10,7 +10,7 @@ use duows_core::catalog::{Catalog, Family};
 use duows_core::deployment_check::{DeploymentCheck, Reachability};
 use duows_core::engine::EngineEndpoint;
 use duows_core::secrets::SecretName;
-use duows_core::settings::{ExternalDeployment, Platform, Settings};
+use duows_core::settings::{ExternalDeployment, Platform, Replica, Settings};
 use duows_gateway::Readiness;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +31,9 @@ pub struct DeploymentView {
     pub served_model: String,
     /// Its base URL (empty for Bedrock).
     pub endpoint: String,
+    /// More endpoints serving the same model, that the gateway spreads requests over (an
+    /// external OpenAI-compatible deployment's; the dashboard shows each one's state).
+    pub replicas: Vec<Replica>,
     /// The family GitLab is given for it (external deployments; engines: their catalog
     /// model's, when known).
     pub family: Option<Family>,
@@ -76,6 +79,7 @@ pub(super) fn deployment_views(
                 platform: Platform::OpenaiCompatible,
                 served_model: d.served_model.clone(),
                 endpoint: d.base_url.clone(),
+                replicas: Vec::new(),
                 family: catalog.model(&d.served_model).map(|m| m.family),
                 gitlab_identifier: None,
                 key_source: None,
@@ -114,6 +118,7 @@ pub(super) fn deployment_views(
             platform: direct.platform,
             served_model: direct.served_model.clone(),
             endpoint: direct.endpoint.clone(),
+            replicas: Vec::new(),
             family: None,
             gitlab_identifier: Some(direct.gitlab_identifier()),
             key_source: None,
@@ -139,6 +144,7 @@ fn external_view(
         platform: deployment.platform,
         family: Some(deployment.effective_family(catalog)),
         key_source: deployment.key_source(),
+        replicas: deployment.replicas.clone(),
         ..view
     };
     if !deployment.platform.through_gateway() {

@@ -3,19 +3,12 @@
 //! one-token request through it, with a key when keys are required), GitLab's AI gateway and
 //! GitLab — and says for each step pass / warn / fail / skip with its fix.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::{Duration, Instant};
-
 use duows_core::aigw::ContainerState;
 use duows_core::catalog::Catalog;
 use duows_core::doctor::{self, CheckStatus, DoctorLine, DoctorReport};
 use duows_core::routing::feature_routes;
 
-use crate::gateway_service::key_store;
 use crate::{ApiError, ApiState};
-
-/// How long the gateway's one-token request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `doctor`: the report.
 pub async fn doctor(state: &ApiState) -> Result<DoctorReport, ApiError> {
@@ -160,59 +153,14 @@ async fn gateway_lines(state: &ApiState) -> Vec<DoctorLine> {
         ));
         return lines;
     };
-    let keys = match key_store(state) {
-        Ok(keys) => keys,
-        Err(error) => {
-            lines.push(DoctorLine::new(
-                "gateway",
-                "Gateway keys",
-                CheckStatus::Fail,
-                error.message,
-                Some("Check that the data folder is readable and writable.".into()),
-            ));
-            return lines;
-        }
-    };
-    // With keys required, a short-lived key of its own, removed afterwards; without, none
-    // (creating one would make keys required for everyone meanwhile).
-    let key = if keys.has_active_keys() {
-        let expires = duows_base::clock::now_secs() + 3600;
-        match keys.create("doctor", Some(expires)) {
-            Ok((info, secret)) => Some((info, secret)),
-            Err(error) => {
-                lines.push(DoctorLine::new(
-                    "gateway",
-                    "Gateway request",
-                    CheckStatus::Fail,
-                    format!("no key could be made for the check: {error}"),
-                    Some("Revoke the key called `doctor` (`duows keys revoke doctor`) and run the doctor again.".into()),
-                ));
-                return lines;
-            }
-        }
-    } else {
-        None
-    };
-    let target = SocketAddr::new(
-        if addr.ip().is_unspecified() {
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
-        } else {
-            addr.ip()
-        },
-        addr.port(),
-    );
-    let outcome = one_token(target, &route.alias, key.as_ref().map(|(_, s)| s.expose())).await;
-    if let Some((info, _)) = &key {
-        // Used once: gone from the key list, not left there revoked.
-        let _ = keys.remove(&info.id);
-    }
+    let outcome = super::gateway_probe::ask(state, addr, &route.alias, "Say OK.", 1).await;
     let target_name = route.target.unwrap_or_default();
     lines.push(match outcome {
-        Ok(ms) => DoctorLine::new(
+        Ok(answer) => DoctorLine::new(
             "gateway",
             "Gateway request",
             CheckStatus::Pass,
-            format!("`{}` answered a one-token request through the gateway in {ms} ms (served by {target_name})", route.alias),
+            format!("`{}` answered a one-token request through the gateway in {} ms (served by {target_name})", route.alias, answer.ms),
             None,
         ),
         Err(reason) => DoctorLine::new(
@@ -224,37 +172,4 @@ async fn gateway_lines(state: &ApiState) -> Vec<DoctorLine> {
         ),
     });
     lines
-}
-
-/// One chat request of one token for `model` at the gateway on `addr`: its time, or why it
-/// failed.
-async fn one_token(addr: SocketAddr, model: &str, key: Option<&str>) -> Result<u64, String> {
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let body = serde_json::json!({
-        "model": model,
-        "messages": [{"role": "user", "content": "Say OK."}],
-        "max_tokens": 1,
-    });
-    let mut request = client
-        .post(format!("http://{addr}/v1/chat/completions"))
-        .json(&body);
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    let started = Instant::now();
-    let response = request.send().await.map_err(|e| e.to_string())?;
-    let status = response.status();
-    let answer: serde_json::Value = response.json().await.unwrap_or_default();
-    if status.is_success() && answer["choices"].is_array() {
-        return Ok(started.elapsed().as_millis() as u64);
-    }
-    let message = answer["error"]["message"]
-        .as_str()
-        .unwrap_or("no OpenAI answer")
-        .to_owned();
-    Err(format!("HTTP {}: {message}", status.as_u16()))
 }

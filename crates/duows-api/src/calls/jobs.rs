@@ -51,6 +51,10 @@ pub struct DownloadParams {
     /// Keep the given token in the secret store for later downloads.
     #[serde(default)]
     pub remember_token: Option<bool>,
+    /// The model's GGUF file of this quantization (`Q4_K_M`) for llama.cpp's server,
+    /// instead of the checkpoint vLLM serves.
+    #[serde(default)]
+    pub gguf: Option<String>,
 }
 
 /// `jobs`: every install and download of this program, newest state.
@@ -100,6 +104,7 @@ pub fn model_download(state: &ApiState, params: DownloadParams) -> Result<JobSta
         variant: params.variant,
         revision: params.revision,
         token,
+        gguf: params.gguf,
     };
     state
         .inner
@@ -113,7 +118,9 @@ fn job_error(error: JobStartError) -> ApiError {
         JobStartError::NotInstallable(_) => ErrorCode::NotInstallable,
         JobStartError::UnknownModel(_) => ErrorCode::UnknownModel,
         JobStartError::ModelNotInstallable(_) => ErrorCode::InvalidParameter,
-        JobStartError::UnknownVariant { .. } => ErrorCode::UnknownVariant,
+        JobStartError::UnknownVariant { .. } | JobStartError::UnknownGguf { .. } => {
+            ErrorCode::UnknownVariant
+        }
         JobStartError::InvalidRevision => ErrorCode::InvalidRevision,
         JobStartError::Running(_) => ErrorCode::JobRunning,
         JobStartError::UnknownJob(_) => ErrorCode::UnknownJob,

@@ -3,6 +3,8 @@
 //! described, the free memory of the latest sample). The preview and the start prepare
 //! exactly the same thing, so the preview lists every reason a start would be refused.
 
+use duows_core::catalog::Catalog;
+use duows_core::engine::cluster::{ClusterNetwork, ClusterPlan};
 use duows_core::engine::installed;
 use duows_core::engine::launch::{
     self, AppFolders, LaunchError, LaunchErrorKind, MachineFacts, PreparedStart,
@@ -47,6 +49,21 @@ pub async fn engine_plan(
     })
 }
 
+/// The commands of a fit across nodes (each node's `ray start`, the head's `vllm serve`)
+/// with this server's folders; placeholders where `network` is `None` (machines described,
+/// not yet named). Not a command of the table: `duows fit --nodes` prints it.
+pub fn cluster_plan(
+    state: &ApiState,
+    fit: &FitResult,
+    network: Option<&ClusterNetwork>,
+) -> Result<ClusterPlan, ApiError> {
+    let folders = AppFolders {
+        data_root: state.data_dir().root().to_path_buf(),
+        models_dir: state.models_dir(),
+    };
+    launch::prepare_cluster(&EngineParams::default(), fit, &folders, network).map_err(launch_error)
+}
+
 /// Builds the plan for `params` and checks what the start needs.
 pub(crate) async fn prepare_start(
     state: &ApiState,
@@ -57,16 +74,12 @@ pub(crate) async fn prepare_start(
         models_dir: state.models_dir(),
     };
     match (&params.model, &params.gguf) {
-        (Some(_), Some(_)) | (None, None) => Err(ApiError::new(
+        (None, None) => Err(ApiError::new(
             ErrorCode::InvalidParameter,
-            "name either a catalog model (`model`) or a GGUF file (`gguf`), not both",
+            "name a catalog model (`model`), a GGUF file (`gguf`), or both (a GGUF file of that model)",
         )
-        .with_field(if params.model.is_some() {
-            "gguf"
-        } else {
-            "model"
-        })),
-        (None, Some(gguf)) => {
+        .with_field("model")),
+        (model, Some(gguf)) => {
             if params.gpus.is_some() {
                 return Err(ApiError::new(
                     ErrorCode::InvalidParameter,
@@ -74,8 +87,19 @@ pub(crate) async fn prepare_start(
                 )
                 .with_field("gpus"));
             }
+            // A GGUF file of a catalog model is served under the model's id, so the
+            // features rated for the model can be routed to it.
+            let mut request = params.clone();
+            if let Some(id) = model {
+                let catalog = Catalog::builtin().map_err(|e| ApiError::internal(e.to_string()))?;
+                let known = catalog.model(id).ok_or_else(|| {
+                    ApiError::new(ErrorCode::UnknownModel, format!("`{id}` is not in the catalog"))
+                        .with_field("model")
+                })?;
+                request.name = request.name.or_else(|| Some(known.id.clone()));
+            }
             let machine = machine_facts(state, None).await?;
-            launch::prepare_gguf(params, gguf, &folders, &machine).map_err(launch_error)
+            launch::prepare_gguf(&request, gguf, &folders, &machine).map_err(launch_error)
         }
         (Some(model_id), None) => {
             let fitted = fit(
@@ -90,6 +114,7 @@ pub(crate) async fn prepare_start(
                     tensor_parallel_size: params.tensor_parallel_size,
                     gpu_memory_utilization: params.gpu_memory_utilization,
                     constants: None,
+                    nodes: None,
                 },
             )
             .await?;
@@ -102,6 +127,58 @@ pub(crate) async fn prepare_start(
             launch::prepare_vllm(params, fitted, &folders, &machine, found).map_err(launch_error)
         }
     }
+}
+
+/// The plan and the checks of a catalog model across `nodes` nodes on `network`: the fit
+/// across nodes, each node's `ray start` and the head's `vllm serve`, and what a start checks
+/// on the head (engine installed, weights, real GPUs, fit, free memory).
+pub(crate) async fn prepare_cluster_start(
+    state: &ApiState,
+    params: &EngineParams,
+    nodes: u32,
+    network: &ClusterNetwork,
+) -> Result<(ClusterPlan, Preflight), ApiError> {
+    let folders = AppFolders {
+        data_root: state.data_dir().root().to_path_buf(),
+        models_dir: state.models_dir(),
+    };
+    let model = match (&params.model, &params.gguf) {
+        (Some(model), None) => model.clone(),
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                "an engine across nodes serves a catalog model with vLLM: name it in `engine.model` (no `gguf`)",
+            )
+            .with_field("engine.model"))
+        }
+    };
+    let fitted = fit(
+        state,
+        FitParams {
+            model: Some(model),
+            config: None,
+            variant: params.variant.clone(),
+            gpus: None,
+            context: params.context,
+            concurrency: params.concurrency,
+            tensor_parallel_size: params.tensor_parallel_size,
+            gpu_memory_utilization: params.gpu_memory_utilization,
+            constants: None,
+            nodes: Some(nodes),
+        },
+    )
+    .await?;
+    let machine = machine_facts(state, None).await?;
+    let root = folders.data_root.clone();
+    let found = tokio::task::spawn_blocking(move || installed::find_vllm(&root))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let checks = launch::prepare_vllm(params, fitted.clone(), &folders, &machine, found)
+        .map_err(launch_error)?
+        .preflight;
+    let plan =
+        launch::prepare_cluster(params, &fitted, &folders, Some(network)).map_err(launch_error)?;
+    Ok((plan, checks))
 }
 
 /// This server's machine as a start sees it; a plan for `planned` (a spec) is for a

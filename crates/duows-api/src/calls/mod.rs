@@ -1,20 +1,30 @@
 //! The API functions. Both transports call exactly these.
 
 mod ai_gateway;
+mod cluster;
+mod cluster_engine;
 mod config;
 mod dashboard;
 mod deployments;
 mod doctor;
 mod engines;
 mod gateway;
+mod gateway_probe;
 mod gitlab;
 mod jobs;
+mod kubernetes;
 mod launch;
 mod planning;
+mod setup;
 
 pub use ai_gateway::{
     ai_gateway_setup, ai_gateway_start, ai_gateway_status, ai_gateway_stop, AiGatewaySetupParams,
     AiGatewayStatus, HealthView,
+};
+pub use cluster::{
+    cluster_admit, cluster_heartbeat, cluster_join, cluster_nodes, cluster_remove, cluster_start,
+    cluster_stop, cluster_token, spawn_heartbeat, ClusterJoinParams, ClusterRemoveParams,
+    ClusterRole, ClusterView, HEARTBEAT_EVERY,
 };
 pub use config::{config_export, config_import, ConfigExport, ConfigImportParams, EXPORT_FORMAT};
 pub use dashboard::{dashboard, logs, DashboardView, LogsParams};
@@ -36,8 +46,13 @@ pub use jobs::{
     engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobFailure,
     JobKind, JobRef, JobState, JobStatus,
 };
-pub use launch::{engine_plan, EnginePlanView};
+pub use kubernetes::{kubernetes_export, KubernetesParams};
+pub use launch::{cluster_plan, engine_plan, EnginePlanView};
 pub use planning::{catalog, fit, recommend, CatalogView, FitParams, RecommendParams};
+pub use setup::{
+    setup_check, setup_status, setup_test, setup_update, SetupCheck, SetupDownload, SetupStatus,
+    SetupTest, SetupUpdateParams,
+};
 
 use std::sync::Arc;
 

@@ -42,6 +42,10 @@ pub struct RecommendParams {
     /// Judgement constants to override.
     #[serde(default)]
     pub constants: Option<FitConstants>,
+    /// Plan over this many identical nodes with these GPUs each (default 1): a model too
+    /// large for one is split into pipeline stages across them.
+    #[serde(default)]
+    pub nodes: Option<u32>,
 }
 
 /// Parameters of `fit`.
@@ -77,6 +81,10 @@ pub struct FitParams {
     /// Judgement constants to override.
     #[serde(default)]
     pub constants: Option<FitConstants>,
+    /// Plan over this many identical nodes with these GPUs each (default 1): a model too
+    /// large for one is split into pipeline stages across them.
+    #[serde(default)]
+    pub nodes: Option<u32>,
 }
 
 /// The catalog for people: version, features, models.
@@ -134,7 +142,7 @@ pub async fn recommend(
         constants: params.constants.unwrap_or_default(),
         system_memory_bytes: Some(memory),
     };
-    fit::recommend(&request).map_err(fit_error)
+    fit::recommend_on_nodes(&request, params.nodes.unwrap_or(1)).map_err(fit_error)
 }
 
 /// `fit`: one model on the hardware, in detail: a catalog model, or one read from a config.
@@ -169,11 +177,24 @@ pub async fn fit(state: &ApiState, params: FitParams) -> Result<FitResult, ApiEr
         ),
         (Some(_), None) => None,
     };
-    let model = match &own {
-        Some(own) => &own.model,
-        None => catalog_model(catalog, params.model.as_deref().unwrap_or_default())?,
+    let id = params.model.as_deref().unwrap_or_default();
+    // A checkpoint's own repository names the model and that checkpoint.
+    let checkpoint = catalog
+        .model(id)
+        .is_none()
+        .then(|| catalog.checkpoint(id))
+        .flatten()
+        .filter(|_| own.is_none());
+    let model = match (&own, checkpoint) {
+        (Some(own), _) => &own.model,
+        (None, Some((model, _))) => model,
+        (None, None) => catalog_model(catalog, id)?,
     };
-    let variant = model.variant(params.variant.as_deref()).ok_or_else(|| {
+    let named = params
+        .variant
+        .as_deref()
+        .or(checkpoint.map(|(_, v)| v.name.as_str()));
+    let variant = model.variant(named).ok_or_else(|| {
         let names: Vec<&str> = model.variants.iter().map(|v| v.name.as_str()).collect();
         ApiError::new(
             ErrorCode::UnknownVariant,
@@ -201,9 +222,10 @@ pub async fn fit(state: &ApiState, params: FitParams) -> Result<FitResult, ApiEr
         gpu_memory_utilization: params.gpu_memory_utilization,
         constants: params.constants.unwrap_or_default(),
     };
+    let nodes = params.nodes.unwrap_or(1);
     match &own {
-        Some(own) => fit::fit_config_model(own, &request),
-        None => fit::fit(&request),
+        Some(own) => fit::fit_config_model_on_nodes(own, &request, nodes),
+        None => fit::fit_on_nodes(&request, nodes),
     }
     .map_err(fit_error)
 }

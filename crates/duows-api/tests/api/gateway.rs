@@ -106,3 +106,58 @@ async fn a_deployment_test_checks_it_now_and_the_gateway_view_shows_the_result()
     assert_eq!(shown["status"], "unreachable");
     assert_eq!(shown["ready"], false);
 }
+
+#[tokio::test]
+async fn replicas_are_checked_named_in_errors_and_shown() {
+    let s = server(fixture("l4-24gb.json"), AccessPolicy::loopback());
+    // A second server of the model, on loopback; the deployment's own endpoint is dead.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let replica = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let models = axum::Router::new().route(
+        "/v1/models",
+        axum::routing::get(|| async { r#"{"object":"list","data":[{"id":"m"}]}"# }),
+    );
+    tokio::spawn(async move { axum::serve(listener, models).await.expect("serve") });
+
+    let (_, mut settings) = send_request(&s.app, get("/api/settings")).await;
+    settings["deployments"] = serde_json::json!([{
+        "name": "gpu-2", "endpoint": "http://127.0.0.1:9/v1", "served_model": "m",
+        "replicas": [{"endpoint": "http://gpu-3:8000"}]
+    }]);
+    let (status, body) = send_request(
+        &s.app,
+        with_json("PUT", "/api/settings", &settings.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], "deployments[0].replicas[0].endpoint");
+    assert_eq!(body["fix"], "http://gpu-3:8000/v1");
+
+    settings["deployments"][0]["replicas"] = serde_json::json!([{ "endpoint": replica }]);
+    let (status, body) = send_request(
+        &s.app,
+        with_json("PUT", "/api/settings", &settings.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, check) = send_request(
+        &s.app,
+        with_json("POST", "/api/deployments/test", r#"{"name":"gpu-2"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{check}");
+    assert_eq!(check["reachability"], "reachable", "{check}");
+    assert!(check["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("served by its replica") && m.contains("cannot connect")));
+    let (_, info) = send_request(&s.app, get("/api/gateway")).await;
+    let shown = info["deployments"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["name"] == "gpu-2"))
+        .cloned()
+        .expect("listed");
+    assert_eq!(shown["replicas"][0]["endpoint"], replica.as_str());
+    assert_eq!(shown["ready"], true);
+}

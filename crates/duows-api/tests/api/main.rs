@@ -6,6 +6,7 @@ mod common;
 
 mod access;
 mod ai_gateway;
+mod cluster;
 mod config;
 mod doctor;
 mod engines;
@@ -14,3 +15,4 @@ mod gitlab;
 mod hardware;
 mod planning;
 mod settings;
+mod setup;

@@ -109,6 +109,11 @@ pub struct DeploymentAddArgs {
     /// DUOWS_DEPLOYMENT_KEY); never a command-line argument
     #[arg(long)]
     pub store_key: bool,
+    /// OpenAI-compatible: another endpoint serving the same model (base URL ending in /v1),
+    /// sent the deployment's key; repeat for more. The gateway spreads requests over those
+    /// that answer
+    #[arg(long = "replica", value_name = "URL")]
+    pub replicas: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -7,5 +7,7 @@ mod engines;
 mod gateway;
 mod gitlab;
 mod hardware;
+mod nodes;
 mod planning;
+mod replicas;
 mod serve;

@@ -90,6 +90,18 @@ impl Catalog {
         })
     }
 
+    /// The model and checkpoint a checkpoint's repository holds (`zai-org/GLM-5.1-FP8`: GLM-5.1,
+    /// `fp8`), when no model is known by that name.
+    pub fn checkpoint(&self, repo: &str) -> Option<(&Model, &Variant)> {
+        let wanted = repo.trim();
+        self.models.iter().find_map(|m| {
+            m.variants
+                .iter()
+                .find(|v| v.repo.eq_ignore_ascii_case(wanted))
+                .map(|v| (m, v))
+        })
+    }
+
     /// A feature by key.
     pub fn feature(&self, key: &str) -> Option<&Feature> {
         self.features
@@ -146,6 +158,11 @@ mod tests {
             "case-insensitive"
         );
         assert!(catalog.model("nope").is_none());
+        let (glm, fp8) = catalog
+            .checkpoint("zai-org/GLM-5.1-FP8")
+            .expect("checkpoint");
+        assert_eq!((glm.id.as_str(), fp8.name.as_str()), ("glm-5.1", "fp8"));
+        assert!(catalog.checkpoint("nope/nope").is_none());
     }
 
     #[test]

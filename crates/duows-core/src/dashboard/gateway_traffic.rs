@@ -1,6 +1,7 @@
 //! The gateway's traffic per alias over a recent window, from its request log
 //! (`logs/gateway/requests.jsonl`, one JSON object per answered request): requests per
-//! second, errors, and the median and 99th-percentile latency. The log is read from its end
+//! second, errors, and the median and 99th-percentile latency; and the same per replica of
+//! a deployment with several ([`super::replica_traffic`]). The log is read from its end
 //! backwards and only as far as the window reaches.
 
 use std::collections::BTreeMap;
@@ -9,6 +10,8 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+use super::replica_traffic::{replica_figures, ByReplica, ReplicaTraffic};
 
 /// Read at most this much of the log's end (a busy hour); older lines are left.
 const MAX_READ: u64 = 32 << 20;
@@ -40,6 +43,8 @@ pub struct GatewayTraffic {
     pub aliases: Vec<AliasTraffic>,
     /// Every request of the window together (alias `all`).
     pub total: Option<AliasTraffic>,
+    /// Per replica of each deployment with several, in the gateway's order.
+    pub replicas: Vec<ReplicaTraffic>,
     /// Whether the log reached back less far than the window (rotated, or too much to read).
     pub partial: bool,
 }
@@ -53,6 +58,9 @@ struct Line {
     deployment: Option<String>,
     #[serde(default)]
     model: Option<String>,
+    /// The replica that answered, for a deployment with several.
+    #[serde(default)]
+    replica: Option<String>,
     status: u16,
     latency_ms: f64,
 }
@@ -79,6 +87,7 @@ pub fn summarise(
 ) -> GatewayTraffic {
     let mut by_alias: BTreeMap<String, (u64, Vec<f64>)> = BTreeMap::new();
     let mut all = (0u64, Vec::new());
+    let mut by_replica = ByReplica::new();
     for line in lines {
         let Ok(record) = serde_json::from_str::<Line>(line) else {
             continue;
@@ -89,12 +98,19 @@ pub fn summarise(
         if at <= since_ms || at > now_ms {
             continue;
         }
+        let error = u64::from(record.status >= 400);
+        if let (Some(replica), Some(deployment)) = (&record.replica, &record.deployment) {
+            let entry = by_replica
+                .entry((deployment.clone(), replica.clone()))
+                .or_default();
+            entry.0 += error;
+            entry.1.push(record.latency_ms);
+        }
         let alias = record
             .alias
             .or(record.deployment)
             .or(record.model)
             .unwrap_or_else(|| "unknown".into());
-        let error = u64::from(record.status >= 400);
         let entry = by_alias.entry(alias).or_default();
         entry.0 += error;
         entry.1.push(record.latency_ms);
@@ -116,6 +132,7 @@ pub fn summarise(
         window_s,
         total: (!all.1.is_empty()).then(|| figures("all".into(), all)),
         aliases: by_alias.into_iter().map(|(a, v)| figures(a, v)).collect(),
+        replicas: replica_figures(by_replica, window_s, nearest_rank),
         partial,
     }
 }
@@ -252,6 +269,11 @@ mod tests {
             "not json".into(),
         ]
         .into();
+        let mut lines = lines;
+        lines.push(line(now - 10_000, None, 200, 4.0).replace(
+            "\"status\"",
+            "\"replica\":\"http://gpu-3:8000/v1\",\"status\"",
+        ));
         let traffic = summarise(&lines, now - 60_000, now, 60, false);
         assert_eq!(traffic.aliases.len(), 2);
         let chat = &traffic.aliases[1];
@@ -264,7 +286,13 @@ mod tests {
         assert!((chat.requests_per_second - 0.05).abs() < 1e-9);
         assert_eq!(traffic.aliases[0].alias, "d");
         let total = traffic.total.expect("total");
-        assert_eq!((total.requests, total.errors), (4, 2));
+        assert_eq!((total.requests, total.errors), (5, 2));
+        let replicas: Vec<(&str, &str, u64)> = traffic
+            .replicas
+            .iter()
+            .map(|r| (r.deployment.as_str(), r.replica.as_str(), r.requests))
+            .collect();
+        assert_eq!(replicas, [("d", "http://gpu-3:8000/v1", 1)]);
     }
 
     #[test]

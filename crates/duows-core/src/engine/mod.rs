@@ -2,6 +2,7 @@
 //! from the hub, the launcher seam, and the supervisor that starts, probes, restarts and stops them.
 
 pub mod classify;
+pub mod cluster;
 pub mod download;
 pub mod folder;
 pub mod install;

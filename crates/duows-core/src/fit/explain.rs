@@ -3,35 +3,12 @@
 use crate::catalog::Architecture;
 
 use super::attempt::Attempt;
+use super::explain_pipeline;
 use super::kv_layout::kv_heads_per_gpu;
-use super::memory::{self, GIB};
+use super::memory;
 use super::placement;
+use super::words::{gib, plural, thousands};
 use super::{FitRequest, FitResult};
-
-pub(super) fn gib(bytes: impl Into<f64>) -> String {
-    let bytes = bytes.into();
-    if bytes.abs() < 0.1 * GIB {
-        format!("{:.0} MiB", bytes / 1048576.0)
-    } else {
-        format!("{:.1} GiB", bytes / GIB)
-    }
-}
-
-pub(super) fn thousands(n: u32) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub(super) fn plural(n: u32, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
 
 /// Fills `explanation` and `warnings`.
 pub(super) fn describe(
@@ -50,7 +27,14 @@ pub(super) fn describe(
         gib(variant.weight_bytes as f64),
         variant.quantization,
         variant.repo,
-        if result.tensor_parallel_size > 1 {
+        if let Some(split) = &result.pipeline {
+            format!(
+                ", split over {} GPUs: {} on each of {} nodes",
+                split.tensor_parallel_size * split.pipeline_parallel_size,
+                split.tensor_parallel_size,
+                split.nodes
+            )
+        } else if result.tensor_parallel_size > 1 {
             format!(", split over {} GPUs", result.tensor_parallel_size)
         } else {
             String::new()
@@ -81,17 +65,27 @@ pub(super) fn describe(
         .map(u32::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    say.push(if tp == 1 {
-        format!("Runs on one GPU (GPU {gpu_list}); tensor parallelism 1.")
+    // Across nodes, the limiting stage's GPUs are the ones described below.
+    let stage = attempt.filter(|a| a.pp > 1).map(|a| &a.stages[a.limiting]);
+    let samples = stage.is_none_or(|s| s.shape.head);
+    if let (Some(split), Some(attempt)) = (&result.pipeline, attempt) {
+        say.extend(explain_pipeline::split_words(
+            split, arch, attempt, result, &gpu_list,
+        ));
+    } else if tp == 1 {
+        say.push(format!(
+            "Runs on one GPU (GPU {gpu_list}); tensor parallelism 1."
+        ));
     } else {
+        say.push(
         format!(
             "Tensor parallelism {tp} over GPUs {gpu_list}{}: the {} attention heads and the vocabulary ({} tokens, padded to {}) divide evenly by {tp}.",
             if result.nvlink { ", joined by NVLink" } else { ", over PCIe" },
             arch.heads,
             thousands(arch.vocab),
             thousands(placement::padded_vocab(arch)),
-        )
-    });
+        ));
+    }
     let version = &result.vllm_version;
     say.push(format!(
         "Each GPU has {} in total as CUDA reports it; vLLM {version} takes {:.2} of it (--gpu-memory-utilization): a budget of {}, which must be free when it starts.",
@@ -99,8 +93,24 @@ pub(super) fn describe(
         result.gpu_memory_utilization,
         gib(mem.budget_bytes as f64),
     ));
+    let activation_words = if samples {
+        format!(
+            "the profiling run's logits for {} × {} vocabulary, and {} batched tokens × {} hidden",
+            plural(mem.max_num_seqs, "request", "requests"),
+            thousands(arch.vocab),
+            thousands(mem.max_num_batched_tokens),
+            thousands(arch.hidden),
+        )
+    } else {
+        format!(
+            "{} batched tokens × {} hidden; only the last stage computes logits",
+            thousands(mem.max_num_batched_tokens),
+            thousands(arch.hidden),
+        )
+    };
     say.push(format!(
-        "Per GPU inside the budget: weights {}, {} outside PyTorch ({}), an activation peak of {} (the profiling run's logits for {} × {} vocabulary, and {} batched tokens × {} hidden){}.",
+        "{} inside the budget: weights {}, {} outside PyTorch ({}), an activation peak of {} ({activation_words}){}.",
+        stage.map_or_else(|| "Per GPU".to_owned(), |s| format!("Per GPU of stage {}", s.shape.index + 1)),
         gib(mem.weights_bytes as f64),
         gib(mem.non_torch_bytes as f64),
         match (tp, result.nvlink) {
@@ -109,27 +119,34 @@ pub(super) fn describe(
             (_, false) => "with NCCL buffers over PCIe",
         },
         gib(mem.activations_bytes as f64),
-        plural(mem.max_num_seqs, "request", "requests"),
-        thousands(arch.vocab),
-        thousands(mem.max_num_batched_tokens),
-        thousands(arch.hidden),
         if mem.cuda_graphs_in_budget {
             format!(", and {} of CUDA graphs, which vLLM 0.20 and later estimate and take out of the budget", gib(mem.cuda_graphs_bytes as f64))
         } else {
             String::new()
         },
     ));
-    say.push(format!(
-        "Outside the budget, after the KV cache is allocated, vLLM {}warms up the sampler ({}): {} in all must still be free then.",
-        if mem.cuda_graphs_in_budget {
-            String::new()
-        } else {
-            format!("captures its CUDA graphs ({}) and ", gib(mem.cuda_graphs_bytes as f64))
-        },
-        gib(f64::from(mem.max_num_seqs) * f64::from(arch.vocab) * 4.0),
-        gib(mem.after_kv_bytes as f64),
-    ));
-    let per_token = kv_words(arch, result, c.kv_element_bytes());
+    if samples {
+        say.push(format!(
+            "Outside the budget, after the KV cache is allocated, vLLM {}warms up the sampler ({}): {} in all must still be free then.",
+            if mem.cuda_graphs_in_budget {
+                String::new()
+            } else {
+                format!("captures its CUDA graphs ({}) and ", gib(mem.cuda_graphs_bytes as f64))
+            },
+            gib(f64::from(mem.max_num_seqs) * f64::from(arch.vocab) * 4.0),
+            gib(mem.after_kv_bytes as f64),
+        ));
+    } else if !mem.cuda_graphs_in_budget {
+        say.push(format!(
+            "Outside the budget, after the KV cache is allocated, vLLM captures its CUDA graphs ({}): that much must still be free then (the sampler warms up on the last stage only).",
+            gib(mem.cuda_graphs_bytes as f64),
+        ));
+    }
+    let per_token = kv_words(
+        stage.map_or(arch, |s| &s.arch),
+        result,
+        c.kv_element_bytes(),
+    );
     if mem.kv_cache_bytes <= 0 {
         say.push(format!(
             "Weights and overhead exceed the budget by {}: no room is left for the KV cache (vLLM: \"No available memory for the cache blocks\").",
@@ -211,6 +228,9 @@ pub(super) fn describe(
     }
     if tp > 1 && !result.nvlink {
         warn.push("These GPUs are not all joined by NVLink: tensor parallelism over PCIe works but is slower.".into());
+    }
+    if let Some(split) = &result.pipeline {
+        warn.extend(explain_pipeline::warnings(split));
     }
     if !arch.verified {
         warn.push(format!(

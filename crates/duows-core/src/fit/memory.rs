@@ -53,6 +53,10 @@ pub struct FitConstants {
     /// Bytes per cached key or value element: 2 for a bf16/fp16 KV cache (0: the same), 1
     /// for `--kv-cache-dtype fp8`.
     pub kv_bytes: u32,
+    /// Decoder layers per pipeline stage across nodes, in order (`VLLM_PP_LAYER_PARTITION`,
+    /// e.g. `[40, 38]`): pins the number of stages; `None`: vLLM's even split.
+    #[ts(optional)]
+    pub layer_partition: Option<Vec<u32>>,
 }
 
 impl FitConstants {
@@ -133,12 +137,27 @@ impl Runtime {
     /// `[max_num_seqs × vocab]` logits plus two bf16 `[max_num_batched_tokens × hidden]`
     /// tensors. Tensor parallelism does not shrink it (logits are gathered whole).
     pub fn activation_bytes(&self, arch: &Architecture, c: &FitConstants) -> f64 {
+        self.stage_activation_bytes(arch, c, true)
+    }
+
+    /// The activation peak of one pipeline stage: only the last stage computes the logits
+    /// (vLLM's profiling run samples on the last pipeline rank only).
+    pub fn stage_activation_bytes(
+        &self,
+        arch: &Architecture,
+        c: &FitConstants,
+        last_stage: bool,
+    ) -> f64 {
         if let Some(gib) = c.activation_gib {
             return gib * GIB;
         }
         let logits = f64::from(self.max_num_seqs) * f64::from(arch.vocab) * 4.0;
         let hidden = f64::from(self.max_num_batched_tokens) * f64::from(arch.hidden) * 4.0;
-        self.vllm.logits_copies() * logits + hidden
+        if last_stage {
+            self.vllm.logits_copies() * logits + hidden
+        } else {
+            hidden
+        }
     }
 
     /// Captured CUDA graphs per GPU, bytes, for vLLM's 51 default sizes and in proportion to
@@ -206,14 +225,42 @@ impl MemoryPerGpu {
         runtime: &Runtime,
         constants: &FitConstants,
     ) -> Self {
+        Self::compute_stage(
+            arch,
+            weight_bytes,
+            total_bytes,
+            gpu_memory_utilization,
+            runtime,
+            constants,
+            true,
+        )
+    }
+
+    /// The breakdown for one GPU of a pipeline stage: `arch` holds the stage's layers,
+    /// `weight_bytes` the stage's weights (all its tensor-parallel GPUs together); only the
+    /// last stage computes logits and warms up the sampler.
+    pub fn compute_stage(
+        arch: &Architecture,
+        weight_bytes: u64,
+        total_bytes: u64,
+        gpu_memory_utilization: f64,
+        runtime: &Runtime,
+        constants: &FitConstants,
+        last_stage: bool,
+    ) -> Self {
         let budget = (total_bytes as f64 * gpu_memory_utilization).ceil();
         let weights = (weight_bytes as f64 / f64::from(runtime.tp.max(1))).ceil();
         let non_torch = runtime.non_torch_bytes(constants);
-        let activations = runtime.activation_bytes(arch, constants);
+        let activations = runtime.stage_activation_bytes(arch, constants, last_stage);
         let graphs = runtime.cuda_graph_bytes(arch, constants);
         let in_budget = runtime.vllm.graphs_in_budget();
         let kv = budget - weights - non_torch - activations - if in_budget { graphs } else { 0.0 };
-        let after_kv = runtime.sampler_bytes(arch) + if in_budget { 0.0 } else { graphs };
+        let sampler = if last_stage {
+            runtime.sampler_bytes(arch)
+        } else {
+            0.0
+        };
+        let after_kv = sampler + if in_budget { 0.0 } else { graphs };
         Self {
             total_bytes,
             budget_bytes: budget as u64,

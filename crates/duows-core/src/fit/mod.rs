@@ -5,29 +5,37 @@
 //! fits or not, on which GPUs with which tensor-parallel size, the memory per GPU split
 //! into weights, KV cache and overhead, the largest context, the concurrency, the exact
 //! vLLM settings, every number explained in words, and the nearest ways to make it fit.
-//! [`recommend`] ranks the catalog per Duo feature with it.
+//! [`recommend`] ranks the catalog per Duo feature with it. [`fit_on_nodes`] and
+//! [`recommend_on_nodes`] plan over several identical nodes: a model too large for one is
+//! split into pipeline stages, one per node ([`pipeline`]).
 
 mod attempt;
+mod check;
 mod explain;
+mod explain_pipeline;
 mod kv_layout;
 pub mod memory;
 mod own_model;
+pub mod pipeline;
 pub mod placement;
 mod recommend;
 pub mod startup;
 mod suggest;
 pub mod vllm;
+mod words;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Architecture, Model, Quantization, Variant};
+use crate::catalog::{Model, Quantization, Variant};
 use attempt::Attempt;
 pub use kv_layout::KvLayout;
 pub use memory::{FitConstants, MemoryPerGpu, Runtime, GIB};
-pub use own_model::fit_config_model;
+pub use own_model::{fit_config_model, fit_config_model_on_nodes};
+pub use pipeline::{PipelineSplit, PipelineStage};
 pub use placement::Slot;
 pub use recommend::{
-    recommend, Badge, FeatureRanking, ModelAdvice, RankedModel, RecommendRequest, Recommendation,
+    recommend, recommend_on_nodes, Badge, FeatureRanking, ModelAdvice, RankedModel,
+    RecommendRequest, Recommendation,
 };
 
 /// The context assumed when the user names none (capped at the model's native context):
@@ -73,6 +81,9 @@ pub struct FitError {
     pub reason: String,
 }
 
+/// The most nodes a fit plans over.
+pub const MAX_NODES: u32 = 64;
+
 /// The vLLM settings that go with a fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct VllmSettings {
@@ -84,8 +95,9 @@ pub struct VllmSettings {
     pub max_model_len: u32,
     /// `--max-num-seqs`.
     pub max_num_seqs: u32,
-    /// The four as command-line arguments, then `--max-num-batched-tokens` and
-    /// `--kv-cache-dtype fp8` when the fit was asked for them.
+    /// The four as command-line arguments (across nodes, `--pipeline-parallel-size` and
+    /// `--distributed-executor-backend ray` after the first), then
+    /// `--max-num-batched-tokens` and `--kv-cache-dtype fp8` when the fit was asked for them.
     pub args: Vec<String>,
     /// `CUDA_VISIBLE_DEVICES` for the GPUs used.
     pub cuda_visible_devices: String,
@@ -94,7 +106,7 @@ pub struct VllmSettings {
 /// A way to make a model fit that does not fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Suggestion {
-    /// `shorter_context`, `quantized_variant`, `more_gpus` or `bigger_gpu`.
+    /// `shorter_context`, `quantized_variant`, `more_gpus`, `bigger_gpu` or `more_nodes`.
     pub kind: String,
     /// What to do, in words.
     pub message: String,
@@ -106,10 +118,15 @@ pub struct Suggestion {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub variant: Option<String>,
-    /// The hardware that would do (`more_gpus`, `bigger_gpu`), as a spec like `4xA100-80GB`.
+    /// The hardware that would do (`more_gpus`, `bigger_gpu`, each node of `more_nodes`), as
+    /// a spec like `4xA100-80GB`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub gpus: Option<String>,
+    /// The nodes that would do (`more_nodes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub nodes: Option<u32>,
 }
 
 /// The answer for one model and checkpoint.
@@ -165,6 +182,11 @@ pub struct FitResult {
     pub suggestions: Vec<Suggestion>,
     /// Things to check (free memory, PCIe, unverified numbers).
     pub warnings: Vec<String>,
+    /// Across nodes: the pipeline stages, their layers and memory per GPU (`memory` is the
+    /// limiting stage's). Absent on one node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub pipeline: Option<PipelineSplit>,
 }
 
 impl FitResult {
@@ -181,12 +203,23 @@ fn whole(concurrency: f64) -> u32 {
 
 /// Fits one model checkpoint on the GPUs.
 pub fn fit(request: &FitRequest<'_>) -> Result<FitResult, FitError> {
-    fit_inner(request, true)
+    fit_inner(request, 1, true)
+}
+
+/// Fits one model checkpoint on `nodes` identical machines, each with the request's GPUs:
+/// on one of them when it fits there (the same answer as [`fit`]), else split into the
+/// fewest pipeline stages that fit, one per node (vLLM on a Ray cluster).
+pub fn fit_on_nodes(request: &FitRequest<'_>, nodes: u32) -> Result<FitResult, FitError> {
+    fit_inner(request, nodes, true)
 }
 
 /// The fit, with or without looking for ways to make it fit.
-fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResult, FitError> {
-    let arch = check(request)?;
+fn fit_inner(
+    request: &FitRequest<'_>,
+    nodes: u32,
+    with_suggestions: bool,
+) -> Result<FitResult, FitError> {
+    let arch = check::check(request, nodes)?;
     let explicit = request.context.is_some();
     let desired = request.context.unwrap_or(DEFAULT_CONTEXT.min(arch.context));
     let wanted = request.concurrency.max(1);
@@ -208,13 +241,13 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
                 })
             })
     };
-    let mut attempts = attempt::attempts(request, arch, request.constants.max_num_seqs);
+    let mut attempts = attempt::attempts(request, arch, request.constants.max_num_seqs, nodes);
     let mut chosen = select(&attempts);
     if chosen.is_none() && request.constants.max_num_seqs.is_none() {
         // Batching fewer requests shrinks the activation peak and the warm-up: try with
         // just the requests wanted before giving up.
         let fewer = wanted.next_power_of_two().min(attempt::MAX_NUM_SEQS);
-        attempts = attempt::attempts(request, arch, Some(fewer));
+        attempts = attempt::attempts(request, arch, Some(fewer), nodes);
         chosen = select(&attempts);
     }
     let (attempt, context, fits) = match chosen {
@@ -226,7 +259,7 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
                 None => {
                     let whole_now = whole(attempt.concurrency_at(context));
                     let seqs = max_num_seqs_for(whole_now, &attempt);
-                    attempt.with_max_num_seqs(request, arch, seqs)
+                    attempt.with_max_num_seqs(request, seqs)
                 }
             };
             (Some(chosen), context, true)
@@ -250,16 +283,24 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
     );
     let max_num_seqs = attempt.map_or(1, |a| a.runtime.max_num_seqs);
     let gpus = attempt.map(|a| a.gpus.clone()).unwrap_or_default();
-    let mut args = vec![
-        "--tensor-parallel-size".into(),
-        tp.to_string(),
+    let pp = attempt.map_or(1, |a| a.pp);
+    let mut args = vec!["--tensor-parallel-size".into(), tp.to_string()];
+    if pp > 1 {
+        args.extend([
+            "--pipeline-parallel-size".into(),
+            pp.to_string(),
+            "--distributed-executor-backend".into(),
+            "ray".into(),
+        ]);
+    }
+    args.extend([
         "--gpu-memory-utilization".into(),
         format!("{gmu:.2}"),
         "--max-model-len".into(),
         context.to_string(),
         "--max-num-seqs".into(),
         max_num_seqs.to_string(),
-    ];
+    ]);
     // Settings the user named that change the memory: the launch must match the estimate.
     if let Some(tokens) = request.constants.max_num_batched_tokens {
         args.extend(["--max-num-batched-tokens".into(), tokens.to_string()]);
@@ -302,21 +343,43 @@ fn fit_inner(request: &FitRequest<'_>, with_suggestions: bool) -> Result<FitResu
         vllm_version: attempt::planned_vllm(request).to_string(),
         kv_bytes_per_token: layout.per_token,
         kv_bytes_per_request: layout.per_request(context),
-        required_free_bytes: attempt.map_or(0, |a| {
-            a.memory.budget_bytes
-                + a.memory.after_kv_bytes
-                + memory::pre_start_bytes(a.tp, a.nvlink)
-        }),
+        required_free_bytes: attempt.map_or(0, Attempt::required_free_bytes),
         vllm: fits.then_some(vllm),
         explanation: Vec::new(),
         suggestions: Vec::new(),
         warnings: Vec::new(),
+        pipeline: attempt.filter(|a| a.pp > 1).map(split_of),
     };
     explain::describe(&mut result, request, arch, attempt, desired, explicit);
     if !fits && with_suggestions {
-        result.suggestions = suggest::suggestions(request, arch, &result, desired);
+        result.suggestions = suggest::suggestions(request, arch, &result, desired, nodes, attempt);
     }
     Ok(result)
+}
+
+/// The stages of a placement across nodes, for the result.
+fn split_of(attempt: &Attempt) -> PipelineSplit {
+    PipelineSplit {
+        nodes: attempt.pp,
+        pipeline_parallel_size: attempt.pp,
+        tensor_parallel_size: attempt.tp,
+        layer_partition: attempt.stages.iter().map(|s| s.shape.layers).collect(),
+        custom_partition: attempt.custom_partition,
+        stages: attempt
+            .stages
+            .iter()
+            .map(|s| PipelineStage {
+                stage: s.shape.index,
+                first_layer: s.shape.first_layer,
+                layers: s.shape.layers,
+                embedding: s.shape.embedding,
+                output_head: s.shape.head,
+                memory: s.memory,
+                kv_bytes_per_token: s.layout.per_token,
+            })
+            .collect(),
+        limiting_stage: attempt.limiting as u32,
+    }
 }
 
 /// `--max-num-seqs`: the whole requests that fit, rounded up to a power of two, at most
@@ -336,6 +399,11 @@ fn max_num_seqs_for(whole_requests: u32, attempt: &Attempt) -> u32 {
 /// The best smaller checkpoint of the model that fits (most concurrent requests, then
 /// longest context), when the requested one does not.
 pub fn best_smaller_variant(request: &FitRequest<'_>) -> Option<FitResult> {
+    best_smaller_variant_on(request, 1)
+}
+
+/// [`best_smaller_variant`] on `nodes` nodes.
+fn best_smaller_variant_on(request: &FitRequest<'_>, nodes: u32) -> Option<FitResult> {
     request
         .model
         .variants
@@ -347,84 +415,13 @@ pub fn best_smaller_variant(request: &FitRequest<'_>) -> Option<FitResult> {
                     variant,
                     ..request.clone()
                 },
+                nodes,
                 false,
             )
             .ok()
         })
         .filter(|f| f.fits)
         .max_by_key(|f| (f.whole_requests(), f.max_model_len))
-}
-
-fn check<'a>(request: &FitRequest<'a>) -> Result<&'a Architecture, FitError> {
-    let arch = request.model.arch.as_ref().ok_or_else(|| FitError {
-        field: "model",
-        reason: format!(
-            "{} is a cloud model: it cannot run on this machine",
-            request.model.name
-        ),
-    })?;
-    if let Some(context) = request.context {
-        if !(16..=arch.context).contains(&context) {
-            return Err(FitError {
-                field: "context",
-                reason: format!(
-                    "must be between 16 and {} ({}'s native context)",
-                    arch.context, request.model.name
-                ),
-            });
-        }
-    }
-    if let Some(gmu) = request.gpu_memory_utilization {
-        if !(gmu.is_finite() && gmu > 0.0 && gmu <= 1.0) {
-            return Err(FitError {
-                field: "gpu_memory_utilization",
-                reason: "must be above 0 and at most 1".into(),
-            });
-        }
-    }
-    if let Some(tp) = request.tensor_parallel_size {
-        let valid = placement::valid_tp_sizes(arch, request.slots.len() as u32);
-        if !valid.contains(&tp) {
-            return Err(FitError {
-                field: "tensor_parallel_size",
-                reason: format!(
-                    "{tp} is not possible here: it must divide {}'s {} attention heads and its padded vocabulary, and be at most the number of GPUs ({}); possible: {:?}",
-                    request.model.name,
-                    arch.heads,
-                    request.slots.len(),
-                    valid
-                ),
-            });
-        }
-    }
-    if let (Some(tp), Some(most)) = (
-        request.tensor_parallel_size,
-        request.variant.max_tensor_parallel_size,
-    ) {
-        if tp > most {
-            return Err(FitError {
-                field: "tensor_parallel_size",
-                reason: format!(
-                    "{tp} is not possible for the {} checkpoint: its quantization blocks allow at most {most} GPUs",
-                    request.variant.name
-                ),
-            });
-        }
-    }
-    if !(1..=4096).contains(&request.concurrency) {
-        return Err(FitError {
-            field: "concurrency",
-            reason: "must be between 1 and 4096".into(),
-        });
-    }
-    request
-        .constants
-        .validate()
-        .map_err(|(field, reason)| FitError {
-            field,
-            reason: reason.into(),
-        })?;
-    Ok(arch)
 }
 
 #[cfg(test)]

@@ -4,14 +4,23 @@
 
 use crate::catalog::ConfigModel;
 
-use super::{fit, FitError, FitRequest, FitResult};
+use super::{fit_on_nodes, FitError, FitRequest, FitResult};
 
 /// Fits `own` (whose model and checkpoint `request` carries) and says where its numbers come from.
 pub fn fit_config_model(
     own: &ConfigModel,
     request: &FitRequest<'_>,
 ) -> Result<FitResult, FitError> {
-    let mut result = fit(request)?;
+    fit_config_model_on_nodes(own, request, 1)
+}
+
+/// [`fit_config_model`] on `nodes` identical nodes ([`fit_on_nodes`]).
+pub fn fit_config_model_on_nodes(
+    own: &ConfigModel,
+    request: &FitRequest<'_>,
+    nodes: u32,
+) -> Result<FitResult, FitError> {
+    let mut result = fit_on_nodes(request, nodes)?;
     let mut explanation = vec![format!(
         "{} is read from {}, not from the catalog.",
         own.model.name,

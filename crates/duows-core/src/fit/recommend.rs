@@ -16,7 +16,7 @@ use crate::catalog::{
 
 use super::memory::GIB;
 use super::suggest::required_single_gpu;
-use super::{fit, FitConstants, FitError, FitRequest, FitResult, Slot, DEFAULT_CONTEXT};
+use super::{fit_inner, FitConstants, FitError, FitRequest, FitResult, Slot, DEFAULT_CONTEXT};
 
 /// What to recommend for.
 #[derive(Debug, Clone)]
@@ -166,6 +166,15 @@ pub struct Recommendation {
 
 /// Recommends models for the hardware.
 pub fn recommend(request: &RecommendRequest<'_>) -> Result<Recommendation, FitError> {
+    recommend_on_nodes(request, 1)
+}
+
+/// Recommends models for `nodes` identical machines with the request's GPUs each: a model
+/// that fits on one is fitted there, a larger one split into pipeline stages across them.
+pub fn recommend_on_nodes(
+    request: &RecommendRequest<'_>,
+    nodes: u32,
+) -> Result<Recommendation, FitError> {
     let catalog = request.catalog;
     if let Some(context) = request.context {
         let longest = catalog
@@ -207,7 +216,7 @@ pub fn recommend(request: &RecommendRequest<'_>) -> Result<Recommendation, FitEr
         .iter()
         .filter(|m| m.self_hostable() && relevant(m))
     {
-        models.push(advise(request, model, version)?);
+        models.push(advise(request, model, version, nodes)?);
     }
     // Fitting first; then what GitLab lists and rates best in this version, GA first,
     // not deprecated, and the most headroom.
@@ -306,6 +315,7 @@ fn advise(
     request: &RecommendRequest<'_>,
     model: &Model,
     version: GitlabVersion,
+    nodes: u32,
 ) -> Result<ModelAdvice, FitError> {
     let Some(own) = model.variants.first() else {
         return Err(FitError {
@@ -325,11 +335,11 @@ fn advise(
         gpu_memory_utilization: request.gpu_memory_utilization,
         constants: request.constants.clone(),
     };
-    let own_fit = fit(&fit_request(own))?;
+    let own_fit = fit_inner(&fit_request(own), nodes, true)?;
     let quantized = if own_fit.fits {
         None
     } else {
-        super::best_smaller_variant(&fit_request(own))
+        super::best_smaller_variant_on(&fit_request(own), nodes)
     };
     let badge = match (&own_fit.fits, &quantized) {
         (true, _) => Badge::Fits,

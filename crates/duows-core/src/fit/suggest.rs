@@ -1,15 +1,16 @@
 //! The nearest ways to make a model fit that does not: a shorter context, a smaller
-//! checkpoint, more GPUs of the same kind, or one bigger GPU, each with the fit it would get.
+//! checkpoint, more GPUs of the same kind, one bigger GPU, or more nodes like this one,
+//! each with the fit it would get.
 
 use crate::catalog::Architecture;
 use crate::hardware::KNOWN_GPUS;
 
-use super::attempt::{planned_vllm, MAX_NUM_SEQS};
-use super::explain::{gib, plural, thousands};
+use super::attempt::{planned_vllm, Attempt, MAX_NUM_SEQS};
 use super::kv_layout::KvLayout;
 use super::memory::{self, MemoryPerGpu, Runtime, GIB};
 use super::placement::{self, Slot};
 use super::vllm;
+use super::words::{gib, plural, thousands};
 use super::{fit_inner, FitRequest, FitResult, Suggestion, MIN_USEFUL_CONTEXT};
 
 /// The nearest ways to make it fit, nearest first.
@@ -18,17 +19,23 @@ pub(super) fn suggestions(
     arch: &Architecture,
     result: &FitResult,
     desired: u32,
+    nodes: u32,
+    attempt: Option<&Attempt>,
 ) -> Vec<Suggestion> {
     let mut out = Vec::new();
     let wanted = request.concurrency.max(1);
     if let Some(mem) = result.memory.filter(|m| m.kv_cache_bytes > 0) {
         let tp = result.tensor_parallel_size;
-        let layout = KvLayout::new(
-            arch,
-            tp,
-            request.constants.kv_element_bytes(),
-            mem.max_num_batched_tokens,
-        );
+        // Across nodes the limiting stage's cache (its own layers) decides.
+        let layout = match attempt.filter(|a| a.pp > 1) {
+            Some(attempt) => attempt.layout,
+            None => KvLayout::new(
+                arch,
+                tp,
+                request.constants.kv_element_bytes(),
+                mem.max_num_batched_tokens,
+            ),
+        };
         let each = layout.largest_context(mem.kv_cache_bytes as f64 / f64::from(wanted));
         if each >= MIN_USEFUL_CONTEXT.min(desired) && each < desired {
             out.push(Suggestion {
@@ -41,10 +48,11 @@ pub(super) fn suggestions(
                 context: Some(each),
                 variant: None,
                 gpus: None,
+                nodes: None,
             });
         }
     }
-    if let Some(fit) = super::best_smaller_variant(request) {
+    if let Some(fit) = super::best_smaller_variant_on(request, nodes) {
         let variant = request
             .model
             .variant(Some(&fit.variant))
@@ -63,6 +71,7 @@ pub(super) fn suggestions(
             context: None,
             variant: Some(variant.name.clone()),
             gpus: None,
+            nodes: None,
         });
     }
     let largest = request.slots.iter().max_by_key(|s| s.memory_bytes);
@@ -84,6 +93,7 @@ pub(super) fn suggestions(
                     context: None,
                     variant: None,
                     gpus: Some(spec_for(n, base.memory_bytes)),
+                    nodes: None,
                 });
                 break;
             }
@@ -114,9 +124,57 @@ pub(super) fn suggestions(
             context: None,
             variant: None,
             gpus: Some(format!("1x{}", gpu.spec)),
+            nodes: None,
         });
     }
+    if let Some(suggestion) = more_nodes(request, nodes) {
+        out.push(suggestion);
+    }
     out
+}
+
+/// The most nodes a suggestion proposes.
+const MOST_SUGGESTED_NODES: u32 = 8;
+
+/// The fewest nodes like this one (beyond `nodes`) that hold the model as pipeline stages.
+fn more_nodes(request: &FitRequest<'_>, nodes: u32) -> Option<Suggestion> {
+    if request.slots.is_empty() || request.slots.iter().any(|s| s.mig) {
+        return None;
+    }
+    let (n, fit) = (nodes + 1..=MOST_SUGGESTED_NODES).find_map(|n| {
+        fit_inner(request, n, false)
+            .ok()
+            .filter(|f| f.fits)
+            .map(|f| (n, f))
+    })?;
+    let split = fit.pipeline.as_ref()?;
+    let mut sizes: Vec<u64> = request.slots.iter().map(|s| s.memory_bytes).collect();
+    sizes.dedup();
+    let per_node = match sizes.as_slice() {
+        [size] => spec_for(request.slots.len() as u32, *size),
+        _ => format!("{} GPUs", request.slots.len()),
+    };
+    Some(Suggestion {
+        kind: "more_nodes".into(),
+        message: format!(
+            "Use {n} machines like this one ({}): vLLM on a Ray cluster, tensor parallelism {} in each and the {} layers split {} across them; {} at {} tokens.",
+            if nodes > 1 { format!("you plan for {nodes}") } else { "you have one".to_owned() },
+            split.tensor_parallel_size,
+            split.layer_partition.iter().sum::<u32>(),
+            split
+                .layer_partition
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(" + "),
+            plural(fit.whole_requests(), "request fits", "requests fit"),
+            thousands(fit.max_model_len)
+        ),
+        context: None,
+        variant: None,
+        gpus: Some(per_node),
+        nodes: Some(n),
+    })
 }
 
 /// The fit on `n` identical, NVLink-joined GPUs of `memory_bytes` each, if it fits.
@@ -135,7 +193,7 @@ fn fit_on(request: &FitRequest<'_>, n: u32, memory_bytes: u64) -> Option<FitResu
         slots: &slots,
         ..request.clone()
     };
-    fit_inner(&attempt, false)
+    fit_inner(&attempt, 1, false)
         .ok()
         .filter(|f| f.fits && f.tensor_parallel_size == n)
 }

@@ -6,6 +6,7 @@
 //! An unsupported metric is `None`; only a missing or unusable driver fails the probe,
 //! and even that becomes a normal [`DriverState`] in the [`HardwareReport`].
 
+mod cuda_init;
 mod description;
 mod known_gpus;
 mod nvml;
@@ -13,6 +14,7 @@ mod report;
 mod system;
 mod types;
 
+pub use cuda_init::{check_cuda_init, cuda_error_meaning, CudaInit};
 pub use description::{DescribedProbe, DescriptionError, HardwareDescription};
 pub use known_gpus::{find_known_gpu, KnownGpu, KNOWN_GPUS};
 pub use nvml::NvmlProbe;

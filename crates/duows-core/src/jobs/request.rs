@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::catalog::Catalog;
-use crate::engine::download::{vllm_files, DownloadRequest};
+use crate::engine::download::{DownloadRequest, FileFilter};
 use crate::engine::install::{newest_release, release_for_model, InstallSpec};
 use crate::engine::Secret;
 
@@ -33,6 +33,16 @@ pub enum JobStartError {
         /// The checkpoint asked for.
         variant: String,
     },
+    /// The model has no GGUF file of that quantization.
+    #[error("{model} has no GGUF file `{quant}`{}", if known.is_empty() { " (it has none: it runs on vLLM only)".to_owned() } else { format!(" (it has {})", known.join(", ")) })]
+    UnknownGguf {
+        /// The model's name.
+        model: String,
+        /// The quantization asked for.
+        quant: String,
+        /// The quantizations the catalog has.
+        known: Vec<String>,
+    },
     /// Not a branch, tag or commit id.
     #[error("revision must be a branch, tag or commit id")]
     InvalidRevision,
@@ -54,6 +64,7 @@ impl JobStartError {
             Self::NotInstallable(_) => Some("engine"),
             Self::UnknownModel(_) | Self::ModelNotInstallable(_) => Some("model"),
             Self::UnknownVariant { .. } => Some("variant"),
+            Self::UnknownGguf { .. } => Some("gguf"),
             Self::InvalidRevision => Some("revision"),
             Self::UnknownJob(_) => Some("id"),
             Self::Running(_) | Self::Internal(_) => None,
@@ -72,6 +83,9 @@ pub struct DownloadJob {
     pub revision: Option<String>,
     /// Token for gated models; without one, `HF_TOKEN` when set.
     pub token: Option<Secret>,
+    /// A GGUF file of the model for llama.cpp's server, by its quantization (`Q4_K_M`),
+    /// instead of the checkpoint vLLM serves.
+    pub gguf: Option<String>,
 }
 
 /// The download request of `job` into the cache under `hf_home`, with the hub from
@@ -84,13 +98,29 @@ pub fn download_request(
     let model = catalog
         .model(&job.model)
         .ok_or_else(|| JobStartError::UnknownModel(job.model.clone()))?;
-    let variant =
-        model
-            .variant(job.variant.as_deref())
-            .ok_or_else(|| JobStartError::UnknownVariant {
-                model: model.name.clone(),
-                variant: job.variant.clone().unwrap_or_default(),
+    let (repo, keep) = match &job.gguf {
+        Some(quant) => {
+            let file = model
+                .gguf
+                .iter()
+                .find(|g| g.quant.eq_ignore_ascii_case(quant))
+                .ok_or_else(|| JobStartError::UnknownGguf {
+                    model: model.name.clone(),
+                    quant: quant.clone(),
+                    known: model.gguf.iter().map(|g| g.quant.clone()).collect(),
+                })?;
+            (file.repo.clone(), FileFilter::Only(file.file.clone()))
+        }
+        None => {
+            let variant = model.variant(job.variant.as_deref()).ok_or_else(|| {
+                JobStartError::UnknownVariant {
+                    model: model.name.clone(),
+                    variant: job.variant.clone().unwrap_or_default(),
+                }
             })?;
+            (variant.repo.clone(), FileFilter::Vllm)
+        }
+    };
     let revision = job.revision.clone().unwrap_or_else(|| "main".into());
     if !valid_revision(&revision) {
         return Err(JobStartError::InvalidRevision);
@@ -110,11 +140,11 @@ pub fn download_request(
             .ok()
             .filter(|e| !e.is_empty())
             .unwrap_or_else(|| DEFAULT_HUB.into()),
-        repo: variant.repo.clone(),
+        repo,
         revision,
         token,
         hf_home: hf_home.to_path_buf(),
-        keep: vllm_files,
+        keep,
     })
 }
 
@@ -220,6 +250,30 @@ mod tests {
         let request = download_request(&ok, home).expect("request");
         assert_eq!(request.repo, "mistralai/Mistral-7B-Instruct-v0.3");
         assert_eq!(request.revision, "main");
+        assert_eq!(request.keep, FileFilter::Vllm);
+        let gguf = DownloadJob {
+            model: "mistral-7b-instruct-v0.3".into(),
+            gguf: Some("q4_k_m".into()),
+            ..DownloadJob::default()
+        };
+        let request = download_request(&gguf, home).expect("gguf request");
+        assert_eq!(request.repo, "bartowski/Mistral-7B-Instruct-v0.3-GGUF");
+        assert_eq!(
+            request.keep,
+            FileFilter::Only("Mistral-7B-Instruct-v0.3-Q4_K_M.gguf".into())
+        );
+        assert!(request.keep.keeps("Mistral-7B-Instruct-v0.3-Q4_K_M.gguf"));
+        assert!(!request.keep.keeps("Mistral-7B-Instruct-v0.3-Q8_0.gguf"));
+        let no_such = DownloadJob {
+            model: "mistral-7b-instruct-v0.3".into(),
+            gguf: Some("Q9".into()),
+            ..DownloadJob::default()
+        };
+        let refused = download_request(&no_such, home)
+            .map(|_| ())
+            .expect_err("refused");
+        assert_eq!(refused.field(), Some("gguf"));
+        assert!(refused.to_string().contains("it has Q4_K_M"), "{refused}");
         let job = |engine: &str, model: Option<&str>| InstallJob {
             engine: engine.into(),
             model: model.map(Into::into),
@@ -253,9 +307,21 @@ mod tests {
             };
             install_spec(&job, home).expect("spec").requirements
         };
-        assert_eq!(requirement(Some("codestral-22b-v0.1")), ["vllm==0.18.1"]);
-        assert_eq!(requirement(Some("google/gemma-4-31B-it")), ["vllm==0.19.1"]);
-        assert_eq!(requirement(Some("minimax-m2.7")), ["vllm==0.20.2"]);
-        assert_eq!(requirement(None), ["vllm==0.20.2"], "the newest serves all");
+        // Ray beside vLLM, at the release the cluster test runs (scripts/ray-env.sh).
+        const RAY: &str = "ray==2.52.1";
+        assert_eq!(
+            requirement(Some("codestral-22b-v0.1")),
+            ["vllm==0.18.1", RAY]
+        );
+        assert_eq!(
+            requirement(Some("google/gemma-4-31B-it")),
+            ["vllm==0.19.1", RAY]
+        );
+        assert_eq!(requirement(Some("minimax-m2.7")), ["vllm==0.20.2", RAY]);
+        assert_eq!(
+            requirement(None),
+            ["vllm==0.20.2", RAY],
+            "the newest serves all"
+        );
     }
 }

@@ -3,10 +3,13 @@
 //! and a key.
 //!
 //! An OpenAI-compatible server (another vLLM, a hosted service) is reached through this
-//! app's gateway, so GitLab keeps one endpoint and the per-feature aliases; AWS Bedrock and
-//! Azure OpenAI are called by GitLab's AI gateway itself, so GitLab is given them as they
-//! are. The rules each platform's values follow are in [`super::platform_rules`].
+//! app's gateway, so GitLab keeps one endpoint and the per-feature aliases; it may have
+//! replicas (more endpoints serving the same model) that the gateway spreads requests over.
+//! AWS Bedrock and Azure OpenAI are called by GitLab's AI gateway itself, so GitLab is given
+//! them as they are. The rules each platform's values follow are in
+//! [`super::platform_rules`], and a replica's in [`super::replica_rules`].
 
+use duows_base::Secret;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, Family};
@@ -80,6 +83,21 @@ pub struct ExternalDeployment {
     /// Whether its API key is kept in this app's secret store.
     #[serde(default)]
     pub api_key_stored: bool,
+    /// OpenAI-compatible: more endpoints serving the same model (another node, another
+    /// server), behind the same name; the gateway spreads requests over those that answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<Replica>,
+}
+
+/// Another endpoint of an OpenAI-compatible deployment, serving the same model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct Replica {
+    /// Base URL ending in `/v1`, e.g. `http://gpu-3.internal:8000/v1`.
+    pub endpoint: String,
+    /// An environment variable holding its API key; `None`: the deployment's own key.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
 }
 
 impl ExternalDeployment {
@@ -94,6 +112,7 @@ impl ExternalDeployment {
             region: None,
             api_key_env: None,
             api_key_stored: false,
+            replicas: Vec::new(),
         }
     }
 
@@ -135,6 +154,25 @@ impl ExternalDeployment {
             .or_else(|| catalog.model(&self.served_model).map(|m| m.family))
             .or_else(|| family_in_name(&self.served_model))
             .unwrap_or(Family::General)
+    }
+}
+
+impl Replica {
+    /// The key it sends: from its own variable when it names one (none when that is unset:
+    /// another host's key is never sent in its place), else the deployment's.
+    pub fn key(&self, deployment_key: Option<&Secret>) -> Option<Secret> {
+        match &self.api_key_env {
+            Some(var) => std::env::var(var)
+                .ok()
+                .filter(|key| !key.is_empty())
+                .map(Secret::new),
+            None => deployment_key.cloned(),
+        }
+    }
+
+    /// Where its key comes from, in words: `$VAR`, or `None` for the deployment's own.
+    pub fn key_source(&self) -> Option<String> {
+        self.api_key_env.as_ref().map(|var| format!("${var}"))
     }
 }
 

@@ -109,21 +109,23 @@ mod tests {
         settings
             .features
             .insert("duo_chat_troubleshoot_job".into(), "engine-1".into());
-        assert!(matches!(
-            settings.validate(),
-            Err(SettingsError::Invalid {
-                field: "disabled_features",
-                ..
-            })
-        ));
+        assert_eq!(
+            settings
+                .validate()
+                .err()
+                .as_ref()
+                .and_then(SettingsError::field),
+            Some("disabled_features")
+        );
         settings.features.clear();
         settings.disabled_features.insert("duo_coffee".into());
-        assert!(matches!(
-            settings.validate(),
-            Err(SettingsError::Invalid {
-                field: "disabled_features",
-                ..
-            })
-        ));
+        assert_eq!(
+            settings
+                .validate()
+                .err()
+                .as_ref()
+                .and_then(SettingsError::field),
+            Some("disabled_features")
+        );
     }
 }

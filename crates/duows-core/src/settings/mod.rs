@@ -8,12 +8,16 @@
 mod deployment;
 mod features;
 mod platform_rules;
+mod replica_rules;
 mod store;
 
-pub use deployment::{family_in_name, valid_deployment_name, ExternalDeployment, Platform};
+pub use deployment::{
+    family_in_name, valid_deployment_name, ExternalDeployment, Platform, Replica,
+};
 pub use platform_rules::{check_openai_endpoint, with_single_v1, RuleBroken};
 pub use store::SettingsStore;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -23,8 +27,9 @@ use crate::hardware::HardwareDescription;
 
 /// The settings format this build writes (2 added deployments, feature routing and the
 /// gateway's request-log switch; 3 added deployments' platform, family, region and stored
-/// key, disabled features and the beta switch). Older files read with those at defaults.
-pub const CURRENT_VERSION: u32 = 3;
+/// key, disabled features and the beta switch; 4 added deployments' replicas). Older files
+/// read with those at defaults.
+pub const CURRENT_VERSION: u32 = 4;
 
 /// Everything the user can set. Defaults live in [`Settings::default`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -95,8 +100,8 @@ pub enum SettingsError {
     /// A field holds a value that is not allowed.
     #[error("settings field `{field}` {reason}")]
     Invalid {
-        /// The field at fault.
-        field: &'static str,
+        /// The field at fault (`deployments.endpoint`, `deployments[2].replicas[1].endpoint`).
+        field: Cow<'static, str>,
         /// What is wrong.
         reason: String,
         /// The corrected value, when it is plain (`http://gpu-2:8000/v1`).
@@ -149,11 +154,19 @@ pub enum SettingsError {
 
 impl SettingsError {
     /// An invalid field without a fix.
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<Cow<'static, str>>, reason: impl Into<String>) -> Self {
         Self::Invalid {
-            field,
+            field: field.into(),
             reason: reason.into(),
             fix: None,
+        }
+    }
+
+    /// The field at fault, for an invalid value.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
         }
     }
 }
@@ -206,12 +219,13 @@ impl Settings {
                 ));
             }
             platform_rules::check_platform_rules(d).map_err(|broken| SettingsError::Invalid {
-                field: broken.field,
+                field: broken.field.into(),
                 reason: broken.reason,
                 fix: broken.fix,
             })?;
+            replica_rules::check_replicas(i, d)?;
             if let Some(var) = &d.api_key_env {
-                check_key_variable(var, &d.endpoint)?;
+                check_key_variable(var, &d.endpoint, "deployments.api_key_env")?;
                 if d.api_key_stored {
                     return Err(SettingsError::invalid(
                         "deployments.api_key_env",
@@ -224,13 +238,19 @@ impl Settings {
     }
 }
 
-fn check_key_variable(var: &str, endpoint: &str) -> Result<(), SettingsError> {
+/// A key variable's name: a plain environment variable, and not one holding another
+/// service's secret (it is sent to `endpoint`). Errors name `field`.
+pub(super) fn check_key_variable(
+    var: &str,
+    endpoint: &str,
+    field: impl Into<Cow<'static, str>>,
+) -> Result<(), SettingsError> {
     let ok = !var.is_empty()
         && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !var.starts_with(|c: char| c.is_ascii_digit());
     if !ok {
         return Err(SettingsError::invalid(
-            "deployments.api_key_env",
+            field,
             format!("`{var}` is not an environment variable name"),
         ));
     }
@@ -238,7 +258,7 @@ fn check_key_variable(var: &str, endpoint: &str) -> Result<(), SettingsError> {
         || var.to_ascii_uppercase().starts_with("AWS_")
     {
         return Err(SettingsError::invalid(
-            "deployments.api_key_env",
+            field,
             format!(
                 "`{var}` holds another service's secret; the gateway would send it to {endpoint}: set the deployment's key in a variable of its own, e.g. GPU2_API_KEY"
             ),

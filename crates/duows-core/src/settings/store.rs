@@ -187,15 +187,15 @@ fn parse(content: &[u8]) -> Result<Parsed, String> {
         .ok_or("it has no numeric `version`")?;
     let value = match version {
         v if v > u64::from(CURRENT_VERSION) => return Ok(Parsed::TooNew(v)),
-        // Migrations from older formats: versions 2 and 3 only added fields, all with
+        // Migrations from older formats: versions 2, 3 and 4 only added fields, all with
         // defaults (an OpenAI-compatible platform, no family, no stored key, nothing turned
-        // off, beta features hidden).
-        1 | 2 => {
+        // off, beta features hidden, no replicas).
+        1..=3 => {
             let mut value = value;
             value["version"] = serde_json::json!(CURRENT_VERSION);
             value
         }
-        3 => value,
+        4 => value,
         other => return Err(format!("version {other} is not a known settings format")),
     };
     let settings: Settings = serde_json::from_value(value).map_err(|e| e.to_string())?;
@@ -234,6 +234,41 @@ mod tests {
         assert_eq!(gpu2.platform, crate::settings::Platform::OpenaiCompatible);
         assert_eq!((gpu2.family, gpu2.api_key_stored), (None, false));
         assert!(settings.disabled_features.is_empty() && !settings.show_beta_features);
+    }
+
+    #[test]
+    fn a_version_3_file_reads_unchanged_and_replicas_round_trip() {
+        let (_dir, store) = store();
+        let v3 = r#"{"version":3,"deployments":[{"name":"gpu-2","platform":"openai_compatible","endpoint":"http://gpu-2:8000/v1","served_model":"m","family":"MISTRAL","region":null,"api_key_env":null,"api_key_stored":true}],"features":{"duo_chat":"gpu-2"},"disabled_features":["duo_chat_explain_code"],"show_beta_features":true,"log_prompts":true}"#;
+        std::fs::write(store.path(), v3).expect("write");
+        let settings = store.load().expect("migrated");
+        let mut expected: serde_json::Value = serde_json::from_str(v3).expect("JSON");
+        expected["version"] = serde_json::json!(CURRENT_VERSION);
+        let read = serde_json::to_value(&settings).expect("JSON");
+        for field in [
+            "deployments",
+            "features",
+            "disabled_features",
+            "show_beta_features",
+        ] {
+            assert_eq!(read[field], expected[field], "{field}");
+        }
+        assert!(settings.deployments[0].replicas.is_empty());
+        // Saved again with a replica: written as version 4 and read back whole.
+        let mut with_replica = settings;
+        with_replica.deployments[0]
+            .replicas
+            .push(crate::settings::Replica {
+                endpoint: "http://gpu-3:8000/v1".into(),
+                api_key_env: Some("GPU3_KEY".into()),
+            });
+        store.save(&with_replica).expect("save");
+        let text = std::fs::read_to_string(store.path()).expect("read");
+        assert!(
+            text.contains("\"version\": 4") && text.contains("gpu-3"),
+            "{text}"
+        );
+        assert_eq!(store.load().expect("load"), with_replica);
     }
 
     #[test]
@@ -322,31 +357,13 @@ mod tests {
             ..Settings::default()
         };
         let err = store.save(&bad).expect_err("refused");
-        assert!(
-            matches!(
-                err,
-                SettingsError::Invalid {
-                    field: "planned_hardware",
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert_eq!(err.field(), Some("planned_hardware"), "{err}");
         let bad = Settings {
             models_dir: Some("relative/path".into()),
             ..Settings::default()
         };
         let err = store.save(&bad).expect_err("refused");
-        assert!(
-            matches!(
-                err,
-                SettingsError::Invalid {
-                    field: "models_dir",
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert_eq!(err.field(), Some("models_dir"), "{err}");
         assert_eq!(std::fs::read(store.path()).expect("read"), before);
     }
 

@@ -79,6 +79,7 @@ pub fn deployment(name: &str, served: &str, addr: SocketAddr) -> Deployment {
         api_key: Some(Secret::new("engine-key")),
         readiness: Readiness::Ready,
         listing: None,
+        replicas: Vec::new(),
     }
 }
 

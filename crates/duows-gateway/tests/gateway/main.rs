@@ -9,5 +9,6 @@ mod failures;
 mod mocks;
 mod observability;
 mod proxying;
+mod replicas;
 mod streaming;
 mod validation;

@@ -22,6 +22,21 @@ pub fn repo_cache(hf_home: &Path, repo: &str) -> PathBuf {
         .join(format!("models--{}", repo.replace('/', "--")))
 }
 
+/// Where a finished download of `path` in `repo` at `revision` (a branch, tag or commit)
+/// lies in the cache under `hf_home`: its snapshot link, when that resolves to a file. A file
+/// still being fetched, or fetched at another commit than the revision names now, is not
+/// there.
+pub fn downloaded_file(hf_home: &Path, repo: &str, revision: &str, path: &str) -> Option<PathBuf> {
+    let root = repo_cache(hf_home, repo);
+    let commit = std::fs::read_to_string(root.join("refs").join(revision))
+        .map(|c| c.trim().to_owned())
+        .unwrap_or_else(|_| revision.to_owned());
+    let file = root.join("snapshots").join(commit).join(path);
+    std::fs::metadata(&file)
+        .is_ok_and(|m| m.is_file())
+        .then_some(file)
+}
+
 /// One repository's folder in the cache.
 pub(super) struct RepoCache {
     root: PathBuf,

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use super::retry::TryError;
-use super::types::{DownloadError, DownloadRequest, RepoFile};
+use super::types::{DownloadError, DownloadRequest, FileFilter, RepoFile};
 use crate::engine::plan::Secret;
 
 #[derive(Deserialize)]
@@ -129,7 +129,7 @@ impl Hub {
     pub(super) async fn files(
         &self,
         commit: &str,
-        keep: fn(&str) -> bool,
+        keep: &FileFilter,
     ) -> Result<Vec<RepoFile>, DownloadError> {
         let url = format!(
             "{}/api/models/{}/tree/{commit}?recursive=true",
@@ -138,7 +138,7 @@ impl Hub {
         let entries: Vec<TreeEntry> = self.get_json(url).await?;
         Ok(entries
             .into_iter()
-            .filter(|e| e.kind == "file" && keep(&e.path))
+            .filter(|e| e.kind == "file" && keep.keeps(&e.path))
             .map(|e| match e.lfs {
                 Some(lfs) => RepoFile {
                     path: e.path,

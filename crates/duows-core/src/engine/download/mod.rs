@@ -40,9 +40,9 @@ mod sequence;
 mod transfer;
 mod types;
 
-pub use cache::repo_cache;
+pub use cache::{downloaded_file, repo_cache};
 pub use connections::TransferLimits;
 pub use progress::DownloadProgress;
 pub use retry::PieceRetry;
 pub use sequence::{download, download_with};
-pub use types::{vllm_files, DownloadError, DownloadRequest, RepoFile};
+pub use types::{vllm_files, DownloadError, DownloadRequest, FileFilter, RepoFile};

@@ -33,7 +33,7 @@ pub async fn download_with(
 ) -> Result<PathBuf, DownloadError> {
     let hub = Hub::new(request, limits.connections, limits.retry.stall)?;
     let commit = hub.commit().await?;
-    let files = hub.files(&commit, request.keep).await?;
+    let files = hub.files(&commit, &request.keep).await?;
     let cache = RepoCache::new(&request.hf_home, &request.repo);
     cache.create(&commit).await?;
     let needed: u64 = files

@@ -90,8 +90,27 @@ pub struct DownloadRequest {
     pub token: Option<Secret>,
     /// `HF_HOME`: the cache goes to `<hf_home>/hub`.
     pub hf_home: PathBuf,
-    /// Only files whose path matches (e.g. skip `original/` and `.pth` duplicates).
-    pub keep: fn(&str) -> bool,
+    /// Which files of the repository to fetch.
+    pub keep: FileFilter,
+}
+
+/// Which files of a repository a download fetches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileFilter {
+    /// What vLLM reads ([`vllm_files`]).
+    Vllm,
+    /// One file (a GGUF file for llama.cpp's server), by its path in the repository.
+    Only(String),
+}
+
+impl FileFilter {
+    /// Whether the file at `path` is fetched.
+    pub fn keeps(&self, path: &str) -> bool {
+        match self {
+            Self::Vllm => vllm_files(path),
+            Self::Only(wanted) => path == wanted,
+        }
+    }
 }
 
 /// Keeps what vLLM needs: safetensors, configs, tokenizers, templates; skips duplicate

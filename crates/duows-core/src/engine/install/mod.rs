@@ -36,4 +36,5 @@ pub use release::{
 pub use sequence::install;
 pub use types::{
     InstallError, InstallPhase, InstallProgress, InstallSpec, Installed, LLAMA_CPP_PYTHON_VERSION,
+    RAY_VERSION,
 };

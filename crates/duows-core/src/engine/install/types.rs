@@ -12,6 +12,10 @@ use crate::fit::vllm::VllmVersion;
 /// The llama-cpp-python release the app installs (its OpenAI-compatible server).
 pub const LLAMA_CPP_PYTHON_VERSION: &str = "0.3.36";
 
+/// The Ray release installed beside vLLM, for an engine across nodes
+/// (`--distributed-executor-backend ray`): the same Ray on every node, as Ray requires.
+pub const RAY_VERSION: &str = "2.52.1";
+
 /// What to install where.
 #[derive(Debug, Clone)]
 pub struct InstallSpec {
@@ -35,13 +39,13 @@ pub struct InstallSpec {
 
 impl InstallSpec {
     /// vLLM `release` into `<data_root>/venvs/vllm` (the release a model needs is
-    /// [`super::release_for_model`]; with no model, [`super::newest_release`]). PyTorch with
-    /// CUDA makes it about 12 GB.
+    /// [`super::release_for_model`]; with no model, [`super::newest_release`]), with Ray
+    /// ([`RAY_VERSION`]) for engines across nodes. PyTorch with CUDA makes it about 12 GB.
     pub fn vllm(data_root: &Path, release: VllmVersion) -> Self {
         Self {
             engine: EngineKind::Vllm,
             venv: data_root.join("venvs/vllm"),
-            requirements: vec![format!("vllm=={release}")],
+            requirements: vec![format!("vllm=={release}"), format!("ray=={RAY_VERSION}")],
             needed_bytes: 16 << 30,
             env: Vec::new(),
             python: PathBuf::from("python3"),

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::cluster::{ray_cluster_plan, ray_cluster_preview, ClusterNetwork, ClusterPlan};
 use super::installed::{self, Installation};
 use super::plan::{llama_cpp_plan, vllm_plan, EngineKind, LaunchPlan, LlamaCppOptions};
 use super::plan::{PlanError, PlanOptions, Secret};
@@ -193,6 +194,44 @@ pub fn prepare_vllm(
         fit: Some(fit),
         preflight: preflight(&facts),
     })
+}
+
+/// The commands of a catalog model across nodes (`fit` is a fit across nodes) with the
+/// app's defaults, on `network`; `None`: placeholders for machines not yet named.
+pub fn prepare_cluster(
+    request: &LaunchRequest,
+    fit: &FitResult,
+    folders: &AppFolders,
+    network: Option<&ClusterNetwork>,
+) -> Result<ClusterPlan, LaunchError> {
+    let catalog = Catalog::builtin().map_err(|e| LaunchError::internal(e.to_string()))?;
+    let model = catalog.model(&fit.model).ok_or_else(|| {
+        LaunchError::invalid("model", format!("`{}` is not in the catalog", fit.model))
+    })?;
+    let variant = model
+        .variant(Some(&fit.variant))
+        .ok_or_else(|| LaunchError::invalid("variant", "unknown checkpoint"))?;
+    let name = request.name.clone().unwrap_or_else(|| model.id.clone());
+    let (model_dir, _) = weights_to_serve(
+        &model.id,
+        variant,
+        request.model_dir.as_deref().map(Path::new),
+        &folders.models_dir,
+    )?;
+    let options = PlanOptions {
+        program: installed::locate_vllm(&folders.data_root).0,
+        model_dir,
+        hf_home: folders.models_dir.clone(),
+        served_name: Some(name.clone()),
+        port: free_port()?,
+        run_dir: folders.data_root.join("engines").join(&name),
+        api_key: random_key()?,
+    };
+    match network {
+        Some(network) => ray_cluster_plan(model, variant, fit, &options, network),
+        None => ray_cluster_preview(model, variant, fit, &options),
+    }
+    .map_err(plan_error)
 }
 
 fn random_key() -> Result<Secret, LaunchError> {

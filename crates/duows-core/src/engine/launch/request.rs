@@ -16,7 +16,8 @@ pub struct LaunchRequest {
     /// Checkpoint of `model` (default: the model's own).
     #[serde(default)]
     pub variant: Option<String>,
-    /// A GGUF file, served by llama.cpp's server.
+    /// A GGUF file, served by llama.cpp's server; with `model`, a GGUF file of that catalog
+    /// model (served under its id, so the features rated for it can be routed to it).
     #[serde(default)]
     pub gguf: Option<String>,
     /// Plan only: a hardware spec to plan for instead of this machine.

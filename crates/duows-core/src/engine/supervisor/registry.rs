@@ -13,6 +13,7 @@ use super::run::Run;
 use super::status::{
     now_ms, EngineEndpoint, EngineState, EngineStatus, SupervisionPolicy, SupervisorError,
 };
+use crate::engine::classify::Failure;
 use crate::engine::log::EngineLog;
 use crate::engine::plan::{LaunchPlan, Secret};
 use crate::engine::process::EngineLauncher;
@@ -23,6 +24,8 @@ struct Handle {
     task: tokio::task::JoinHandle<()>,
     log: Arc<EngineLog>,
     api_key: Secret,
+    /// Set before a stop that is a failure from outside (a node of its cluster dropped).
+    abort: Arc<Mutex<Option<Failure>>>,
 }
 
 /// Runs any number of engines (on different GPUs or ports).
@@ -99,7 +102,9 @@ impl Supervisor {
         let api_key = plan.api_key.clone();
         let (status_tx, status_rx) = watch::channel(status);
         let (stop_tx, stop_rx) = watch::channel(false);
+        let abort = Arc::new(Mutex::new(None));
         let run = Run {
+            abort: Arc::clone(&abort),
             plan,
             policy,
             launcher: Arc::clone(&self.launcher),
@@ -118,6 +123,7 @@ impl Supervisor {
                 task,
                 log,
                 api_key,
+                abort,
             },
         );
         drop(engines);
@@ -155,6 +161,23 @@ impl Supervisor {
         let _ = task.await;
         let last = status.borrow().clone();
         Ok(last)
+    }
+
+    /// Stops an engine because something outside it failed (a node of its cluster
+    /// dropped): it ends `failed` with `failure`, not `stopped`, and is not restarted.
+    pub async fn fail(
+        &self,
+        name: &str,
+        failure: Failure,
+    ) -> Result<EngineStatus, SupervisorError> {
+        {
+            let engines = self.engines();
+            let handle = engines
+                .get(name)
+                .ok_or_else(|| SupervisorError::Unknown(name.to_owned()))?;
+            *handle.abort.lock().unwrap_or_else(|p| p.into_inner()) = Some(failure);
+        }
+        self.stop(name).await
     }
 
     /// Stops every engine.

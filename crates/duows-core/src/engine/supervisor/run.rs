@@ -48,6 +48,8 @@ pub(super) struct Run {
     pub(super) stop: watch::Receiver<bool>,
     /// The supervisor's change counter.
     pub(super) changes: Arc<watch::Sender<u64>>,
+    /// A failure from outside that ends the engine (set before `stop`).
+    pub(super) abort: Arc<std::sync::Mutex<Option<Failure>>>,
 }
 
 impl Run {
@@ -83,8 +85,18 @@ impl Run {
             let outcome = self.attempt().await;
             let (failure, was_ready) = match outcome {
                 Outcome::Stopped => {
+                    let abort = self.abort.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    if let Some(failure) = &abort {
+                        self.log
+                            .line(&format!("[duows] engine failed: {}", failure.evidence));
+                    }
                     self.set(|s| {
-                        s.state = EngineState::Stopped;
+                        s.state = if abort.is_some() {
+                            EngineState::Failed
+                        } else {
+                            EngineState::Stopped
+                        };
+                        s.failure = abort.or(s.failure.take());
                         s.pid = None;
                         s.next_start_ms = None;
                     });

@@ -8,6 +8,7 @@ use crate::hardware::{DescribedProbe, GpuProbe, HardwareDescription};
 
 mod gitlab;
 mod input;
+mod nodes;
 mod placement;
 mod recommend;
 mod suggestion;

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The desktop app measured under a virtual display: cold start to first paint, idle memory,
+# and the dashboard's CPU at 1 Hz with 8 GPUs described (see bench/desktop.mjs). Builds the
+# release app first when it is missing. Run on demand:
+#   bash bench/desktop.sh [runs] [idle-seconds] [cpu-seconds]      (default 3 20 60)
+#   bash bench/desktop.sh --smoke                                  (1 run, 2 s, 5 s)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+args=("$@")
+[ "${1:-}" = "--smoke" ] && args=(1 2 5)
+APP="${DUOWS_DESKTOP_BIN:-target/release/duo-workstation}"
+[ -x "$APP" ] || cargo build --release --locked -p duo-workstation >&2
+[ -x .tools/bin/tauri-driver ] || cargo install tauri-driver --locked --root .tools >&2
+DUOWS_DESKTOP_BIN="$APP" xvfb-run -a -s "-screen 0 1280x900x24" node bench/desktop.mjs "${args[@]}"

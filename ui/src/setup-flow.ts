@@ -1,0 +1,92 @@
+// The setup wizard's pure parts: each step's name, the overall progress, which step to show,
+// the download line (bytes done of total, a smoothed rate, time left, file n of m) and the
+// features ticked by default. No DOM; unit-tested.
+
+import { duration, sizeOf, speed } from './format';
+import type { DownloadProgress, Feature, RatingRange, SetupProgress, StepId } from './types';
+
+export const STEP_TITLE: Record<StepId, string> = {
+  welcome: 'Welcome',
+  check: 'System check',
+  features: 'Duo features',
+  model: 'Model',
+  engine: 'Engine',
+  weights: 'Weights',
+  launch: 'Launch',
+  gateway: 'Gateway',
+  gitlab: 'GitLab',
+  done: 'Done',
+};
+
+/** Steps whose result exists (done or skipped), and the share of the whole, 0..100. */
+export function overall(progress: SetupProgress): { finished: number; total: number; percent: number } {
+  const total = progress.steps.length;
+  const finished = progress.steps.filter((s) => s.state !== 'todo').length;
+  return { finished, total, percent: total === 0 ? 0 : (finished / total) * 100 };
+}
+
+/**
+ * The step to show: the one the person picked, while it is not beyond the first missing
+ * result (a later step cannot work yet); else the first missing result.
+ */
+export function stepToShow(progress: SetupProgress, picked: StepId | null): StepId {
+  if (picked === null) return progress.current;
+  const order = progress.steps.map((s) => s.id);
+  return order.indexOf(picked) <= order.indexOf(progress.current) ? picked : progress.current;
+}
+
+/** A download rate smoothed over the last several seconds (exponential, ~5 s). */
+export interface RateMeter {
+  /** Feeds the rate the server reported at `nowMs`; returns the smoothed rate. */
+  add(bytesPerSecond: number, nowMs: number): number;
+  reset(): void;
+}
+
+export function rateMeter(windowMs = 5000): RateMeter {
+  let smoothed: number | null = null;
+  let last = 0;
+  return {
+    add(bytesPerSecond, nowMs) {
+      if (smoothed === null) {
+        smoothed = bytesPerSecond;
+      } else {
+        const weight = 1 - Math.exp(-Math.max(0, nowMs - last) / windowMs);
+        smoothed += (bytesPerSecond - smoothed) * weight;
+      }
+      last = nowMs;
+      return smoothed;
+    },
+    reset() {
+      smoothed = null;
+    },
+  };
+}
+
+/** "1.2 / 4.4 GB · 85.0 MB/s · 38 s left · file 2 of 5". */
+export function downloadLine(progress: DownloadProgress, rate: number): string {
+  const parts = [sizeOf(progress.done_bytes, progress.total_bytes)];
+  if (rate > 0) {
+    parts.push(speed(rate));
+    const left = Math.max(0, progress.total_bytes - progress.done_bytes);
+    parts.push(`${duration((left / rate) * 1000)} left`);
+  }
+  if (progress.files_total > 1) parts.push(`file ${Math.min(progress.files_done + 1, progress.files_total)} of ${progress.files_total}`);
+  return parts.join(' · ');
+}
+
+/** The features ticked at first: every generally available one (beta and experiments are a choice). */
+export function defaultFeatures(features: readonly Feature[]): string[] {
+  return features.filter((f) => f.state === 'ga').map((f) => f.key);
+}
+
+/** Ratings that mean GitLab lists the model for a feature. */
+const RATED = new Set(['full', 'largely', 'partial', 'listed']);
+
+/** How many of the `chosen` features a model with `ratings` is rated for. */
+export function ratedCount(chosen: readonly string[], features: readonly Feature[], ratings: RatingRange | null): number {
+  if (!ratings) return 0;
+  return chosen.filter((key) => {
+    const feature = features.find((f) => f.key === key);
+    return feature !== undefined && RATED.has(ratings[feature.rated_as]);
+  }).length;
+}
