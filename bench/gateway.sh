@@ -17,6 +17,9 @@
 # rates through a deployment with two replicas beside the single-upstream one (and, with
 # DUOWS_BASELINE_BIN, another duows build in the same rounds), then one replica killed under
 # load (FAILOVER_RATE, FAILOVER_SECONDS). Best with --quick.
+# --trace: instead, a window straight to the mock and one through duows at TRACE_RATES
+# (default "10 2000") under a scheduler trace (perf), and what held the CPU while the slow
+# requests waited (bench/gateway/waits.py).
 # Environment: RATES="100 1000 ..." to choose rates, STREAM_COUNTS="250 2000" for the
 # concurrent slow streams, DUOWS_BIN to use a built binary, CARGO_TARGET_DIR as for any
 # cargo build.
@@ -31,6 +34,7 @@ QUICK=0
 SMOKE=0
 SOAK=0
 REPLICAS=0
+TRACE=0
 USE_LITELLM=1
 REALTIME=1
 for arg in "$@"; do
@@ -39,9 +43,10 @@ for arg in "$@"; do
     --smoke) QUICK=1; SMOKE=1; USE_LITELLM=0 ;;
     --soak) SOAK=1; USE_LITELLM=0 ;;
     --replicas) REPLICAS=1; USE_LITELLM=0 ;;
+    --trace) TRACE=1; USE_LITELLM=0 ;;
     --no-litellm) USE_LITELLM=0 ;;
     --no-realtime) REALTIME=0 ;;
-    *) echo "usage: bash bench/gateway.sh [--quick|--smoke] [--no-litellm] [--no-realtime] [--soak|--replicas]" >&2; exit 2 ;;
+    *) echo "usage: bash bench/gateway.sh [--quick|--smoke] [--no-litellm] [--no-realtime] [--soak|--replicas|--trace]" >&2; exit 2 ;;
   esac
 done
 # Each rate is measured in ROUNDS rounds; a round runs every path once, one after the other,
@@ -171,7 +176,8 @@ record "{\"kind\":\"info\",\"loadavg_start\":\"$(loadavg)\",\"cpus\":$CPUS,\"pla
 
 # --- Upstream mock -----------------------------------------------------------------------
 "${CLIENT_PIN[@]}" "$MOCK" --chunks 64 --interval-ms 20 >"$WORK/mock.out" 2>&1 &
-PIDS+=($!)
+MOCK_PID=$!
+PIDS+=("$MOCK_PID")
 wait_for_line "$WORK/mock.out" listening 10 || { say "the mock did not start"; exit 1; }
 MOCK_PORT="$(port_in "$WORK/mock.out" listening)"
 DIRECT_URL="http://127.0.0.1:$MOCK_PORT/v1/chat/completions"
@@ -267,6 +273,10 @@ if [ "$SOAK" = 1 ]; then
 fi
 if [ "$REPLICAS" = 1 ]; then
   source "$HERE/replicas.sh"
+  exit 0
+fi
+if [ "$TRACE" = 1 ]; then
+  source "$HERE/trace.sh"
   exit 0
 fi
 

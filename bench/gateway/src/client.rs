@@ -40,3 +40,11 @@ pub fn post(url: &Uri, body: &Bytes) -> Request<Full<Bytes>> {
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     request
 }
+
+/// Marks `request` as arrival `n` (`x-request-id: lg-<n>`), as the gateway's request log
+/// then names it.
+pub fn with_request_id(request: &mut Request<Full<Bytes>>, n: u64) {
+    if let Ok(value) = HeaderValue::from_str(&format!("lg-{n}")) {
+        request.headers_mut().insert("x-request-id", value);
+    }
+}

@@ -29,8 +29,9 @@ pub struct Plan {
     pub max_in_flight: usize,
     /// A process (tree) whose peak resident memory is reported.
     pub watch: Option<u32>,
-    /// A file to write every measured request to (`planned_ms,latency_us,ok` lines), for
-    /// looking at latency over time.
+    /// A file to write every measured request to (a `# window_start_unix_us=` line, then
+    /// `planned_ms,latency_us,ok,lag_us,id` lines), for looking at latency over time. Each request then carries `x-request-id:
+    /// lg-<n>` (`id`), so a slow one can be found in the gateway's request log.
     pub samples: Option<std::path::PathBuf>,
 }
 
@@ -43,6 +44,8 @@ enum Failure {
 }
 
 struct Record {
+    /// Arrival number (the `lg-<n>` request id with `--samples`).
+    id: u64,
     planned: Instant,
     /// Planned start to the end of the answer.
     latency_us: u64,
@@ -68,14 +71,18 @@ pub fn run(plan: &Plan) -> String {
     let in_flight = Arc::new(AtomicUsize::new(0));
     let memory = PeakSampler::start(plan.watch);
     let mut window_start = None;
+    let mut next_id = 0u64;
 
     schedule::arrivals(plan.rate, plan.warmup, plan.window, |planned, measured| {
         if measured && window_start.is_none() {
             window_start = Some(planned);
         }
+        let id = next_id;
+        next_id += 1;
         if in_flight.load(Ordering::Relaxed) >= plan.max_in_flight {
             if measured {
                 records.lock().expect("records").push(Record {
+                    id,
                     planned,
                     latency_us: 0,
                     lag_us: 0,
@@ -86,7 +93,10 @@ pub fn run(plan: &Plan) -> String {
             return;
         }
         in_flight.fetch_add(1, Ordering::Relaxed);
-        let request = client::post(&plan.url, &body);
+        let mut request = client::post(&plan.url, &body);
+        if plan.samples.is_some() {
+            client::with_request_id(&mut request, id);
+        }
         let (http, records, in_flight, timeout) = (
             http.clone(),
             records.clone(),
@@ -120,6 +130,7 @@ pub fn run(plan: &Plan) -> String {
             let done = Instant::now();
             if measured {
                 records.lock().expect("records").push(Record {
+                    id,
                     planned,
                     latency_us: (done - planned).as_micros() as u64,
                     lag_us,
@@ -148,16 +159,24 @@ pub fn run(plan: &Plan) -> String {
 fn write_samples(path: &std::path::Path, records: &[Record], start: Instant) {
     let mut sorted: Vec<&Record> = records.iter().collect();
     sorted.sort_by_key(|r| r.planned);
-    let text: String = sorted
-        .iter()
-        .map(|r| {
+    // The window's start on the wall clock, to line samples up with scheduler traces
+    // (`waits.py`) and the gateway's request log.
+    let unix_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros())
+        .saturating_sub(start.elapsed().as_micros());
+    let header = format!("# window_start_unix_us={unix_us}\n");
+    let text: String = std::iter::once(header)
+        .chain(sorted.iter().map(|r| {
             format!(
-                "{:.3},{},{}\n",
+                "{:.3},{},{},{},lg-{}\n",
                 (r.planned - start).as_secs_f64() * 1000.0,
                 r.latency_us,
-                u8::from(r.failure.is_none())
+                u8::from(r.failure.is_none()),
+                r.lag_us,
+                r.id
             )
-        })
+        }))
         .collect();
     if let Err(e) = std::fs::write(path, text) {
         eprintln!("cannot write {}: {e}", path.display());

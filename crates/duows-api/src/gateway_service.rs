@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use axum::serve::ListenerExt;
 use duows_base::access::HostRules;
 use duows_core::data_dir::DataDir;
 use duows_gateway::{check_bind, Gateway, GatewayConfig, KeyStore};
@@ -86,6 +87,13 @@ pub async fn start_gateway(
         state.clone(),
     ));
     let stopped = state.stopped();
+    // Streamed answers are many small writes: without TCP_NODELAY each one waits for the
+    // client's acknowledgement of the one before (up to its delayed-ACK time, 40 ms on Linux).
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set on a gateway connection");
+        }
+    });
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, gateway.router())
             .with_graceful_shutdown(stopped)

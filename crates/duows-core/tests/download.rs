@@ -1,7 +1,8 @@
 //! The download flow against a local server in the Hugging Face hub's URL layout: files in
-//! pieces over several connections, an interrupted download that resumes every piece where
-//! it stopped, a server without ranges, a corrupted file that fails verification, a gated
-//! repository, and cancellation.
+//! pieces over several connections, an interrupted download (no retries) that resumes every
+//! piece where it stopped, a server without ranges, a corrupted file that fails
+//! verification, a gated repository, and cancellation. Retries within one download:
+//! `download_retry.rs`.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use duows_core::engine::download::{
     download, download_with, repo_cache, DownloadError, DownloadProgress, DownloadRequest,
-    FileFilter, TransferLimits,
+    FileFilter, PieceRetry, TransferLimits,
 };
 use duows_core::engine::Secret;
 use serde_json::json;
@@ -264,7 +265,17 @@ async fn an_interrupted_download_resumes_with_a_range_request() {
     .await;
     let home = tempfile::tempdir().expect("home");
     let (tx, cancel, _keep) = progress();
-    let first = download(&request(&endpoint, home.path(), None), &tx, cancel.clone()).await;
+    let one_try = TransferLimits {
+        retry: no_retries(),
+        ..TransferLimits::default()
+    };
+    let first = download_with(
+        &request(&endpoint, home.path(), None),
+        one_try,
+        &tx,
+        cancel.clone(),
+    )
+    .await;
     assert!(
         matches!(first, Err(DownloadError::Http(ref m)) if m.contains("broke off")),
         "{first:?}"
@@ -297,6 +308,15 @@ fn small_pieces() -> TransferLimits {
     TransferLimits {
         connections: 3,
         piece_bytes: 64 << 10,
+        ..TransferLimits::default()
+    }
+}
+
+/// The first break stops the download, as a killed process would.
+fn no_retries() -> PieceRetry {
+    PieceRetry {
+        retries: 0,
+        ..PieceRetry::default()
     }
 }
 
@@ -381,7 +401,10 @@ async fn a_broken_download_resumes_every_piece_where_it_stopped() {
     let (tx, cancel, _keep) = progress();
     let first = download_with(
         &request(&endpoint, home.path(), None),
-        small_pieces(),
+        TransferLimits {
+            retry: no_retries(),
+            ..small_pieces()
+        },
         &tx,
         cancel.clone(),
     )

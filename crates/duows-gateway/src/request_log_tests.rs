@@ -1,4 +1,5 @@
-//! The request log: records rendered as lines, usage read from answers, rotation.
+//! The request log: records rendered as lines, usage read from answers, rotation, and
+//! records written in batches while they come fast.
 
 use super::*;
 
@@ -116,4 +117,40 @@ fn rotates_and_keeps_three() {
     assert!(newest
         .lines()
         .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+}
+
+#[test]
+fn a_burst_is_written_whole_and_in_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = RequestLog::start(dir.path().to_owned()).expect("start");
+    // The second record comes at once: the writer gathers the rest in batches.
+    for n in 0..500 {
+        let mut r = record();
+        r.request_id = format!("req-{n}");
+        assert!(log.send(r));
+    }
+    drop(log);
+    let path = dir.path().join(LOG_FILE);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        let ids: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+                v["request_id"].as_str().expect("id").to_owned()
+            })
+            .collect();
+        if ids.len() == 500 {
+            let expected: Vec<String> = (0..500).map(|n| format!("req-{n}")).collect();
+            assert_eq!(ids, expected);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of 500 lines",
+            ids.len()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

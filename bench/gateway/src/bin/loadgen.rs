@@ -11,7 +11,8 @@
 //! Requests are sent on a fixed schedule from a pacing thread whatever the answers do, over a
 //! keep-alive connection pool driven by one runtime thread; latency counts from the planned
 //! start (no coordinated omission). `--watch` reports the peak memory of that process tree
-//! during the run; `--samples` writes every measured request (`planned_ms,latency_us,ok`).
+//! during the run; `--samples` writes every measured request (`planned_ms,latency_us,ok,
+//! lag_us,id`) and sends each with `x-request-id: lg-<n>`, its id in the gateway's request log.
 
 use std::time::Duration;
 

@@ -1,9 +1,12 @@
-//! How many connections a download uses: [`TransferLimits`] (the most, and the piece size),
+//! How many connections a download uses: [`TransferLimits`] (the most, the piece size, and
+//! how a broken piece is tried again),
 //! and [`Growth`], which starts with a few connections and adds more while each addition
 //! raises the throughput. A fast local link is filled by one or two connections and more
 //! only cost CPU; a CDN caps each connection, and there every connection added counts.
 
 use std::time::Duration;
+
+use super::retry::PieceRetry;
 
 /// How a download spreads over connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +15,8 @@ pub struct TransferLimits {
     pub connections: usize,
     /// Size of the pieces a file is cut into; each is one range request.
     pub piece_bytes: u64,
+    /// How a piece whose connection drops or stalls is tried again.
+    pub retry: PieceRetry,
 }
 
 impl Default for TransferLimits {
@@ -21,6 +26,7 @@ impl Default for TransferLimits {
         Self {
             connections: 64,
             piece_bytes: 16 << 20,
+            retry: PieceRetry::default(),
         }
     }
 }
@@ -41,6 +47,7 @@ impl TransferLimits {
                 .map_or(default.connections, |n| n.min(1024) as usize),
             piece_bytes: read("DUOWS_DOWNLOAD_PIECE_MIB")
                 .map_or(default.piece_bytes, |n| n.min(1 << 20) << 20),
+            retry: default.retry,
         }
     }
 }

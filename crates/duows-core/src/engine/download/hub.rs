@@ -1,9 +1,11 @@
 //! The hub's HTTP calls: the commit a revision names, the repository's files from the tree
 //! API (sizes and hashes), and a byte range of one file. 401 and 403 mean a gated or
-//! private repository, 404 an unknown one.
+//! private repository, 404 an unknown one; a range request that fails on the way, or that
+//! the server answers as busy or broken, is worth another try ([`TryError::Broken`]).
 
 use serde::Deserialize;
 
+use super::retry::TryError;
 use super::types::{DownloadError, DownloadRequest, FileFilter, RepoFile};
 use crate::engine::plan::Secret;
 
@@ -46,16 +48,18 @@ pub(super) struct Hub {
 
 impl Hub {
     /// A client for the repository `request` names.
-    /// `connections` is how many requests may be open at once, so as many stay pooled.
+    /// `connections` is how many requests may be open at once, so as many stay pooled; a
+    /// connection silent for `stall` fails its request.
     pub(super) fn new(
         request: &DownloadRequest,
         connections: usize,
+        stall: std::time::Duration,
     ) -> Result<Self, DownloadError> {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(connections)
             .tcp_nodelay(true)
             .connect_timeout(std::time::Duration::from_secs(30))
-            .read_timeout(std::time::Duration::from_secs(120))
+            .read_timeout(stall)
             .build()
             .map_err(|e| DownloadError::Http(e.to_string()))?;
         Ok(Self {
@@ -168,7 +172,7 @@ impl Hub {
         commit: &str,
         start: u64,
         end: u64,
-    ) -> Result<reqwest::Response, DownloadError> {
+    ) -> Result<reqwest::Response, TryError> {
         let builder = if url.starts_with(&format!("{}/", self.endpoint)) {
             self.get(url.to_owned())
         } else {
@@ -179,9 +183,13 @@ impl Hub {
             .header(reqwest::header::RANGE, format!("bytes={start}-{last}"))
             .send()
             .await
-            .map_err(|e| DownloadError::Http(e.to_string()))?;
+            .map_err(|e| TryError::from_request(&e))?;
+        let status = response.status().as_u16();
         match self.status_error(&response, commit) {
-            Some(error) => Err(error),
+            Some(error) if TryError::retryable_status(status) => {
+                Err(TryError::Broken(error.to_string()))
+            }
+            Some(error) => Err(TryError::Fatal(error)),
             None => Ok(response),
         }
     }

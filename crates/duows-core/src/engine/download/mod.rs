@@ -4,7 +4,9 @@
 //! The file list, sizes and SHA-256 sums come from the hub's tree API. Files are cut into
 //! pieces fetched over many connections at once (byte ranges) into
 //! `blobs/<sha256>.incomplete`, with each piece's progress recorded beside it, so an
-//! interrupted download resumes every piece where it stopped; a finished file is checked against the hub's SHA-256 (git's SHA-1 for
+//! interrupted download resumes every piece where it stopped; a piece whose connection drops
+//! or stalls is tried again from where it got to, a few times with growing waits, before the
+//! download gives up. A finished file is checked against the hub's SHA-256 (git's SHA-1 for
 //! small non-LFS files) before it is renamed into place and linked from
 //! `snapshots/<commit>/`. Free disk is checked before anything is fetched, and a gated
 //! model's 401/403 says where to accept its licence.
@@ -16,6 +18,8 @@
 //! - `ranges`: the pieces of a file, how far each has come, and their record on disk.
 //! - `connections`: how many connections: the limits ([`TransferLimits`]) and the growth
 //!   from a few to as many as raise the throughput.
+//! - `retry`: a broken piece's further tries (how many, the waits between them, what counts
+//!   as a stall) and which failures are worth one.
 //! - `partial`: writing at an offset of the partial file, and the book of its pieces.
 //! - `transfer`: the connections taking pieces from one queue, writing them at their
 //!   offsets, and finishing each file as its last piece lands.
@@ -31,6 +35,7 @@ mod hub;
 mod partial;
 mod progress;
 mod ranges;
+mod retry;
 mod sequence;
 mod transfer;
 mod types;
@@ -38,5 +43,6 @@ mod types;
 pub use cache::{downloaded_file, repo_cache};
 pub use connections::TransferLimits;
 pub use progress::DownloadProgress;
+pub use retry::PieceRetry;
 pub use sequence::{download, download_with};
 pub use types::{vllm_files, DownloadError, DownloadRequest, FileFilter, RepoFile};

@@ -74,9 +74,13 @@ impl<'a> Meter<'a> {
         self.publish(|p| p.done_bytes = p.done_bytes.saturating_sub(bytes));
     }
 
-    /// The file at `path` is being fetched.
+    /// The file at `path` is being fetched (once in the list, however often it is begun).
     pub(super) fn begin(&self, path: &str) {
-        self.publish(|p| p.current.push(path.to_owned()));
+        self.publish(|p| {
+            if !p.current.iter().any(|c| c == path) {
+                p.current.push(path.to_owned());
+            }
+        });
     }
 
     /// `bytes` more arrived.

@@ -138,6 +138,13 @@ impl Ranges {
         }
     }
 
+    /// The file starts over (a server that sends files whole, after a break).
+    pub(super) fn restart(&mut self) {
+        for p in &mut self.pieces {
+            p.done = 0;
+        }
+    }
+
     /// Bytes on disk.
     pub(super) fn done(&self) -> u64 {
         self.pieces.iter().map(|p| p.done).sum()

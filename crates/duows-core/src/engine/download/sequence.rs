@@ -31,7 +31,7 @@ pub async fn download_with(
     progress: &watch::Sender<DownloadProgress>,
     cancel: watch::Receiver<bool>,
 ) -> Result<PathBuf, DownloadError> {
-    let hub = Hub::new(request, limits.connections)?;
+    let hub = Hub::new(request, limits.connections, limits.retry.stall)?;
     let commit = hub.commit().await?;
     let files = hub.files(&commit, &request.keep).await?;
     let cache = RepoCache::new(&request.hf_home, &request.repo);

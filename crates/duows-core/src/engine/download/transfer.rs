@@ -7,9 +7,13 @@
 //! so a killed download resumes every piece where it stopped. Memory is one buffer per
 //! connection, whatever the file sizes.
 //!
+//! A piece whose connection drops or stalls is tried again from where it got to
+//! ([`PieceRetry`](super::retry::PieceRetry)); the download stops only when a piece's tries
+//! run out, or at a failure no retry mends. `receive` writes one answer's body.
+//!
 //! The first request of a file follows the hub's redirect once; its pieces then go to the
 //! address it led to. A server that ignores ranges (answers 200) sends the file whole over
-//! that first connection.
+//! that first connection (again from its start, if it breaks).
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -22,10 +26,15 @@ use futures_util::StreamExt;
 use super::cache::RepoCache;
 use super::connections::{Growth, TransferLimits};
 use super::hub::Hub;
-use super::partial::{lock, write_all_at, Book};
+use super::partial::{lock, Book};
 use super::progress::Meter;
 use super::ranges::Ranges;
+use super::retry::TryError;
 use super::types::{DownloadError, RepoFile};
+
+mod receive;
+
+use receive::check_range;
 
 /// Bytes a connection gathers before writing them to disk.
 const WRITE_BUFFER: usize = 512 << 10;
@@ -40,6 +49,16 @@ struct Route {
     whole: bool,
     /// The partial file, written at offsets.
     out: Arc<std::fs::File>,
+}
+
+/// How a piece's fetch ended.
+enum Landed {
+    /// The piece is on disk.
+    Piece,
+    /// The whole file is on disk (a server that ignores ranges).
+    WholeFile,
+    /// Another connection brings the whole file; nothing to do here.
+    Elsewhere,
 }
 
 /// One missing file.
@@ -192,7 +211,7 @@ impl<'a> Transfer<'a> {
         job: &FileJob,
         start: u64,
         end: u64,
-    ) -> Result<(Route, reqwest::Response), DownloadError> {
+    ) -> Result<(Route, reqwest::Response), TryError> {
         let io = |source| DownloadError::Io {
             path: job.partial.clone(),
             source,
@@ -222,136 +241,93 @@ impl<'a> Transfer<'a> {
         Ok((route, response))
     }
 
-    /// Fetches what is missing of piece `index` of `job`, and finishes the file when it was
-    /// its last.
+    /// Fetches what is missing of piece `index` of `job`, trying again from where it got to
+    /// (after a growing wait) while its connection breaks and tries are left, and finishes
+    /// the file when it was its last.
     async fn fetch_piece(&self, job: &FileJob, index: usize) -> Result<(), DownloadError> {
-        let piece = lock(&job.book).ranges.pieces()[index];
-        if piece.missing() > 0 {
-            let mut first = None;
-            let slot = &mut first;
-            let route = job
-                .route
-                .get_or_try_init(|| async move {
-                    let (route, response) = self.open(job, piece.next(), piece.end).await?;
-                    *slot = Some(response);
-                    Ok::<_, DownloadError>(route)
-                })
-                .await?;
-            let response = match first {
-                Some(response) => response,
-                // The file's first request brings it whole.
-                None if route.whole => return Ok(()),
-                None => {
-                    self.hub
-                        .get_range(&route.url, self.commit, piece.next(), piece.end)
-                        .await?
-                }
-            };
-            if route.whole {
-                let had = lock(&job.book).ranges.done();
-                self.meter.take_back(had);
-                self.receive(job, route, response, None, 0, job.file.size)
-                    .await?;
-                lock(&job.book).ranges.complete();
-                job.remaining.store(0, Ordering::Release);
-                return self.finish(job).await;
+        let mut whole = false;
+        let mut tries = 0;
+        let landed = loop {
+            tries += 1;
+            match self.try_piece(job, index, &mut whole).await {
+                Ok(landed) => break landed,
+                Err(error) => match (&error, self.limits.retry.wait(tries)) {
+                    (TryError::Broken(_), Some(wait)) => tokio::time::sleep(wait).await,
+                    _ => return Err(error.into_download_error(&job.file.path, tries)),
+                },
             }
-            check_range(&response, piece.next(), &job.file.path)?;
-            self.receive(job, route, response, Some(index), piece.next(), piece.end)
-                .await?;
-        }
-        if job.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.finish(job).await?;
-        }
-        Ok(())
-    }
-
-    /// Writes the body of `response` at `start..end` of the partial file, counting it in
-    /// piece `index` (none: the whole file, recorded once complete).
-    async fn receive(
-        &self,
-        job: &FileJob,
-        route: &Route,
-        response: reqwest::Response,
-        index: Option<usize>,
-        start: u64,
-        end: u64,
-    ) -> Result<(), DownloadError> {
-        let broke_off = |detail: String| {
-            DownloadError::Http(format!(
-                "{} broke off: {detail}; it resumes next time",
-                job.file.path
-            ))
         };
-        let mut body = response.bytes_stream();
-        let mut offset = start;
-        let mut buffer = Vec::with_capacity(WRITE_BUFFER);
-        loop {
-            let (chunk, failure) = match body.next().await {
-                Some(Ok(chunk)) => (Some(chunk), None),
-                Some(Err(e)) => (None, Some(e)),
-                None => (None, None),
-            };
-            if let Some(chunk) = &chunk {
-                let room = (end - offset) as usize - buffer.len();
-                buffer.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        match landed {
+            Landed::Elsewhere => Ok(()),
+            Landed::WholeFile => {
+                job.remaining.store(0, Ordering::Release);
+                self.finish(job).await
             }
-            let full = buffer.len() >= WRITE_BUFFER || offset + buffer.len() as u64 >= end;
-            // What arrived before a break is kept, so the piece resumes after it.
-            if !buffer.is_empty() && (full || chunk.is_none()) {
-                let written = buffer.len() as u64;
-                buffer = self.write(job, route, buffer, offset, index).await?;
-                offset += written;
-                self.meter.received(written);
-                self.received.fetch_add(written, Ordering::Relaxed);
-            }
-            if let Some(failure) = failure {
-                return Err(broke_off(failure.to_string()));
-            }
-            if offset >= end {
-                if chunk.is_some() {
-                    // Reading the end of the body lets the connection serve the next piece.
-                    let _ = body.next().await;
+            Landed::Piece => {
+                if job.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    self.finish(job).await?;
                 }
-                return Ok(());
-            }
-            if chunk.is_none() {
-                return Err(broke_off(format!("{} bytes missing", end - offset)));
+                Ok(())
             }
         }
     }
 
-    /// Writes `buffer` at `offset`, then counts it in piece `index` and records the pieces
-    /// when the last record is old; gives the emptied buffer back.
-    async fn write(
+    /// One try at piece `index`, from the byte it got to. `whole` says that this piece's
+    /// connection carries the whole file (a server that ignores ranges): set by the try that
+    /// finds so, it makes a further try fetch the file again from its start.
+    async fn try_piece(
         &self,
         job: &FileJob,
-        route: &Route,
-        mut buffer: Vec<u8>,
-        offset: u64,
-        index: Option<usize>,
-    ) -> Result<Vec<u8>, DownloadError> {
-        let out = Arc::clone(&route.out);
-        let book = Arc::clone(&job.book);
-        tokio::task::spawn_blocking(move || {
-            write_all_at(&out, &buffer, offset)?;
-            if let Some(index) = index {
-                let mut book = lock(&book);
-                book.ranges.advance(index, buffer.len() as u64);
-                if book.last_saved.elapsed() >= RECORD_EVERY {
-                    book.save()?;
-                }
+        index: usize,
+        whole: &mut bool,
+    ) -> Result<Landed, TryError> {
+        let piece = lock(&job.book).ranges.pieces()[index];
+        if piece.missing() == 0 && !*whole {
+            return Ok(Landed::Piece);
+        }
+        let mut first = None;
+        let slot = &mut first;
+        let route = job
+            .route
+            .get_or_try_init(|| async move {
+                let (route, response) = self.open(job, piece.next(), piece.end).await?;
+                *slot = Some(response);
+                Ok::<_, TryError>(route)
+            })
+            .await?;
+        let response = match first {
+            Some(response) => response,
+            // Another connection brings the file whole.
+            None if route.whole && !*whole => return Ok(Landed::Elsewhere),
+            None if route.whole => {
+                self.hub
+                    .get_range(&route.url, self.commit, 0, job.file.size)
+                    .await?
             }
-            buffer.clear();
-            Ok(buffer)
-        })
-        .await
-        .map_err(std::io::Error::other)
-        .and_then(|r| r)
-        .map_err(|source| DownloadError::Io {
-            path: job.partial.clone(),
-            source,
-        })
+            None => {
+                self.hub
+                    .get_range(&route.url, self.commit, piece.next(), piece.end)
+                    .await?
+            }
+        };
+        if route.whole {
+            *whole = true;
+            let had = {
+                let mut book = lock(&job.book);
+                let had = book.ranges.done();
+                book.ranges.restart();
+                had
+            };
+            self.meter.take_back(had);
+            self.receive(job, route, response, None, 0, job.file.size)
+                .await?;
+            lock(&job.book).ranges.complete();
+            return Ok(Landed::WholeFile);
+        }
+        check_range(&response, piece.next(), &job.file.path)?;
+        self.receive(job, route, response, Some(index), piece.next(), piece.end)
+            .await?;
+        Ok(Landed::Piece)
     }
 
     /// The file is complete: closes it, checks it against its hash and moves it into place.
@@ -369,23 +345,5 @@ impl<'a> Transfer<'a> {
         }
         self.meter.finished(&job.file.path);
         Ok(())
-    }
-}
-
-/// A range answer must start where it was asked to.
-fn check_range(response: &reqwest::Response, start: u64, path: &str) -> Result<(), DownloadError> {
-    let served_from = response
-        .headers()
-        .get(reqwest::header::CONTENT_RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("bytes "))
-        .and_then(|v| v.split('-').next())
-        .and_then(|v| v.parse::<u64>().ok());
-    if served_from == Some(start) {
-        Ok(())
-    } else {
-        Err(DownloadError::Http(format!(
-            "the hub answered a range of {path} from byte {served_from:?} instead of {start}"
-        )))
     }
 }
