@@ -88,7 +88,7 @@ pub enum SecretStoreError {
 #[derive(Debug, Clone)]
 pub struct SecretStore {
     file: FileStore,
-    service: Option<service::ServiceStore>,
+    probe: std::sync::Arc<service::ServiceProbe>,
 }
 
 impl SecretStore {
@@ -97,24 +97,34 @@ impl SecretStore {
     pub fn open(data_dir: &DataDir) -> Self {
         let file = FileStore::new(data_dir.secrets_file());
         let wanted = std::env::var("DUOWS_SECRET_STORE").unwrap_or_default();
-        let service = (wanted != "file")
-            .then(service::ServiceStore::connect)
-            .flatten();
-        Self { file, service }
+        let probe = if wanted == "file" {
+            service::ServiceProbe::none()
+        } else {
+            service::ServiceProbe::start()
+        };
+        Self {
+            file,
+            probe: std::sync::Arc::new(probe),
+        }
+    }
+
+    /// The secret service, once it answered (the first call waits for its answer).
+    fn service(&self) -> Option<&service::ServiceStore> {
+        self.probe.service()
     }
 
     /// A store that keeps secrets in `path` only.
     pub fn file_only(path: PathBuf) -> Self {
         Self {
             file: FileStore::new(path),
-            service: None,
+            probe: std::sync::Arc::new(service::ServiceProbe::none()),
         }
     }
 
     /// Which store holds the secrets.
     pub fn info(&self) -> SecretStoreInfo {
         let path = self.file.path().to_owned();
-        match &self.service {
+        match self.service() {
             Some(_) => SecretStoreInfo {
                 holder: SecretHolder::SecretService,
                 description: "Secrets are kept in the desktop's secret service (GNOME Keyring or KWallet), under \"duo-workstation\".".into(),
@@ -133,7 +143,7 @@ impl SecretStore {
 
     /// The secret, from the store in use or the other one.
     pub fn get(&self, name: &SecretName) -> Result<Option<Secret>, SecretStoreError> {
-        if let Some(service) = &self.service {
+        if let Some(service) = self.service() {
             if let Some(value) = service.get(&name.id())? {
                 return Ok(Some(value));
             }
@@ -143,7 +153,7 @@ impl SecretStore {
 
     /// Keeps `value` in the store in use (and removes any copy from the other).
     pub fn set(&self, name: &SecretName, value: &Secret) -> Result<(), SecretStoreError> {
-        match &self.service {
+        match self.service() {
             Some(service) => {
                 service.set(&name.id(), value)?;
                 self.file.remove(&name.id())
@@ -154,7 +164,7 @@ impl SecretStore {
 
     /// Forgets the secret in both stores; forgetting one that is not there is not an error.
     pub fn remove(&self, name: &SecretName) -> Result<(), SecretStoreError> {
-        if let Some(service) = &self.service {
+        if let Some(service) = self.service() {
             service.remove(&name.id())?;
         }
         self.file.remove(&name.id())

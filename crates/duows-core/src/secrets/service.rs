@@ -1,10 +1,11 @@
 //! The desktop's secret service (freedesktop Secret Service: GNOME Keyring, KWallet) through
-//! the `keyring` crate, under the service name `duo-workstation`. [`ServiceStore::connect`]
-//! asks it once whether it answers, with a time limit, since a session without one can
-//! leave a D-Bus call waiting.
+//! the `keyring` crate, under the service name `duo-workstation`. [`ServiceProbe`] asks it
+//! once whether it answers, in the background and with a time limit (a session without one
+//! can leave a D-Bus call waiting, and a keyring started on demand takes a while): a program
+//! starts without waiting for it, and the first use of a secret waits for the answer.
 
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{mpsc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use duows_base::Secret;
 
@@ -20,9 +21,55 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub struct ServiceStore;
 
+/// The question "does a secret service answer?", asked in the background.
+#[derive(Debug)]
+pub struct ServiceProbe {
+    waiting: Mutex<Option<(mpsc::Receiver<bool>, Instant)>>,
+    answer: OnceLock<Option<ServiceStore>>,
+}
+
+impl ServiceProbe {
+    /// Asks now, without waiting for the answer.
+    pub fn start() -> Self {
+        Self {
+            waiting: Mutex::new(Some((ServiceStore::ask(), Instant::now() + PROBE_TIMEOUT))),
+            answer: OnceLock::new(),
+        }
+    }
+
+    /// No secret service (the secrets file only).
+    pub fn none() -> Self {
+        let answer = OnceLock::new();
+        let _ = answer.set(None);
+        Self {
+            waiting: Mutex::new(None),
+            answer,
+        }
+    }
+
+    /// The secret service, when it answered within [`PROBE_TIMEOUT`] of the question.
+    pub fn service(&self) -> Option<&ServiceStore> {
+        self.answer
+            .get_or_init(|| {
+                let waiting = self
+                    .waiting
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                let (receiver, deadline) = waiting?;
+                let left = deadline.saturating_duration_since(Instant::now());
+                receiver
+                    .recv_timeout(left)
+                    .unwrap_or(false)
+                    .then_some(ServiceStore)
+            })
+            .as_ref()
+    }
+}
+
 impl ServiceStore {
-    /// The secret service, when one answers within [`PROBE_TIMEOUT`].
-    pub fn connect() -> Option<Self> {
+    /// Asks the secret service whether it answers; the answer comes on the channel.
+    fn ask() -> mpsc::Receiver<bool> {
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
             let answer = keyring::Entry::new(SERVICE, "availability-check")
@@ -36,9 +83,6 @@ impl ServiceStore {
             let _ = sender.send(usable);
         });
         receiver
-            .recv_timeout(PROBE_TIMEOUT)
-            .unwrap_or(false)
-            .then_some(Self)
     }
 
     fn entry(id: &str) -> Result<keyring::Entry, SecretStoreError> {
