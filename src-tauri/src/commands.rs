@@ -142,6 +142,14 @@ pub async fn engine_retry(
 }
 
 #[tauri::command]
+pub async fn engine_apply_remedy(
+    state: State<'_, ApiState>,
+    name: String,
+) -> Result<EngineStatus, ApiError> {
+    calls::engine_apply_remedy(&state, &name).await
+}
+
+#[tauri::command]
 pub async fn engine_remove(
     state: State<'_, ApiState>,
     name: String,
@@ -209,6 +217,15 @@ pub async fn doctor(state: State<'_, ApiState>) -> Result<DoctorReport, ApiError
 #[tauri::command]
 pub async fn gateway_info(state: State<'_, ApiState>) -> Result<GatewayInfo, ApiError> {
     calls::gateway_info(&state).await
+}
+
+/// `gateway_network`.
+#[tauri::command]
+pub async fn gateway_network(
+    state: State<'_, ApiState>,
+    params: calls::GatewayNetworkParams,
+) -> Result<GatewayInfo, ApiError> {
+    calls::gateway_network(&state, params).await
 }
 
 #[tauri::command]

@@ -43,6 +43,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::engine_status,
             commands::engine_stop,
             commands::engine_retry,
+            commands::engine_apply_remedy,
             commands::engine_remove,
             commands::engine_logs,
             commands::engine_install,
@@ -50,6 +51,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, state: ApiState) -> tauri::B
             commands::jobs,
             commands::job_cancel,
             commands::gateway_info,
+            commands::gateway_network,
             commands::doctor,
             commands::config_export,
             commands::config_import,
@@ -168,11 +170,16 @@ pub fn run() {
     tauri::async_runtime::spawn(async move {
         // A member of a cluster tells its head it is there, like `duows serve`.
         duows_api::calls::spawn_heartbeat(gateway_state.clone());
-        // The gateway on loopback, like `duows serve`; a busy port (say, a running
-        // `duows serve`) leaves the app working without it, and the Gateway page says so.
+        // The gateway where the settings' network switch says (loopback unless opened),
+        // like `duows serve`; a busy port (say, a running `duows serve`) leaves the app
+        // working without it, and the Gateway page says so.
         let options = duows_api::gateway_service::GatewayOptions {
-            addr: std::net::SocketAddr::from(([127, 0, 0, 1], gateway_port())),
+            addr: std::net::SocketAddr::new(
+                duows_api::gateway_service::configured_host(&gateway_state),
+                gateway_port(),
+            ),
             allowed_hosts: Vec::new(),
+            pinned_by: None,
         };
         if let Err(error) = duows_api::gateway_service::start_gateway(&gateway_state, options).await
         {

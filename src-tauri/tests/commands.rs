@@ -96,7 +96,7 @@ fn settings_are_validated_and_written_to_the_shared_store_file() {
         .expect("webview");
 
     let bad =
-        json!({"settings": {"version": 4, "models_dir": "relative", "planned_hardware": null}});
+        json!({"settings": {"version": 5, "models_dir": "relative", "planned_hardware": null}});
     let error = invoke(&webview, "update_settings", bad).expect_err("refused");
     assert_eq!(error["field"], "models_dir");
     assert!(
@@ -105,7 +105,7 @@ fn settings_are_validated_and_written_to_the_shared_store_file() {
     );
 
     let good =
-        json!({"settings": {"version": 4, "models_dir": null, "planned_hardware": "2xL40S"}});
+        json!({"settings": {"version": 5, "models_dir": null, "planned_hardware": "2xL40S"}});
     invoke(&webview, "update_settings", good).expect("saved");
     // The file the headless program reads.
     let text = std::fs::read_to_string(home.path().join("settings.json")).expect("store file");

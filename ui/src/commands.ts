@@ -35,6 +35,7 @@ import type {
   FitResult,
   DoctorReport,
   GatewayInfo,
+  GatewayNetworkParams,
   ApplyReport,
   GitlabParams,
   GitlabStepsParams,
@@ -78,6 +79,7 @@ export interface Commands {
   engine_status: { args: undefined; result: EngineStatus[] };
   engine_stop: { args: { name: string }; result: EngineStatus };
   engine_retry: { args: { name: string }; result: EngineStatus };
+  engine_apply_remedy: { args: { name: string }; result: EngineStatus };
   engine_remove: { args: { name: string }; result: EngineStatus };
   engine_logs: { args: { name: string; lines?: number }; result: string[] };
   engine_install: { args: { params: InstallParams }; result: JobStatus };
@@ -85,6 +87,7 @@ export interface Commands {
   jobs: { args: undefined; result: JobStatus[] };
   job_cancel: { args: { id: string }; result: JobStatus };
   gateway_info: { args: undefined; result: GatewayInfo };
+  gateway_network: { args: { params: GatewayNetworkParams }; result: GatewayInfo };
   doctor: { args: undefined; result: DoctorReport };
   config_export: { args: undefined; result: ConfigExport };
   config_import: { args: { params: ConfigImportParams }; result: ConfigExport };
@@ -135,6 +138,7 @@ export const COMMAND_NAMES = {
   engine_status: true,
   engine_stop: true,
   engine_retry: true,
+  engine_apply_remedy: true,
   engine_remove: true,
   engine_logs: true,
   engine_install: true,
@@ -142,6 +146,7 @@ export const COMMAND_NAMES = {
   jobs: true,
   job_cancel: true,
   gateway_info: true,
+  gateway_network: true,
   doctor: true,
   config_export: true,
   config_import: true,

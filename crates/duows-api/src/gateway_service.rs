@@ -1,15 +1,17 @@
-//! Running the gateway beside the control API: one listener, the key file in the data
-//! folder, the request log under `logs/gateway`, and routes kept current from the engines
-//! and settings. `duows serve` and the desktop app both start it through [`start_gateway`].
+//! Running the gateway beside the control API: one listener (which can move between
+//! loopback and the network, [`crate::gateway_listener`]), the key file in the data folder,
+//! the request log under `logs/gateway`, and routes kept current from the engines and
+//! settings. `duows serve` and the desktop app both start it through [`start_gateway`].
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use axum::serve::ListenerExt;
 use duows_base::access::HostRules;
 use duows_core::data_dir::DataDir;
 use duows_gateway::{check_bind, Gateway, GatewayConfig, KeyStore};
 
+use crate::gateway_listener::{GatewayListener, LOOPBACK_HOST, NETWORK_HOST};
 use crate::gateway_routes::keep_routes_current;
 use crate::{ApiError, ApiState, ErrorCode};
 
@@ -20,6 +22,25 @@ pub struct GatewayOptions {
     pub addr: SocketAddr,
     /// Host names accepted in `Host` besides IP literals, `localhost` and this machine's name.
     pub allowed_hosts: Vec<String>,
+    /// The command-line option that chose the address (`--gateway-host 0.0.0.0`), if one
+    /// did: the address then stays for this run. `None`: the settings' network switch
+    /// chose it, and it moves when the switch changes.
+    pub pinned_by: Option<String>,
+}
+
+/// The gateway's host as the settings in force say (their network switch).
+pub fn configured_host(state: &ApiState) -> IpAddr {
+    host_for(state.settings_snapshot().gateway_open_to_network)
+}
+
+/// The gateway's host for the network switch: every interface when open to the network,
+/// loopback otherwise.
+pub fn host_for(open_to_network: bool) -> IpAddr {
+    if open_to_network {
+        NETWORK_HOST
+    } else {
+        LOOPBACK_HOST
+    }
 }
 
 /// A gateway that is listening.
@@ -27,8 +48,15 @@ pub struct GatewayOptions {
 pub struct GatewayHandle {
     /// The gateway.
     pub gateway: Gateway,
-    /// Where it listens.
-    pub local_addr: SocketAddr,
+    /// Its socket.
+    pub listener: Arc<GatewayListener>,
+}
+
+impl GatewayHandle {
+    /// Where it listens now.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr()
+    }
 }
 
 /// The gateway's key file in a data folder (`duows keys` and the server share it).
@@ -77,9 +105,10 @@ pub async fn start_gateway(
         ..GatewayConfig::default()
     };
     let gateway = Gateway::new(config, keys);
+    let listener = GatewayListener::start(state, &gateway, listener, local_addr, options.pinned_by);
     let handle = GatewayHandle {
         gateway: gateway.clone(),
-        local_addr,
+        listener: listener.clone(),
     };
     state.set_gateway(handle.clone());
     tokio::spawn(keep_routes_current(state.clone(), gateway.clone()));
@@ -87,20 +116,9 @@ pub async fn start_gateway(
         state.clone(),
     ));
     let stopped = state.stopped();
-    // Streamed answers are many small writes: without TCP_NODELAY each one waits for the
-    // client's acknowledgement of the one before (up to its delayed-ACK time, 40 ms on Linux).
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "TCP_NODELAY not set on a gateway connection");
-        }
-    });
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, gateway.router())
-            .with_graceful_shutdown(stopped)
-            .await;
-        if let Err(error) = served {
-            tracing::error!(%error, "the gateway stopped");
-        }
+        stopped.await;
+        listener.finished().await;
     });
     tracing::info!(%local_addr, "gateway listening");
     Ok((handle, task))

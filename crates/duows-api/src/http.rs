@@ -52,6 +52,7 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("engine_status", engine_status)
         .at("engine_stop", engine_stop)
         .at("engine_retry", engine_retry)
+        .at("engine_apply_remedy", engine_apply_remedy)
         .at("engine_remove", engine_remove)
         .at("engine_logs", engine_logs)
         .at("engine_install", engine_install)
@@ -59,6 +60,7 @@ pub fn app(state: ApiState, policy: AccessPolicy, fallback: Router) -> Router {
         .at("jobs", jobs)
         .at("job_cancel", job_cancel)
         .at("gateway_info", gateway_info)
+        .at("gateway_network", gateway_network)
         .at("doctor", doctor)
         .at("config_export", config_export)
         .at("config_import", config_import)
@@ -271,6 +273,13 @@ async fn engine_retry(
     calls::engine_retry(&state, &name).await.map(Json)
 }
 
+async fn engine_apply_remedy(
+    State(state): State<ApiState>,
+    Path(name): Path<String>,
+) -> Result<Json<EngineStatus>, ApiError> {
+    calls::engine_apply_remedy(&state, &name).await.map(Json)
+}
+
 async fn engine_remove(
     State(state): State<ApiState>,
     Path(name): Path<String>,
@@ -329,6 +338,13 @@ async fn doctor(
 
 async fn gateway_info(State(state): State<ApiState>) -> Result<Json<calls::GatewayInfo>, ApiError> {
     calls::gateway_info(&state).await.map(Json)
+}
+
+async fn gateway_network(
+    State(state): State<ApiState>,
+    JsonBody(params): JsonBody<calls::GatewayNetworkParams>,
+) -> Result<Json<calls::GatewayInfo>, ApiError> {
+    calls::gateway_network(&state, params).await.map(Json)
 }
 
 async fn keys(

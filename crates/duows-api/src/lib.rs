@@ -13,6 +13,7 @@ pub mod contract;
 pub mod deployment_checks;
 mod error;
 pub mod events;
+pub mod gateway_listener;
 pub mod gateway_routes;
 pub mod gateway_service;
 pub mod http;

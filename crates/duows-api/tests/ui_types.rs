@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use duows_api::calls::{
     AiGatewaySetupParams, AiGatewayStatus, CatalogView, ConfigExport, ConfigImportParams,
     CreatedKey, DashboardView, DeploymentKeyParams, DeploymentRef, DescribeRequest, DownloadParams,
-    EngineParams, EnginePlanView, FeaturesRatedParams, FitParams, GatewayInfo, GitlabParams,
-    GitlabStepsParams, InstallParams, JobRef, JobStatus, KeyCreateParams, KeyRevokeParams,
-    LogsParams, RatedAssignment, RecommendParams, SetupCheck, SetupStatus, SetupTest,
-    SetupUpdateParams, VersionInfo,
+    EngineParams, EnginePlanView, FeaturesRatedParams, FitParams, GatewayInfo,
+    GatewayNetworkParams, GitlabParams, GitlabStepsParams, InstallParams, JobRef, JobStatus,
+    KeyCreateParams, KeyRevokeParams, LogsParams, RatedAssignment, RecommendParams, SetupCheck,
+    SetupStatus, SetupTest, SetupUpdateParams, VersionInfo,
 };
 use duows_api::events::ServerEvent;
 use duows_api::{ApiError, ErrorCode};
@@ -82,6 +82,7 @@ fn bindings(dir: &Path) -> BTreeMap<String, Binding> {
     visit.visit::<EngineStatus>();
     visit.visit::<JobStatus>();
     visit.visit::<GatewayInfo>();
+    visit.visit::<GatewayNetworkParams>();
     visit.visit::<DeploymentCheck>();
     visit.visit::<DoctorReport>();
     visit.visit::<SetupStatus>();

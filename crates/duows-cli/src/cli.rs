@@ -272,9 +272,10 @@ pub struct ServeArgs {
     /// Also accept this host name in requests (a DNS name of this machine, a proxy); repeatable
     #[arg(long, value_name = "NAME")]
     pub allow_host: Vec<String>,
-    /// Address the OpenAI-compatible gateway listens on; off loopback it needs an API key
-    #[arg(long, default_value = "127.0.0.1")]
-    pub gateway_host: IpAddr,
+    /// Address the OpenAI-compatible gateway listens on for this run; off loopback it needs
+    /// an API key [default: the settings' network switch: 0.0.0.0 when open, else 127.0.0.1]
+    #[arg(long)]
+    pub gateway_host: Option<IpAddr>,
     /// Port of the gateway (0 picks a free one)
     #[arg(long, default_value_t = 8000)]
     pub gateway_port: u16,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use duows_api::access::AccessPolicy;
-use duows_api::gateway_service::{start_gateway, GatewayOptions};
+use duows_api::gateway_service::{configured_host, start_gateway, GatewayOptions};
 use duows_api::{http, ApiState, StateOptions};
 use duows_core::data_dir::DataDir;
 
@@ -97,9 +97,11 @@ async fn serve(
     let gateway = if args.no_gateway {
         None
     } else {
+        let host = args.gateway_host.unwrap_or_else(|| configured_host(&state));
         let options = GatewayOptions {
-            addr: SocketAddr::new(args.gateway_host, args.gateway_port),
+            addr: SocketAddr::new(host, args.gateway_port),
             allowed_hosts: args.allow_host.clone(),
+            pinned_by: args.gateway_host.map(|h| format!("--gateway-host {h}")),
         };
         let (handle, task) = start_gateway(&state, options)
             .await
@@ -107,7 +109,7 @@ async fn serve(
         // Tests and scripts read the gateway's port from this line.
         say!(
             "duows: gateway (OpenAI-compatible) on http://{}/v1",
-            handle.local_addr
+            handle.local_addr()
         );
         Some(task)
     };

@@ -87,9 +87,9 @@ fn admit(shared: &Shared, request: &Request) -> Result<Option<Arc<str>>, OpenAiE
     }
     let path = request.uri().path();
     let needs_key = if path.starts_with("/v1/") {
-        !shared.config.loopback || shared.keys.has_active_keys()
+        !shared.loopback() || shared.keys.has_active_keys()
     } else {
-        path == "/metrics" && !shared.config.loopback
+        path == "/metrics" && !shared.loopback()
     };
     if !needs_key {
         return Ok(None);

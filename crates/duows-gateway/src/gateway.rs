@@ -41,6 +41,12 @@ impl Gateway {
         &self.shared.keys
     }
 
+    /// Says where the gateway's listener is now: on loopback only (`true`) or also off
+    /// it, where every `/v1` call and `/metrics` need a key. Applies to the next request.
+    pub fn set_loopback(&self, loopback: bool) {
+        self.shared.set_loopback(loopback);
+    }
+
     /// The Prometheus text that `GET /metrics` serves.
     pub fn metrics_text(&self) -> String {
         self.shared.metrics_text()

@@ -17,6 +17,9 @@ use crate::request_log::RequestLog;
 /// The state one gateway's requests share.
 pub(crate) struct Shared {
     pub config: GatewayConfig,
+    /// Whether it listens on loopback only now (starts as `config.loopback`; the program
+    /// may move its listener to the network and back while it runs).
+    loopback: std::sync::atomic::AtomicBool,
     pub keys: KeyStore,
     routes: RwLock<Arc<Routes>>,
     /// Every replica's health, by deployment and address.
@@ -58,6 +61,7 @@ impl Shared {
         let replicas = ReplicaRegistry::default();
         let routes = Routes::compile(RouteTable::default(), &replicas);
         Self {
+            loopback: std::sync::atomic::AtomicBool::new(config.loopback),
             config,
             keys,
             routes: RwLock::new(Arc::new(routes)),
@@ -105,5 +109,18 @@ impl Shared {
         let mut text = self.metrics.render();
         replicas::render(&mut text, &self.routes().replica_statuses());
         text
+    }
+}
+
+impl Shared {
+    /// Whether the gateway listens on loopback only now.
+    pub fn loopback(&self) -> bool {
+        self.loopback.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Says where the gateway listens now: off loopback every `/v1` call needs a key.
+    pub fn set_loopback(&self, loopback: bool) {
+        self.loopback
+            .store(loopback, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -288,7 +288,7 @@ test('inside the desktop shell the Gateway page passes { params } and { settings
     assert.deepEqual(last.deployments, [
       { name: 'gpu-2', platform: 'openai_compatible', endpoint: 'http://127.0.0.1:9/v1', served_model: 'm', family: null, region: null, api_key_env: null, api_key_stored: false },
     ]);
-    assert.equal(last.version, 4);
+    assert.equal(last.version, 5);
   } finally {
     await context.close();
     await server.stop();

@@ -21,7 +21,7 @@ test('the doctor lists the chain with each failure and its fix', async () => {
   const server = await startServer(['--gpus', '1xA100-80GB']);
   try {
     const settings = {
-      version: 4,
+      version: 5,
       deployments: [{ name: 'remote', endpoint: 'http://127.0.0.1:9/v1', served_model: 'm' }],
       features: { duo_chat: 'remote' },
     };

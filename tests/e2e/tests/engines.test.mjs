@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -248,6 +248,55 @@ test('an engine that dies is started again after a countdown', async (t) => {
     }, { models: [model.file] });
   } finally {
     rmSync(model.dir, { recursive: true, force: true });
+  }
+});
+
+test('a failed start whose log names the fix: one click starts it again with that change', async () => {
+  // A stand-in engine: with 8,192 tokens it fails the way vLLM does when the cache holds fewer
+  // ("estimated maximum model length is 4500"); with any other context it runs out of memory.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'duows-e2e-remedy-'));
+  const gguf = path.join(dir, 'tiny.gguf');
+  writeFileSync(gguf, 'GGUF');
+  const program = path.join(dir, 'python');
+  writeFileSync(
+    program,
+    `#!/bin/sh
+case "$*" in
+*'--n_ctx 8192'*) echo 'ValueError: Based on the available memory, the estimated maximum model length is 4500. Try decreasing max_model_len.' >&2 ;;
+*) echo "torch.OutOfMemoryError: CUDA out of memory (started with $*)" >&2 ;;
+esac
+exit 1
+`,
+    { mode: 0o755 },
+  );
+  try {
+    await withPage(
+      ['--gpus', '1xL4'],
+      'engines-remedy',
+      async (page) => {
+        await page.getByTestId('engine-source-gguf').check();
+        await page.getByTestId('engine-gguf').fill(gguf);
+        await page.getByTestId('engine-name').fill('short');
+        await page.getByTestId('engine-context').fill('8192');
+        await page.getByTestId('engine-start').click();
+        await waitForState(page, 'short', 'failed');
+        const short = card(page, 'short');
+        const remedy = short.getByTestId('engine-remedy');
+        await remedy.waitFor();
+        assert.equal(await text(remedy), 'Lower the context to 4,096 tokens and retry');
+        assert.match(await text(short.getByTestId('engine-command')), /--n_ctx 8192/);
+        await screenshot(page, 'engines-remedy-offered');
+
+        await remedy.click();
+        await short.getByTestId('engine-command').filter({ hasText: '--n_ctx 4096' }).waitFor();
+        await waitForState(page, 'short', 'failed');
+        await remedy.waitFor({ state: 'hidden' });
+        assert.match(await text(short), /out of memory/i, 'the new failure is shown, with no one-step fix');
+      },
+      { env: { DUOWS_LLAMA_CPP_PYTHON: program } },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

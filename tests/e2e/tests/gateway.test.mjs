@@ -327,7 +327,7 @@ test('deployments and routing: a bad endpoint refused, an external one added, ro
     const after = await getJson(server, '/api/settings');
     assert.deepEqual(after.deployments, []);
     assert.deepEqual(after.features, {});
-    assert.equal(after.version, 4);
+    assert.equal(after.version, 5);
     assert.equal(after.log_prompts, false, 'the fields the page does not show are kept');
     await page.waitForFunction(() => /no model/.test(document.querySelector('[data-feature="duo_chat"] [data-testid="route-note"]')?.textContent ?? ''));
   });

@@ -22,7 +22,7 @@ test('steps by hand, and a preview refused or failing with its reason', async ()
   const server = await startServer(['--gpus', '1xA100-80GB']);
   try {
     const settings = {
-      version: 4,
+      version: 5,
       deployments: [{ name: 'remote', endpoint: 'http://10.0.0.5:8000/v1', served_model: 'm' }],
       features: { duo_chat: 'remote', code_completions: 'remote' },
     };

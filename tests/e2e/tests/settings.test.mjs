@@ -1,7 +1,7 @@
 // The Settings page in headless Chromium against `duows serve`: a models folder checked as it
 // is typed, a refused hardware spec placed at its field, a save that keeps a change another
-// program made meanwhile, the theme override kept across a reload, and the setup wizard opened
-// again.
+// program made meanwhile, the gateway opened to the network and closed again, the theme
+// override kept across a reload, and the setup wizard opened again.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -16,6 +16,7 @@ after(async () => {
 });
 
 const json = async (server, path, init) => (await fetch(`${server.url}${path}`, init)).json();
+const text = async (locator) => ((await locator.textContent()) ?? '').trim();
 
 test('settings: checked as typed, refused at the field, saved without losing another change', async () => {
   const server = await startServer(['--gpus', '1xL4']);
@@ -59,6 +60,26 @@ test('settings: checked as typed, refused at the field, saved without losing ano
     assert.equal(after.models_dir, `${server.home}/weights`);
     assert.equal(after.planned_hardware, '2xL40S');
     assert.equal(after.show_beta_features, true);
+
+    // The gateway's network switch: refused without a key, then open (the same port on every
+    // interface, saved), then back to this machine only.
+    const gatewayPort = new URL(server.gateway).port;
+    const networkSwitch = page.getByTestId('settings-gateway-switch');
+    assert.equal(await text(networkSwitch), 'Open the gateway to the network');
+    await networkSwitch.click();
+    await page.getByTestId('settings-network-error').filter({ hasText: 'create an API key first' }).waitFor();
+    const made = await fetch(`${server.url}/api/keys`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'gitlab' }) });
+    assert.equal(made.status, 200, await made.text());
+    await networkSwitch.click();
+    await page.getByTestId('settings-gateway').filter({ hasText: `0.0.0.0:${gatewayPort} (other machines, with a key)` }).waitFor();
+    assert.equal(await text(networkSwitch), 'Gateway for this machine only');
+    assert.equal(await page.getByTestId('settings-network-error').isHidden(), true);
+    assert.equal((await json(server, '/api/settings')).gateway_open_to_network, true);
+    assert.equal((await fetch(`${new URL(server.gateway).origin}/metrics`)).status, 401, 'off loopback /metrics needs a key');
+    await screenshot(page, 'settings-network-open');
+    await networkSwitch.click();
+    await page.getByTestId('settings-gateway').filter({ hasText: `127.0.0.1:${gatewayPort} (this machine only)` }).waitFor();
+    assert.equal((await json(server, '/api/settings')).gateway_open_to_network, false);
 
     // The theme override: applied at once, kept across a reload.
     await page.getByTestId('settings-theme').selectOption('light');

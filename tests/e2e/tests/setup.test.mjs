@@ -143,11 +143,24 @@ test('the wizard, walked on the CPU path, ends in a working endpoint and key', a
     });
     assert.match(await text(page.getByTestId('setup-gateway-routed')), /^\d+ features? routed to/, await text(page.getByTestId('setup-step-error')));
     await shot(page, '07-gateway');
+    // Opening the gateway to the network needs a key first: refused with that reason.
+    assert.match(await text(page.getByTestId('setup-gateway-network')), /only this machine reaches it/);
+    await page.getByTestId('setup-gateway-open').click();
+    await page.getByTestId('setup-gateway-network-error').filter({ hasText: 'create an API key first' }).waitFor();
     await page.getByTestId('setup-key-name').fill('gitlab-test');
     await page.getByTestId('setup-key-create').click();
 
-    // GitLab: the values to type in by hand.
+    // GitLab: with the key made, the gateway opens to the network (same port, every
+    // interface) and, for this machine-local test, goes back to this machine only.
     await waitForStep(page, 'gitlab');
+    const gatewayPort = new URL(server.gateway).port;
+    await page.getByTestId('setup-gitlab-open').click();
+    await page.getByTestId('setup-gitlab-network').filter({ hasText: `listens on 0.0.0.0:${gatewayPort}` }).waitFor();
+    assert.equal(await text(page.getByTestId('setup-gitlab-open')), 'This machine only');
+    await shot(page, '08-gitlab-network');
+    await page.getByTestId('setup-gitlab-open').click();
+    await page.getByTestId('setup-gitlab-network').filter({ hasText: `listens on 127.0.0.1:${gatewayPort}` }).waitFor();
+    // The values to type in by hand.
     await page.getByTestId('setup-gitlab-address').fill('gpu-1.lan:8000');
     await page.getByTestId('setup-gitlab-steps').click();
     await page.getByTestId('gitlab-steps').waitFor();

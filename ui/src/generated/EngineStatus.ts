@@ -3,6 +3,7 @@ import type { EngineKind } from "./EngineKind";
 import type { EngineState } from "./EngineState";
 import type { Failure } from "./Failure";
 import type { PlannedMemory } from "./PlannedMemory";
+import type { Remedy } from "./Remedy";
 
 /**
  * What the UI and `duows engine status` show.
@@ -59,4 +60,9 @@ planned_memory: PlannedMemory | null,
 /**
  * Problems of a running engine that do not stop it (e.g. llama.cpp fell back to the CPU).
  */
-warnings: Array<string>, };
+warnings: Array<string>, 
+/**
+ * For a failed start whose log names what would work: that change, one step away
+ * (`engine_apply_remedy`).
+ */
+remedy: Remedy | null, };

@@ -24,6 +24,11 @@ listen: string | null,
  */
 loopback_only: boolean, 
 /**
+ * The command-line option that fixed where it listens for this run
+ * (`--gateway-host 0.0.0.0`); `None` when the settings' network switch decides.
+ */
+listen_pinned_by: string | null, 
+/**
  * Whether clients need a key (they do once any key exists).
  */
 keys_required: boolean, 

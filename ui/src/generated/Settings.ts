@@ -40,4 +40,9 @@ show_beta_features: boolean,
 /**
  * Whether the gateway's request log also keeps prompts and outputs (off by default).
  */
-log_prompts: boolean, };
+log_prompts: boolean, 
+/**
+ * Whether the gateway listens on every network interface (GitLab or its AI gateway on
+ * another machine; every call then needs a key) instead of this machine only.
+ */
+gateway_open_to_network: boolean, };

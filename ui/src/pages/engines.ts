@@ -111,6 +111,9 @@ export function enginesPage(store: Store): Page {
     async retry(name: string): Promise<void> {
       showAnswer(await api.engineRetry(name));
     },
+    async remedy(name: string): Promise<void> {
+      showAnswer(await api.engineApplyRemedy(name));
+    },
     async remove(name: string): Promise<void> {
       await api.engineRemove(name);
       entries.get(name)?.card.el.remove();

@@ -49,6 +49,31 @@ export function settingsPage(store: Store, loadReport: () => Promise<HardwareRep
   fields.models_dir.ctl.append(disk);
   const errors = formErrors({ testid: 'settings-error', general, fields });
   const network = h('dl', { class: 'setup-facts', 'data-testid': 'settings-network' });
+  const networkSwitch = h('button', { type: 'button', class: 'secondary', 'data-testid': 'settings-gateway-switch', hidden: true });
+  const networkError = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'settings-network-error', hidden: true });
+  networkSwitch.addEventListener('click', () => {
+    const gateway = store.get('gateway');
+    if (!gateway) return;
+    const open = gateway.loopback_only;
+    networkSwitch.disabled = true;
+    networkSwitch.textContent = open ? 'Opening…' : 'Closing…';
+    networkError.hidden = true;
+    api
+      .gatewayNetwork(open)
+      .then(
+        (info) => {
+          store.apply({ kind: 'gateway', data: info });
+        },
+        (reason: unknown) => {
+          networkError.textContent = reason instanceof Error ? reason.message : 'The gateway could not move.';
+          networkError.hidden = false;
+        },
+      )
+      .finally(() => {
+        networkSwitch.disabled = false;
+        showNetwork(store.get('gateway'));
+      });
+  });
 
   function fill(settings: Settings): void {
     modelsDir.value = settings.models_dir ?? '';
@@ -65,10 +90,14 @@ export function settingsPage(store: Store, loadReport: () => Promise<HardwareRep
       ...row('Gateway', gateway?.running ? `${gateway.listen ?? ''}${gateway.loopback_only ? ' (this machine only)' : ' (other machines, with a key)'}` : 'not running in this program', 'settings-gateway'),
       ...row('Samples', 'once a second; the last hour is kept for the charts'),
       ...row(
-        'Open to the network',
-        'Start the server with `duows serve --host 0.0.0.0 --gateway-host 0.0.0.0` (the control API then asks for its token, the gateway for a key); the desktop app serves this machine only.',
+        'This page from elsewhere',
+        'Start the server with `duows serve --host 0.0.0.0` (the control API then asks for its token); the desktop app serves its pages to this machine only.',
       ),
     );
+    const pinned = gateway?.listen_pinned_by ?? null;
+    networkSwitch.hidden = !gateway?.running || pinned !== null;
+    if (!networkSwitch.disabled) networkSwitch.textContent = gateway?.loopback_only ? 'Open the gateway to the network' : 'Gateway for this machine only';
+    networkSwitch.title = gateway?.loopback_only ? 'For GitLab or its AI gateway on another machine: every call then needs a key' : 'Only programs on this machine reach the gateway then';
   }
 
   save.addEventListener('click', () => {
@@ -132,7 +161,7 @@ export function settingsPage(store: Store, loadReport: () => Promise<HardwareRep
       h('div', { class: 'settings-foot' }, saved, save),
     ),
     h('section', { class: 'card settings-card' }, h('h3', { class: 'card-title' }, 'This window'), ctl('Theme', theme)),
-    h('section', { class: 'card settings-card' }, h('h3', { class: 'card-title' }, 'Network'), network),
+    h('section', { class: 'card settings-card' }, h('h3', { class: 'card-title' }, 'Network'), network, h('div', { class: 'settings-foot' }, networkError, networkSwitch)),
     h('section', { class: 'card settings-card' }, h('h3', { class: 'card-title' }, 'Setup'), h('p', { class: 'hint' }, 'Walk the setup wizard again: it starts where the machine stands.'), again),
   );
   return {

@@ -126,6 +126,8 @@ export interface EngineCardActions {
   retry: (name: string) => Promise<void>;
   /** Forget an ended engine. */
   remove: (name: string) => Promise<void>;
+  /** Start a failed engine again with its remedy's one change. */
+  remedy: (name: string) => Promise<void>;
 }
 
 export function engineCard(first: EngineStatus, now: number, on: EngineCardActions): EngineCard {
@@ -194,15 +196,16 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
   const stop = h('button', { type: 'button', class: 'secondary stop', 'data-testid': 'engine-stop' }, 'Stop');
   const retry = h('button', { type: 'button', class: 'primary', 'data-testid': 'engine-retry', title: 'Check again and start with the same settings' }, 'Retry');
   const remove = h('button', { type: 'button', class: 'secondary', 'data-testid': 'engine-remove', title: 'Take this card away (the log file stays)' }, 'Remove');
+  const remedy = h('button', { type: 'button', class: 'primary', 'data-testid': 'engine-remedy', hidden: true });
   const cardError = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'engine-card-error', hidden: true });
-  const actions = h('div', { class: 'engine-actions' }, cardError, retry, remove, stop);
+  const actions = h('div', { class: 'engine-actions' }, cardError, remedy, retry, remove, stop);
   let acting = false;
   /** Runs one button's action: the buttons wait, and a refusal shows on the card. */
   function act(button: HTMLButtonElement, busyText: string, run: (name: string) => Promise<void>, failed: string): void {
     if (acting) return;
     acting = true;
     const label = button.textContent;
-    for (const b of [stop, retry, remove]) b.disabled = true;
+    for (const b of [stop, retry, remove, remedy]) b.disabled = true;
     button.textContent = busyText;
     cardError.hidden = true;
     run(name)
@@ -212,7 +215,7 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
       })
       .finally(() => {
         acting = false;
-        for (const b of [stop, retry, remove]) b.disabled = false;
+        for (const b of [stop, retry, remove, remedy]) b.disabled = false;
         button.textContent = label;
       });
   }
@@ -221,6 +224,9 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
   });
   retry.addEventListener('click', () => {
     act(retry, 'Starting…', on.retry, 'The engine could not be started again.');
+  });
+  remedy.addEventListener('click', () => {
+    act(remedy, 'Starting…', on.remedy, 'The engine could not be started with the change.');
   });
   remove.addEventListener('click', () => {
     act(remove, 'Removing…', on.remove, 'The engine could not be removed.');
@@ -289,6 +295,11 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
     stop.hidden = ended;
     retry.hidden = !ended;
     remove.hidden = !ended;
+    const offered = ended ? status.remedy : null;
+    remedy.hidden = !offered;
+    if (offered && !acting) remedy.textContent = offered.label;
+    // With a one-step fix on offer, the plain retry is the second choice.
+    retry.className = offered ? 'secondary' : 'primary';
   }
 
   update(first, now);

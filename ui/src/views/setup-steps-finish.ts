@@ -11,6 +11,7 @@ import type { GatewayInfo, GitlabOutcome, SetupStatus } from '../types';
 import { copyButton } from './copy';
 import { stepsView } from './gitlab-steps-view';
 import { busy, primary, secondary, stepError, stepFrame, type StepView, type WizardContext } from './setup-bits';
+import { gatewayNetworkRow } from './setup-network';
 
 /** The host and port GitLab should use for the gateway: this page's host when the gateway listens on every address. */
 function endpointAddress(gateway: GatewayInfo | null): string {
@@ -30,7 +31,7 @@ export function gatewayStep(ctx: WizardContext): StepView {
   const keyName = h('input', { type: 'text', value: 'gitlab', 'data-testid': 'setup-key-name', 'aria-label': 'Key name', maxlength: 64 });
   const makeKey = secondary('Make the key', 'setup-key-create');
   const keyState = h('p', { 'data-testid': 'setup-key-state' });
-  const network = h('p', { class: 'hint', 'data-testid': 'setup-gateway-network' });
+  const network = gatewayNetworkRow(ctx, 'setup-gateway');
   route.addEventListener('click', () => {
     const name = ctx.status().engine_name;
     if (!name) return;
@@ -58,22 +59,14 @@ export function gatewayStep(ctx: WizardContext): StepView {
     route.textContent = n > 0 ? 'Route again' : 'Route the features';
     keyState.textContent = ctx.session.secret ? `The key “${ctx.session.keyName ?? ''}” is made; the last step shows it once.` : status.facts.active_keys > 0 ? `${status.facts.active_keys} key(s) exist. Make one for this GitLab to see its secret at the end.` : 'GitLab sends a key with every request: make one.';
   }
-  function showNetwork(gateway: GatewayInfo | null): void {
-    if (!gateway?.running) {
-      network.textContent = 'The gateway is not running in this program.';
-      return;
-    }
-    network.textContent = gateway.loopback_only
-      ? `The gateway listens on ${gateway.listen ?? ''}: only this machine reaches it. For GitLab (or its AI gateway) on another machine, start the server with \`duows serve --gateway-host 0.0.0.0\`; a key is then required.`
-      : `The gateway listens on ${gateway.listen ?? ''}: other machines can reach it, with a key.`;
-  }
+
   const keyRow = h('div', { class: 'setup-key-row' }, h('label', { class: 'ctl' }, h('span', { class: 'ctl-label' }, 'Key name'), keyName), makeKey);
-  const el = stepFrame('gateway', 'Gateway', 'GitLab reaches the model through the gateway: one name per Duo feature, and a key.', [routed, error.el, keyRow, keyState, keyError.el, network], [route]);
+  const el = stepFrame('gateway', 'Gateway', 'GitLab reaches the model through the gateway: one name per Duo feature, and a key.', [routed, error.el, keyRow, keyState, keyError.el, network.el], [route]);
   return {
     el,
     enter(status) {
       show(status);
-      scope.follow(ctx.store, 'gateway', showNetwork);
+      network.follow(scope);
     },
     update: show,
     leave() {
@@ -84,6 +77,8 @@ export function gatewayStep(ctx: WizardContext): StepView {
 
 export function gitlabStep(ctx: WizardContext): StepView {
   const error = stepError();
+  const scope = pageScope();
+  const network = gatewayNetworkRow(ctx, 'setup-gitlab');
   const url = h('input', { type: 'url', placeholder: 'https://gitlab.example.com', 'data-testid': 'setup-gitlab-url' });
   const token = h('input', { type: 'password', placeholder: 'glpat-…', autocomplete: 'off', 'data-testid': 'setup-gitlab-token' });
   const address = h('input', { type: 'text', placeholder: 'gpu-1.lan:8000', 'data-testid': 'setup-gitlab-address' });
@@ -130,11 +125,19 @@ export function gitlabStep(ctx: WizardContext): StepView {
     ctl('GitLab address', url, 'Only to configure it through its API.'),
     ctl("Administrator's access token (api scope)", token, 'Sent to GitLab only, never kept.'),
   );
-  const el = stepFrame('gitlab', 'GitLab', "Tell GitLab about the models: through its API with an administrator's token, or by typing the values into its admin pages.", [form, out, error.el], [later, manual, entered, apply]);
+  const el = stepFrame('gitlab', 'GitLab', "Tell GitLab about the models: through its API with an administrator's token, or by typing the values into its admin pages.", [network.el, form, out, error.el], [later, manual, entered, apply]);
   return {
     el,
     enter() {
       if (address.value === '') address.value = endpointAddress(ctx.store.get('gateway'));
+      network.follow(scope);
+      // Opened to the network: the address other machines use is this machine's name.
+      scope.follow(ctx.store, 'gateway', (gateway) => {
+        if (address.value === '' && gateway && !gateway.loopback_only && gateway.base_url) address.value = new URL(gateway.base_url).host;
+      });
+    },
+    leave() {
+      scope.close();
     },
   };
 }

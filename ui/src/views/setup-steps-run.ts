@@ -156,6 +156,8 @@ export function launchStep(ctx: WizardContext): StepView {
   const log = h('pre', { class: 'engine-log setup-log', 'data-testid': 'setup-launch-log', hidden: true });
   const failure = h('div', { class: 'engine-failure', 'data-testid': 'setup-launch-failure', hidden: true });
   const start = primary('Start', 'setup-launch-start');
+  const remedy = primary('', 'setup-launch-remedy');
+  remedy.hidden = true;
   let name = '';
   let tail = 0;
   start.addEventListener('click', () => {
@@ -163,6 +165,11 @@ export function launchStep(ctx: WizardContext): StepView {
     if (!launch) return;
     void busy(start, 'Checking and starting…', error, 'The engine could not start.', async () => {
       await api.engineStart(launch);
+    });
+  });
+  remedy.addEventListener('click', () => {
+    void busy(remedy, 'Starting with the change…', error, 'The engine could not start.', async () => {
+      await api.engineApplyRemedy(name);
     });
   });
   async function readLog(): Promise<void> {
@@ -178,6 +185,11 @@ export function launchStep(ctx: WizardContext): StepView {
   }
   function showEngine(engine: EngineStatus | undefined): void {
     start.hidden = engine !== undefined && !['stopped', 'failed'].includes(engine.state);
+    const offered = engine?.state === 'failed' ? engine.remedy : null;
+    remedy.hidden = !offered;
+    if (offered && !remedy.disabled) remedy.textContent = offered.label;
+    // With a one-step fix on offer, starting the same way again is the second choice.
+    start.className = offered ? 'secondary' : 'primary';
     if (!engine) {
       state.textContent = 'Not started. The start checks the engine, the weights and the memory first.';
       return;
@@ -188,7 +200,7 @@ export function launchStep(ctx: WizardContext): StepView {
     if (engine.failure) replaceChildren(failure, h('strong', undefined, engine.failure.evidence), h('div', { class: 'failure-fix' }, engine.failure.fix));
     if (engine.state === 'ready') void ctx.refresh();
   }
-  const el = stepFrame('launch', 'Launch', 'Start the model and wait until it answers a real one-token request.', [state, failure, log, error.el], [start]);
+  const el = stepFrame('launch', 'Launch', 'Start the model and wait until it answers a real one-token request.', [state, failure, log, error.el], [start, remedy]);
   return {
     el,
     enter(status) {

@@ -125,7 +125,7 @@ async fn gateway_lines(state: &ApiState) -> Vec<DoctorLine> {
             ),
         )];
     };
-    let addr = handle.local_addr;
+    let addr = handle.local_addr();
     let mut lines = Vec::new();
     if addr.ip().is_loopback() {
         lines.push(DoctorLine::new(
@@ -133,7 +133,7 @@ async fn gateway_lines(state: &ApiState) -> Vec<DoctorLine> {
             "Gateway address",
             CheckStatus::Warn,
             format!("listens on {addr}: only this machine can reach it"),
-            Some("For GitLab or its AI gateway on another machine or in a container, open it to the network: `duows serve --gateway-host 0.0.0.0` (a key is then required).".into()),
+            Some("For GitLab or its AI gateway on another machine or in a container, open it to the network: \"Open to the network\" on the Settings page or in the setup's Gateway step (`gateway_network` in the API), or `duows serve --gateway-host 0.0.0.0`; a key is then required.".into()),
         ));
     }
     let settings = state.settings_snapshot();

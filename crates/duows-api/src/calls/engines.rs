@@ -61,6 +61,39 @@ pub async fn engine_retry(state: &ApiState, name: &str) -> Result<EngineStatus, 
     engine_start(state, params).await
 }
 
+/// `engine_apply_remedy`: starts a failed engine again with its remedy's one change made to
+/// the parameters it was started with (kept so for later retries), after the same checks
+/// as any start.
+pub async fn engine_apply_remedy(state: &ApiState, name: &str) -> Result<EngineStatus, ApiError> {
+    let unknown = || {
+        ApiError::new(
+            ErrorCode::UnknownEngine,
+            format!("no engine named `{name}`"),
+        )
+        .with_field("name")
+    };
+    let status = state
+        .supervisor()?
+        .statuses()
+        .into_iter()
+        .find(|s| s.name == name)
+        .ok_or_else(unknown)?;
+    let remedy = status.remedy.ok_or_else(|| {
+        let fix = status
+            .failure
+            .map(|f| format!(": {}", f.fix))
+            .unwrap_or_default();
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!("engine `{name}` has no one-step fix{fix}"),
+        )
+        .with_field("name")
+    })?;
+    let mut params = state.engine_params(name).ok_or_else(unknown)?;
+    remedy.change.apply(&mut params);
+    engine_start(state, params).await
+}
+
 /// `engine_remove`: forgets a stopped or failed engine (its log file stays).
 pub fn engine_remove(state: &ApiState, name: &str) -> Result<EngineStatus, ApiError> {
     let removed = state.supervisor()?.remove(name).map_err(supervisor_error)?;
@@ -171,6 +204,7 @@ mod tests {
             log_path: Default::default(),
             planned_memory: None,
             warnings: Vec::new(),
+            remedy: None,
         }
     }
 

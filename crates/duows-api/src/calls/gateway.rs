@@ -22,6 +22,9 @@ pub struct GatewayInfo {
     pub listen: Option<String>,
     /// Whether it listens on loopback only (then only this machine can reach it).
     pub loopback_only: bool,
+    /// The command-line option that fixed where it listens for this run
+    /// (`--gateway-host 0.0.0.0`); `None` when the settings' network switch decides.
+    pub listen_pinned_by: Option<String>,
     /// Whether clients need a key (they do once any key exists).
     pub keys_required: bool,
     /// Each Duo feature's alias and model.
@@ -77,20 +80,21 @@ fn gateway_info_now(state: &ApiState) -> Result<GatewayInfo, ApiError> {
         .unwrap_or_default();
     let deployments = super::deployments::deployment_views(state, &settings, catalog, &engines);
     let handle = state.gateway();
-    let base_url = handle.map(|h| {
-        let host = if h.local_addr.ip().is_loopback() {
+    let addr = handle.map(|h| h.local_addr());
+    let base_url = addr.map(|addr| {
+        let host = if addr.ip().is_loopback() {
             "localhost".to_owned()
         } else {
-            duows_core::hardware::SystemFacts::hostname()
-                .unwrap_or_else(|| h.local_addr.ip().to_string())
+            duows_core::hardware::SystemFacts::hostname().unwrap_or_else(|| addr.ip().to_string())
         };
-        format!("http://{host}:{}/v1", h.local_addr.port())
+        format!("http://{host}:{}/v1", addr.port())
     });
     Ok(GatewayInfo {
         running: handle.is_some(),
         base_url,
-        listen: handle.map(|h| h.local_addr.to_string()),
-        loopback_only: handle.is_none_or(|h| h.local_addr.ip().is_loopback()),
+        listen: addr.map(|a| a.to_string()),
+        loopback_only: addr.is_none_or(|a| a.ip().is_loopback()),
+        listen_pinned_by: handle.and_then(|h| h.listener.pinned_by().map(str::to_owned)),
         keys_required: key_store(state)?.has_active_keys(),
         features: feature_routes(&settings, catalog),
         deployments,

@@ -9,6 +9,7 @@ mod deployments;
 mod doctor;
 mod engines;
 mod gateway;
+mod gateway_network;
 mod gateway_probe;
 mod gitlab;
 mod jobs;
@@ -34,13 +35,14 @@ pub use deployments::{
 };
 pub use doctor::doctor;
 pub use engines::{
-    engine_logs, engine_remove, engine_retry, engine_start, engine_status, engine_stop,
-    EngineParams, EnginePlanParams, EngineStartParams,
+    engine_apply_remedy, engine_logs, engine_remove, engine_retry, engine_start, engine_status,
+    engine_stop, EngineParams, EnginePlanParams, EngineStartParams,
 };
 pub use gateway::{
     gateway_info, key_create, key_revoke, keys, CreatedKey, GatewayInfo, KeyCreateParams,
     KeyRevokeParams,
 };
+pub use gateway_network::{gateway_network, GatewayNetworkParams};
 pub use gitlab::{gitlab_apply, gitlab_plan, gitlab_steps, GitlabParams, GitlabStepsParams};
 pub use jobs::{
     engine_install, job_cancel, jobs, model_download, DownloadParams, InstallParams, JobFailure,
@@ -159,8 +161,11 @@ pub async fn settings(state: &ApiState) -> Settings {
 /// was read, the save is refused (409) and the settings in force are reloaded from it.
 pub async fn update_settings(state: &ApiState, settings: Settings) -> Result<Settings, ApiError> {
     settings.validate()?;
-    let state = state.clone();
-    blocking(move || {
+    // The network switch moves the running gateway first: a refused move saves nothing.
+    let moved = gateway_network::follow_switch(state, settings.gateway_open_to_network).await?;
+    let saving = state.clone();
+    let saved = blocking(move || {
+        let state = saving;
         let inner = &state.inner;
         let _writer = inner.save_lock.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(error) = inner.store.save(&settings) {
@@ -172,7 +177,11 @@ pub async fn update_settings(state: &ApiState, settings: Settings) -> Result<Set
         state.put_settings(settings.clone());
         Ok(settings)
     })
-    .await
+    .await;
+    if let (Err(_), Some(moved)) = (&saved, moved) {
+        moved.undo(state).await;
+    }
+    saved
 }
 
 fn report(state: &ApiState, probe: &dyn GpuProbe) -> HardwareReport {

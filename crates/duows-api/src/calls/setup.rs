@@ -379,7 +379,7 @@ pub async fn setup_test(state: &ApiState) -> Result<SetupTest, ApiError> {
     let alias = feature.gateway_alias();
     let answer = super::gateway_probe::ask(
         state,
-        handle.local_addr,
+        handle.local_addr(),
         &alias,
         "Write a one-line Python function that adds two numbers.",
         32,

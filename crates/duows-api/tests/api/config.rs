@@ -10,7 +10,7 @@ use crate::common::{fixture, get, send_request, server, with_json};
 #[tokio::test]
 async fn export_and_import_round_trip_without_secrets() {
     let s = server(fixture("l4-24gb.json"), AccessPolicy::loopback());
-    let settings = r#"{"version": 4, "deployments": [{"name": "remote", "endpoint": "http://10.0.0.5:8000/v1", "served_model": "m", "api_key_env": "REMOTE_KEY"}], "features": {"duo_chat": "remote"}}"#;
+    let settings = r#"{"version": 5, "deployments": [{"name": "remote", "endpoint": "http://10.0.0.5:8000/v1", "served_model": "m", "api_key_env": "REMOTE_KEY"}], "features": {"duo_chat": "remote"}}"#;
     let (status, body) = send_request(&s.app, with_json("PUT", "/api/settings", settings)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let setup = r#"{"config": {"gitlab_url": "https://gitlab.example.com", "gitlab_version": "18.6", "placement": "same_host"}}"#;

@@ -9,7 +9,7 @@ use crate::common::{fixture, get, send_request, server, with_json};
 #[tokio::test]
 async fn doctor_names_each_broken_step_with_its_fix() {
     let s = server(fixture("l4-24gb.json"), AccessPolicy::loopback());
-    let settings = r#"{"version": 4, "deployments": [{"name": "remote", "endpoint": "http://127.0.0.1:9/v1", "served_model": "m"}], "features": {"duo_chat": "remote"}}"#;
+    let settings = r#"{"version": 5, "deployments": [{"name": "remote", "endpoint": "http://127.0.0.1:9/v1", "served_model": "m"}], "features": {"duo_chat": "remote"}}"#;
     let (status, body) = send_request(&s.app, with_json("PUT", "/api/settings", settings)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, report) = send_request(&s.app, get("/api/doctor")).await;

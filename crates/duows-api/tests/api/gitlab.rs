@@ -78,7 +78,7 @@ async fn gitlab_steps_need_no_token() {
         with_json(
             "PUT",
             "/api/settings",
-            r#"{"version": 4, "features": {"duo_chat": "mistral-7b-instruct-v0.3"}}"#,
+            r#"{"version": 5, "features": {"duo_chat": "mistral-7b-instruct-v0.3"}}"#,
         ),
     )
     .await;

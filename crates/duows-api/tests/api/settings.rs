@@ -21,23 +21,24 @@ async fn settings_round_trip_and_bad_input_changes_nothing() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
-        json!({"version": 4, "models_dir": null, "planned_hardware": null,
+        json!({"version": 5, "models_dir": null, "planned_hardware": null,
                "deployments": [], "features": {}, "disabled_features": [],
-               "show_beta_features": false, "log_prompts": false})
+               "show_beta_features": false, "log_prompts": false,
+               "gateway_open_to_network": false})
     );
 
-    let good = json!({"version": 4, "models_dir": null, "planned_hardware": "2xL40S"}).to_string();
+    let good = json!({"version": 5, "models_dir": null, "planned_hardware": "2xL40S"}).to_string();
     let (status, _) = send_request(&s.app, with_json("PUT", "/api/settings", &good)).await;
     assert_eq!(status, StatusCode::OK);
     let file = s.home.path().join("settings.json");
     let saved = std::fs::read(&file).expect("store file");
 
     let bad =
-        json!({"version": 4, "models_dir": "not/absolute", "planned_hardware": null}).to_string();
+        json!({"version": 5, "models_dir": "not/absolute", "planned_hardware": null}).to_string();
     let (status, body) = send_request(&s.app, with_json("PUT", "/api/settings", &bad)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["field"], "models_dir");
-    let unknown = json!({"version": 4, "colour": "red"}).to_string();
+    let unknown = json!({"version": 5, "colour": "red"}).to_string();
     let (status, body) = send_request(&s.app, with_json("PUT", "/api/settings", &unknown)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["message"]
@@ -82,10 +83,10 @@ async fn a_save_over_another_programs_change_is_refused_and_reloads() {
     assert_eq!(before["planned_hardware"], Value::Null);
     // The other program (the desktop app, say) saves meanwhile.
     let file = s.home.path().join("settings.json");
-    let theirs = json!({"version": 4, "models_dir": null, "planned_hardware": "8xH100-80GB"});
+    let theirs = json!({"version": 5, "models_dir": null, "planned_hardware": "8xH100-80GB"});
     std::fs::write(&file, theirs.to_string()).expect("their save");
 
-    let mine = json!({"version": 4, "models_dir": null, "planned_hardware": "1xL4"}).to_string();
+    let mine = json!({"version": 5, "models_dir": null, "planned_hardware": "1xL4"}).to_string();
     let (status, body) = send_request(&s.app, with_json("PUT", "/api/settings", &mine)).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["code"], "settings_changed_elsewhere");
@@ -115,7 +116,7 @@ async fn deployments_follow_gitlabs_rules_with_the_fix_and_keys_never_come_back(
     // A missing /v1: the field, GitLab's reason and the corrected value.
     let (status, body) = send_request(
         &s.app,
-        put(json!({"version": 4, "deployments": [
+        put(json!({"version": 5, "deployments": [
             {"name": "gpu-2", "endpoint": "http://gpu-2:8000", "served_model": "m"}]})),
     )
     .await;
@@ -125,7 +126,7 @@ async fn deployments_follow_gitlabs_rules_with_the_fix_and_keys_never_come_back(
     // A family GitLab does not accept for a feature, in GitLab's words.
     let (status, body) = send_request(
         &s.app,
-        put(json!({"version": 4,
+        put(json!({"version": 5,
             "deployments": [{"name": "gemma", "endpoint": "http://gpu-2:8000/v1",
                              "served_model": "codegemma-7b", "family": "CODEGEMMA"}],
             "features": {"duo_chat": "gemma"}})),
@@ -138,7 +139,7 @@ async fn deployments_follow_gitlabs_rules_with_the_fix_and_keys_never_come_back(
         "settings field `features` CodeGemma is incompatible with the General Chat feature"
     );
     // An Azure deployment's key goes to the secret store and is never returned.
-    let azure = json!({"version": 4, "deployments": [{"name": "team-gpt",
+    let azure = json!({"version": 5, "deployments": [{"name": "team-gpt",
         "platform": "azure_openai", "endpoint": "https://team.openai.azure.com",
         "served_model": "gpt-4o"}]});
     let (status, _) = send_request(&s.app, put(azure)).await;

@@ -144,6 +144,7 @@ mod tests {
                 bytes_per_gpu,
             }),
             warnings: Vec::new(),
+            remedy: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod log;
 pub mod plan;
 pub mod preflight;
 pub mod process;
+pub mod remedy;
 pub mod supervisor;
 
 pub use classify::{Failure, FailureKind};
@@ -24,6 +25,7 @@ pub use preflight::{
     WeightsFacts,
 };
 pub use process::{EngineLauncher, EngineProcess, LaunchError, LineSink, ProcessLauncher};
+pub use remedy::{Remedy, RemedyChange};
 pub use supervisor::{
     EngineEndpoint, EngineState, EngineStatus, SupervisionPolicy, Supervisor, SupervisorError,
 };

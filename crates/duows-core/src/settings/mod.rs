@@ -27,9 +27,9 @@ use crate::hardware::HardwareDescription;
 
 /// The settings format this build writes (2 added deployments, feature routing and the
 /// gateway's request-log switch; 3 added deployments' platform, family, region and stored
-/// key, disabled features and the beta switch; 4 added deployments' replicas). Older files
-/// read with those at defaults.
-pub const CURRENT_VERSION: u32 = 4;
+/// key, disabled features and the beta switch; 4 added deployments' replicas; 5 added the
+/// gateway's network switch). Older files read with those at defaults.
+pub const CURRENT_VERSION: u32 = 5;
 
 /// Everything the user can set. Defaults live in [`Settings::default`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -62,6 +62,10 @@ pub struct Settings {
     /// Whether the gateway's request log also keeps prompts and outputs (off by default).
     #[serde(default)]
     pub log_prompts: bool,
+    /// Whether the gateway listens on every network interface (GitLab or its AI gateway on
+    /// another machine; every call then needs a key) instead of this machine only.
+    #[serde(default)]
+    pub gateway_open_to_network: bool,
 }
 
 /// Environment variables that hold other services' secrets (this app's own among them): a
@@ -90,6 +94,7 @@ impl Default for Settings {
             disabled_features: BTreeSet::new(),
             show_beta_features: false,
             log_prompts: false,
+            gateway_open_to_network: false,
         }
     }
 }

@@ -187,15 +187,15 @@ fn parse(content: &[u8]) -> Result<Parsed, String> {
         .ok_or("it has no numeric `version`")?;
     let value = match version {
         v if v > u64::from(CURRENT_VERSION) => return Ok(Parsed::TooNew(v)),
-        // Migrations from older formats: versions 2, 3 and 4 only added fields, all with
+        // Migrations from older formats: versions 2 to 5 only added fields, all with
         // defaults (an OpenAI-compatible platform, no family, no stored key, nothing turned
-        // off, beta features hidden, no replicas).
-        1..=3 => {
+        // off, beta features hidden, no replicas, the gateway on this machine only).
+        1..=4 => {
             let mut value = value;
             value["version"] = serde_json::json!(CURRENT_VERSION);
             value
         }
-        4 => value,
+        5 => value,
         other => return Err(format!("version {other} is not a known settings format")),
     };
     let settings: Settings = serde_json::from_value(value).map_err(|e| e.to_string())?;
@@ -234,6 +234,11 @@ mod tests {
         assert_eq!(gpu2.platform, crate::settings::Platform::OpenaiCompatible);
         assert_eq!((gpu2.family, gpu2.api_key_stored), (None, false));
         assert!(settings.disabled_features.is_empty() && !settings.show_beta_features);
+        // Version 4 (replicas, no network switch): the gateway stays on this machine.
+        std::fs::write(store.path(), r#"{"version":4,"log_prompts":true}"#).expect("write");
+        let settings = store.load().expect("migrated");
+        assert_eq!(settings.version, CURRENT_VERSION);
+        assert!(settings.log_prompts && !settings.gateway_open_to_network);
     }
 
     #[test]
@@ -254,7 +259,7 @@ mod tests {
             assert_eq!(read[field], expected[field], "{field}");
         }
         assert!(settings.deployments[0].replicas.is_empty());
-        // Saved again with a replica: written as version 4 and read back whole.
+        // Saved again with a replica: written as the current version and read back whole.
         let mut with_replica = settings;
         with_replica.deployments[0]
             .replicas
@@ -265,7 +270,7 @@ mod tests {
         store.save(&with_replica).expect("save");
         let text = std::fs::read_to_string(store.path()).expect("read");
         assert!(
-            text.contains("\"version\": 4") && text.contains("gpu-3"),
+            text.contains(&format!("\"version\": {CURRENT_VERSION}")) && text.contains("gpu-3"),
             "{text}"
         );
         assert_eq!(store.load().expect("load"), with_replica);

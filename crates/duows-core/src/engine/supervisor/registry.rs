@@ -98,6 +98,7 @@ impl Supervisor {
             log_path: log.path().to_path_buf(),
             planned_memory: plan.planned_memory.clone(),
             warnings: Vec::new(),
+            remedy: None,
         };
         let api_key = plan.api_key.clone();
         let (status_tx, status_rx) = watch::channel(status);

@@ -14,6 +14,7 @@ use crate::engine::classify::{classify, cpu_fallback_warning, fix_for, Failure, 
 use crate::engine::log::EngineLog;
 use crate::engine::plan::{EngineKind, LaunchPlan, PrepareStep};
 use crate::engine::process::{stop_group, EngineLauncher, LaunchError, LineSink};
+use crate::engine::remedy::remedy_for;
 
 /// The last lines a failure is classified from: a vLLM traceback with its worker
 /// processes' output easily runs past a hundred lines after the line that names the cause.
@@ -110,9 +111,11 @@ impl Run {
             ));
             let wait = match next_step(&failure.kind, was_ready, restarts, &self.policy) {
                 NextStep::Fail => {
+                    let remedy = remedy_for(&failure, &self.plan.args);
                     self.set(|s| {
                         s.state = EngineState::Failed;
                         s.pid = None;
+                        s.remedy = remedy;
                         s.failure = Some(failure);
                         s.next_start_ms = None;
                     });

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::classify::Failure;
 use crate::engine::plan::{EngineKind, PlannedMemory, Secret};
+use crate::engine::remedy::Remedy;
 
 /// Where an engine is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -62,6 +63,10 @@ pub struct EngineStatus {
     /// Problems of a running engine that do not stop it (e.g. llama.cpp fell back to the CPU).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// For a failed start whose log names what would work: that change, one step away
+    /// (`engine_apply_remedy`).
+    #[serde(default)]
+    pub remedy: Option<Remedy>,
 }
 
 /// Restart and readiness timing.

@@ -1,0 +1,161 @@
+//! The gateway's listening socket, which can move while the program runs: from loopback to
+//! the network (GitLab on another machine) and back, on the same port. Connections already
+//! open finish on the old socket; new ones go to the new address.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use duows_gateway::Gateway;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::ApiState;
+
+/// The address that opens the gateway to the network (every IPv4 interface).
+pub const NETWORK_HOST: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+/// The address that keeps it on this machine.
+pub const LOOPBACK_HOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// Where the gateway listens, and the serving tasks of its sockets.
+pub struct GatewayListener {
+    addr: Mutex<SocketAddr>,
+    /// Set when the address came from the command line (`--gateway-host`): it stays.
+    pinned_by: Option<String>,
+    /// Closing the current socket: a send stops its accept loop.
+    stop_current: Mutex<watch::Sender<bool>>,
+    /// Every socket's serving task, to wait for at the end.
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// One move at a time.
+    moving: tokio::sync::Mutex<()>,
+}
+
+impl GatewayListener {
+    /// Serves `gateway` on `listener` until the program stops or the socket moves.
+    pub(crate) fn start(
+        state: &ApiState,
+        gateway: &Gateway,
+        listener: TcpListener,
+        addr: SocketAddr,
+        pinned_by: Option<String>,
+    ) -> Arc<Self> {
+        let (stop, task) = serve(state, gateway, listener);
+        Arc::new(Self {
+            addr: Mutex::new(addr),
+            pinned_by,
+            stop_current: Mutex::new(stop),
+            tasks: Mutex::new(vec![task]),
+            moving: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Where it listens now.
+    pub fn local_addr(&self) -> SocketAddr {
+        *self.addr.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The command-line option that fixed the address, if one did.
+    pub fn pinned_by(&self) -> Option<&str> {
+        self.pinned_by.as_deref()
+    }
+
+    /// Moves the socket to `host`, same port. On failure the old address is listened on
+    /// again and the error says why the new one was refused.
+    pub(crate) async fn move_to(
+        &self,
+        state: &ApiState,
+        gateway: &Gateway,
+        host: IpAddr,
+    ) -> Result<SocketAddr, std::io::Error> {
+        let _one = self.moving.lock().await;
+        let old = self.local_addr();
+        if old.ip() == host {
+            return Ok(old);
+        }
+        let new = SocketAddr::new(host, old.port());
+        // The old socket must be closed first: the port is the same.
+        let _ = self
+            .stop_current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(true);
+        let (listener, outcome) = match bind_soon(new).await {
+            Ok(listener) => (listener, Ok(new)),
+            Err(error) => (bind_soon(old).await?, Err(error)),
+        };
+        let addr = listener.local_addr()?;
+        let (stop, task) = serve(state, gateway, listener);
+        *self.stop_current.lock().unwrap_or_else(|p| p.into_inner()) = stop;
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task);
+        *self.addr.lock().unwrap_or_else(|p| p.into_inner()) = addr;
+        gateway.set_loopback(addr.ip().is_loopback());
+        tracing::info!(%addr, "gateway listening");
+        outcome
+    }
+
+    /// Resolves when every socket has stopped and its requests have drained (after the
+    /// program began to stop).
+    pub async fn finished(&self) {
+        loop {
+            let task = self.tasks.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            match task {
+                Some(task) => {
+                    let _ = task.await;
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+/// Binds `addr`, retrying briefly while the socket just closed lets go of the port.
+async fn bind_soon(addr: SocketAddr) -> Result<TcpListener, std::io::Error> {
+    let mut tries = 0;
+    loop {
+        match TcpListener::bind(addr).await {
+            Ok(listener) => return Ok(listener),
+            Err(error) if tries < 40 && error.kind() == std::io::ErrorKind::AddrInUse => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Serves one socket until the program stops or the returned sender says so.
+fn serve(
+    state: &ApiState,
+    gateway: &Gateway,
+    listener: TcpListener,
+) -> (watch::Sender<bool>, JoinHandle<()>) {
+    let (stop, mut stopped_here) = watch::channel(false);
+    let program_stopped = state.stopped();
+    // Streamed answers are many small writes: without TCP_NODELAY each one waits for the
+    // client's acknowledgement of the one before (up to its delayed-ACK time, 40 ms on Linux).
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set on a gateway connection");
+        }
+    });
+    let router = gateway.router();
+    let task = tokio::spawn(async move {
+        let closed = async move {
+            tokio::select! {
+                () = program_stopped => {}
+                _ = stopped_here.wait_for(|stop| *stop) => {}
+            }
+        };
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(closed)
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "the gateway stopped");
+        }
+    });
+    (stop, task)
+}

@@ -1,0 +1,52 @@
+// The gateway's network switch in the wizard: where the gateway listens, in words, and one
+// button to open it to the network (GitLab or its AI gateway on another machine; refused
+// until a key exists) or to keep it on this machine. Shown in the Gateway and GitLab steps.
+
+import { h } from '../dom';
+import type { PageScope } from '../page';
+import { api } from '../transport';
+import type { GatewayInfo } from '../types';
+import { busy, secondary, stepError, type WizardContext } from './setup-bits';
+
+export interface GatewayNetworkRow {
+  el: HTMLElement;
+  /** Follows the gateway's state while `scope` is open. */
+  follow(scope: PageScope): void;
+}
+
+export function gatewayNetworkRow(ctx: WizardContext, testid: string): GatewayNetworkRow {
+  const words = h('p', { class: 'hint', 'data-testid': `${testid}-network` });
+  const error = stepError(`${testid}-network-error`);
+  const button = secondary('Open to the network', `${testid}-open`);
+  button.hidden = true;
+  button.addEventListener('click', () => {
+    const gateway = ctx.store.get('gateway');
+    if (!gateway) return;
+    const open = gateway.loopback_only;
+    void busy(button, open ? 'Opening…' : 'Closing…', error, 'The gateway could not move.', async () => {
+      ctx.store.apply({ kind: 'gateway', data: await api.gatewayNetwork(open) });
+    }).then(() => {
+      // The button's words follow where the gateway is now, not where it was.
+      show(ctx.store.get('gateway'));
+    });
+  });
+  function show(gateway: GatewayInfo | null): void {
+    button.hidden = !gateway?.running || gateway.listen_pinned_by !== null;
+    if (!gateway?.running) {
+      words.textContent = 'The gateway is not running in this program.';
+      return;
+    }
+    if (!button.disabled) button.textContent = gateway.loopback_only ? 'Open to the network' : 'This machine only';
+    const pinned = gateway.listen_pinned_by === null ? '' : ` (set with \`${gateway.listen_pinned_by}\` for this run)`;
+    words.textContent = gateway.loopback_only
+      ? `The gateway listens on ${gateway.listen ?? ''}${pinned}: only this machine reaches it. Is GitLab (or its AI gateway) on another machine? Open it to the network; every call then needs a key.`
+      : `The gateway listens on ${gateway.listen ?? ''}${pinned}: other machines reach it at ${gateway.base_url ?? ''}, each call with a key.`;
+  }
+  return {
+    el: h('div', undefined, h('div', { class: 'setup-network-row' }, words, button), error.el),
+    follow(scope) {
+      scope.follow(ctx.store, 'gateway', show);
+      show(ctx.store.get('gateway'));
+    },
+  };
+}
