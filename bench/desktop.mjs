@@ -1,5 +1,6 @@
-// The desktop window measured (run by bench/desktop.sh under a virtual display): cold start
-// from the app's process start to its first painted frame, idle memory of the app and its
+// The desktop window measured (run by bench/desktop.sh under a virtual display): the time
+// from the app's process start to its first painted frame under WebDriver (the cold start
+// itself is measured without WebDriver by desktop_first_paint.py), idle memory of the app and its
 // WebKit processes, and the CPU the open dashboard costs at 1 Hz with 8 GPUs described,
 // split into the app's own process (the server side: sampler, API) and the window (WebKit).
 // Prints each figure beside its target.
@@ -153,7 +154,7 @@ const start = median(starts);
 const memory = median(idle.map((m) => m.app + m.webkit));
 const pick = idle.find((m) => m.app + m.webkit === memory) ?? idle[0];
 const phase = phases[starts.indexOf(start)] ?? [0, 0];
-console.log(`desktop: cold start to first paint ${(start / 1000).toFixed(2)} s (median of ${RUNS}: ${starts.map((s) => (s / 1000).toFixed(2)).join(', ')}; process start to page load ${(phase[0] / 1000).toFixed(2)} s, page load to first paint ${(phase[1] / 1000).toFixed(2)} s); target under 1 s: ${start < 1000 ? 'met' : 'NOT met'}`);
+console.log(`desktop: under WebDriver, process start to the page's first paint ${(start / 1000).toFixed(2)} s (median of ${RUNS}: ${starts.map((s) => (s / 1000).toFixed(2)).join(', ')}; process start to page load ${(phase[0] / 1000).toFixed(2)} s, page load to first paint ${(phase[1] / 1000).toFixed(2)} s; WebDriver's automation session holds the page load back, so the cold start is the figure above it)`);
 console.log(`desktop: idle memory (PSS after ${IDLE_S} s) ${mb(memory)} MB = app ${mb(pick.app)} MB + WebKit ${mb(pick.webkit)} MB (${pick.each.join(', ')}); target under 150 MB: ${memory < 150e6 ? 'met' : 'NOT met'}`);
 console.log(`desktop: that memory by what it is: ${pick.parts}`);
 console.log(`desktop: dashboard at 1 Hz, 8 GPUs, over ${CPU_S} s: app process ${cpu.server.toFixed(2)} % of one core (target under 2 %: ${cpu.server < 2 ? 'met' : 'NOT met'}), window ${cpu.window.toFixed(2)} % (target under 10 %: ${cpu.window < 10 ? 'met' : 'NOT met'})`);
