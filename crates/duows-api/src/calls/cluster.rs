@@ -7,12 +7,13 @@
 use std::time::Duration;
 
 use duows_core::cluster::{
-    ClusterError, ClusterStartRequest, Heartbeat, HeartbeatAnswer, IssuedToken, JoinRequest,
-    Joined, NodeGpu, NodeView, RayClusterStatus, RegistryError,
+    ClusterStartRequest, Heartbeat, HeartbeatAnswer, IssuedToken, JoinRequest, Joined, NodeGpu,
+    NodeView, RayClusterStatus,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{ApiError, ApiState, ErrorCode};
+use super::cluster_errors::{cluster_error, registry_error, unauthorized};
+use crate::{ApiError, ApiState};
 
 /// How often a member tells the head it is there.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
@@ -253,34 +254,4 @@ fn host_name() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "node".into())
-}
-
-fn unauthorized(message: &str) -> ApiError {
-    ApiError::new(ErrorCode::Unauthorized, message)
-}
-
-fn registry_error(error: RegistryError) -> ApiError {
-    match error {
-        RegistryError::Invalid { field, .. } => {
-            ApiError::new(ErrorCode::InvalidParameter, error.to_string()).with_field(field)
-        }
-        RegistryError::Unauthorized(message) => unauthorized(&message),
-        RegistryError::UnknownNode(_) => {
-            ApiError::new(ErrorCode::InvalidParameter, error.to_string()).with_field("node")
-        }
-        RegistryError::File { .. } => ApiError::internal(error.to_string()),
-    }
-}
-
-pub(super) fn cluster_error(error: ClusterError) -> ApiError {
-    match error {
-        ClusterError::Invalid { field, .. } => {
-            ApiError::new(ErrorCode::InvalidParameter, error.to_string()).with_field(field)
-        }
-        ClusterError::Registry(error) => registry_error(error),
-        ClusterError::Head(message) => {
-            ApiError::new(ErrorCode::InvalidParameter, message).with_field("head_url")
-        }
-        ClusterError::Ray(message) => ApiError::internal(message),
-    }
 }

@@ -26,11 +26,11 @@ pub(super) async fn start(
         return cluster
             .start(params)
             .await
-            .map_err(super::cluster::cluster_error);
+            .map_err(super::cluster_errors::cluster_error);
     };
     let (nodes, network) = cluster
         .network(&params)
-        .map_err(super::cluster::cluster_error)?;
+        .map_err(super::cluster_errors::cluster_error)?;
     let count = nodes.len() as u32 + 1;
     let (plan, checks) =
         super::launch::prepare_cluster_start(state, &engine, count, &network).await?;
@@ -42,7 +42,7 @@ pub(super) async fn start(
     let status = cluster
         .start(params)
         .await
-        .map_err(super::cluster::cluster_error)?;
+        .map_err(super::cluster_errors::cluster_error)?;
     tokio::spawn(serve_when_ready(cluster, supervisor, plan));
     Ok(status)
 }

@@ -3,6 +3,7 @@
 mod ai_gateway;
 mod cluster;
 mod cluster_engine;
+mod cluster_errors;
 mod config;
 mod dashboard;
 mod deployments;
