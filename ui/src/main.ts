@@ -101,10 +101,14 @@ loadUiState()
 
 async function firstPage(): Promise<Route | null> {
   if (window.location.hash.replace(/^#\/?/, '') !== '') return null;
+  const last = uiState('lastPage', 'hardware', (v) => (ROUTES as readonly unknown[]).includes(v)) as Route;
+  // Once finished, the first page shows at once: the wizard's status checks the engine, which
+  // can take seconds on a real install.
+  if (uiState('setupFinished', false, (v) => typeof v === 'boolean')) return last;
   const status = await api.setupStatus();
   if (status.choices.finished_at_ms === null || status.choices.finished_at_ms === undefined) return 'setup';
-  const last = uiState('lastPage', 'hardware', (v) => (ROUTES as readonly unknown[]).includes(v));
-  return last as Route;
+  setUiState('setupFinished', true);
+  return last;
 }
 api.version().then(top.setVersion, () => undefined);
 loadReport().then(

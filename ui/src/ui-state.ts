@@ -1,5 +1,5 @@
 // Disposable, desktop-only UI state: the theme override, the last page, the dashboard's time
-// window and the wizard's step. In the window it lives in tauri-plugin-store's file
+// window, the wizard's step and whether it was finished. In the window it lives in tauri-plugin-store's file
 // (`ui-state.json` in the app's data folder); in a browser, in localStorage. Nothing here is a
 // setting `duows` shares: those stay in the core's settings. Read once at start
 // (`loadUiState`), then read synchronously; writes are saved in the background.
@@ -11,12 +11,14 @@ export interface UiStateShape {
   lastPage: string;
   dashboardWindow: number;
   setupStep: string;
+  /** The wizard was finished: a first visit goes straight to the last page, without asking the server. */
+  setupFinished: boolean;
 }
 
 type Key = keyof UiStateShape;
 
 const PREFIX = 'duows.';
-const KEYS: readonly Key[] = ['theme', 'lastPage', 'dashboardWindow', 'setupStep'];
+const KEYS: readonly Key[] = ['theme', 'lastPage', 'dashboardWindow', 'setupStep', 'setupFinished'];
 const cache = new Map<Key, unknown>();
 
 interface Backend {

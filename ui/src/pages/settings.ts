@@ -11,6 +11,7 @@ import { gib } from '../format';
 import { pageScope, type Page } from '../page';
 import type { Store } from '../store';
 import { applyTheme, savedTheme, THEME_CHOICES, type ThemeChoice } from '../theme';
+import { setUiState } from '../ui-state';
 import { api } from '../transport';
 import type { GatewayInfo, HardwareReport, Settings } from '../types';
 
@@ -134,6 +135,7 @@ export function settingsPage(store: Store, loadReport: () => Promise<HardwareRep
       .then((status) => api.setupUpdate({ ...status.choices, finished_at_ms: null }))
       .then(
         () => {
+          setUiState('setupFinished', false);
           window.location.hash = '#/setup';
         },
         (reason: unknown) => {

@@ -12,6 +12,7 @@ import { copyButton } from './copy';
 import { stepsView } from './gitlab-steps-view';
 import { busy, primary, secondary, stepError, stepFrame, type StepView, type WizardContext } from './setup-bits';
 import { gatewayNetworkRow } from './setup-network';
+import { setUiState } from '../ui-state';
 
 /** The host and port GitLab should use for the gateway: this page's host when the gateway listens on every address. */
 function endpointAddress(gateway: GatewayInfo | null): string {
@@ -167,6 +168,7 @@ export function doneStep(ctx: WizardContext): StepView {
   finish.addEventListener('click', () => {
     void busy(finish, 'Finishing…', error, 'Could not be saved.', async () => {
       await ctx.save({ ...ctx.status().choices, finished_at_ms: Date.now() });
+      setUiState('setupFinished', true);
       window.location.hash = '#/dashboard';
     });
   });
