@@ -179,7 +179,7 @@ pub async fn model_download(
     state: State<'_, ApiState>,
     params: DownloadParams,
 ) -> Result<JobStatus, ApiError> {
-    calls::model_download(&state, params)
+    calls::model_download(&state, params).await
 }
 
 #[tauri::command]

@@ -22,6 +22,10 @@ pub const LOOPBACK_HOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// Where the gateway listens, and the serving tasks of its sockets.
 pub struct GatewayListener {
     addr: Mutex<SocketAddr>,
+    /// Whether a socket is open now (false only after a move could bind neither address).
+    listening: std::sync::atomic::AtomicBool,
+    /// Why the gateway is not where the settings want it, when it is not (said once, kept).
+    problem: Mutex<Option<String>>,
     /// Set when the address came from the command line (`--gateway-host`): it stays.
     pinned_by: Option<String>,
     /// Closing the current socket: a send stops its accept loop.
@@ -40,10 +44,13 @@ impl GatewayListener {
         listener: TcpListener,
         addr: SocketAddr,
         pinned_by: Option<String>,
+        problem: Option<String>,
     ) -> Arc<Self> {
         let (stop, task) = serve(state, gateway, listener);
         Arc::new(Self {
             addr: Mutex::new(addr),
+            listening: std::sync::atomic::AtomicBool::new(true),
+            problem: Mutex::new(problem),
             pinned_by,
             stop_current: Mutex::new(stop),
             tasks: Mutex::new(vec![task]),
@@ -56,25 +63,46 @@ impl GatewayListener {
         *self.addr.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether a socket is open now.
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Why the gateway is not listening where the settings say, when it is not.
+    pub fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// The command-line option that fixed the address, if one did.
     pub fn pinned_by(&self) -> Option<&str> {
         self.pinned_by.as_deref()
     }
 
     /// Moves the socket to `host`, same port. On failure the old address is listened on
-    /// again and the error says why the new one was refused.
+    /// again and the error says why the new one was refused; if even that fails, the gateway
+    /// listens nowhere and says so ([`MoveError::Lost`]).
     pub(crate) async fn move_to(
         &self,
         state: &ApiState,
         gateway: &Gateway,
         host: IpAddr,
-    ) -> Result<SocketAddr, std::io::Error> {
+    ) -> Result<SocketAddr, MoveError> {
         let _one = self.moving.lock().await;
+        if state.is_stopping() {
+            return Err(MoveError::Stopping);
+        }
         let old = self.local_addr();
-        if old.ip() == host {
+        if old.ip() == host && self.is_listening() {
             return Ok(old);
         }
         let new = SocketAddr::new(host, old.port());
+        // Keys are asked for before the first connection off loopback can arrive.
+        if !host.is_loopback() {
+            gateway.set_loopback(false);
+        }
         // The old socket must be closed first: the port is the same.
         let _ = self
             .stop_current
@@ -83,15 +111,32 @@ impl GatewayListener {
             .send(true);
         let (listener, outcome) = match bind_soon(new).await {
             Ok(listener) => (listener, Ok(new)),
-            Err(error) => (bind_soon(old).await?, Err(error)),
+            Err(refused) => match bind_soon(old).await {
+                Ok(listener) => (listener, Err(MoveError::Refused(refused))),
+                Err(lost) => {
+                    self.listening
+                        .store(false, std::sync::atomic::Ordering::Relaxed);
+                    let message = format!(
+                        "the gateway could listen neither on {new} ({refused}) nor again on {old} ({lost}); start the program again"
+                    );
+                    tracing::error!("{message}");
+                    *self.problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(message.clone());
+                    return Err(MoveError::Lost(message));
+                }
+            },
         };
-        let addr = listener.local_addr()?;
+        let addr = listener.local_addr().map_err(MoveError::Refused)?;
         let (stop, task) = serve(state, gateway, listener);
         *self.stop_current.lock().unwrap_or_else(|p| p.into_inner()) = stop;
         let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
         tasks.retain(|t| !t.is_finished());
         tasks.push(task);
         *self.addr.lock().unwrap_or_else(|p| p.into_inner()) = addr;
+        self.listening
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        if outcome.is_ok() {
+            *self.problem.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
         gateway.set_loopback(addr.ip().is_loopback());
         tracing::info!(%addr, "gateway listening");
         outcome
@@ -110,6 +155,17 @@ impl GatewayListener {
             }
         }
     }
+}
+
+/// Why a move of the gateway's socket did not happen.
+#[derive(Debug)]
+pub enum MoveError {
+    /// The new address could not be listened on; the gateway is back on the old one.
+    Refused(std::io::Error),
+    /// Neither address could be listened on: the gateway listens nowhere now.
+    Lost(String),
+    /// The program is stopping.
+    Stopping,
 }
 
 /// Binds `addr`, retrying briefly while the socket just closed lets go of the port.

@@ -75,14 +75,26 @@ pub fn key_store(state: &ApiState) -> Result<KeyStore, ApiError> {
 }
 
 /// Binds the gateway and serves it until the program begins to stop; in-flight requests
-/// drain. Off loopback it is refused unless an API key exists.
+/// drain. Off loopback it needs an API key: an address from the command line is refused
+/// without one; the settings' network switch without one (the last key revoked since) falls
+/// back to loopback and says why.
 pub async fn start_gateway(
     state: &ApiState,
-    options: GatewayOptions,
+    mut options: GatewayOptions,
 ) -> Result<(GatewayHandle, tokio::task::JoinHandle<()>), ApiError> {
     let keys = key_store(state)?;
-    check_bind(options.addr, &keys)
-        .map_err(|e| ApiError::new(ErrorCode::GatewayRefused, e.to_string()))?;
+    let mut problem = None;
+    if let Err(error) = check_bind(options.addr, &keys) {
+        if options.pinned_by.is_some() {
+            return Err(ApiError::new(ErrorCode::GatewayRefused, error.to_string()));
+        }
+        let message = format!(
+            "the settings open the gateway to the network, but no API key is active: it listens on this machine only until a key exists and it is opened again ({error})"
+        );
+        tracing::warn!("{message}");
+        problem = Some(message);
+        options.addr = SocketAddr::new(host_for(false), options.addr.port());
+    }
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|e| {
@@ -105,7 +117,14 @@ pub async fn start_gateway(
         ..GatewayConfig::default()
     };
     let gateway = Gateway::new(config, keys);
-    let listener = GatewayListener::start(state, &gateway, listener, local_addr, options.pinned_by);
+    let listener = GatewayListener::start(
+        state,
+        &gateway,
+        listener,
+        local_addr,
+        options.pinned_by,
+        problem,
+    );
     let handle = GatewayHandle {
         gateway: gateway.clone(),
         listener: listener.clone(),

@@ -316,7 +316,7 @@ async fn model_download(
     State(state): State<ApiState>,
     JsonBody(params): JsonBody<calls::DownloadParams>,
 ) -> Result<Json<calls::JobStatus>, ApiError> {
-    calls::model_download(&state, params).map(Json)
+    calls::model_download(&state, params).await.map(Json)
 }
 
 async fn jobs(State(state): State<ApiState>) -> Json<Vec<calls::JobStatus>> {

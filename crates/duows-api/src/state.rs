@@ -37,6 +37,9 @@ pub(crate) struct Inner {
     pub(crate) settings: RwLock<Settings>,
     /// Serialises writers of the store file.
     pub(crate) save_lock: Mutex<()>,
+    /// One settings update at a time, across its await points (the gateway's socket may move
+    /// before the save, and move back if the save fails).
+    pub(crate) update_lock: tokio::sync::Mutex<()>,
     /// Problems found at start that the user should see (e.g. an unreadable settings file).
     pub(crate) startup_warnings: Vec<Warning>,
     /// Becomes `true` when the program begins to stop: long-lived streams end.
@@ -88,6 +91,7 @@ impl ApiState {
                 store,
                 settings: RwLock::new(settings),
                 save_lock: Mutex::new(()),
+                update_lock: tokio::sync::Mutex::new(()),
                 startup_warnings,
                 stopping: watch::channel(false).0,
                 supervisor: OnceLock::new(),
@@ -241,6 +245,11 @@ impl ApiState {
     }
 
     /// Ends the long-lived streams (sample streams, channels) so a stop can drain.
+    /// Whether the program began to stop.
+    pub(crate) fn is_stopping(&self) -> bool {
+        *self.inner.stopping.borrow()
+    }
+
     pub fn begin_shutdown(&self) {
         self.inner.stopping.send_replace(true);
     }

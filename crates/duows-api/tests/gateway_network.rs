@@ -140,3 +140,72 @@ async fn an_address_from_the_command_line_stays_for_the_run() {
     );
     assert!(!calls::settings(&state).await.gateway_open_to_network);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_socket_not_the_file_decides_a_move() {
+    let home = tempfile::tempdir().expect("home");
+    let state = described_state("none", home.path());
+    let port = started(&state, None).await;
+    calls::key_create(
+        &state,
+        KeyCreateParams {
+            name: "gitlab".into(),
+            expires_in_days: None,
+        },
+    )
+    .await
+    .expect("key");
+    calls::gateway_network(&state, open(true))
+        .await
+        .expect("opened");
+    // Another program writes the settings file with the switch off; this gateway is still open.
+    let file = home.path().join("settings.json");
+    let text = std::fs::read_to_string(&file).expect("settings");
+    std::fs::write(
+        &file,
+        text.replace(
+            "\"gateway_open_to_network\": true",
+            "\"gateway_open_to_network\": false",
+        ),
+    )
+    .expect("write");
+    let info = calls::gateway_network(&state, open(false))
+        .await
+        .expect("closed");
+    assert_eq!(
+        info.listen,
+        Some(format!("127.0.0.1:{port}")),
+        "moved, though the file already said off"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opened_in_the_settings_without_a_key_the_gateway_starts_on_this_machine_and_says_why() {
+    let home = tempfile::tempdir().expect("home");
+    std::fs::write(
+        home.path().join("settings.json"),
+        r#"{"version": 5, "gateway_open_to_network": true}"#,
+    )
+    .expect("settings");
+    let state = described_state("none", home.path());
+    let options = GatewayOptions {
+        addr: SocketAddr::new(duows_api::gateway_service::configured_host(&state), 0),
+        allowed_hosts: Vec::new(),
+        pinned_by: None,
+    };
+    let (handle, _task) = start_gateway(&state, options)
+        .await
+        .expect("started anyway");
+    assert!(handle.local_addr().ip().is_loopback());
+    let info = calls::gateway_info(&state).await.expect("info");
+    assert!(info.loopback_only);
+    let problem = info.listen_problem.expect("the reason is shown");
+    assert!(problem.contains("no API key is active"), "{problem}");
+    // Other settings still save while the switch stays on without a key.
+    let mut settings = calls::settings(&state).await;
+    settings.log_prompts = true;
+    calls::update_settings(&state, settings)
+        .await
+        .expect("saved");
+    assert!(calls::settings(&state).await.gateway_open_to_network);
+}

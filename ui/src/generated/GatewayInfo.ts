@@ -29,6 +29,11 @@ loopback_only: boolean,
  */
 listen_pinned_by: string | null, 
 /**
+ * Why it does not listen where the settings say, when it does not (e.g. opened to the
+ * network while no key is active: it then stays on this machine).
+ */
+listen_problem: string | null, 
+/**
  * Whether clients need a key (they do once any key exists).
  */
 keys_required: boolean, 

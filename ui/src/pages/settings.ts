@@ -88,7 +88,8 @@ export function settingsPage(store: Store, loadReport: () => Promise<HardwareRep
     replaceChildren(
       network,
       ...row('This page', window.location.origin.startsWith('http') ? window.location.origin : 'the desktop window'),
-      ...row('Gateway', gateway?.running ? `${gateway.listen ?? ''}${gateway.loopback_only ? ' (this machine only)' : ' (other machines, with a key)'}` : 'not running in this program', 'settings-gateway'),
+      ...row('Gateway', gateway?.running ? `${gateway.listen ?? ''}${gateway.loopback_only ? ' (this machine only)' : ' (other machines, with a key)'}` : (gateway?.listen_problem ?? 'not running in this program'), 'settings-gateway'),
+      ...(gateway?.running && gateway.listen_problem ? row('Note', gateway.listen_problem, 'settings-gateway-problem') : []),
       ...row('Samples', 'once a second; the last hour is kept for the charts'),
       ...row(
         'This page from elsewhere',

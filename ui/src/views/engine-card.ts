@@ -217,6 +217,9 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
         acting = false;
         for (const b of [stop, retry, remove, remedy]) b.disabled = false;
         button.textContent = label;
+        // A status that came while the action ran (say, a new failure with another remedy)
+        // decides the buttons' words, not the ones from before the click.
+        update(current, Date.now());
       });
   }
   stop.addEventListener('click', () => {

@@ -38,9 +38,10 @@ export function gatewayNetworkRow(ctx: WizardContext, testid: string): GatewayNe
     }
     if (!button.disabled) button.textContent = gateway.loopback_only ? 'Open to the network' : 'This machine only';
     const pinned = gateway.listen_pinned_by === null ? '' : ` (set with \`${gateway.listen_pinned_by}\` for this run)`;
+    const problem = gateway.listen_problem === null ? '' : ` ${gateway.listen_problem}.`;
     words.textContent = gateway.loopback_only
-      ? `The gateway listens on ${gateway.listen ?? ''}${pinned}: only this machine reaches it. Is GitLab (or its AI gateway) on another machine? Open it to the network; every call then needs a key.`
-      : `The gateway listens on ${gateway.listen ?? ''}${pinned}: other machines reach it at ${gateway.base_url ?? ''}, each call with a key.`;
+      ? `The gateway listens on ${gateway.listen ?? ''}${pinned}: only this machine reaches it. Is GitLab (or its AI gateway) on another machine? Open it to the network; every call then needs a key.${problem}`
+      : `The gateway listens on ${gateway.listen ?? ''}${pinned}: other machines reach it at ${gateway.base_url ?? ''}, each call with a key.${problem}`;
   }
   return {
     el: h('div', undefined, h('div', { class: 'setup-network-row' }, words, button), error.el),

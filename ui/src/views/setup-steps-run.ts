@@ -170,6 +170,9 @@ export function launchStep(ctx: WizardContext): StepView {
   remedy.addEventListener('click', () => {
     void busy(remedy, 'Starting with the change…', error, 'The engine could not start.', async () => {
       await api.engineApplyRemedy(name);
+    }).then(() => {
+      // The engine's state now decides the button, not the words from before the click.
+      showEngine(ctx.store.get('engines')?.find((e) => e.name === name));
     });
   });
   async function readLog(): Promise<void> {

@@ -4,7 +4,7 @@
 //! whole before anything is written, names the field at fault, and writes nothing then.
 
 use duows_core::aigw::AigwConfig;
-use duows_core::settings::Settings;
+use duows_core::settings::{Settings, CURRENT_VERSION};
 use serde::{Deserialize, Serialize};
 
 use crate::{ApiError, ApiState, ErrorCode};
@@ -69,7 +69,7 @@ pub async fn config_import(
     state: &ApiState,
     params: ConfigImportParams,
 ) -> Result<ConfigExport, ApiError> {
-    let export = params.export;
+    let mut export = params.export;
     if export.format != EXPORT_FORMAT {
         return Err(ApiError::new(
             ErrorCode::InvalidParameter,
@@ -77,6 +77,12 @@ pub async fn config_import(
         )
         .with_field("export.format"));
     }
+    // Settings of an older format read with the fields added since at their defaults (as the
+    // settings file does); the network switch is this machine's, not the exporting one's.
+    if (1..CURRENT_VERSION).contains(&export.settings.version) {
+        export.settings.version = CURRENT_VERSION;
+    }
+    export.settings.gateway_open_to_network = state.settings_snapshot().gateway_open_to_network;
     export.settings.validate().map_err(|e| {
         let api = ApiError::from(e);
         let field = api.field.clone().map(|f| format!("export.settings.{f}"));

@@ -25,6 +25,9 @@ pub struct GatewayInfo {
     /// The command-line option that fixed where it listens for this run
     /// (`--gateway-host 0.0.0.0`); `None` when the settings' network switch decides.
     pub listen_pinned_by: Option<String>,
+    /// Why it does not listen where the settings say, when it does not (e.g. opened to the
+    /// network while no key is active: it then stays on this machine).
+    pub listen_problem: Option<String>,
     /// Whether clients need a key (they do once any key exists).
     pub keys_required: bool,
     /// Each Duo feature's alias and model.
@@ -80,7 +83,9 @@ fn gateway_info_now(state: &ApiState) -> Result<GatewayInfo, ApiError> {
         .unwrap_or_default();
     let deployments = super::deployments::deployment_views(state, &settings, catalog, &engines);
     let handle = state.gateway();
-    let addr = handle.map(|h| h.local_addr());
+    let addr = handle
+        .filter(|h| h.listener.is_listening())
+        .map(|h| h.local_addr());
     let base_url = addr.map(|addr| {
         let host = if addr.ip().is_loopback() {
             "localhost".to_owned()
@@ -90,11 +95,12 @@ fn gateway_info_now(state: &ApiState) -> Result<GatewayInfo, ApiError> {
         format!("http://{host}:{}/v1", addr.port())
     });
     Ok(GatewayInfo {
-        running: handle.is_some(),
+        running: addr.is_some(),
         base_url,
         listen: addr.map(|a| a.to_string()),
         loopback_only: addr.is_none_or(|a| a.ip().is_loopback()),
         listen_pinned_by: handle.and_then(|h| h.listener.pinned_by().map(str::to_owned)),
+        listen_problem: handle.and_then(|h| h.listener.problem()),
         keys_required: key_store(state)?.has_active_keys(),
         features: feature_routes(&settings, catalog),
         deployments,

@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde::Deserialize;
 
 use super::gateway::{gateway_info, GatewayInfo};
+use crate::gateway_listener::MoveError;
 use crate::gateway_service::{host_for, key_store};
 use crate::{ApiError, ApiState, ErrorCode};
 
@@ -40,46 +41,60 @@ pub(crate) struct Moved {
     from: IpAddr,
 }
 
-/// Before settings with the switch at `open` are saved: moves the running gateway there
-/// when the switch changes. Refused (nothing moves, nothing is saved) when the command
-/// line fixed the address, when opening without an active key, or when the new address
-/// cannot be listened on.
+/// Before settings with the switch at `open` are saved: moves the running gateway where the
+/// switch says, judged by where its socket is (another program may have written the
+/// settings file meanwhile). Refused — nothing moves, nothing is saved — when opening
+/// without an active key (also when no gateway runs here: it would not start open), when
+/// the command line fixed the address and the switch changes, or when the new address
+/// cannot be listened on. Callers hold the settings update lock.
 pub(crate) async fn follow_switch(state: &ApiState, open: bool) -> Result<Option<Moved>, ApiError> {
-    if state.settings_snapshot().gateway_open_to_network == open {
-        return Ok(None);
+    let want = host_for(open);
+    let saved = state.settings_snapshot().gateway_open_to_network;
+    if open && duows_gateway::check_bind(SocketAddr::new(want, 0), &key_store(state)?).is_err() {
+        if saved {
+            // Already on, and the last key went since: other settings still save; the
+            // gateway stays on this machine until a key exists (`listen_problem` says so).
+            return Ok(None);
+        }
+        return Err(switch_error(
+            ErrorCode::GatewayRefused,
+            "create an API key first: on the network the gateway asks every caller for one (Gateway page, or `duows keys create`)".to_owned(),
+        ));
     }
     let Some(handle) = state.gateway() else {
         // No gateway in this program: the switch applies when one starts.
         return Ok(None);
     };
     if let Some(option) = handle.listener.pinned_by() {
-        return Err(switch_error(format!(
-            "the gateway's address was set with `{option}` for this run; start it without that option to choose here"
-        )));
+        if saved == open {
+            return Ok(None);
+        }
+        return Err(switch_error(
+            ErrorCode::InvalidSettings,
+            format!(
+                "the gateway's address was set with `{option}` for this run; start it without that option to choose here"
+            ),
+        ));
     }
     let from = handle.local_addr();
-    let to = SocketAddr::new(host_for(open), from.port());
-    if to.ip() == from.ip() {
+    if from.ip() == want && handle.listener.is_listening() {
         return Ok(None);
     }
-    duows_gateway::check_bind(to, &key_store(state)?).map_err(|_| {
-        switch_error(
-            "create an API key first: on the network the gateway asks every caller for one (Gateway page, or `duows keys create`)".to_owned(),
-        )
-    })?;
+    let to = SocketAddr::new(want, from.port());
     handle
         .listener
-        .move_to(state, &handle.gateway, to.ip())
+        .move_to(state, &handle.gateway, want)
         .await
         .map_err(|error| {
-            ApiError::new(
-                ErrorCode::GatewayPortInUse,
-                format!(
-                    "the gateway cannot listen on {to}: {error}; it still listens on {}",
-                    handle.local_addr()
+            let message = match error {
+                MoveError::Refused(error) => format!(
+                    "the gateway cannot listen on {to}: {error}; it still listens on {from}"
                 ),
-            )
-            .with_field("gateway_open_to_network")
+                MoveError::Lost(message) => message,
+                MoveError::Stopping => "the program is stopping".to_owned(),
+            };
+            ApiError::new(ErrorCode::GatewayPortInUse, message)
+                .with_field("gateway_open_to_network")
         })?;
     Ok(Some(Moved { from: from.ip() }))
 }
@@ -93,12 +108,12 @@ impl Moved {
                 .move_to(state, &handle.gateway, self.from)
                 .await
             {
-                tracing::error!(%error, "the gateway could not go back to its address");
+                tracing::error!(?error, "the gateway could not go back to its address");
             }
         }
     }
 }
 
-fn switch_error(message: String) -> ApiError {
-    ApiError::new(ErrorCode::InvalidSettings, message).with_field("gateway_open_to_network")
+fn switch_error(code: ErrorCode, message: String) -> ApiError {
+    ApiError::new(code, message).with_field("gateway_open_to_network")
 }

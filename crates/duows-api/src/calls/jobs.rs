@@ -81,8 +81,17 @@ pub fn engine_install(state: &ApiState, params: InstallParams) -> Result<JobStat
         .map_err(job_error)
 }
 
-/// `model_download`: fetches a catalog model's weights into the models folder.
-pub fn model_download(state: &ApiState, params: DownloadParams) -> Result<JobStatus, ApiError> {
+/// `model_download`: fetches a catalog model's weights into the models folder. Off the
+/// async workers: the remembered token comes from the secret service (a D-Bus call).
+pub async fn model_download(
+    state: &ApiState,
+    params: DownloadParams,
+) -> Result<JobStatus, ApiError> {
+    let state = state.clone();
+    super::blocking(move || model_download_now(&state, params)).await
+}
+
+fn model_download_now(state: &ApiState, params: DownloadParams) -> Result<JobStatus, ApiError> {
     let secrets = state.secrets();
     let given = params.token.filter(|t| !t.expose().trim().is_empty());
     if let (Some(token), Some(true)) = (&given, params.remember_token) {

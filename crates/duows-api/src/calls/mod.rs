@@ -162,6 +162,7 @@ pub async fn settings(state: &ApiState) -> Settings {
 /// was read, the save is refused (409) and the settings in force are reloaded from it.
 pub async fn update_settings(state: &ApiState, settings: Settings) -> Result<Settings, ApiError> {
     settings.validate()?;
+    let _one_update = state.inner.update_lock.lock().await;
     // The network switch moves the running gateway first: a refused move saves nothing.
     let moved = gateway_network::follow_switch(state, settings.gateway_open_to_network).await?;
     let saving = state.clone();

@@ -73,3 +73,28 @@ async fn export_and_import_round_trip_without_secrets() {
         "the AI gateway's files and keys are made here"
     );
 }
+
+#[tokio::test]
+async fn an_export_of_the_previous_format_imports_and_keeps_this_machines_network_switch() {
+    let s = server(fixture("l4-24gb.json"), AccessPolicy::loopback());
+    // Settings format 4 (before the network switch), and one from a machine that was open.
+    for settings in [
+        serde_json::json!({"version": 4, "features": {}, "log_prompts": true}),
+        serde_json::json!({"version": 5, "log_prompts": true, "gateway_open_to_network": true}),
+    ] {
+        let export = serde_json::json!({"export": {"format": 1, "written_by": "Duo Workstation 0.1.0",
+            "settings": settings, "ai_gateway": null, "secrets_not_included": []}});
+        let (status, imported) = send_request(
+            &s.app,
+            with_json("POST", "/api/config/import", &export.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{imported}");
+        assert_eq!(imported["settings"]["version"], 5);
+        assert_eq!(imported["settings"]["log_prompts"], true);
+        assert_eq!(
+            imported["settings"]["gateway_open_to_network"], false,
+            "the network switch stays this machine's"
+        );
+    }
+}
