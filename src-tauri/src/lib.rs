@@ -127,28 +127,15 @@ fn webkit_compositing_override(user_choice: Option<&str>) -> Option<(&'static st
         .then_some(("WEBKIT_DISABLE_COMPOSITING_MODE", "1"))
 }
 
-/// GTK's own OpenGL, off while WebKit draws without compositing (the app's default) and the
-/// user chose neither: nothing in the window then draws with GTK's GL, and GTK's X11 start-up
-/// otherwise loads the GL driver to pick visuals before the window opens (0.3 s with Mesa's
-/// software driver, ahead of WebKit starting its processes: bench/desktop.sh).
-fn gdk_gl_override(
-    compositing_choice: Option<&str>,
-    gdk_gl_choice: Option<&str>,
-) -> Option<(&'static str, &'static str)> {
-    (compositing_choice.is_none() && gdk_gl_choice.is_none()).then_some(("GDK_GL", "disable"))
-}
-
 /// Starts the desktop app.
 pub fn run() {
     // Before any thread starts: the environment is read by WebKit when the window is made.
     let nvidia = std::path::Path::new("/proc/driver/nvidia/version").exists();
     let chosen = std::env::var("WEBKIT_DISABLE_DMABUF_RENDERER").ok();
     let compositing = std::env::var("WEBKIT_DISABLE_COMPOSITING_MODE").ok();
-    let gdk_gl = std::env::var("GDK_GL").ok();
     let overrides = [
         webkit_renderer_override(nvidia, chosen.as_deref()),
         webkit_compositing_override(compositing.as_deref()),
-        gdk_gl_override(compositing.as_deref(), gdk_gl.as_deref()),
     ];
     for (name, value) in overrides.into_iter().flatten() {
         std::env::set_var(name, value);
@@ -210,18 +197,7 @@ pub fn run() {
 
 #[cfg(test)]
 mod tests {
-    use super::{gdk_gl_override, webkit_compositing_override, webkit_renderer_override};
-
-    #[test]
-    fn gtks_gl_is_off_only_while_webkit_draws_without_compositing_and_no_one_chose() {
-        assert_eq!(gdk_gl_override(None, None), Some(("GDK_GL", "disable")));
-        assert_eq!(
-            gdk_gl_override(Some("0"), None),
-            None,
-            "compositing chosen: GTK's GL may be needed to show it"
-        );
-        assert_eq!(gdk_gl_override(None, Some("gles")), None, "the user chose");
-    }
+    use super::{webkit_compositing_override, webkit_renderer_override};
 
     #[test]
     fn compositing_is_off_unless_the_user_chose() {

@@ -77,7 +77,16 @@ export async function startDriver({ driverBin, nativeDriver, env }) {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  for (const stream of [child.stdout, child.stderr]) stream.on('data', (d) => log.push(String(d)));
+  // The driver's and the app's output, for error messages: the last 64 KiB of it, so a
+  // chatty process cannot fill this process's memory.
+  let kept = 0;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (d) => {
+      log.push(String(d));
+      kept += d.length;
+      while (kept > 64 * 1024 && log.length > 1) kept -= log.shift().length;
+    });
+  }
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const url = `http://127.0.0.1:${port}`;
 
