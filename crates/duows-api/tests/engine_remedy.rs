@@ -4,22 +4,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use axum::http::StatusCode;
-use axum::Router;
-use common::{described_state, send};
-use duows_api::access::AccessPolicy;
-use duows_api::http;
+use common::{described, send, wait_for_state};
 use serde_json::{json, Value};
-
-fn described(spec: &str, home: &std::path::Path) -> Router {
-    http::app(
-        described_state(spec, home),
-        AccessPolicy::loopback(),
-        Router::new(),
-    )
-}
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,20 +83,4 @@ async fn a_failed_start_whose_log_names_a_fix_is_started_again_with_it_in_one_st
         (status, body["field"].as_str()),
         (StatusCode::NOT_FOUND, Some("name"))
     );
-}
-
-async fn wait_for_state(app: &Router, name: &str, state: &str) -> Value {
-    for _ in 0..200 {
-        let (_, engines) = send(app, "GET", "/api/engines", None).await;
-        if let Some(engine) = engines
-            .as_array()
-            .and_then(|all| all.iter().find(|e| e["name"] == name))
-        {
-            if engine["state"] == state {
-                return engine.clone();
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{name} never became {state}");
 }

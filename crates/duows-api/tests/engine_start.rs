@@ -5,22 +5,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use axum::http::StatusCode;
-use axum::Router;
-use common::{described_state, send};
-use duows_api::access::AccessPolicy;
-use duows_api::http;
+use common::{described, send, wait_for_state};
 use serde_json::{json, Value};
-
-fn described(spec: &str, home: &std::path::Path) -> Router {
-    http::app(
-        described_state(spec, home),
-        AccessPolicy::loopback(),
-        Router::new(),
-    )
-}
 
 fn outcome<'a>(plan: &'a Value, item: &str) -> &'a str {
     plan["preflight"]["checks"]
@@ -137,20 +124,4 @@ async fn a_failed_engine_can_be_retried_and_removed() {
     let (status, body) = send(&app, "POST", "/api/engines/ghost/remove", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(body["field"], "name");
-}
-
-async fn wait_for_state(app: &Router, name: &str, state: &str) -> Value {
-    for _ in 0..200 {
-        let (_, engines) = send(app, "GET", "/api/engines", None).await;
-        if let Some(engine) = engines
-            .as_array()
-            .and_then(|all| all.iter().find(|e| e["name"] == name))
-        {
-            if engine["state"] == state {
-                return engine.clone();
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{name} never became {state}");
 }

@@ -33,6 +33,19 @@ async fn metrics_status(port: u16) -> u16 {
         .as_u16()
 }
 
+/// An active API key named `gitlab`.
+async fn make_key(state: &ApiState) -> calls::CreatedKey {
+    calls::key_create(
+        state,
+        KeyCreateParams {
+            name: "gitlab".into(),
+            expires_in_days: None,
+        },
+    )
+    .await
+    .expect("key")
+}
+
 fn open(open: bool) -> GatewayNetworkParams {
     GatewayNetworkParams { open }
 }
@@ -63,15 +76,7 @@ async fn the_switch_moves_the_running_gateway_and_is_kept_for_the_next_start() {
     assert!(!calls::settings(&state).await.gateway_open_to_network);
 
     // With a key: every interface, same port, saved; off loopback `/metrics` needs a key.
-    let key = calls::key_create(
-        &state,
-        KeyCreateParams {
-            name: "gitlab".into(),
-            expires_in_days: None,
-        },
-    )
-    .await
-    .expect("key");
+    let key = make_key(&state).await;
     let info = calls::gateway_network(&state, open(true))
         .await
         .expect("opened");
@@ -114,15 +119,7 @@ async fn an_address_from_the_command_line_stays_for_the_run() {
     let home = tempfile::tempdir().expect("home");
     let state = described_state("none", home.path());
     let port = started(&state, Some("--gateway-host 127.0.0.1")).await;
-    calls::key_create(
-        &state,
-        KeyCreateParams {
-            name: "gitlab".into(),
-            expires_in_days: None,
-        },
-    )
-    .await
-    .expect("key");
+    make_key(&state).await;
     let refused = calls::gateway_network(&state, open(true))
         .await
         .expect_err("pinned");
@@ -146,15 +143,7 @@ async fn the_socket_not_the_file_decides_a_move() {
     let home = tempfile::tempdir().expect("home");
     let state = described_state("none", home.path());
     let port = started(&state, None).await;
-    calls::key_create(
-        &state,
-        KeyCreateParams {
-            name: "gitlab".into(),
-            expires_in_days: None,
-        },
-    )
-    .await
-    .expect("key");
+    make_key(&state).await;
     calls::gateway_network(&state, open(true))
         .await
         .expect("opened");

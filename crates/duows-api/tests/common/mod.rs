@@ -26,6 +26,32 @@ pub fn described_state(spec: &str, home: &std::path::Path) -> ApiState {
     })
 }
 
+/// The router over a state that plans for `spec`, on loopback (no token).
+pub fn described(spec: &str, home: &std::path::Path) -> Router {
+    http::app(
+        described_state(spec, home),
+        AccessPolicy::loopback(),
+        Router::new(),
+    )
+}
+
+/// Waits (up to 10 s) until engine `name` is in `state`; its status then.
+pub async fn wait_for_state(app: &Router, name: &str, state: &str) -> Value {
+    for _ in 0..200 {
+        let (_, engines) = send(app, "GET", "/api/engines", None).await;
+        if let Some(engine) = engines
+            .as_array()
+            .and_then(|all| all.iter().find(|e| e["name"] == name))
+        {
+            if engine["state"] == state {
+                return engine.clone();
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{name} never became {state}");
+}
+
 /// Sends `method path` with an optional JSON body; the status and the JSON answer (null
 /// when the answer is not JSON).
 pub async fn send(

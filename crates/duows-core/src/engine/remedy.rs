@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::classify::{Failure, FailureKind};
 use super::launch::LaunchRequest;
+use crate::fit::words::thousands;
 
 /// A change that makes a failed start likely to work, with the words for its button.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -118,19 +119,6 @@ fn free_memory_in(evidence: &str) -> Option<(f64, f64)> {
     let (free, total) = rest[open + 1..close].split_once('/')?;
     let (free, total): (f64, f64) = (free.trim().parse().ok()?, total.trim().parse().ok()?);
     (total > 0.0 && free >= 0.0).then_some((free, total))
-}
-
-/// 24576 → "24,576".
-fn thousands(n: u32) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

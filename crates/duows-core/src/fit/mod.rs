@@ -22,7 +22,7 @@ mod recommend;
 pub mod startup;
 mod suggest;
 pub mod vllm;
-mod words;
+pub(crate) mod words;
 
 use serde::{Deserialize, Serialize};
 

@@ -13,7 +13,7 @@ pub(super) fn gib(bytes: impl Into<f64>) -> String {
     }
 }
 
-pub(super) fn thousands(n: u32) -> String {
+pub(crate) fn thousands(n: u32) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
