@@ -155,6 +155,8 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
   const restarts = h('span', { class: 'num', 'data-testid': 'engine-restarts' });
   const since = h('span', { 'data-testid': 'engine-since' });
   let current = first;
+  /** The page's clock (the server's) against this one, as the last update gave it. */
+  let clockOffset = 0;
   const endpoint = h(
     'span',
     { class: 'endpoint' },
@@ -219,7 +221,7 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
         button.textContent = label;
         // A status that came while the action ran (say, a new failure with another remedy)
         // decides the buttons' words, not the ones from before the click.
-        update(current, Date.now());
+        update(current, Date.now() + clockOffset);
       });
   }
   stop.addEventListener('click', () => {
@@ -252,6 +254,7 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
 
   function update(status: EngineStatus, now: number): void {
     current = status;
+    clockOffset = now - Date.now();
     el.dataset.state = status.state;
     badge.dataset.state = status.state;
     badge.className = `state-badge state-${status.state}${BUSY.has(status.state) ? ' busy' : ''}`;
