@@ -1,10 +1,10 @@
 // The desktop window measured (run by bench/desktop.sh under a virtual display): the time
 // from the app's process start to its first painted frame under WebDriver (the cold start
-// itself is measured without WebDriver by desktop_first_paint.py), idle memory of the app and its
-// WebKit processes, and the CPU the open dashboard costs at 1 Hz with 8 GPUs described,
+// itself is measured without WebDriver by desktop_first_paint.py, the idle memory by
+// desktop_memory.py), and the CPU the open dashboard costs at 1 Hz with 8 GPUs described,
 // split into the app's own process (the server side: sampler, API) and the window (WebKit).
 // Prints each figure beside its target.
-//   node bench/desktop.mjs [runs] [idle-seconds] [cpu-seconds]
+//   node bench/desktop.mjs [runs] [idle-seconds, unused here] [cpu-seconds]
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,65 +19,16 @@ const APP = process.env.DUOWS_DESKTOP_BIN ?? join(repo, 'target/release/duo-work
 const TAURI_DRIVER = process.env.TAURI_DRIVER ?? join(repo, '.tools/bin/tauri-driver');
 const NATIVE_DRIVER = process.env.NATIVE_DRIVER ?? '/usr/bin/WebKitWebDriver';
 const EIGHT_GPUS = join(repo, 'fixtures/hardware/8xh100-80gb.json');
-const [RUNS, IDLE_S, CPU_S] = [Number(process.argv[2] ?? 3), Number(process.argv[3] ?? 20), Number(process.argv[4] ?? 60)];
+const [RUNS, CPU_S] = [Number(process.argv[2] ?? 3), Number(process.argv[4] ?? 60)];
 
 const TICKS = 100; // USER_HZ on Linux
-const mb = (bytes) => (bytes / 1e6).toFixed(0);
-const PAGE = 4096;
 const bootSeconds = Number(/btime (\d+)/.exec(readFileSync('/proc/stat', 'utf8'))[1]);
 
 function stat(pid) {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { name, cpuTicks: Number(f[11]) + Number(f[12]), startTicks: Number(f[19]), rssPages: Number(f[21]) };
-}
-
-/** Proportional set size in bytes (shared pages split between their users). */
-function pss(pid) {
-  try {
-    const kb = /Pss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return kb ? Number(kb[1]) * 1024 : stat(pid).rssPages * PAGE;
-  } catch {
-    return 0;
-  }
-}
-
-/** What the memory is made of: PSS of each mapping, summed into groups (smaps). */
-const GROUPS = [
-  ['WebKitGTK and JavaScriptCore', /libwebkit2gtk|libjavascriptcoregtk/],
-  ["Mesa's GL driver (LLVM, DRI)", /libLLVM|\/dri\/|libgallium|mesa_shader_cache/],
-  ['speech voices (flite)', /libflite/],
-  ['the app program', /duo-workstation$/],
-  ['other libraries', /\.so/],
-  ['anonymous (heaps, JS, caches)', /^\[(anon|heap|stack)|^$|^\/memfd:|^\/SYSV/],
-];
-function composition(pids) {
-  const sums = new Map(GROUPS.map(([name]) => [name, 0]));
-  let other = 0;
-  for (const pid of pids) {
-    let text;
-    try {
-      text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
-    } catch {
-      continue;
-    }
-    let name = '';
-    for (const line of text.split('\n')) {
-      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-      if (head) {
-        name = head[1].trim();
-        continue;
-      }
-      const kb = /^Pss:\s+(\d+) kB/.exec(line);
-      if (!kb) continue;
-      const group = GROUPS.find(([, pattern]) => pattern.test(name));
-      if (group) sums.set(group[0], sums.get(group[0]) + Number(kb[1]) * 1024);
-      else other += Number(kb[1]) * 1024;
-    }
-  }
-  sums.set('other mappings', other);
-  return [...sums].filter(([, bytes]) => bytes > 0).map(([name, bytes]) => `${name} ${mb(bytes)} MB`).join(', ');
+  return { name, cpuTicks: Number(f[11]) + Number(f[12]), startTicks: Number(f[19]) };
 }
 
 /** The app's process (below the driver) and the WebKit processes below it. */
@@ -108,7 +59,6 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const starts = [];
 const phases = [];
-const idle = [];
 for (let run = 0; run < RUNS; run++) {
   const { driver, session, close } = await launch('1xL4');
   try {
@@ -118,9 +68,6 @@ for (let run = 0; run < RUNS; run++) {
     const startedAt = (bootSeconds + procs.app.startTicks / TICKS) * 1000;
     starts.push(paintedAt - startedAt);
     phases.push([navigatedAt - startedAt, paintedAt - navigatedAt]);
-    await sleep(IDLE_S * 1000);
-    const now = appProcesses(driver.pid);
-    idle.push({ app: pss(now.app.pid), webkit: now.webkit.reduce((sum, p) => sum + pss(p.pid), 0), each: now.webkit.map((p) => `${p.name} ${mb(pss(p.pid))} MB`), parts: composition(now.all.map((p) => p.pid)) });
   } finally {
     await close();
   }
@@ -151,10 +98,6 @@ try {
 }
 
 const start = median(starts);
-const memory = median(idle.map((m) => m.app + m.webkit));
-const pick = idle.find((m) => m.app + m.webkit === memory) ?? idle[0];
 const phase = phases[starts.indexOf(start)] ?? [0, 0];
 console.log(`desktop: under WebDriver, process start to the page's first paint ${(start / 1000).toFixed(2)} s (median of ${RUNS}: ${starts.map((s) => (s / 1000).toFixed(2)).join(', ')}; process start to page load ${(phase[0] / 1000).toFixed(2)} s, page load to first paint ${(phase[1] / 1000).toFixed(2)} s; WebDriver's automation session holds the page load back, so the cold start is the figure above it)`);
-console.log(`desktop: idle memory (PSS after ${IDLE_S} s) ${mb(memory)} MB = app ${mb(pick.app)} MB + WebKit ${mb(pick.webkit)} MB (${pick.each.join(', ')}); target under 150 MB: ${memory < 150e6 ? 'met' : 'NOT met'}`);
-console.log(`desktop: that memory by what it is: ${pick.parts}`);
 console.log(`desktop: dashboard at 1 Hz, 8 GPUs, over ${CPU_S} s: app process ${cpu.server.toFixed(2)} % of one core (target under 2 %: ${cpu.server < 2 ? 'met' : 'NOT met'}), window ${cpu.window.toFixed(2)} % (target under 10 %: ${cpu.window < 10 ? 'met' : 'NOT met'})`);
