@@ -19,6 +19,21 @@ pub struct StateOptions {
     pub probe: Arc<dyn GpuProbe>,
 }
 
+/// What the API keeps about an engine it started, beside the supervisor's status.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EngineRecord {
+    /// The parameters of its latest start, for a retry.
+    pub params: crate::calls::EngineParams,
+    /// The smaller checkpoint to offer if that start runs out of memory (chosen at the
+    /// start, from the fit on this machine).
+    pub smaller_checkpoint: Option<duows_core::engine::Remedy>,
+    /// The download job it waits for before it starts with another checkpoint.
+    pub waiting_for: Option<String>,
+    /// What went wrong on the way to that start (the download stopped, the start was
+    /// refused), shown as the failure's fix until the next start.
+    pub problem: Option<String>,
+}
+
 /// Shared state behind every API call. Cheap to clone.
 #[derive(Clone)]
 pub struct ApiState {
@@ -52,8 +67,8 @@ pub(crate) struct Inner {
     pub(crate) jobs: duows_core::jobs::Jobs,
     /// The gateway, once it listens.
     pub(crate) gateway: OnceLock<crate::gateway_service::GatewayHandle>,
-    /// The parameters each engine was started with, for a retry.
-    pub(crate) engine_params: Mutex<HashMap<String, crate::calls::EngineParams>>,
+    /// What this program keeps about each engine it started, beside its status.
+    pub(crate) engine_records: Mutex<HashMap<String, EngineRecord>>,
     /// Bumped whenever something the gateway's routes depend on changes (settings saved or
     /// reloaded, the supervisor made): the route table follows this, not a timer.
     pub(crate) changes: watch::Sender<u64>,
@@ -98,7 +113,7 @@ impl ApiState {
                 launcher: OnceLock::new(),
                 jobs: duows_core::jobs::Jobs::default(),
                 gateway: OnceLock::new(),
-                engine_params: Mutex::new(HashMap::new()),
+                engine_records: Mutex::new(HashMap::new()),
                 changes: watch::channel(0).0,
                 deployment_checks: Default::default(),
                 engine_scraper: Default::default(),
@@ -172,32 +187,51 @@ impl ApiState {
         self.inner.changes.subscribe()
     }
 
-    /// Keeps the parameters an engine was started with, for a retry.
-    pub(crate) fn remember_engine_params(&self, name: &str, params: crate::calls::EngineParams) {
+    fn engine_records(&self) -> std::sync::MutexGuard<'_, HashMap<String, EngineRecord>> {
         self.inner
-            .engine_params
+            .engine_records
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_owned(), params);
+    }
+
+    /// Keeps the parameters an engine was started with (for a retry) and the smaller
+    /// checkpoint to offer if the start runs out of memory; a new start ends any wait.
+    pub(crate) fn remember_engine_start(
+        &self,
+        name: &str,
+        params: crate::calls::EngineParams,
+        smaller_checkpoint: Option<duows_core::engine::Remedy>,
+    ) {
+        self.engine_records().insert(
+            name.to_owned(),
+            EngineRecord {
+                params,
+                smaller_checkpoint,
+                ..EngineRecord::default()
+            },
+        );
     }
 
     /// The parameters `name` was started with.
     pub(crate) fn engine_params(&self, name: &str) -> Option<crate::calls::EngineParams> {
-        self.inner
-            .engine_params
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .cloned()
+        self.engine_records().get(name).map(|r| r.params.clone())
     }
 
-    /// Forgets a removed engine's parameters.
+    /// Everything kept about engine `name`.
+    pub(crate) fn engine_record(&self, name: &str) -> Option<EngineRecord> {
+        self.engine_records().get(name).cloned()
+    }
+
+    /// Changes what is kept about engine `name`, if anything is.
+    pub(crate) fn update_engine_record(&self, name: &str, change: impl FnOnce(&mut EngineRecord)) {
+        if let Some(record) = self.engine_records().get_mut(name) {
+            change(record);
+        }
+    }
+
+    /// Forgets a removed engine.
     pub(crate) fn forget_engine_params(&self, name: &str) {
-        self.inner
-            .engine_params
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name);
+        self.engine_records().remove(name);
     }
 
     /// Records the listening gateway (once).

@@ -65,4 +65,9 @@ warnings: Array<string>,
  * For a failed start whose log names what would work: that change, one step away
  * (`engine_apply_remedy`).
  */
-remedy: Remedy | null, };
+remedy: Remedy | null, 
+/**
+ * The download job it waits for (state `downloading`) before it starts again with
+ * another checkpoint.
+ */
+download_job: string | null, };

@@ -11,4 +11,16 @@ tokens: number, } | { "set": "gpu_memory_share",
 /**
  * The new share of each GPU's memory.
  */
-percent: number, };
+percent: number, } | { "set": "checkpoint", 
+/**
+ * The catalog's name of the checkpoint (`awq-int4`, `fp8`, …).
+ */
+variant: string, 
+/**
+ * Its Hugging Face repository, where its weights come from.
+ */
+repo: string, 
+/**
+ * Bytes still to download before it can start (0 when complete on disk).
+ */
+download_bytes: number, };

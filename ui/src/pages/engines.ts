@@ -139,6 +139,7 @@ export function enginesPage(store: Store): Page {
         entry.card.update(status, t);
       } else {
         entry = { card: engineCard(status, t, cardActions), status, logReadIn: null };
+        entry.card.setJobs(store.get('jobs') ?? undefined);
         entries.set(status.name, entry);
       }
       if (grid.children[i] !== entry.card.el) grid.insertBefore(entry.card.el, grid.children[i] ?? null);
@@ -244,6 +245,7 @@ export function enginesPage(store: Store): Page {
       });
       scope.follow(store, 'jobs', (list) => {
         jobs.apply(list);
+        for (const entry of entries.values()) entry.card.setJobs(list ?? undefined);
       });
       scope.follow(store, 'connection', showConnection);
       scope.follow(store, 'sample', (sample) => {

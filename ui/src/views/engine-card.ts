@@ -1,15 +1,17 @@
 // One engine's card on the Engines page (`data-testid="engine-card"`, `data-engine="<name>"`):
 // its name and kind, a state badge (`engine-state`), pid, restarts, the endpoint, since
 // when, the command line, what went wrong (`engine-failure`) and, while it backs off, when
-// it starts again (`engine-countdown`), the tail of its log (`engine-logs`), Stop
+// it starts again (`engine-countdown`), the download it waits for before a start with
+// another checkpoint (`engine-waiting`), the tail of its log (`engine-logs`), Stop
 // (`engine-stop`) while it runs, and Retry (`engine-retry`) and Remove (`engine-remove`)
 // once it ended. Built once per engine and updated in place on every status, so a
 // selection, the log's scroll position and a "Copied" stay put.
 
 import { h } from '../dom';
 import { DASH, ago, dateTime, duration } from '../format';
-import type { EngineKind, EngineState, EngineStatus } from '../types';
+import type { EngineKind, EngineState, EngineStatus, JobStatus, Remedy } from '../types';
 import { copyButton } from './copy';
+import { engineWaiting } from './engine-waiting';
 
 /** How many lines of its log a card shows. */
 export const LOG_TAIL = 40;
@@ -20,6 +22,8 @@ export interface EngineCard {
   update(status: EngineStatus, now: number): void;
   /** Shows the last lines of the log (oldest first). */
   setLogs(lines: string[]): void;
+  /** The server's jobs, for the progress of a download the engine waits for. */
+  setJobs(jobs: JobStatus[] | undefined): void;
   setLogError(message: string): void;
 }
 
@@ -130,6 +134,13 @@ export interface EngineCardActions {
   remedy: (name: string) => Promise<void>;
 }
 
+/** What the fix's button does, in more words than its label. */
+export function remedyTitle(remedy: Remedy): string {
+  const change = remedy.change;
+  if (change.set !== 'checkpoint') return 'Starts the engine again with this one change';
+  return change.download_bytes > 0 ? `Downloads ${change.repo} from Hugging Face, then starts the engine with it` : `Starts the engine with ${change.repo}`;
+}
+
 export function engineCard(first: EngineStatus, now: number, on: EngineCardActions): EngineCard {
   const name = first.name;
   const dot = h('span', { class: 'state-dot', 'aria-hidden': 'true' });
@@ -147,6 +158,8 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
     h('div', { class: 'failure-body' }, fix, evidence),
   );
   const countdown = h('p', { class: 'engine-countdown', 'data-testid': 'engine-countdown', hidden: true });
+  const waiting = engineWaiting();
+  let jobs: JobStatus[] | undefined;
   // Problems of a running engine that do not stop it (llama.cpp fell back to the CPU).
   const warnings = h('div', { class: 'engine-warning', role: 'status', 'data-testid': 'engine-warnings', hidden: true });
 
@@ -242,6 +255,7 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
     { class: 'card engine-card', 'data-testid': 'engine-card', 'data-engine': name, 'aria-label': `Engine ${name}` },
     h('div', { class: 'engine-head' }, h('div', { class: 'engine-title' }, h('h3', undefined, name), kind), badge),
     failure,
+    waiting.el,
     warnings,
     countdown,
     facts,
@@ -274,7 +288,9 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
     if (command.textContent !== commandLines(status.command_line)) command.textContent = commandLines(status.command_line);
     logPath.textContent = status.log_path;
 
-    if (status.failure) {
+    waiting.show(status, jobs);
+    // While it downloads the checkpoint its fix chose, the old failure is not the news.
+    if (status.failure && status.state !== 'downloading') {
       failure.hidden = false;
       failure.title = failureTitle(status.failure.kind);
       failure.dataset.kind = status.failure.kind;
@@ -304,6 +320,7 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
     const offered = ended ? status.remedy : null;
     remedy.hidden = !offered;
     if (offered && !acting) remedy.textContent = offered.label;
+    remedy.title = offered ? remedyTitle(offered) : '';
     // With a one-step fix on offer, the plain retry is the second choice.
     retry.className = offered ? 'secondary' : 'primary';
   }
@@ -313,6 +330,10 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
   return {
     el,
     update,
+    setJobs(list) {
+      jobs = list;
+      waiting.show(current, jobs);
+    },
     setLogs(lines) {
       const text = lines.length > 0 ? lines.join('\n') : 'The log is empty.';
       logs.classList.remove('log-error');

@@ -13,6 +13,8 @@ import { progressBar } from '../widgets';
 import { cancelButton, showOnBar } from './job-bits';
 import { busy, primary, secondary, stepError, stepFrame, type StepView, type WizardContext } from './setup-bits';
 import { pageScope } from '../page';
+import { remedyTitle } from './engine-card';
+import { engineWaiting } from './engine-waiting';
 
 /** A job's progress: the bar, the line under it, and Cancel while it runs. */
 function jobProgress(testid: string, onCancelError: (message: string) => void): { el: HTMLElement; show(job: JobStatus | null, line: string): void; cancel: ReturnType<typeof cancelButton> } {
@@ -155,6 +157,7 @@ export function launchStep(ctx: WizardContext): StepView {
   const state = h('p', { 'data-testid': 'setup-launch-state' }, 'Not started.');
   const log = h('pre', { class: 'engine-log setup-log', 'data-testid': 'setup-launch-log', hidden: true });
   const failure = h('div', { class: 'engine-failure', 'data-testid': 'setup-launch-failure', hidden: true });
+  const waiting = engineWaiting();
   const start = primary('Start', 'setup-launch-start');
   const remedy = primary('', 'setup-launch-remedy');
   remedy.hidden = true;
@@ -191,6 +194,7 @@ export function launchStep(ctx: WizardContext): StepView {
     const offered = engine?.state === 'failed' ? engine.remedy : null;
     remedy.hidden = !offered;
     if (offered && !remedy.disabled) remedy.textContent = offered.label;
+    remedy.title = offered ? remedyTitle(offered) : '';
     // With a one-step fix on offer, starting the same way again is the second choice.
     start.className = offered ? 'secondary' : 'primary';
     if (!engine) {
@@ -199,11 +203,13 @@ export function launchStep(ctx: WizardContext): StepView {
     }
     state.dataset.state = engine.state;
     state.textContent = engine.state === 'ready' ? `${engine.name} is ready: it answered a real request.` : `${engine.name} is ${engine.state.replace('_', ' ')}…`;
-    failure.hidden = !engine.failure;
+    waiting.show(engine, ctx.store.get('jobs') ?? undefined);
+    // While it downloads the checkpoint its fix chose, the old failure is not the news.
+    failure.hidden = !engine.failure || engine.state === 'downloading';
     if (engine.failure) replaceChildren(failure, h('strong', undefined, engine.failure.evidence), h('div', { class: 'failure-fix' }, engine.failure.fix));
     if (engine.state === 'ready') void ctx.refresh();
   }
-  const el = stepFrame('launch', 'Launch', 'Start the model and wait until it answers a real one-token request.', [state, failure, log, error.el], [start, remedy]);
+  const el = stepFrame('launch', 'Launch', 'Start the model and wait until it answers a real one-token request.', [state, waiting.el, failure, log, error.el], [start, remedy]);
   return {
     el,
     enter(status) {
@@ -211,6 +217,9 @@ export function launchStep(ctx: WizardContext): StepView {
       start.disabled = !status.launch;
       scope.follow(ctx.store, 'engines', (engines) => {
         showEngine(engines?.find((e) => e.name === name));
+      });
+      scope.follow(ctx.store, 'jobs', (jobs) => {
+        waiting.show(ctx.store.get('engines')?.find((e) => e.name === name), jobs ?? undefined);
       });
       scope.every(2000, () => {
         const engine = ctx.store.get('engines')?.find((e) => e.name === name);

@@ -2,11 +2,12 @@
 //! status, stop, logs, retry, remove). Engines live as long as the program that started them.
 
 use duows_core::engine::{
-    self, EngineState, EngineStatus, FailureKind, SupervisionPolicy, SupervisorError,
+    self, EngineState, EngineStatus, FailureKind, RemedyChange, SupervisionPolicy, SupervisorError,
 };
 
 use duows_core::jobs::{JobState, JobStatus};
 
+use super::engine_checkpoint;
 use super::launch::prepare_start;
 use crate::{ApiError, ApiState, ErrorCode};
 
@@ -36,6 +37,8 @@ pub async fn engine_start(
     if let Some(refusal) = prepared.preflight.refusal() {
         return Err(ApiError::new(ErrorCode::PreflightFailed, refusal));
     }
+    // Chosen now, on this machine, so a failure out of memory can offer it at once.
+    let smaller = engine_checkpoint::offer_for_start(state, &params).await;
     let plan = prepared.plan;
     let name = plan.served_name.clone();
     let policy = SupervisionPolicy::for_engine(plan.kind);
@@ -43,7 +46,7 @@ pub async fn engine_start(
         .supervisor()?
         .start(plan, policy)
         .map_err(supervisor_error)?;
-    state.remember_engine_params(&name, params);
+    state.remember_engine_start(&name, params, smaller);
     let first = status.borrow().clone();
     Ok(first)
 }
@@ -63,7 +66,8 @@ pub async fn engine_retry(state: &ApiState, name: &str) -> Result<EngineStatus, 
 
 /// `engine_apply_remedy`: starts a failed engine again with its remedy's one change made to
 /// the parameters it was started with (kept so for later retries), after the same checks
-/// as any start.
+/// as any start. A smaller checkpoint that is not on disk is downloaded first: the engine
+/// shows `downloading` with the job, and starts when it is done.
 pub async fn engine_apply_remedy(state: &ApiState, name: &str) -> Result<EngineStatus, ApiError> {
     let unknown = || {
         ApiError::new(
@@ -72,9 +76,7 @@ pub async fn engine_apply_remedy(state: &ApiState, name: &str) -> Result<EngineS
         )
         .with_field("name")
     };
-    let status = state
-        .supervisor()?
-        .statuses()
+    let status = engine_status(state)?
         .into_iter()
         .find(|s| s.name == name)
         .ok_or_else(unknown)?;
@@ -91,7 +93,10 @@ pub async fn engine_apply_remedy(state: &ApiState, name: &str) -> Result<EngineS
     })?;
     let mut params = state.engine_params(name).ok_or_else(unknown)?;
     remedy.change.apply(&mut params);
-    engine_start(state, params).await
+    match remedy.change {
+        RemedyChange::Checkpoint { .. } => engine_checkpoint::apply(state, name, params).await,
+        _ => engine_start(state, params).await,
+    }
 }
 
 /// `engine_remove`: forgets a stopped or failed engine (its log file stays).
@@ -106,6 +111,9 @@ pub fn engine_status(state: &ApiState) -> Result<Vec<EngineStatus>, ApiError> {
     let mut statuses = state.supervisor()?.statuses();
     for status in &mut statuses {
         refresh_failure(state, status);
+        if let Some(record) = state.engine_record(&status.name) {
+            engine_checkpoint::overlay(status, &record);
+        }
     }
     Ok(statuses)
 }
@@ -141,8 +149,16 @@ fn installed_since_fix(status: &EngineStatus, jobs: &[JobStatus]) -> Option<Stri
         .then(|| format!("{engine} was installed since: retry the start."))
 }
 
-/// `engine_stop`: stops an engine and waits until no process of it is left.
+/// `engine_stop`: stops an engine and waits until no process of it is left; one waiting
+/// for a download to start stops waiting, and the download is cancelled (what was fetched
+/// is kept for next time).
 pub async fn engine_stop(state: &ApiState, name: &str) -> Result<EngineStatus, ApiError> {
+    let waited_for = state.engine_record(name).and_then(|r| r.waiting_for);
+    if let Some(job) = waited_for {
+        state.update_engine_record(name, |record| record.waiting_for = None);
+        let _ = state.inner.jobs.cancel(&job);
+        state.supervisor()?.notify_changed();
+    }
     state
         .supervisor()?
         .stop(name)
@@ -205,6 +221,7 @@ mod tests {
             planned_memory: None,
             warnings: Vec::new(),
             remedy: None,
+            download_job: None,
         }
     }
 

@@ -8,6 +8,7 @@ mod config;
 mod dashboard;
 mod deployments;
 mod doctor;
+mod engine_checkpoint;
 mod engines;
 mod gateway;
 mod gateway_network;

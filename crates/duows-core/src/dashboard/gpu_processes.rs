@@ -145,6 +145,7 @@ mod tests {
             }),
             warnings: Vec::new(),
             remedy: None,
+            download_job: None,
         }
     }
 

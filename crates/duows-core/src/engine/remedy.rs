@@ -1,14 +1,17 @@
 //! The one-step fix for a failed start, where the failure says exactly what would work:
 //! the same start with one setting changed ("lower the context to 24,576 and retry").
 //!
-//! Only failures whose log names the numbers get one: vLLM's "estimated maximum model
-//! length is N", the model's own `max_position_embeddings`, and the free memory it found
-//! at start-up. Everything else keeps its one-line fix in words.
+//! Failures whose log names the numbers get one: vLLM's "estimated maximum model length is
+//! N", the model's own `max_position_embeddings`, and the free memory it found at start-up.
+//! A start that ran out of memory for its weights gets the catalog's smaller checkpoint of
+//! the same model that the fit says fits ("use the AWQ checkpoint"), chosen by the caller,
+//! who knows the machine ([`smaller_checkpoint`]). Everything else keeps its fix in words.
 
 use serde::{Deserialize, Serialize};
 
 use super::classify::{Failure, FailureKind};
 use super::launch::LaunchRequest;
+use crate::catalog::{Model, Variant};
 use crate::fit::words::thousands;
 
 /// A change that makes a failed start likely to work, with the words for its button.
@@ -21,7 +24,7 @@ pub struct Remedy {
 }
 
 /// The setting a [`Remedy`] changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "set", rename_all = "snake_case")]
 pub enum RemedyChange {
     /// The context length, in tokens.
@@ -34,18 +37,78 @@ pub enum RemedyChange {
         /// The new share of each GPU's memory.
         percent: u32,
     },
+    /// Another checkpoint of the same catalog model, with smaller weights.
+    Checkpoint {
+        /// The catalog's name of the checkpoint (`awq-int4`, `fp8`, …).
+        variant: String,
+        /// Its Hugging Face repository, where its weights come from.
+        repo: String,
+        /// Bytes still to download before it can start (0 when complete on disk).
+        download_bytes: u64,
+    },
 }
 
 impl RemedyChange {
     /// The launch request with this change made.
-    pub fn apply(self, request: &mut LaunchRequest) {
+    pub fn apply(&self, request: &mut LaunchRequest) {
         match self {
-            Self::Context { tokens } => request.context = Some(tokens),
+            Self::Context { tokens } => request.context = Some(*tokens),
             Self::GpuMemoryShare { percent } => {
-                request.gpu_memory_utilization = Some(f64::from(percent) / 100.0);
+                request.gpu_memory_utilization = Some(f64::from(*percent) / 100.0);
+            }
+            Self::Checkpoint { variant, .. } => {
+                request.variant = Some(variant.clone());
+                // The folder named before held the other checkpoint.
+                request.model_dir = None;
             }
         }
     }
+}
+
+/// Whether a failure is one a checkpoint with smaller weights can cure: out of memory, or
+/// weights that leave no room for the KV cache.
+pub fn wants_smaller_weights(failure: &Failure) -> bool {
+    matches!(
+        failure.kind,
+        FailureKind::OutOfMemory | FailureKind::NoCacheMemory
+    )
+}
+
+/// The smaller checkpoint to offer after a start of `current` ran out of memory: of
+/// `model`'s checkpoints with at least a tenth less weight, the largest (closest to the
+/// original) that `fits` says fits this machine with the same start's parameters.
+/// `download_bytes` says what each still needs from the hub.
+pub fn smaller_checkpoint(
+    model: &Model,
+    current: &Variant,
+    fits: impl Fn(&Variant) -> bool,
+    download_bytes: impl Fn(&Variant) -> u64,
+) -> Option<Remedy> {
+    let chosen = model
+        .variants
+        .iter()
+        .filter(|v| v.name != current.name && v.weight_bytes * 10 <= current.weight_bytes * 9)
+        .filter(|v| fits(v))
+        // The first of equally large ones: the catalog lists the better-supported first.
+        .min_by_key(|v| std::cmp::Reverse(v.weight_bytes))?;
+    let missing = download_bytes(chosen);
+    let on_disk = if missing == 0 {
+        "on disk".to_owned()
+    } else {
+        // Downloads are counted in GB everywhere, as the hub and the download panel do.
+        format!("{:.1} GB to download", missing as f64 / 1e9)
+    };
+    Some(Remedy {
+        label: format!(
+            "Use the {} checkpoint ({on_disk}) and retry",
+            chosen.quantization
+        ),
+        change: RemedyChange::Checkpoint {
+            variant: chosen.name.clone(),
+            repo: chosen.repo.clone(),
+            download_bytes: missing,
+        },
+    })
 }
 
 /// The shortest context worth offering: below it the model is of little use to Duo.
@@ -199,6 +262,73 @@ mod tests {
         ] {
             assert_eq!(remedy_for(&classify_text(fixture), &args(32_768)), None);
         }
+    }
+
+    fn catalog_model(id: &str) -> Model {
+        let catalog = crate::catalog::Catalog::builtin().expect("the catalog");
+        catalog.model(id).expect("in the catalog").clone()
+    }
+
+    #[test]
+    fn out_of_memory_offers_the_largest_smaller_checkpoint_that_fits() {
+        let model = catalog_model("llama-3.1-70b-instruct");
+        let bf16 = model.variant(Some("bf16")).expect("bf16").clone();
+        // FP8 (72.7 GB) does not fit, AWQ and GPTQ (39.8 GB) do: the first of the equal
+        // largest is offered, with its download.
+        let remedy = smaller_checkpoint(
+            &model,
+            &bf16,
+            |v| v.weight_bytes < 50_000_000_000,
+            |v| v.weight_bytes,
+        )
+        .expect("a remedy");
+        assert_eq!(
+            remedy.change,
+            RemedyChange::Checkpoint {
+                variant: "awq-int4".into(),
+                repo: "hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4".into(),
+                download_bytes: 39_800_000_000,
+            }
+        );
+        assert_eq!(
+            remedy.label,
+            "Use the AWQ 4-bit checkpoint (39.8 GB to download) and retry"
+        );
+        let mut request = LaunchRequest {
+            model_dir: Some("/models/llama-bf16".into()),
+            ..LaunchRequest::default()
+        };
+        remedy.change.apply(&mut request);
+        assert_eq!(request.variant.as_deref(), Some("awq-int4"));
+        assert_eq!(
+            request.model_dir, None,
+            "the folder held the other checkpoint"
+        );
+        // Where FP8 fits too, it is the one offered (closer to the original); on disk, it
+        // says so.
+        let fp8 = smaller_checkpoint(&model, &bf16, |_| true, |_| 0).expect("a remedy");
+        assert_eq!(fp8.label, "Use the FP8 checkpoint (on disk) and retry");
+    }
+
+    #[test]
+    fn no_smaller_checkpoint_that_fits_offers_none() {
+        let model = catalog_model("llama-3.1-70b-instruct");
+        let awq = model.variant(Some("awq-int4")).expect("awq").clone();
+        // GPTQ is the same size as AWQ: not smaller, so not offered.
+        assert_eq!(smaller_checkpoint(&model, &awq, |_| true, |_| 0), None);
+        let bf16 = model.variant(Some("bf16")).expect("bf16").clone();
+        assert_eq!(smaller_checkpoint(&model, &bf16, |_| false, |_| 0), None);
+        let one = catalog_model("llama-3.1-8b-instruct");
+        let only = one.variants[0].clone();
+        assert_eq!(smaller_checkpoint(&one, &only, |_| true, |_| 0), None);
+    }
+
+    #[test]
+    fn only_memory_failures_ask_for_smaller_weights() {
+        let oom = classify_text(include_str!("classify/fixtures/vllm-weights-oom.log"));
+        assert!(wants_smaller_weights(&oom), "{:?}", oom.kind);
+        let gated = classify_text(include_str!("classify/fixtures/vllm-gated-repo.log"));
+        assert!(!wants_smaller_weights(&gated));
     }
 
     #[test]

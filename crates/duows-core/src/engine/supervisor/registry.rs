@@ -61,6 +61,12 @@ impl Supervisor {
         self.changes.subscribe()
     }
 
+    /// Tells the followers of [`Self::changes`] that what they show of an engine changed
+    /// outside the supervisor (a start that waits for a download).
+    pub fn notify_changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     fn engines(&self) -> std::sync::MutexGuard<'_, HashMap<String, Handle>> {
         self.engines.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -99,6 +105,7 @@ impl Supervisor {
             planned_memory: plan.planned_memory.clone(),
             warnings: Vec::new(),
             remedy: None,
+            download_job: None,
         };
         let api_key = plan.api_key.clone();
         let (status_tx, status_rx) = watch::channel(status);

@@ -67,6 +67,10 @@ pub struct EngineStatus {
     /// (`engine_apply_remedy`).
     #[serde(default)]
     pub remedy: Option<Remedy>,
+    /// The download job it waits for (state `downloading`) before it starts again with
+    /// another checkpoint.
+    #[serde(default)]
+    pub download_job: Option<String>,
 }
 
 /// Restart and readiness timing.

@@ -1,0 +1,241 @@
+//! "Use the AWQ checkpoint": a vLLM start that runs out of memory offers the catalog's
+//! smaller checkpoint that the fit says fits; one call starts the engine with it when it
+//! is on disk, or downloads it first (the engine shows `downloading` with the job) and
+//! then starts it.
+//! (Its own test binary: it points `DUOWS_VLLM` at a stand-in vLLM and `HF_ENDPOINT` at a
+//! local hub, and the GPU probe reports one H100 as NVML would: this machine has no GPU.)
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::Path as UrlPath;
+use axum::routing::get;
+use axum::{Json, Router};
+use common::{send, wait_for_state};
+use duows_api::access::AccessPolicy;
+use duows_api::{http, ApiState, StateOptions};
+use duows_core::data_dir::DataDir;
+use duows_core::hardware::{
+    DescribedProbe, GpuInventory, GpuProbe, GpuSample, HardwareDescription, HardwareSource,
+    ProbeError,
+};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const MODEL: &str = "deepseek-coder-33b-instruct";
+const BF16: (&str, u64) = ("deepseek-ai/deepseek-coder-33b-instruct", 66_685_982_720);
+const AWQ: (&str, u64) = ("TheBloke/deepseek-coder-33B-instruct-AWQ", 18_010_000_000);
+
+/// One H100 as NVML reports it (the description's figures, the driver's source).
+struct OneH100(DescribedProbe);
+
+impl GpuProbe for OneH100 {
+    fn inventory(&self) -> Result<GpuInventory, ProbeError> {
+        let mut inventory = self.0.inventory()?;
+        inventory.source = HardwareSource::Nvml;
+        inventory.driver_version = Some("580.95.05".into());
+        inventory.cuda_driver_version = Some((13, 0));
+        Ok(inventory)
+    }
+
+    fn sample(&self) -> Vec<GpuSample> {
+        self.0.sample()
+    }
+}
+
+/// A checkpoint in the models folder as the hub's cache lays it out; the weights file
+/// is sparse, of the catalog's size.
+fn put_checkpoint(models: &Path, repo: &str, bytes: u64) -> std::path::PathBuf {
+    let cache = models
+        .join("hub")
+        .join(format!("models--{}", repo.replace('/', "--")));
+    let snapshot = cache.join("snapshots").join("c0ffee");
+    std::fs::create_dir_all(&snapshot).expect("snapshot");
+    std::fs::create_dir_all(cache.join("refs")).expect("refs");
+    std::fs::write(cache.join("refs").join("main"), "c0ffee").expect("ref");
+    std::fs::write(snapshot.join("config.json"), "{}").expect("config");
+    std::fs::write(snapshot.join("tokenizer.json"), "{}").expect("tokenizer");
+    let weights = std::fs::File::create(snapshot.join("model.safetensors")).expect("weights");
+    weights.set_len(bytes).expect("sparse weights");
+    cache
+}
+
+/// A hub that serves every repository as one small weights file.
+async fn start_hub() -> String {
+    const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+    let weights = || vec![7u8; 4096];
+    let app = Router::new()
+        .route(
+            "/api/models/{org}/{name}/revision/{rev}",
+            get(|| async { Json(json!({ "sha": COMMIT })) }),
+        )
+        .route(
+            "/api/models/{org}/{name}/tree/{commit}",
+            get(move || async move {
+                let w = weights();
+                let oid: String = Sha256::digest(&w)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                Json(json!([{
+                    "type": "file", "path": "model.safetensors", "size": w.len(), "oid": "x",
+                    "lfs": { "oid": oid, "size": w.len() }
+                }]))
+            }),
+        )
+        .route(
+            "/{org}/{name}/resolve/{commit}/{*path}",
+            get(move |UrlPath(_): UrlPath<Vec<String>>| async move {
+                // Slow enough that the engine is seen waiting for it.
+                tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+                weights()
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+async fn wait_for_new_state(app: &Router, state: &str, after: &Value) -> Value {
+    for _ in 0..200 {
+        let engine = wait_for_state(app, MODEL, state).await;
+        if engine["since_ms"] != after["since_ms"] {
+            return engine;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no new {state} state after {after}");
+}
+
+/// Waits (up to 20 s) until the engine has failed with a fix that starts with `words`.
+async fn wait_for_fix(app: &Router, words: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..400 {
+        let (_, engines) = send(app, "GET", "/api/engines", None).await;
+        last = engines[0].clone();
+        if last["state"] == "failed"
+            && last["failure"]["fix"]
+                .as_str()
+                .is_some_and(|f| f.starts_with(words))
+        {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no failure saying `{words}`: {last}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_memory_offers_the_smaller_checkpoint_and_one_step_starts_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().expect("home");
+    let state = ApiState::new(StateOptions {
+        data_dir: DataDir::at(home.path()),
+        probe: Arc::new(OneH100(DescribedProbe::new(
+            HardwareDescription::from_spec("1xH100-80GB").expect("spec"),
+        ))),
+    });
+    let models = state.models_dir();
+    let app = http::app(state, AccessPolicy::loopback(), Router::new());
+    // vLLM as far as a start needs: its version, then a load that runs out of memory.
+    let vllm = home.path().join("vllm");
+    std::fs::write(
+        &vllm,
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 0.18.1; exit 0; }\necho \"loading $2\"\necho 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 448.00 MiB. GPU 0 has a total capacity of 79.19 GiB of which 211.06 MiB is free.' >&2\nexit 1\n",
+    )
+    .expect("vllm");
+    std::fs::set_permissions(&vllm, std::fs::Permissions::from_mode(0o755)).expect("mode");
+    std::env::set_var("DUOWS_VLLM", &vllm);
+    std::env::set_var("HF_ENDPOINT", start_hub().await);
+    put_checkpoint(&models, BF16.0, BF16.1);
+    let awq_cache = put_checkpoint(&models, AWQ.0, AWQ.1);
+
+    // BF16 at 8,192 tokens on one H100: the estimate says it fits, the load says no.
+    let start = json!({ "model": MODEL, "variant": "bf16", "context": 8192 });
+    let (status, body) = send(&app, "POST", "/api/engines", Some(start.clone())).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    let failed = wait_for_state(&app, MODEL, "failed").await;
+    assert_eq!(failed["failure"]["kind"], "out_of_memory", "{failed}");
+    // The AWQ checkpoint fits with the same context, and is on disk.
+    assert_eq!(
+        failed["remedy"],
+        json!({
+            "label": "Use the AWQ 4-bit checkpoint (on disk) and retry",
+            "change": { "set": "checkpoint", "variant": "awq-int4", "repo": AWQ.0, "download_bytes": 0 }
+        }),
+        "{failed}"
+    );
+    let (status, body) = send(
+        &app,
+        "POST",
+        &format!("/api/engines/{MODEL}/apply-remedy"),
+        None,
+    )
+    .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    let again = wait_for_new_state(&app, "failed", &failed).await;
+    let command = again["command_line"].as_str().expect("command line");
+    assert!(
+        command.contains("models--TheBloke--deepseek-coder-33B-instruct-AWQ"),
+        "{command}"
+    );
+    assert_eq!(
+        again["remedy"],
+        Value::Null,
+        "nothing smaller than AWQ: {again}"
+    );
+
+    // Not on disk: the offer says what it downloads; one step downloads it, then starts.
+    std::fs::remove_dir_all(&awq_cache).expect("remove AWQ");
+    let (status, _) = send(&app, "POST", &format!("/api/engines/{MODEL}/remove"), None).await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+    let (status, body) = send(&app, "POST", "/api/engines", Some(start)).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    let failed = wait_for_new_state(&app, "failed", &again).await;
+    assert_eq!(
+        failed["remedy"]["change"]["download_bytes"], AWQ.1,
+        "{failed}"
+    );
+    assert!(
+        failed["remedy"]["label"]
+            .as_str()
+            .expect("label")
+            .contains("18.0 GB to download"),
+        "{failed}"
+    );
+    let (status, waiting) = send(
+        &app,
+        "POST",
+        &format!("/api/engines/{MODEL}/apply-remedy"),
+        None,
+    )
+    .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{waiting}");
+    assert_eq!(waiting["state"], "downloading", "{waiting}");
+    let job = format!("download-{}", AWQ.0);
+    assert_eq!(waiting["download_job"], job.as_str(), "{waiting}");
+    let (_, jobs) = send(&app, "GET", "/api/jobs", None).await;
+    assert!(
+        jobs.as_array()
+            .expect("jobs")
+            .iter()
+            .any(|j| j["id"] == job.as_str()),
+        "{jobs}"
+    );
+    // The hub's file is far smaller than the checkpoint: once downloaded, the start's own
+    // check refuses it, and the engine says so instead of starting.
+    let refused = wait_for_fix(
+        &app,
+        "The checkpoint is downloaded, but the start was refused:",
+    )
+    .await;
+    let fix = refused["failure"]["fix"].as_str().expect("fix");
+    assert!(fix.contains("incomplete"), "the size check's reason: {fix}");
+    assert_eq!(refused["download_job"], Value::Null, "{refused}");
+}
