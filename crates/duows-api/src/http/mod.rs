@@ -3,20 +3,22 @@
 //!
 //! Keep this file to the route table and three-line handlers; logic lives in `calls`.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::handler::Handler;
-use axum::http::{header, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter};
 use axum::{middleware, Json, Router};
-use futures_util::{Stream, StreamExt};
-use tokio_stream::wrappers::WatchStream;
+
+mod body;
+mod cluster;
+mod streams;
+
+use body::{method_not_allowed, unknown_route, JsonBody};
+use cluster::{
+    cluster_admit, cluster_heartbeat, cluster_join, cluster_nodes, cluster_remove, cluster_start,
+    cluster_stop, cluster_token,
+};
+use streams::{dashboard, event_stream, sample_history, sample_stream};
 
 use crate::access::{enforce, AccessPolicy};
 use crate::calls::{self, DescribeRequest};
@@ -27,7 +29,6 @@ use duows_core::fit::{FitResult, Recommendation};
 use duows_core::hardware::HardwareReport;
 use duows_core::sampler::Sample;
 use duows_core::settings::Settings;
-use serde::de::DeserializeOwned;
 
 /// The control API under `/api`, with `fallback` (the web UI) for every other path,
 /// all behind `policy`.
@@ -136,73 +137,6 @@ async fn describe_hardware(
 
 async fn latest_sample(State(state): State<ApiState>) -> Json<Sample> {
     Json(calls::latest_sample(&state))
-}
-
-async fn sample_stream(
-    State(state): State<ApiState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    // Streams end when the program begins to stop, so shutdown can drain.
-    let samples = WatchStream::new(state.sampler().subscribe()).take_until(state.stopped());
-    let stream = samples.map(|sample| {
-        Ok(Event::default()
-            .event("sample")
-            .json_data(sample.as_ref())
-            .unwrap_or_else(|_| Event::default().comment("unserialisable sample")))
-    });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-}
-
-async fn event_stream(
-    State(state): State<ApiState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let events = tokio_stream::wrappers::ReceiverStream::new(crate::events::subscribe(&state));
-    let stream = events.map(|event| {
-        Ok(match event.data_json() {
-            Ok(data) => Event::default().event(event.kind()).data(data),
-            Err(_) => Event::default().comment("unserialisable event"),
-        })
-    });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-}
-
-/// `?minutes=N&points=M` for `sample_history`.
-#[derive(serde::Deserialize)]
-struct HistoryQuery {
-    minutes: Option<u32>,
-    points: Option<usize>,
-}
-
-async fn sample_history(
-    State(state): State<ApiState>,
-    query: Result<Query<HistoryQuery>, QueryRejection>,
-) -> Result<Json<Vec<Sample>>, ApiError> {
-    let Query(query) = query.map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidParameter,
-            "minutes and points must be whole numbers",
-        )
-    })?;
-    calls::sample_history(&state, query.minutes, query.points).map(Json)
-}
-
-/// `?minutes=N` for `dashboard`.
-#[derive(serde::Deserialize)]
-struct DashboardQuery {
-    minutes: Option<u32>,
-}
-
-async fn dashboard(
-    State(state): State<ApiState>,
-    query: Result<Query<DashboardQuery>, QueryRejection>,
-) -> Result<Json<calls::DashboardView>, ApiError> {
-    let Query(query) = query.map_err(|_| {
-        ApiError::new(
-            ErrorCode::InvalidParameter,
-            "minutes must be a whole number",
-        )
-        .with_field("minutes")
-    })?;
-    calls::dashboard(&state, query.minutes).await.map(Json)
 }
 
 async fn logs(
@@ -464,132 +398,4 @@ async fn config_import(
     JsonBody(params): JsonBody<calls::ConfigImportParams>,
 ) -> Result<Json<calls::ConfigExport>, ApiError> {
     calls::config_import(&state, params).await.map(Json)
-}
-
-async fn unknown_route() -> ApiError {
-    ApiError::new(ErrorCode::NotFound, "no such API route")
-}
-
-async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        "this API route does not take that method",
-    )
-}
-
-/// A JSON request body. A body that is not the expected JSON is an [`ApiError`] that says
-/// where (line and column) and, for a value of the wrong type, names the field.
-struct JsonBody<T>(T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        if !is_json {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "send the body as JSON, with `Content-Type: application/json`",
-            ));
-        }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::InvalidBody, e.body_text()))?;
-        let mut decoder = serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(&mut decoder).map_err(|error| {
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            // A value of the wrong shape is 422, broken JSON is 400 (as axum's `Json` does).
-            let code = if inner.is_data() {
-                ErrorCode::InvalidFields
-            } else {
-                ErrorCode::InvalidBody
-            };
-            if path == "." || path.is_empty() {
-                ApiError::new(code, inner.to_string())
-            } else {
-                ApiError::new(code, format!("{path}: {inner}")).with_field(path)
-            }
-        })?;
-        // Nothing but whitespace may follow the value.
-        decoder
-            .end()
-            .map_err(|e| ApiError::new(ErrorCode::InvalidBody, e.to_string()))?;
-        Ok(Self(value))
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self)).into_response()
-    }
-}
-
-async fn cluster_token(
-    State(state): State<ApiState>,
-) -> Result<Json<duows_core::cluster::IssuedToken>, ApiError> {
-    calls::cluster_token(&state).await.map(Json)
-}
-
-fn bearer(headers: &axum::http::HeaderMap) -> Option<String> {
-    duows_base::access::bearer_token(headers).map(str::to_owned)
-}
-
-async fn cluster_admit(
-    State(state): State<ApiState>,
-    headers: axum::http::HeaderMap,
-    JsonBody(params): JsonBody<duows_core::cluster::JoinRequest>,
-) -> Result<Json<duows_core::cluster::Joined>, ApiError> {
-    calls::cluster_admit(&state, bearer(&headers), params)
-        .await
-        .map(Json)
-}
-
-async fn cluster_heartbeat(
-    State(state): State<ApiState>,
-    headers: axum::http::HeaderMap,
-    JsonBody(params): JsonBody<duows_core::cluster::Heartbeat>,
-) -> Result<Json<duows_core::cluster::HeartbeatAnswer>, ApiError> {
-    calls::cluster_heartbeat(&state, bearer(&headers), params)
-        .await
-        .map(Json)
-}
-
-async fn cluster_nodes(
-    State(state): State<ApiState>,
-) -> Result<Json<calls::ClusterView>, ApiError> {
-    calls::cluster_nodes(&state).await.map(Json)
-}
-
-async fn cluster_remove(
-    State(state): State<ApiState>,
-    JsonBody(params): JsonBody<calls::ClusterRemoveParams>,
-) -> Result<Json<duows_core::cluster::NodeView>, ApiError> {
-    calls::cluster_remove(&state, params).await.map(Json)
-}
-
-async fn cluster_join(
-    State(state): State<ApiState>,
-    JsonBody(params): JsonBody<calls::ClusterJoinParams>,
-) -> Result<Json<calls::ClusterView>, ApiError> {
-    calls::cluster_join(&state, params).await.map(Json)
-}
-
-async fn cluster_start(
-    State(state): State<ApiState>,
-    JsonBody(params): JsonBody<duows_core::cluster::ClusterStartRequest>,
-) -> Result<Json<duows_core::cluster::RayClusterStatus>, ApiError> {
-    calls::cluster_start(&state, params).await.map(Json)
-}
-
-async fn cluster_stop(
-    State(state): State<ApiState>,
-) -> Result<Json<duows_core::cluster::RayClusterStatus>, ApiError> {
-    calls::cluster_stop(&state).await.map(Json)
 }
