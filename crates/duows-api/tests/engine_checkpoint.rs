@@ -62,10 +62,13 @@ fn put_checkpoint(models: &Path, repo: &str, bytes: u64) -> std::path::PathBuf {
     cache
 }
 
+/// The commit the local hub names, and the size of the one file it serves.
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+const HUB_FILE: usize = 4096;
+
 /// A hub that serves every repository as one small weights file.
 async fn start_hub() -> String {
-    const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
-    let weights = || vec![7u8; 4096];
+    let weights = || vec![7u8; HUB_FILE];
     let app = Router::new()
         .route(
             "/api/models/{org}/{name}/revision/{rev}",
@@ -238,4 +241,103 @@ async fn out_of_memory_offers_the_smaller_checkpoint_and_one_step_starts_it() {
     let fix = refused["failure"]["fix"].as_str().expect("fix");
     assert!(fix.contains("incomplete"), "the size check's reason: {fix}");
     assert_eq!(refused["download_job"], Value::Null, "{refused}");
+
+    // Stop while it downloads: the download is cancelled, the fix is offered again, and the
+    // failure says what it said before.
+    std::fs::remove_dir_all(&awq_cache).expect("remove the partial AWQ download");
+    let (status, waiting) = send(
+        &app,
+        "POST",
+        &format!("/api/engines/{MODEL}/apply-remedy"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &waiting["state"]),
+        (axum::http::StatusCode::OK, &json!("downloading")),
+        "{waiting}"
+    );
+    let (status, stopped) = send(&app, "POST", &format!("/api/engines/{MODEL}/stop"), None).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{stopped}");
+    assert_eq!(stopped["state"], "failed", "{stopped}");
+    assert_eq!(stopped["download_job"], Value::Null, "{stopped}");
+    assert_eq!(
+        stopped["remedy"]["change"]["set"], "checkpoint",
+        "offered again: {stopped}"
+    );
+    let fix = stopped["failure"]["fix"].as_str().expect("fix");
+    assert!(fix.starts_with("CUDA ran out of memory"), "{stopped}");
+    wait_for_job(&app, &job, "cancelled").await;
+
+    // While it waits, another start of it is refused, and a removal ends the wait too.
+    let (status, waiting) = send(
+        &app,
+        "POST",
+        &format!("/api/engines/{MODEL}/apply-remedy"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &waiting["state"]),
+        (axum::http::StatusCode::OK, &json!("downloading")),
+        "{waiting}"
+    );
+    let bf16 = json!({ "model": MODEL, "variant": "bf16", "context": 8192 });
+    let (_, refused) = send(&app, "POST", "/api/engines", Some(bf16.clone())).await;
+    assert_eq!(refused["code"], "engine_running", "{refused}");
+    let (status, _) = send(&app, "POST", &format!("/api/engines/{MODEL}/remove"), None).await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+    let (_, engines) = send(&app, "GET", "/api/engines", None).await;
+    assert_eq!(engines, json!([]));
+    wait_for_job(&app, &job, "cancelled").await;
+
+    // A download that brings the whole checkpoint: the engine starts with it by itself.
+    // (The hub serves one small file; the rest of the checkpoint is put beside it first.)
+    let (status, body) = send(&app, "POST", "/api/engines", Some(bf16)).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    let failed = wait_for_state(&app, MODEL, "failed").await;
+    let snapshot = awq_cache.join("snapshots").join(COMMIT);
+    std::fs::create_dir_all(&snapshot).expect("snapshot");
+    std::fs::write(snapshot.join("config.json"), "{}").expect("config");
+    std::fs::write(snapshot.join("tokenizer.json"), "{}").expect("tokenizer");
+    let rest = std::fs::File::create(snapshot.join("model-rest.safetensors")).expect("rest");
+    rest.set_len(AWQ.1 - HUB_FILE as u64).expect("sparse rest");
+    let (status, waiting) = send(
+        &app,
+        "POST",
+        &format!("/api/engines/{MODEL}/apply-remedy"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &waiting["state"]),
+        (axum::http::StatusCode::OK, &json!("downloading")),
+        "{waiting}"
+    );
+    let started = wait_for_new_state(&app, "failed", &failed).await;
+    let command = started["command_line"].as_str().expect("command line");
+    assert!(
+        command.contains(&format!(
+            "models--TheBloke--deepseek-coder-33B-instruct-AWQ/snapshots/{COMMIT}"
+        )),
+        "{command}"
+    );
+    wait_for_job(&app, &job, "done").await;
+}
+
+/// Waits (up to 10 s) until job `id` is in `state`.
+async fn wait_for_job(app: &Router, id: &str, state: &str) {
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let (_, jobs) = send(app, "GET", "/api/jobs", None).await;
+        last = jobs.clone();
+        if jobs
+            .as_array()
+            .is_some_and(|all| all.iter().any(|j| j["id"] == id && j["state"] == state))
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("job {id} never became {state}: {last}");
 }

@@ -102,6 +102,7 @@ test('out of memory: the smaller checkpoint is one button, then the card shows i
     assert.equal(await card.getByTestId('engine-waiting-progress').getAttribute('aria-valuenow'), '42.5');
     assert.ok(await card.getByTestId('engine-failure').isHidden(), 'the old failure is not the news while it downloads');
     assert.ok(await card.getByTestId('engine-stop').isVisible(), 'Stop cancels the wait');
+    for (const hidden of ['engine-retry', 'engine-remove', 'engine-remedy']) assert.ok(await card.getByTestId(hidden).isHidden(), `${hidden} is hidden while it waits`);
     assert.equal(await card.getByTestId('engine-state').textContent(), 'downloading');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.waitForTimeout(500); // the bar's width eases in

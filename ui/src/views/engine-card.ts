@@ -158,7 +158,7 @@ export function engineCard(first: EngineStatus, now: number, on: EngineCardActio
     h('div', { class: 'failure-body' }, fix, evidence),
   );
   const countdown = h('p', { class: 'engine-countdown', 'data-testid': 'engine-countdown', hidden: true });
-  const waiting = engineWaiting();
+  const waiting = engineWaiting('Stop');
   let jobs: JobStatus[] | undefined;
   // Problems of a running engine that do not stop it (llama.cpp fell back to the CPU).
   const warnings = h('div', { class: 'engine-warning', role: 'status', 'data-testid': 'engine-warnings', hidden: true });

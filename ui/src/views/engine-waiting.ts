@@ -26,7 +26,8 @@ export function waitingFacts(job: JobStatus | undefined, rate: number): string {
   return d && d.total_bytes > 0 ? downloadLine(d, rate) : 'Asking the hub for the file list…';
 }
 
-export function engineWaiting(): EngineWaiting {
+/** `stop` names the button that ends the wait where the view is shown. */
+export function engineWaiting(stop: string): EngineWaiting {
   const title = h('strong', undefined);
   const bar = progressBar('Downloading the checkpoint', 'engine-waiting-progress');
   const facts = h('p', { class: 'caption', 'data-testid': 'engine-waiting-facts' });
@@ -38,7 +39,7 @@ export function engineWaiting(): EngineWaiting {
     title,
     bar.el,
     facts,
-    h('p', { class: 'hint' }, 'It starts by itself when the download is done. Stop cancels the download; what was fetched is kept for next time.'),
+    h('p', { class: 'hint' }, `It starts by itself when the download is done. ${stop} cancels the download; what was fetched is kept for next time.`),
   );
   return {
     el,

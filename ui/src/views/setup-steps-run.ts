@@ -157,8 +157,10 @@ export function launchStep(ctx: WizardContext): StepView {
   const state = h('p', { 'data-testid': 'setup-launch-state' }, 'Not started.');
   const log = h('pre', { class: 'engine-log setup-log', 'data-testid': 'setup-launch-log', hidden: true });
   const failure = h('div', { class: 'engine-failure', 'data-testid': 'setup-launch-failure', hidden: true });
-  const waiting = engineWaiting();
+  const waiting = engineWaiting('Cancel the download');
   const start = primary('Start', 'setup-launch-start');
+  const cancelWait = secondary('Cancel the download', 'setup-launch-cancel-download');
+  cancelWait.hidden = true;
   const remedy = primary('', 'setup-launch-remedy');
   remedy.hidden = true;
   let name = '';
@@ -168,6 +170,11 @@ export function launchStep(ctx: WizardContext): StepView {
     if (!launch) return;
     void busy(start, 'Checking and starting…', error, 'The engine could not start.', async () => {
       await api.engineStart(launch);
+    });
+  });
+  cancelWait.addEventListener('click', () => {
+    void busy(cancelWait, 'Cancelling…', error, 'The download could not be cancelled.', async () => {
+      await api.engineStop(name);
     });
   });
   remedy.addEventListener('click', () => {
@@ -191,6 +198,7 @@ export function launchStep(ctx: WizardContext): StepView {
   }
   function showEngine(engine: EngineStatus | undefined): void {
     start.hidden = engine !== undefined && !['stopped', 'failed'].includes(engine.state);
+    cancelWait.hidden = engine?.state !== 'downloading';
     const offered = engine?.state === 'failed' ? engine.remedy : null;
     remedy.hidden = !offered;
     if (offered && !remedy.disabled) remedy.textContent = offered.label;
@@ -209,7 +217,7 @@ export function launchStep(ctx: WizardContext): StepView {
     if (engine.failure) replaceChildren(failure, h('strong', undefined, engine.failure.evidence), h('div', { class: 'failure-fix' }, engine.failure.fix));
     if (engine.state === 'ready') void ctx.refresh();
   }
-  const el = stepFrame('launch', 'Launch', 'Start the model and wait until it answers a real one-token request.', [state, waiting.el, failure, log, error.el], [start, remedy]);
+  const el = stepFrame('launch', 'Launch', 'Start the model and wait until it answers a real one-token request.', [state, waiting.el, failure, log, error.el], [start, remedy, cancelWait]);
   return {
     el,
     enter(status) {

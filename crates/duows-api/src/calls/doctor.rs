@@ -15,10 +15,7 @@ pub async fn doctor(state: &ApiState) -> Result<DoctorReport, ApiError> {
     let mut lines = Vec::new();
     let hardware = super::hardware(state).await?;
     lines.push(doctor::driver_line(&hardware));
-    let engines = state
-        .existing_supervisor()
-        .map(|s| s.statuses())
-        .unwrap_or_default();
+    let engines = super::engines::existing_engine_statuses(state);
     if engines.is_empty() {
         lines.push(DoctorLine::new(
             "engine",

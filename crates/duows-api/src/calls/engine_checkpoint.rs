@@ -11,7 +11,7 @@ use duows_core::engine::remedy::{smaller_checkpoint, wants_smaller_weights};
 use duows_core::engine::{CheckItem, EngineState, EngineStatus, Remedy};
 use duows_core::jobs::{JobState, JobStatus};
 
-use super::engines::{engine_start, EngineParams};
+use super::engines::{engine_start, start_engine, EngineParams};
 use super::jobs::{model_download, DownloadParams};
 use super::launch::prepare_start;
 use super::planning::{fit, FitParams};
@@ -97,15 +97,16 @@ pub(crate) async fn offer_for_start(state: &ApiState, params: &EngineParams) -> 
 }
 
 /// `status` as the API shows it with what this program keeps about the engine: waiting
-/// for a download shows as `downloading` with the job; a failure out of memory offers the
-/// smaller checkpoint; a problem on the way to the start is the failure's fix.
+/// for a download (and the start after it) shows as `downloading` with the job; a failure
+/// out of memory offers the smaller checkpoint; a problem on the way to the start is the
+/// failure's fix.
 pub(crate) fn overlay(status: &mut EngineStatus, record: &EngineRecord) {
     if !matches!(status.state, EngineState::Failed | EngineState::Stopped) {
         return;
     }
-    if let Some(job) = &record.waiting_for {
+    if let Some(pending) = &record.pending {
         status.state = EngineState::Downloading;
-        status.download_job = Some(job.clone());
+        status.download_job = Some(pending.job.clone());
         status.remedy = None;
         return;
     }
@@ -125,8 +126,12 @@ pub(crate) fn overlay(status: &mut EngineStatus, record: &EngineRecord) {
 pub(crate) async fn apply(
     state: &ApiState,
     name: &str,
-    params: EngineParams,
+    mut params: EngineParams,
 ) -> Result<EngineStatus, ApiError> {
+    // Named by the catalog's id from here on: the download knows models by it.
+    if let Some((model, _)) = catalog_checkpoint(&params) {
+        params.model = Some(model.id.clone());
+    }
     let prepared = prepare_start(state, &params).await?;
     if prepared.preflight.passed() {
         return engine_start(state, params).await;
@@ -139,22 +144,26 @@ pub(crate) async fn apply(
         let refusal = prepared.preflight.refusal().unwrap_or_default();
         return Err(ApiError::new(ErrorCode::PreflightFailed, refusal));
     }
-    let job = start_or_join_download(state, &params).await?;
-    state.update_engine_record(name, |record| {
-        record.params = params.clone();
-        record.waiting_for = Some(job.clone());
-        record.problem = None;
-    });
-    let supervisor = state.supervisor()?;
-    supervisor.notify_changed();
+    let (job, owns_job) = start_or_join_download(state, &params).await?;
+    let Some(wait) = state.begin_pending(name, job.clone(), owns_job) else {
+        if owns_job {
+            let _ = state.inner.jobs.cancel(&job);
+        }
+        return Err(ApiError::new(
+            ErrorCode::EngineRunning,
+            format!("engine `{name}` already waits for a download"),
+        )
+        .with_field("name"));
+    };
     tokio::spawn(start_when_downloaded(
         state.clone(),
         name.to_owned(),
+        wait,
         job,
         params,
     ));
-    let mut status = supervisor
-        .statuses()
+    notify(state);
+    super::engines::engine_status(state)?
         .into_iter()
         .find(|s| s.name == name)
         .ok_or_else(|| {
@@ -162,22 +171,28 @@ pub(crate) async fn apply(
                 ErrorCode::UnknownEngine,
                 format!("no engine named `{name}`"),
             )
-        })?;
-    if let Some(record) = state.engine_record(name) {
-        overlay(&mut status, &record);
-    }
-    Ok(status)
+        })
 }
 
-/// The download job of the checkpoint `params` name: a new one, or the one already
-/// running for it.
+/// Ends the wait of engine `name` for a download, if it waits (a stop or a removal): the
+/// download is cancelled when the wait started it (what was fetched is kept).
+pub(crate) fn end_wait(state: &ApiState, name: &str) {
+    if let Some(pending) = state.take_pending(name) {
+        if pending.owns_job {
+            let _ = state.inner.jobs.cancel(&pending.job);
+        }
+        notify(state);
+    }
+}
+
+/// The download job of the checkpoint `params` name, and whether it is new (not one already
+/// running for it).
 async fn start_or_join_download(
     state: &ApiState,
     params: &EngineParams,
-) -> Result<String, ApiError> {
-    let model = params.model.clone().unwrap_or_default();
+) -> Result<(String, bool), ApiError> {
     let request = DownloadParams {
-        model,
+        model: params.model.clone().unwrap_or_default(),
         variant: params.variant.clone(),
         revision: None,
         token: None,
@@ -185,12 +200,11 @@ async fn start_or_join_download(
         gguf: None,
     };
     match model_download(state, request).await {
-        Ok(job) => Ok(job.id),
+        Ok(job) => Ok((job.id, true)),
         Err(error) if error.code == ErrorCode::JobRunning => {
-            let repo = catalog_checkpoint(params).map(|(_, v)| v.repo.clone());
-            let id = repo.map(|repo| format!("download-{repo}"));
+            let id = catalog_checkpoint(params).map(|(_, v)| format!("download-{}", v.repo));
             match id {
-                Some(id) if state.inner.jobs.list().iter().any(|j| j.id == id) => Ok(id),
+                Some(id) if state.inner.jobs.list().iter().any(|j| j.id == id) => Ok((id, false)),
                 _ => Err(error),
             }
         }
@@ -198,37 +212,40 @@ async fn start_or_join_download(
     }
 }
 
-/// Follows download `job` and starts engine `name` with `params` when it is done, unless
-/// the engine was removed, stopped or started otherwise meanwhile.
-async fn start_when_downloaded(state: ApiState, name: String, job: String, params: EngineParams) {
+/// Follows download `job` for wait `wait` of engine `name`, and starts the engine with
+/// `params` when it is done, unless the wait ended meanwhile (a stop, a removal, another
+/// start). The engine shows `downloading` until the start is made or refused.
+async fn start_when_downloaded(
+    state: ApiState,
+    name: String,
+    wait: u64,
+    job: String,
+    params: EngineParams,
+) {
     let mut changes = state.inner.jobs.changes();
     loop {
-        let still_waiting = state
-            .engine_record(&name)
-            .is_some_and(|r| r.waiting_for.as_deref() == Some(job.as_str()));
-        if !still_waiting {
+        if !state.pending_is(&name, wait) {
             return;
         }
         let now = state.inner.jobs.list().into_iter().find(|j| j.id == job);
         match outcome(now.as_ref(), &job) {
             None => {}
             Some(Some(problem)) => {
-                state.update_engine_record(&name, |record| {
-                    record.waiting_for = None;
-                    record.problem = Some(problem);
-                });
+                state.end_pending(&name, wait, Some(problem));
                 notify(&state);
                 return;
             }
             Some(None) => {
-                state.update_engine_record(&name, |record| record.waiting_for = None);
-                if let Err(error) = engine_start(&state, params).await {
-                    state.update_engine_record(&name, |record| {
-                        record.problem = Some(format!(
+                if let Err(error) = start_engine(&state, params, Some(wait)).await {
+                    // A no-op when the wait ended meanwhile: nothing to say then.
+                    state.end_pending(
+                        &name,
+                        wait,
+                        Some(format!(
                             "The checkpoint is downloaded, but the start was refused: {}",
                             error.message
-                        ));
-                    });
+                        )),
+                    );
                 }
                 notify(&state);
                 return;
@@ -254,19 +271,27 @@ fn outcome(job: Option<&JobStatus>, id: &str) -> Option<Option<String>> {
             "The download `{id}` is gone: apply the fix again."
         )));
     };
+    let again = "apply the fix again to go on where it stopped";
     match job.state {
         JobState::Running => None,
         JobState::Done => Some(None),
         JobState::Cancelled => Some(Some(format!(
-            "The download of {} was cancelled: apply the fix again to go on where it stopped.",
+            "The download of {} was cancelled: {again}.",
             job.target
         ))),
-        JobState::Failed => Some(Some(format!(
-            "The download of {} stopped: {}. Apply the fix again to go on where it stopped.",
-            job.target,
-            job.error
-                .as_ref()
-                .map_or_else(|| "no reason given".to_owned(), |e| e.message.clone())
-        ))),
+        JobState::Failed => {
+            let (reason, fix) = match &job.error {
+                Some(error) if error.field.as_deref() == Some("token") => (
+                    error.message.trim_end_matches('.'),
+                    "enter a Hugging Face token under Download weights, tick Remember the token, then apply the fix again",
+                ),
+                Some(error) => (error.message.trim_end_matches('.'), again),
+                None => ("no reason given", again),
+            };
+            Some(Some(format!(
+                "The download of {} stopped: {reason}. To go on, {fix}.",
+                job.target
+            )))
+        }
     }
 }

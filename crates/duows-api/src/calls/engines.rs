@@ -9,6 +9,7 @@ use duows_core::jobs::{JobState, JobStatus};
 
 use super::engine_checkpoint;
 use super::launch::prepare_start;
+use crate::state::EngineRecord;
 use crate::{ApiError, ApiState, ErrorCode};
 
 /// Parameters of `engine_start` and `engine_plan` (the core's launch request).
@@ -26,6 +27,17 @@ pub async fn engine_start(
     state: &ApiState,
     params: EngineParams,
 ) -> Result<EngineStatus, ApiError> {
+    start_engine(state, params, None).await
+}
+
+/// A start; with `wait`, the start a download waited for, made only while that wait is
+/// still on (a stop, a removal or another start ends it). Without, an engine that waits for
+/// a download is refused like one that runs.
+pub(crate) async fn start_engine(
+    state: &ApiState,
+    params: EngineParams,
+    wait: Option<u64>,
+) -> Result<EngineStatus, ApiError> {
     if params.gpus.is_some() {
         return Err(ApiError::new(
             ErrorCode::InvalidParameter,
@@ -42,11 +54,31 @@ pub async fn engine_start(
     let plan = prepared.plan;
     let name = plan.served_name.clone();
     let policy = SupervisionPolicy::for_engine(plan.kind);
-    let status = state
-        .supervisor()?
-        .start(plan, policy)
-        .map_err(supervisor_error)?;
-    state.remember_engine_start(&name, params, smaller);
+    let supervisor = state.supervisor()?;
+    // The check of the wait and the start in one step: a stop or removal between them
+    // would otherwise be lost.
+    let mut records = state.engine_records();
+    let waiting = records
+        .get(&name)
+        .and_then(|r| r.pending.as_ref())
+        .map(|p| p.id);
+    if waiting != wait {
+        let message = match wait {
+            Some(_) => format!("engine `{name}` no longer waits for that download"),
+            None => format!("engine `{name}` waits for a download before it starts: stop it first"),
+        };
+        return Err(ApiError::new(ErrorCode::EngineRunning, message).with_field("name"));
+    }
+    let status = supervisor.start(plan, policy).map_err(supervisor_error)?;
+    records.insert(
+        name,
+        EngineRecord {
+            params,
+            smaller_checkpoint: smaller,
+            ..EngineRecord::default()
+        },
+    );
+    drop(records);
     let first = status.borrow().clone();
     Ok(first)
 }
@@ -99,8 +131,10 @@ pub async fn engine_apply_remedy(state: &ApiState, name: &str) -> Result<EngineS
     }
 }
 
-/// `engine_remove`: forgets a stopped or failed engine (its log file stays).
+/// `engine_remove`: forgets a stopped or failed engine (its log file stays); one waiting
+/// for a download stops waiting first, as on `engine_stop`.
 pub fn engine_remove(state: &ApiState, name: &str) -> Result<EngineStatus, ApiError> {
+    engine_checkpoint::end_wait(state, name);
     let removed = state.supervisor()?.remove(name).map_err(supervisor_error)?;
     state.forget_engine_params(name);
     Ok(removed)
@@ -116,6 +150,15 @@ pub fn engine_status(state: &ApiState) -> Result<Vec<EngineStatus>, ApiError> {
         }
     }
     Ok(statuses)
+}
+
+/// Every engine as `engine_status` shows it, without making the supervisor (none when no
+/// engine was ever started): for the views that summarise engines (setup, doctor).
+pub(crate) fn existing_engine_statuses(state: &ApiState) -> Vec<EngineStatus> {
+    if state.existing_supervisor().is_none() {
+        return Vec::new();
+    }
+    engine_status(state).unwrap_or_default()
 }
 
 /// A failure that said "not installed" is out of date once an install of that engine
@@ -153,17 +196,16 @@ fn installed_since_fix(status: &EngineStatus, jobs: &[JobStatus]) -> Option<Stri
 /// for a download to start stops waiting, and the download is cancelled (what was fetched
 /// is kept for next time).
 pub async fn engine_stop(state: &ApiState, name: &str) -> Result<EngineStatus, ApiError> {
-    let waited_for = state.engine_record(name).and_then(|r| r.waiting_for);
-    if let Some(job) = waited_for {
-        state.update_engine_record(name, |record| record.waiting_for = None);
-        let _ = state.inner.jobs.cancel(&job);
-        state.supervisor()?.notify_changed();
-    }
-    state
+    engine_checkpoint::end_wait(state, name);
+    let mut stopped = state
         .supervisor()?
         .stop(name)
         .await
-        .map_err(supervisor_error)
+        .map_err(supervisor_error)?;
+    if let Some(record) = state.engine_record(name) {
+        engine_checkpoint::overlay(&mut stopped, &record);
+    }
+    Ok(stopped)
 }
 
 /// `engine_logs`: the last `lines` lines an engine printed.

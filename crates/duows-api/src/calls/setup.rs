@@ -173,9 +173,9 @@ pub async fn setup_status(state: &ApiState) -> Result<SetupStatus, ApiError> {
         launch = request;
     }
     if let Some(name) = &engine_name {
-        facts.engine = state
-            .existing_supervisor()
-            .and_then(|s| s.statuses().into_iter().find(|e| &e.name == name))
+        facts.engine = super::engines::existing_engine_statuses(state)
+            .into_iter()
+            .find(|e| &e.name == name)
             .map(|e| EngineFact {
                 name: e.name.clone(),
                 ready: e.state == EngineState::Ready,
