@@ -1,26 +1,27 @@
 //! "Use the AWQ checkpoint": the smaller checkpoint offered after a vLLM start ran out of
-//! memory. It is chosen when the start is made, from the catalog model's checkpoints that
-//! the fit says fit this machine with the same parameters; applied in one step, it is
-//! downloaded first when it is not complete on disk (the engine shows `downloading` with
-//! the job), and the engine starts with it once the download is done.
+//! memory, chosen when the start is made from the catalog model's checkpoints that the fit
+//! says fit this machine with the same parameters; how an engine that waits for its
+//! download is shown (`downloading` with the job), and how a stop or removal ends the
+//! wait. Applying it is `engine_remedy`'s.
 
 use duows_core::catalog::{Catalog, Model, Variant};
 use duows_core::engine::launch::weights_to_serve;
+use duows_core::engine::launch::LaunchRequest as EngineParams;
 use duows_core::engine::preflight::WeightsFacts;
 use duows_core::engine::remedy::{smaller_checkpoint, wants_smaller_weights};
-use duows_core::engine::{CheckItem, EngineState, EngineStatus, Remedy};
+use duows_core::engine::{EngineState, EngineStatus, Remedy};
 use duows_core::jobs::{JobState, JobStatus};
 
-use super::engines::{engine_start, start_engine, EngineParams};
 use super::jobs::{model_download, DownloadParams};
-use super::launch::prepare_start;
 use super::planning::{fit, FitParams};
 use crate::state::EngineRecord;
 use crate::{ApiError, ApiState, ErrorCode};
 
 /// The catalog model and checkpoint a vLLM start of `params` serves, when it is one of
 /// the catalog's (not a GGUF file, not a folder of the user's own, not a plan).
-fn catalog_checkpoint(params: &EngineParams) -> Option<(&'static Model, &'static Variant)> {
+pub(crate) fn catalog_checkpoint(
+    params: &EngineParams,
+) -> Option<(&'static Model, &'static Variant)> {
     if params.gguf.is_some() || params.model_dir.is_some() || params.gpus.is_some() {
         return None;
     }
@@ -120,60 +121,6 @@ pub(crate) fn overlay(status: &mut EngineStatus, record: &EngineRecord) {
     }
 }
 
-/// Applies a checkpoint remedy: `params` already name the new checkpoint. Starts at once
-/// when its weights are complete; when only the weights are missing, downloads them and
-/// starts once the download is done; any other refusal is the answer.
-pub(crate) async fn apply(
-    state: &ApiState,
-    name: &str,
-    mut params: EngineParams,
-) -> Result<EngineStatus, ApiError> {
-    // Named by the catalog's id from here on: the download knows models by it.
-    if let Some((model, _)) = catalog_checkpoint(&params) {
-        params.model = Some(model.id.clone());
-    }
-    let prepared = prepare_start(state, &params).await?;
-    if prepared.preflight.passed() {
-        return engine_start(state, params).await;
-    }
-    if prepared
-        .preflight
-        .failures()
-        .any(|check| check.item != CheckItem::Weights)
-    {
-        let refusal = prepared.preflight.refusal().unwrap_or_default();
-        return Err(ApiError::new(ErrorCode::PreflightFailed, refusal));
-    }
-    let (job, owns_job) = start_or_join_download(state, &params).await?;
-    let Some(wait) = state.begin_pending(name, job.clone(), owns_job) else {
-        if owns_job {
-            let _ = state.inner.jobs.cancel(&job);
-        }
-        return Err(ApiError::new(
-            ErrorCode::EngineRunning,
-            format!("engine `{name}` already waits for a download"),
-        )
-        .with_field("name"));
-    };
-    tokio::spawn(start_when_downloaded(
-        state.clone(),
-        name.to_owned(),
-        wait,
-        job,
-        params,
-    ));
-    notify(state);
-    super::engines::engine_status(state)?
-        .into_iter()
-        .find(|s| s.name == name)
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::UnknownEngine,
-                format!("no engine named `{name}`"),
-            )
-        })
-}
-
 /// Ends the wait of engine `name` for a download, if it waits (a stop or a removal): the
 /// download is cancelled when the wait started it (what was fetched is kept).
 pub(crate) fn end_wait(state: &ApiState, name: &str) {
@@ -187,7 +134,7 @@ pub(crate) fn end_wait(state: &ApiState, name: &str) {
 
 /// The download job of the checkpoint `params` name, and whether it is new (not one already
 /// running for it).
-async fn start_or_join_download(
+pub(crate) async fn start_or_join_download(
     state: &ApiState,
     params: &EngineParams,
 ) -> Result<(String, bool), ApiError> {
@@ -212,52 +159,7 @@ async fn start_or_join_download(
     }
 }
 
-/// Follows download `job` for wait `wait` of engine `name`, and starts the engine with
-/// `params` when it is done, unless the wait ended meanwhile (a stop, a removal, another
-/// start). The engine shows `downloading` until the start is made or refused.
-async fn start_when_downloaded(
-    state: ApiState,
-    name: String,
-    wait: u64,
-    job: String,
-    params: EngineParams,
-) {
-    let mut changes = state.inner.jobs.changes();
-    loop {
-        if !state.pending_is(&name, wait) {
-            return;
-        }
-        let now = state.inner.jobs.list().into_iter().find(|j| j.id == job);
-        match outcome(now.as_ref(), &job) {
-            None => {}
-            Some(Some(problem)) => {
-                state.end_pending(&name, wait, Some(problem));
-                notify(&state);
-                return;
-            }
-            Some(None) => {
-                if let Err(error) = start_engine(&state, params, Some(wait)).await {
-                    // A no-op when the wait ended meanwhile: nothing to say then.
-                    state.end_pending(
-                        &name,
-                        wait,
-                        Some(format!(
-                            "The checkpoint is downloaded, but the start was refused: {}",
-                            error.message
-                        )),
-                    );
-                }
-                notify(&state);
-                return;
-            }
-        }
-        if changes.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-fn notify(state: &ApiState) {
+pub(crate) fn notify(state: &ApiState) {
     if let Ok(supervisor) = state.supervisor() {
         supervisor.notify_changed();
     }
@@ -265,7 +167,7 @@ fn notify(state: &ApiState) {
 
 /// What the download's state means for the wait: `None` while it runs, `Some(None)` when
 /// it is done, `Some(Some(problem))` when it stopped without the weights.
-fn outcome(job: Option<&JobStatus>, id: &str) -> Option<Option<String>> {
+pub(crate) fn outcome(job: Option<&JobStatus>, id: &str) -> Option<Option<String>> {
     let Some(job) = job else {
         return Some(Some(format!(
             "The download `{id}` is gone: apply the fix again."

@@ -2,7 +2,7 @@
 //! status, stop, logs, retry, remove). Engines live as long as the program that started them.
 
 use duows_core::engine::{
-    self, EngineState, EngineStatus, FailureKind, RemedyChange, SupervisionPolicy, SupervisorError,
+    self, EngineState, EngineStatus, FailureKind, SupervisionPolicy, SupervisorError,
 };
 
 use duows_core::jobs::{JobState, JobStatus};
@@ -94,41 +94,6 @@ pub async fn engine_retry(state: &ApiState, name: &str) -> Result<EngineStatus, 
         .with_field("name")
     })?;
     engine_start(state, params).await
-}
-
-/// `engine_apply_remedy`: starts a failed engine again with its remedy's one change made to
-/// the parameters it was started with (kept so for later retries), after the same checks
-/// as any start. A smaller checkpoint that is not on disk is downloaded first: the engine
-/// shows `downloading` with the job, and starts when it is done.
-pub async fn engine_apply_remedy(state: &ApiState, name: &str) -> Result<EngineStatus, ApiError> {
-    let unknown = || {
-        ApiError::new(
-            ErrorCode::UnknownEngine,
-            format!("no engine named `{name}`"),
-        )
-        .with_field("name")
-    };
-    let status = engine_status(state)?
-        .into_iter()
-        .find(|s| s.name == name)
-        .ok_or_else(unknown)?;
-    let remedy = status.remedy.ok_or_else(|| {
-        let fix = status
-            .failure
-            .map(|f| format!(": {}", f.fix))
-            .unwrap_or_default();
-        ApiError::new(
-            ErrorCode::InvalidParameter,
-            format!("engine `{name}` has no one-step fix{fix}"),
-        )
-        .with_field("name")
-    })?;
-    let mut params = state.engine_params(name).ok_or_else(unknown)?;
-    remedy.change.apply(&mut params);
-    match remedy.change {
-        RemedyChange::Checkpoint { .. } => engine_checkpoint::apply(state, name, params).await,
-        _ => engine_start(state, params).await,
-    }
 }
 
 /// `engine_remove`: forgets a stopped or failed engine (its log file stays); one waiting

@@ -9,6 +9,7 @@ mod dashboard;
 mod deployments;
 mod doctor;
 mod engine_checkpoint;
+mod engine_remedy;
 mod engines;
 mod gateway;
 mod gateway_network;
@@ -36,9 +37,10 @@ pub use deployments::{
     DeploymentView, FeaturesRatedParams, RatedAssignment,
 };
 pub use doctor::doctor;
+pub use engine_remedy::engine_apply_remedy;
 pub use engines::{
-    engine_apply_remedy, engine_logs, engine_remove, engine_retry, engine_start, engine_status,
-    engine_stop, EngineParams, EnginePlanParams, EngineStartParams,
+    engine_logs, engine_remove, engine_retry, engine_start, engine_status, engine_stop,
+    EngineParams, EnginePlanParams, EngineStartParams,
 };
 pub use gateway::{
     gateway_info, key_create, key_revoke, keys, CreatedKey, GatewayInfo, KeyCreateParams,
