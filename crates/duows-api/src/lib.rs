@@ -11,6 +11,7 @@ pub mod access;
 pub mod calls;
 pub mod contract;
 pub mod deployment_checks;
+mod engine_records;
 mod error;
 pub mod events;
 pub mod gateway_listener;

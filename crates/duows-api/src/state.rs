@@ -19,33 +19,6 @@ pub struct StateOptions {
     pub probe: Arc<dyn GpuProbe>,
 }
 
-/// What the API keeps about an engine it started, beside the supervisor's status.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct EngineRecord {
-    /// The parameters of its latest start, for a retry.
-    pub params: crate::calls::EngineParams,
-    /// The smaller checkpoint to offer if that start runs out of memory (chosen at the
-    /// start, from the fit on this machine).
-    pub smaller_checkpoint: Option<duows_core::engine::Remedy>,
-    /// A start with other parameters that waits for a download first.
-    pub pending: Option<PendingStart>,
-    /// What went wrong on the way to that start (the download stopped, the start was
-    /// refused), shown as the failure's fix until the next start.
-    pub problem: Option<String>,
-}
-
-/// A start that waits for a download: only the waiter holding `id` may make it.
-#[derive(Debug, Clone)]
-pub(crate) struct PendingStart {
-    /// Which wait this is (a stop, a removal or another start ends it).
-    pub id: u64,
-    /// The download job.
-    pub job: String,
-    /// Whether this wait started the job (not joined one already running): only then does
-    /// ending the wait cancel it.
-    pub owns_job: bool,
-}
-
 /// Shared state behind every API call. Cheap to clone.
 #[derive(Clone)]
 pub struct ApiState {
@@ -80,7 +53,7 @@ pub(crate) struct Inner {
     /// The gateway, once it listens.
     pub(crate) gateway: OnceLock<crate::gateway_service::GatewayHandle>,
     /// What this program keeps about each engine it started, beside its status.
-    pub(crate) engine_records: Mutex<HashMap<String, EngineRecord>>,
+    pub(crate) engine_records: Mutex<HashMap<String, crate::engine_records::EngineRecord>>,
     /// Bumped whenever something the gateway's routes depend on changes (settings saved or
     /// reloaded, the supervisor made): the route table follows this, not a timer.
     pub(crate) changes: watch::Sender<u64>,
@@ -197,67 +170,6 @@ impl ApiState {
     /// supervisor is made (then follow [`Supervisor::changes`] too).
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.inner.changes.subscribe()
-    }
-
-    /// Every engine's record, locked: held across a check and a start that must not be
-    /// split (never across an await).
-    pub(crate) fn engine_records(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, EngineRecord>> {
-        self.inner
-            .engine_records
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The parameters `name` was started with.
-    pub(crate) fn engine_params(&self, name: &str) -> Option<crate::calls::EngineParams> {
-        self.engine_records().get(name).map(|r| r.params.clone())
-    }
-
-    /// Everything kept about engine `name`.
-    pub(crate) fn engine_record(&self, name: &str) -> Option<EngineRecord> {
-        self.engine_records().get(name).cloned()
-    }
-
-    /// Makes `name` wait for download `job` before it starts (with the parameters its
-    /// waiter holds); the wait's id, or `None` when the engine is unknown or already waits.
-    pub(crate) fn begin_pending(&self, name: &str, job: String, owns_job: bool) -> Option<u64> {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let mut records = self.engine_records();
-        let record = records.get_mut(name).filter(|r| r.pending.is_none())?;
-        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        record.pending = Some(PendingStart { id, job, owns_job });
-        record.problem = None;
-        Some(id)
-    }
-
-    /// Whether wait `id` of `name` is still on.
-    pub(crate) fn pending_is(&self, name: &str, id: u64) -> bool {
-        self.engine_records()
-            .get(name)
-            .and_then(|r| r.pending.as_ref())
-            .is_some_and(|p| p.id == id)
-    }
-
-    /// Ends wait `id` of `name` with `problem`, if it is still on.
-    pub(crate) fn end_pending(&self, name: &str, id: u64, problem: Option<String>) {
-        if let Some(record) = self.engine_records().get_mut(name) {
-            if record.pending.as_ref().is_some_and(|p| p.id == id) {
-                record.pending = None;
-                record.problem = problem;
-            }
-        }
-    }
-
-    /// Ends whatever wait `name` is in (a stop or a removal); the wait that was on.
-    pub(crate) fn take_pending(&self, name: &str) -> Option<PendingStart> {
-        self.engine_records().get_mut(name)?.pending.take()
-    }
-
-    /// Forgets a removed engine.
-    pub(crate) fn forget_engine_params(&self, name: &str) {
-        self.engine_records().remove(name);
     }
 
     /// Records the listening gateway (once).

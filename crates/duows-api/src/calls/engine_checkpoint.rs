@@ -14,7 +14,7 @@ use duows_core::jobs::{JobState, JobStatus};
 
 use super::jobs::{model_download, DownloadParams};
 use super::planning::{fit, FitParams};
-use crate::state::EngineRecord;
+use crate::engine_records::{EngineRecord, PendingStart, Problem};
 use crate::{ApiError, ApiState, ErrorCode};
 
 /// The catalog model and checkpoint a vLLM start of `params` serves, when it is one of
@@ -112,8 +112,12 @@ pub(crate) fn overlay(status: &mut EngineStatus, record: &EngineRecord) {
         return;
     }
     if let Some(failure) = status.failure.as_mut() {
-        if let Some(problem) = &record.problem {
-            failure.fix.clone_from(problem);
+        if let Some(problem) = record
+            .problem
+            .as_ref()
+            .filter(|p| p.failure_since_ms == status.since_ms)
+        {
+            failure.fix.clone_from(&problem.text);
         }
         if status.remedy.is_none() && wants_smaller_weights(failure) {
             status.remedy.clone_from(&record.smaller_checkpoint);
@@ -121,15 +125,30 @@ pub(crate) fn overlay(status: &mut EngineStatus, record: &EngineRecord) {
     }
 }
 
-/// Ends the wait of engine `name` for a download, if it waits (a stop or a removal): the
-/// download is cancelled when the wait started it (what was fetched is kept).
-pub(crate) fn end_wait(state: &ApiState, name: &str) {
-    if let Some(pending) = state.take_pending(name) {
+/// Ends a wait that was taken from engine's record (a stop or a removal): the download is
+/// cancelled when the wait started it (what was fetched is kept).
+pub(crate) fn end_wait(state: &ApiState, pending: Option<PendingStart>) {
+    if let Some(pending) = pending {
         if pending.owns_job {
             let _ = state.inner.jobs.cancel(&pending.job);
         }
         notify(state);
     }
+}
+
+/// `text` as the problem of the failure engine `name` is in now.
+pub(crate) fn problem_now(state: &ApiState, name: &str, text: String) -> Option<Problem> {
+    let since = state
+        .supervisor()
+        .ok()?
+        .statuses()
+        .into_iter()
+        .find(|s| s.name == name)?
+        .since_ms;
+    Some(Problem {
+        failure_since_ms: since,
+        text,
+    })
 }
 
 /// The download job of the checkpoint `params` name, and whether it is new (not one already
@@ -146,14 +165,33 @@ pub(crate) async fn start_or_join_download(
         remember_token: None,
         gguf: None,
     };
-    match model_download(state, request).await {
+    match model_download(state, request.clone()).await {
         Ok(job) => Ok((job.id, true)),
         Err(error) if error.code == ErrorCode::JobRunning => {
-            let id = catalog_checkpoint(params).map(|(_, v)| format!("download-{}", v.repo));
-            match id {
-                Some(id) if state.inner.jobs.list().iter().any(|j| j.id == id) => Ok((id, false)),
-                _ => Err(error),
+            let Some(id) = catalog_checkpoint(params).map(|(_, v)| format!("download-{}", v.repo))
+            else {
+                return Err(error);
+            };
+            if !state.inner.jobs.cancelling(&id) {
+                return Ok((id, false));
             }
+            // A download being cancelled (a wait just stopped) is not joined: once it has
+            // ended, a new one goes on where it stopped.
+            let mut changes = state.inner.jobs.changes();
+            let ended = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+                while state.inner.jobs.cancelling(&id) {
+                    if changes.changed().await.is_err() {
+                        break;
+                    }
+                }
+            })
+            .await;
+            if ended.is_err() {
+                return Err(error);
+            }
+            model_download(state, request)
+                .await
+                .map(|job| (job.id, true))
         }
         Err(error) => Err(error),
     }

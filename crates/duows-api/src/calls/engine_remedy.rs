@@ -4,7 +4,9 @@
 
 use duows_core::engine::{CheckItem, EngineStatus, RemedyChange};
 
-use super::engine_checkpoint::{catalog_checkpoint, notify, outcome, start_or_join_download};
+use super::engine_checkpoint::{
+    catalog_checkpoint, notify, outcome, problem_now, start_or_join_download,
+};
 use super::engines::{engine_start, engine_status, start_engine, EngineParams};
 use super::launch::prepare_start;
 use crate::{ApiError, ApiState, ErrorCode};
@@ -69,13 +71,14 @@ async fn apply_checkpoint(
         return Err(ApiError::new(ErrorCode::PreflightFailed, refusal));
     }
     let (job, owns_job) = start_or_join_download(state, &params).await?;
-    let Some(wait) = state.begin_pending(name, job.clone(), owns_job) else {
+    let supervisor = state.supervisor()?;
+    let Some(wait) = state.begin_pending(&supervisor, name, job.clone(), owns_job) else {
         if owns_job {
             let _ = state.inner.jobs.cancel(&job);
         }
         return Err(ApiError::new(
             ErrorCode::EngineRunning,
-            format!("engine `{name}` already waits for a download"),
+            format!("engine `{name}` runs, or already waits for a download"),
         )
         .with_field("name"));
     };
@@ -108,6 +111,12 @@ async fn start_when_downloaded(
     job: String,
     params: EngineParams,
 ) {
+    // However this ends, a wait still on afterwards does not stay on.
+    let _guard = WaitGuard {
+        state: state.clone(),
+        name: name.clone(),
+        wait,
+    };
     let mut changes = state.inner.jobs.changes();
     loop {
         if !state.pending_is(&name, wait) {
@@ -117,21 +126,18 @@ async fn start_when_downloaded(
         match outcome(now.as_ref(), &job) {
             None => {}
             Some(Some(problem)) => {
-                state.end_pending(&name, wait, Some(problem));
+                state.end_pending(&name, wait, problem_now(&state, &name, problem));
                 notify(&state);
                 return;
             }
             Some(None) => {
                 if let Err(error) = start_engine(&state, params, Some(wait)).await {
                     // A no-op when the wait ended meanwhile: nothing to say then.
-                    state.end_pending(
-                        &name,
-                        wait,
-                        Some(format!(
-                            "The checkpoint is downloaded, but the start was refused: {}",
-                            error.message
-                        )),
+                    let text = format!(
+                        "The checkpoint is downloaded, but the start was refused: {}",
+                        error.message
                     );
+                    state.end_pending(&name, wait, problem_now(&state, &name, text));
                 }
                 notify(&state);
                 return;
@@ -139,6 +145,24 @@ async fn start_when_downloaded(
         }
         if changes.changed().await.is_err() {
             return;
+        }
+    }
+}
+
+/// Ends a wait its waiter left on (it stopped early: the program is stopping, or a fault).
+struct WaitGuard {
+    state: ApiState,
+    name: String,
+    wait: u64,
+}
+
+impl Drop for WaitGuard {
+    fn drop(&mut self) {
+        if self.state.pending_is(&self.name, self.wait) {
+            let text = "The wait for the download ended early: apply the fix again.".to_owned();
+            let problem = problem_now(&self.state, &self.name, text);
+            self.state.end_pending(&self.name, self.wait, problem);
+            notify(&self.state);
         }
     }
 }

@@ -9,7 +9,7 @@ use duows_core::jobs::{JobState, JobStatus};
 
 use super::engine_checkpoint;
 use super::launch::prepare_start;
-use crate::state::EngineRecord;
+use crate::engine_records::EngineRecord;
 use crate::{ApiError, ApiState, ErrorCode};
 
 /// Parameters of `engine_start` and `engine_plan` (the core's launch request).
@@ -67,7 +67,7 @@ pub(crate) async fn start_engine(
             Some(_) => format!("engine `{name}` no longer waits for that download"),
             None => format!("engine `{name}` waits for a download before it starts: stop it first"),
         };
-        return Err(ApiError::new(ErrorCode::EngineRunning, message).with_field("name"));
+        return Err(ApiError::new(ErrorCode::EngineExists, message).with_field("name"));
     }
     let status = supervisor.start(plan, policy).map_err(supervisor_error)?;
     records.insert(
@@ -99,9 +99,8 @@ pub async fn engine_retry(state: &ApiState, name: &str) -> Result<EngineStatus, 
 /// `engine_remove`: forgets a stopped or failed engine (its log file stays); one waiting
 /// for a download stops waiting first, as on `engine_stop`.
 pub fn engine_remove(state: &ApiState, name: &str) -> Result<EngineStatus, ApiError> {
-    engine_checkpoint::end_wait(state, name);
     let removed = state.supervisor()?.remove(name).map_err(supervisor_error)?;
-    state.forget_engine_params(name);
+    engine_checkpoint::end_wait(state, state.forget_engine(name));
     Ok(removed)
 }
 
@@ -161,7 +160,7 @@ fn installed_since_fix(status: &EngineStatus, jobs: &[JobStatus]) -> Option<Stri
 /// for a download to start stops waiting, and the download is cancelled (what was fetched
 /// is kept for next time).
 pub async fn engine_stop(state: &ApiState, name: &str) -> Result<EngineStatus, ApiError> {
-    engine_checkpoint::end_wait(state, name);
+    engine_checkpoint::end_wait(state, state.take_pending(name));
     let mut stopped = state
         .supervisor()?
         .stop(name)

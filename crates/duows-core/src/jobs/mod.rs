@@ -123,6 +123,13 @@ impl Jobs {
         Ok(status)
     }
 
+    /// Whether job `id` still runs though it was asked to stop.
+    pub fn cancelling(&self, id: &str) -> bool {
+        locked(&self.jobs).get(id).is_some_and(|job| {
+            *job.cancel.borrow() && locked(&job.status).state == JobState::Running
+        })
+    }
+
     /// Installs `job`'s engine (`vllm` or `llama_cpp`; vLLM at the release its model needs)
     /// into the data folder at `data_root`.
     pub fn start_install(
