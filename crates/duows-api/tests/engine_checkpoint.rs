@@ -203,20 +203,26 @@ async fn out_of_memory_offers_the_smaller_checkpoint_and_one_step_starts_it() {
 
     // Not on disk: the offer says what it downloads; one step downloads it, then starts.
     std::fs::remove_dir_all(&awq_cache).expect("remove AWQ");
+    // 8 GB of it came before a download was stopped: only the rest is to download.
+    let blobs = awq_cache.join("blobs");
+    std::fs::create_dir_all(&blobs).expect("blobs");
+    let partial = std::fs::File::create(blobs.join("5eed.incomplete")).expect("partial");
+    partial.set_len(8_000_000_000).expect("sparse partial");
     let (status, _) = send(&app, "POST", &format!("/api/engines/{MODEL}/remove"), None).await;
     assert_eq!(status, axum::http::StatusCode::OK);
     let (status, body) = send(&app, "POST", "/api/engines", Some(start)).await;
     assert_eq!(status, axum::http::StatusCode::OK, "{body}");
     let failed = wait_for_new_state(&app, "failed", &again).await;
     assert_eq!(
-        failed["remedy"]["change"]["download_bytes"], AWQ.1,
+        failed["remedy"]["change"]["download_bytes"],
+        AWQ.1 - 8_000_000_000,
         "{failed}"
     );
     assert!(
         failed["remedy"]["label"]
             .as_str()
             .expect("label")
-            .contains("18.0 GB to download"),
+            .contains("10.0 GB to download"),
         "{failed}"
     );
     let (status, waiting) = send(

@@ -5,6 +5,7 @@
 //! wait. Applying it is `engine_remedy`'s.
 
 use duows_core::catalog::{Catalog, Model, Variant};
+use duows_core::engine::download::bytes_in_cache;
 use duows_core::engine::launch::weights_to_serve;
 use duows_core::engine::launch::LaunchRequest as EngineParams;
 use duows_core::engine::preflight::WeightsFacts;
@@ -78,7 +79,11 @@ pub(crate) async fn offer_for_start(state: &ApiState, params: &EngineParams) -> 
                     weights_to_serve(&model.id, v, None, &models_dir),
                     Ok((_, WeightsFacts::Present { .. }))
                 );
-                (v.name.clone(), if present { 0 } else { v.weight_bytes })
+                // A download stopped part-way goes on where it stopped.
+                let missing = v
+                    .weight_bytes
+                    .saturating_sub(bytes_in_cache(&models_dir, &v.repo));
+                (v.name.clone(), if present { 0 } else { missing })
             })
             .collect())
     })

@@ -37,6 +37,38 @@ pub fn downloaded_file(hf_home: &Path, repo: &str, revision: &str, path: &str) -
         .then_some(file)
 }
 
+/// The bytes of `repo`'s files already in the cache under `hf_home`: finished files, and
+/// what partial files hold (by their ranges record, else their length). For saying how
+/// much a download still has to fetch before it asks the hub; files of another commit
+/// count too.
+pub fn bytes_in_cache(hf_home: &Path, repo: &str) -> u64 {
+    let Ok(entries) = std::fs::read_dir(repo_cache(hf_home, repo).join("blobs")) else {
+        return 0;
+    };
+    let mut total = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".incomplete.ranges") {
+            continue;
+        }
+        let len = entry.metadata().map_or(0, |m| m.len());
+        if !name.ends_with(".incomplete") {
+            total += len;
+            continue;
+        }
+        let record = path.with_file_name(format!("{name}.ranges"));
+        // The record names the file's size in its header; without one, the partial file
+        // was written from its start.
+        let size = std::fs::read_to_string(&record)
+            .ok()
+            .and_then(|text| text.lines().next()?.split_whitespace().nth(2)?.parse().ok())
+            .unwrap_or(len);
+        total += bytes_on_disk(&record, &path, size);
+    }
+    total
+}
+
 /// One repository's folder in the cache.
 pub(super) struct RepoCache {
     root: PathBuf,
@@ -165,5 +197,32 @@ impl RepoCache {
                 .map_err(io_error(&path))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_in_cache_count_finished_files_and_what_partial_ones_hold() {
+        let home = tempfile::tempdir().expect("home");
+        assert_eq!(
+            bytes_in_cache(home.path(), "acme/m"),
+            0,
+            "nothing fetched yet"
+        );
+        let blobs = repo_cache(home.path(), "acme/m").join("blobs");
+        std::fs::create_dir_all(&blobs).expect("blobs");
+        std::fs::write(blobs.join("aaaa"), [0u8; 100]).expect("finished");
+        std::fs::write(blobs.join("bbbb.incomplete"), [0u8; 60]).expect("single stream");
+        // Fetched over two connections into a file of its full size: the record counts.
+        std::fs::write(blobs.join("cccc.incomplete"), [0u8; 200]).expect("pieces");
+        std::fs::write(
+            blobs.join("cccc.incomplete.ranges"),
+            "duows-ranges 1 200\n0 100 50\n100 200 30\n",
+        )
+        .expect("record");
+        assert_eq!(bytes_in_cache(home.path(), "acme/m"), 100 + 60 + 80);
     }
 }

@@ -40,7 +40,7 @@ mod sequence;
 mod transfer;
 mod types;
 
-pub use cache::{downloaded_file, repo_cache};
+pub use cache::{bytes_in_cache, downloaded_file, repo_cache};
 pub use connections::TransferLimits;
 pub use progress::DownloadProgress;
 pub use retry::PieceRetry;
