@@ -130,7 +130,7 @@ pub(crate) fn overlay(status: &mut EngineStatus, record: &EngineRecord) {
     }
 }
 
-/// Ends a wait that was taken from engine's record (a stop or a removal): the download is
+/// Ends a wait that was taken from an engine's record (a stop or a removal): the download is
 /// cancelled when the wait started it (what was fetched is kept).
 pub(crate) fn end_wait(state: &ApiState, pending: Option<PendingStart>) {
     if let Some(pending) = pending {
