@@ -3,18 +3,17 @@
 //! is on disk, or downloads it first (the engine shows `downloading` with the job) and
 //! then starts it.
 //! (Its own test binary: it points `DUOWS_VLLM` at a stand-in vLLM and `HF_ENDPOINT` at a
-//! local hub, and the GPU probe reports one H100 as NVML would: this machine has no GPU.)
+//! local hub (tests/common/hub.rs), and the GPU probe reports one H100 as NVML would: this machine has no GPU.)
 
 mod common;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::Path as UrlPath;
-use axum::routing::get;
-use axum::{Json, Router};
-use common::{send, wait_for_state};
+use axum::Router;
+use common::{hub, send, wait_for_state};
 use duows_api::access::AccessPolicy;
 use duows_api::{http, ApiState, StateOptions};
 use duows_core::data_dir::DataDir;
@@ -23,7 +22,6 @@ use duows_core::hardware::{
     ProbeError,
 };
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 const MODEL: &str = "deepseek-coder-33b-instruct";
 const BF16: (&str, u64) = ("deepseek-ai/deepseek-coder-33b-instruct", 66_685_982_720);
@@ -63,53 +61,9 @@ fn put_checkpoint(models: &Path, repo: &str, bytes: u64) -> std::path::PathBuf {
     cache
 }
 
-/// Whether the local hub answers file downloads now (the test holds them back to see the
-/// engine waiting, however slow the machine is).
-static HUB_OPEN: AtomicBool = AtomicBool::new(true);
-
 /// The commit the local hub names, and the size of the one file it serves.
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 const HUB_FILE: usize = 4096;
-
-/// A hub that serves every repository as one small weights file.
-async fn start_hub() -> String {
-    let weights = || vec![7u8; HUB_FILE];
-    let app = Router::new()
-        .route(
-            "/api/models/{org}/{name}/revision/{rev}",
-            get(|| async { Json(json!({ "sha": COMMIT })) }),
-        )
-        .route(
-            "/api/models/{org}/{name}/tree/{commit}",
-            get(move || async move {
-                let w = weights();
-                let oid: String = Sha256::digest(&w)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                Json(json!([{
-                    "type": "file", "path": "model.safetensors", "size": w.len(), "oid": "x",
-                    "lfs": { "oid": oid, "size": w.len() }
-                }]))
-            }),
-        )
-        .route(
-            "/{org}/{name}/resolve/{commit}/{*path}",
-            get(move |UrlPath(_): UrlPath<Vec<String>>| async move {
-                // Held while the test needs the engine waiting for it.
-                while !HUB_OPEN.load(Ordering::SeqCst) {
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                }
-                weights()
-            }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
-}
 
 async fn wait_for_new_state(app: &Router, state: &str, after: &Value) -> Value {
     for _ in 0..200 {
@@ -120,6 +74,22 @@ async fn wait_for_new_state(app: &Router, state: &str, after: &Value) -> Value {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("no new {state} state after {after}");
+}
+
+/// Applies the engine's fix, which must answer that it waits for the AWQ checkpoint's
+/// download.
+async fn apply_until_downloading(app: &Router) {
+    let (status, waiting) = send(
+        app,
+        "POST",
+        &format!("/api/engines/{MODEL}/apply-remedy"),
+        None,
+    )
+    .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{waiting}");
+    assert_eq!(waiting["state"], "downloading", "{waiting}");
+    let job = format!("download-{}", AWQ.0);
+    assert_eq!(waiting["download_job"], job.as_str(), "{waiting}");
 }
 
 /// Waits (up to 20 s) until the engine has failed with a fix that starts with `words`.
@@ -162,7 +132,15 @@ async fn out_of_memory_offers_the_smaller_checkpoint_and_one_step_starts_it() {
     .expect("vllm");
     std::fs::set_permissions(&vllm, std::fs::Permissions::from_mode(0o755)).expect("mode");
     std::env::set_var("DUOWS_VLLM", &vllm);
-    std::env::set_var("HF_ENDPOINT", start_hub().await);
+    // The hub's downloads are held while the test needs the engine waiting for one.
+    let held = Arc::new(AtomicBool::new(false));
+    let hub = hub::start_hub(
+        COMMIT,
+        vec![7u8; HUB_FILE],
+        Duration::ZERO,
+        Arc::clone(&held),
+    );
+    std::env::set_var("HF_ENDPOINT", hub.await);
     put_checkpoint(&models, BF16.0, BF16.1);
     let awq_cache = put_checkpoint(&models, AWQ.0, AWQ.1);
 
@@ -225,17 +203,8 @@ async fn out_of_memory_offers_the_smaller_checkpoint_and_one_step_starts_it() {
             .contains("10.0 GB to download"),
         "{failed}"
     );
-    let (status, waiting) = send(
-        &app,
-        "POST",
-        &format!("/api/engines/{MODEL}/apply-remedy"),
-        None,
-    )
-    .await;
-    assert_eq!(status, axum::http::StatusCode::OK, "{waiting}");
-    assert_eq!(waiting["state"], "downloading", "{waiting}");
+    apply_until_downloading(&app).await;
     let job = format!("download-{}", AWQ.0);
-    assert_eq!(waiting["download_job"], job.as_str(), "{waiting}");
     let (_, jobs) = send(&app, "GET", "/api/jobs", None).await;
     assert!(
         jobs.as_array()
@@ -258,19 +227,8 @@ async fn out_of_memory_offers_the_smaller_checkpoint_and_one_step_starts_it() {
     // Stop while it downloads: the download is cancelled, the fix is offered again, and the
     // failure says what it said before.
     std::fs::remove_dir_all(&awq_cache).expect("remove the partial AWQ download");
-    HUB_OPEN.store(false, Ordering::SeqCst);
-    let (status, waiting) = send(
-        &app,
-        "POST",
-        &format!("/api/engines/{MODEL}/apply-remedy"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, &waiting["state"]),
-        (axum::http::StatusCode::OK, &json!("downloading")),
-        "{waiting}"
-    );
+    held.store(true, Ordering::SeqCst);
+    apply_until_downloading(&app).await;
     let (status, stopped) = send(&app, "POST", &format!("/api/engines/{MODEL}/stop"), None).await;
     assert_eq!(status, axum::http::StatusCode::OK, "{stopped}");
     assert_eq!(stopped["state"], "failed", "{stopped}");
@@ -285,18 +243,7 @@ async fn out_of_memory_offers_the_smaller_checkpoint_and_one_step_starts_it() {
     // Applied again at once (the stopped download may still be ending): it waits for a
     // download of its own. Meanwhile another start of it is refused, and a removal ends
     // the wait too.
-    let (status, waiting) = send(
-        &app,
-        "POST",
-        &format!("/api/engines/{MODEL}/apply-remedy"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, &waiting["state"]),
-        (axum::http::StatusCode::OK, &json!("downloading")),
-        "{waiting}"
-    );
+    apply_until_downloading(&app).await;
     let bf16 = json!({ "model": MODEL, "variant": "bf16", "context": 8192 });
     let (_, refused) = send(&app, "POST", "/api/engines", Some(bf16.clone())).await;
     assert_eq!(refused["code"], "engine_exists", "{refused}");
@@ -308,7 +255,7 @@ async fn out_of_memory_offers_the_smaller_checkpoint_and_one_step_starts_it() {
 
     // A download that brings the whole checkpoint: the engine starts with it by itself.
     // (The hub serves one small file; the rest of the checkpoint is put beside it first.)
-    HUB_OPEN.store(true, Ordering::SeqCst);
+    held.store(false, Ordering::SeqCst);
     let (status, body) = send(&app, "POST", "/api/engines", Some(bf16)).await;
     assert_eq!(status, axum::http::StatusCode::OK, "{body}");
     let failed = wait_for_state(&app, MODEL, "failed").await;
@@ -318,18 +265,7 @@ async fn out_of_memory_offers_the_smaller_checkpoint_and_one_step_starts_it() {
     std::fs::write(snapshot.join("tokenizer.json"), "{}").expect("tokenizer");
     let rest = std::fs::File::create(snapshot.join("model-rest.safetensors")).expect("rest");
     rest.set_len(AWQ.1 - HUB_FILE as u64).expect("sparse rest");
-    let (status, waiting) = send(
-        &app,
-        "POST",
-        &format!("/api/engines/{MODEL}/apply-remedy"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, &waiting["state"]),
-        (axum::http::StatusCode::OK, &json!("downloading")),
-        "{waiting}"
-    );
+    apply_until_downloading(&app).await;
     let started = wait_for_new_state(&app, "failed", &failed).await;
     let command = started["command_line"].as_str().expect("command line");
     assert!(

@@ -5,17 +5,16 @@
 
 mod common;
 
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use common::{described_state, send};
+use axum::Router;
+use common::{described_state, hub, send};
 use duows_api::access::AccessPolicy;
 use duows_api::http;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 const COMMIT: &str = "89abcdef0123456789abcdef0123456789abcdef";
 
@@ -23,42 +22,6 @@ fn weights() -> Vec<u8> {
     (0..2_000_000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
         .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-async fn start_hub() -> String {
-    let app = Router::new()
-        .route(
-            "/api/models/{org}/{name}/revision/{rev}",
-            get(|| async { Json(json!({ "sha": COMMIT })) }),
-        )
-        .route(
-            "/api/models/{org}/{name}/tree/{commit}",
-            get(|| async {
-                let w = weights();
-                Json(json!([{
-                    "type": "file", "path": "model.safetensors", "size": w.len(), "oid": "x",
-                    "lfs": { "oid": hex(&Sha256::digest(&w)), "size": w.len() }
-                }]))
-            }),
-        )
-        .route(
-            "/{org}/{name}/resolve/{commit}/{*path}",
-            get(|Path(_): Path<Vec<String>>| async {
-                // Slow enough that the job is still running when the test asks again.
-                tokio::time::sleep(Duration::from_millis(400)).await;
-                weights()
-            }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,7 +75,14 @@ async fn jobs_validate_run_and_refuse_doubles() {
     let (_, body) = send(&app, "GET", "/api/jobs", None).await;
     assert_eq!(body, json!([]), "failed validation starts nothing");
 
-    std::env::set_var("HF_ENDPOINT", start_hub().await);
+    // Slow enough that the job is still running when the test asks again.
+    let hub = hub::start_hub(
+        COMMIT,
+        weights(),
+        Duration::from_millis(400),
+        Arc::new(AtomicBool::new(false)),
+    );
+    std::env::set_var("HF_ENDPOINT", hub.await);
     let token = "hf_secret_value_for_this_download";
     let start = json!({"model": "mistral-7b-instruct-v0.3", "token": token});
     let (status, job) = send(&app, "POST", "/api/downloads", Some(start.clone())).await;

@@ -2,6 +2,8 @@
 //! fixture file), the router over it, and requests sent through it without a socket.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod hub;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
