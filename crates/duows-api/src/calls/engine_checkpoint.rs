@@ -53,15 +53,9 @@ pub(crate) async fn offer_for_start(state: &ApiState, params: &EngineParams) -> 
             state,
             FitParams {
                 model: Some(model.id.clone()),
-                config: None,
                 variant: Some(variant.name.clone()),
                 gpus: None,
-                context: params.context,
-                concurrency: params.concurrency,
-                tensor_parallel_size: params.tensor_parallel_size,
-                gpu_memory_utilization: params.gpu_memory_utilization,
-                constants: None,
-                nodes: None,
+                ..FitParams::for_start(params)
             },
         )
         .await;

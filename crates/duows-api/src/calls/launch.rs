@@ -106,15 +106,7 @@ pub(crate) async fn prepare_start(
                 state,
                 FitParams {
                     model: Some(model_id.clone()),
-                    config: None,
-                    variant: params.variant.clone(),
-                    gpus: params.gpus.clone(),
-                    context: params.context,
-                    concurrency: params.concurrency,
-                    tensor_parallel_size: params.tensor_parallel_size,
-                    gpu_memory_utilization: params.gpu_memory_utilization,
-                    constants: None,
-                    nodes: None,
+                    ..FitParams::for_start(params)
                 },
             )
             .await?;
@@ -156,15 +148,9 @@ pub(crate) async fn prepare_cluster_start(
         state,
         FitParams {
             model: Some(model),
-            config: None,
-            variant: params.variant.clone(),
             gpus: None,
-            context: params.context,
-            concurrency: params.concurrency,
-            tensor_parallel_size: params.tensor_parallel_size,
-            gpu_memory_utilization: params.gpu_memory_utilization,
-            constants: None,
             nodes: Some(nodes),
+            ..FitParams::for_start(params)
         },
     )
     .await?;

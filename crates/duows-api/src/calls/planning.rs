@@ -87,6 +87,23 @@ pub struct FitParams {
     pub nodes: Option<u32>,
 }
 
+impl FitParams {
+    /// The fit an engine start of `params` is sized by: its model, checkpoint, planned
+    /// hardware and sizing, on one node.
+    pub(crate) fn for_start(params: &duows_core::engine::launch::LaunchRequest) -> Self {
+        Self {
+            model: params.model.clone(),
+            variant: params.variant.clone(),
+            gpus: params.gpus.clone(),
+            context: params.context,
+            concurrency: params.concurrency,
+            tensor_parallel_size: params.tensor_parallel_size,
+            gpu_memory_utilization: params.gpu_memory_utilization,
+            ..Self::default()
+        }
+    }
+}
+
 /// The catalog for people: version, features, models.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CatalogView {
