@@ -11,15 +11,14 @@ Prints one line per run and a summary line with the target.
 """
 
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 from Xlib import X, display
 from Xlib.ext import damage
+
+from desktop_run import FreshRun
 
 # Distinct colours in the band that mean "the page is drawn": a blank or single-colour
 # window has a handful; the header's text and logo alone bring hundreds.
@@ -51,18 +50,8 @@ def one_start(app):
     while screen.pending_events():
         screen.next_event()
     baseline = colours(root, width, height)
-    home = tempfile.mkdtemp(prefix="duows-bench-paint-")
-    env = dict(
-        os.environ,
-        DUOWS_HOME=os.path.join(home, "duows"),
-        XDG_DATA_HOME=os.path.join(home, "data"),
-        XDG_CACHE_HOME=os.path.join(home, "cache"),
-        XDG_CONFIG_HOME=os.path.join(home, "config"),
-        DUOWS_GATEWAY_PORT="0",
-        DUOWS_GPUS="1xL4",
-    )
     started = time.monotonic()
-    child = subprocess.Popen([app], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = FreshRun([app], "duows-bench-paint-")
     window = page = None
     try:
         while page is None and time.monotonic() - started < TIMEOUT_S:
@@ -80,14 +69,8 @@ def one_start(app):
             if seen - baseline >= PAGE_COLOURS:
                 page = now
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        run.stop()
         screen.close()
-        shutil.rmtree(home, ignore_errors=True)
     if page is None:
         raise SystemExit(f"the page was not drawn within {TIMEOUT_S:.0f} s")
     return window, page

@@ -11,12 +11,10 @@ Usage: python desktop_memory.py <app> <floor> [duows] [runs] [idle-seconds]   (D
 import collections
 import os
 import re
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
+
+from desktop_run import FreshRun
 
 GROUPS = [
     ("WebKitGTK and JavaScriptCore", re.compile(r"libwebkit2gtk|libjavascriptcoregtk")),
@@ -65,35 +63,17 @@ def pss_by_group(pid):
 
 def idle_memory(argv, idle_s, display_window):
     """(total PSS, PSS by group) of `argv` and the processes below it after `idle_s`."""
-    home = tempfile.mkdtemp(prefix="duows-bench-memory-")
-    env = dict(
-        os.environ,
-        DUOWS_HOME=os.path.join(home, "duows"),
-        XDG_DATA_HOME=os.path.join(home, "data"),
-        XDG_CACHE_HOME=os.path.join(home, "cache"),
-        XDG_CONFIG_HOME=os.path.join(home, "config"),
-        DUOWS_GATEWAY_PORT="0",
-        DUOWS_GPUS="1xL4",
-    )
-    if not display_window:
-        env.pop("DISPLAY", None)
-    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = FreshRun(argv, "duows-bench-memory-", display_window)
     try:
         time.sleep(idle_s)
-        if child.poll() is not None:
-            raise SystemExit(f"{argv[0]} ended before it was measured (exit {child.returncode})")
+        if run.child.poll() is not None:
+            raise SystemExit(f"{argv[0]} ended before it was measured (exit {run.child.returncode})")
         sums = collections.Counter()
-        for pid in [child.pid, *children(child.pid)]:
+        for pid in [run.child.pid, *children(run.child.pid)]:
             sums.update(pss_by_group(pid))
         return sum(sums.values()), sums
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        shutil.rmtree(home, ignore_errors=True)
+        run.stop()
 
 
 def median_run(argv, runs, idle_s, display_window=True):
