@@ -51,3 +51,16 @@ build_ui() {
   say "Building the web UI"
   (cd "$REPO/ui" && { [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund; } && npm run build --silent)
 }
+
+# Says how much disk the suite needs and how much is free where it builds, before building;
+# warns (does not stop) when it looks too little, so that a later "No space left on device"
+# has its cause printed at the top of the log.
+report_free_space() {
+  local need_gb="$1" dir="${CARGO_TARGET_DIR:-$REPO/target}" free_kb
+  mkdir -p "$dir"
+  free_kb="$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')"
+  say "Disk: $((free_kb / 1048576)) GB free for $dir; the whole suite needs about $need_gb GB"
+  if [ "$free_kb" -lt $((need_gb * 1048576)) ]; then
+    echo "warning: less than $need_gb GB free: free some space, or set CARGO_TARGET_DIR to a larger disk" >&2
+  fi
+}

@@ -10,6 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
 require_tools
+# The suite builds once: incremental compilation's caches would only add gigabytes.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+report_free_space 8
 apt_install "${HEADLESS_PACKAGES[@]}" "${DESKTOP_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PACKAGE_TEST_PACKAGES[@]}"
 command -v rustfmt >/dev/null || rustup component add rustfmt
 command -v cargo-clippy >/dev/null || rustup component add clippy
