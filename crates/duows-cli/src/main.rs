@@ -13,6 +13,7 @@ mod config_cmd;
 mod deployments_cmd;
 mod doctor_cmd;
 mod engine_cmd;
+mod engine_fetch_cmd;
 mod export_cmd;
 mod gateway_cmd;
 mod gitlab_cmd;
@@ -37,8 +38,8 @@ fn main() -> ExitCode {
         Command::Fit(args) => models_cmd::fit(&args),
         Command::Catalog(args) => models_cmd::catalog(&args),
         Command::Engine(EngineCommand::Plan(args)) => engine_cmd::plan(&args),
-        Command::Engine(EngineCommand::Install(args)) => engine_cmd::install(&args),
-        Command::Engine(EngineCommand::Download(args)) => engine_cmd::download(&args),
+        Command::Engine(EngineCommand::Install(args)) => engine_fetch_cmd::install(&args),
+        Command::Engine(EngineCommand::Download(args)) => engine_fetch_cmd::download(&args),
         Command::Engine(EngineCommand::Start(args)) => engine_cmd::start(&args),
         Command::Engine(EngineCommand::Stop(args)) => engine_cmd::stop(&args),
         Command::Engine(EngineCommand::Retry(args)) => engine_cmd::retry(&args),
