@@ -37,6 +37,7 @@ pub use recommend::{
     recommend, recommend_on_nodes, Badge, FeatureRanking, ModelAdvice, RankedModel,
     RecommendRequest, Recommendation,
 };
+pub use suggest::best_smaller_variant;
 
 /// The context assumed when the user names none (capped at the model's native context):
 /// enough for every Duo feature, and what GitLab's own sizing tables use.
@@ -394,34 +395,6 @@ fn max_num_seqs_for(whole_requests: u32, attempt: &Attempt) -> u32 {
         Some(blocks) => seqs.min(u32::try_from(blocks).unwrap_or(u32::MAX).max(1)),
         None => seqs,
     }
-}
-
-/// The best smaller checkpoint of the model that fits (most concurrent requests, then
-/// longest context), when the requested one does not.
-pub fn best_smaller_variant(request: &FitRequest<'_>) -> Option<FitResult> {
-    best_smaller_variant_on(request, 1)
-}
-
-/// [`best_smaller_variant`] on `nodes` nodes.
-fn best_smaller_variant_on(request: &FitRequest<'_>, nodes: u32) -> Option<FitResult> {
-    request
-        .model
-        .variants
-        .iter()
-        .filter(|v| v.weight_bytes < request.variant.weight_bytes)
-        .filter_map(|variant| {
-            fit_inner(
-                &FitRequest {
-                    variant,
-                    ..request.clone()
-                },
-                nodes,
-                false,
-            )
-            .ok()
-        })
-        .filter(|f| f.fits)
-        .max_by_key(|f| (f.whole_requests(), f.max_model_len))
 }
 
 #[cfg(test)]

@@ -339,7 +339,7 @@ fn advise(
     let quantized = if own_fit.fits {
         None
     } else {
-        super::best_smaller_variant_on(&fit_request(own), nodes)
+        super::suggest::best_smaller_variant_on(&fit_request(own), nodes)
     };
     let badge = match (&own_fit.fits, &quantized) {
         (true, _) => Badge::Fits,

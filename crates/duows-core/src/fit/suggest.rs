@@ -52,7 +52,7 @@ pub(super) fn suggestions(
             });
         }
     }
-    if let Some(fit) = super::best_smaller_variant_on(request, nodes) {
+    if let Some(fit) = best_smaller_variant_on(request, nodes) {
         let variant = request
             .model
             .variant(Some(&fit.variant))
@@ -240,4 +240,32 @@ pub(super) fn required_single_gpu(
         -(bare.kv_cache_bytes as f64) + layout.per_request(desired) as f64 * f64::from(wanted);
     let outside = (bare.after_kv_bytes + memory::pre_start_bytes(1, false)) as f64;
     (inside / gmu).max(inside + outside).ceil() as u64
+}
+
+/// The best smaller checkpoint of the model that fits (most concurrent requests, then
+/// longest context), when the requested one does not.
+pub fn best_smaller_variant(request: &FitRequest<'_>) -> Option<FitResult> {
+    best_smaller_variant_on(request, 1)
+}
+
+/// [`best_smaller_variant`] on `nodes` nodes.
+pub(super) fn best_smaller_variant_on(request: &FitRequest<'_>, nodes: u32) -> Option<FitResult> {
+    request
+        .model
+        .variants
+        .iter()
+        .filter(|v| v.weight_bytes < request.variant.weight_bytes)
+        .filter_map(|variant| {
+            fit_inner(
+                &FitRequest {
+                    variant,
+                    ..request.clone()
+                },
+                nodes,
+                false,
+            )
+            .ok()
+        })
+        .filter(|f| f.fits)
+        .max_by_key(|f| (f.whole_requests(), f.max_model_len))
 }
