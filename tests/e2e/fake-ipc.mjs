@@ -2,7 +2,8 @@
 // `invoke` answers from the real server's HTTP API and whose `subscribe_events` feeds a
 // Channel with `{ kind, data }` events read from the server (every 500 ms). Pass
 // `installFakeIpc` to `page.addInitScript`; the page's calls are in `window.__ipcCalls`.
-// A test may answer the reads it makes (`/api/engines`, `/api/jobs`) with `page.route`.
+// A test may answer the reads it makes (`/api/engines`, `/api/jobs`, `/api/setup`) with
+// `page.route`.
 
 /** Runs in the page before the UI: a minimal IPC bridge in the shape @tauri-apps/api uses. */
 export function installFakeIpc() {
@@ -36,10 +37,14 @@ export function installFakeIpc() {
     keys: ['GET', '/api/keys'],
     key_create: ['POST', '/api/keys'],
     key_revoke: ['POST', '/api/keys/revoke'],
+    setup_status: ['GET', '/api/setup'],
+    setup_update: ['PUT', '/api/setup'],
+    setup_check: ['POST', '/api/setup/check'],
+    setup_test: ['POST', '/api/setup/test'],
   };
   // The desktop shell takes `{ params }` for the model, engine, job and key calls, and
   // `{ settings }` for update_settings; the HTTP body is what they wrap.
-  const withParams = new Set(['recommend', 'fit', 'engine_plan', 'engine_start', 'engine_install', 'model_download', 'key_create', 'key_revoke']);
+  const withParams = new Set(['recommend', 'fit', 'engine_plan', 'engine_start', 'engine_install', 'model_download', 'key_create', 'key_revoke', 'setup_update']);
   const bodyOf = (cmd, args) => (withParams.has(cmd) ? args.params : cmd === 'update_settings' ? args.settings : args);
   window.__ipcCalls = calls;
   window.__TAURI_INTERNALS__ = {

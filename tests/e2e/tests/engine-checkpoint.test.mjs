@@ -1,7 +1,8 @@
-// The Engines page's "use the smaller checkpoint" fix, as the desktop window shows it: a vLLM
-// engine that ran out of memory offers the AWQ checkpoint as one button; after the click
-// the card shows the download it waits for (bytes, rate, time left) and that it starts by
-// itself. The server's side (the offer from the fit, the download, the start) is tested in
+// The "use the smaller checkpoint" fix, as the desktop window shows it on the Engines page
+// and in the wizard's Launch step: a vLLM engine that ran out of memory offers the AWQ
+// checkpoint as one button; after the click the card (or the step) shows the download it
+// waits for (bytes, rate, time left) and that it starts by itself; in the wizard "Cancel the
+// download" stops the wait and the fix is offered again. The server's side (the offer from the fit, the download, the start) is tested in
 // crates/duows-api/tests/engine_checkpoint.rs with a GPU probe that reports an H100; this
 // machine has no GPU, so here the page's reads of the engines and jobs are answered with
 // those statuses, through the desktop shell's stand-in (tests/e2e/fake-ipc.mjs).
@@ -110,6 +111,89 @@ test('out of memory: the smaller checkpoint is one button, then the card shows i
 
     const calls = await page.evaluate(() => window.__ipcCalls);
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_apply_remedy')?.args, { name: NAME });
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+});
+
+/** The real server's setup status, moved to the Launch step of the model that failed. */
+async function setupAtLaunch(server) {
+  const real = await (await fetch(`${server.url}/api/setup`)).json();
+  const at = real.progress.steps.findIndex((s) => s.id === 'launch');
+  return {
+    ...real,
+    choices: { ...real.choices, model: NAME },
+    progress: { current: 'launch', steps: real.progress.steps.map((s, i) => ({ ...s, state: i < at ? 'done' : 'todo' })) },
+    engine_name: NAME,
+    launch: { model: NAME, variant: 'bf16', name: NAME },
+  };
+}
+
+test('the wizard\'s Launch step: the same fix, its download, and "Cancel the download"', async () => {
+  const server = await startServer(['--gpus', '1xH100-80GB']);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  let engines = [engine('failed', { remedy: OFFER })];
+  let jobs = [];
+  try {
+    const setup = await setupAtLaunch(server);
+    await page.route('**/api/setup', (route) => (route.request().method() === 'GET' ? route.fulfill({ json: setup }) : route.continue()));
+    await page.route('**/api/engines', (route) => route.fulfill({ json: engines }));
+    await page.route('**/api/jobs', (route) => route.fulfill({ json: jobs }));
+    await page.route(`**/api/engines/${NAME}/logs*`, (route) => route.fulfill({ json: ['torch.OutOfMemoryError: CUDA out of memory.'] }));
+    await page.route(`**/api/engines/${NAME}/apply-remedy`, (route) => {
+      engines = [engine('downloading', { download_job: JOB })];
+      jobs = [DOWNLOAD];
+      return route.fulfill({ json: engines[0] });
+    });
+    await page.route(`**/api/engines/${NAME}/stop`, (route) => {
+      // As the server answers a stop while it waits: the wait ends, the download it started
+      // is cancelled, and the failure is back with its fix.
+      engines = [engine('failed', { remedy: OFFER })];
+      jobs = [{ ...DOWNLOAD, state: 'cancelled', finished_ms: Date.now() }];
+      return route.fulfill({ json: engines[0] });
+    });
+    await page.addInitScript(installFakeIpc);
+    await page.goto(`${server.url}/#/setup`);
+    await page.locator('[data-testid="setup-panel"][data-step="launch"]').waitFor();
+    const fix = page.getByTestId('setup-launch-remedy');
+    const cancel = page.getByTestId('setup-launch-cancel-download');
+    const start = page.getByTestId('setup-launch-start');
+    const waiting = page.getByTestId('engine-waiting');
+    await fix.waitFor();
+    assert.equal(await fix.textContent(), OFFER.label);
+    assert.equal(await fix.getAttribute('title'), `Downloads ${AWQ} from Hugging Face, then starts the engine with it`);
+    assert.equal(await start.getAttribute('class'), 'secondary', 'the fix leads, starting the same way again is second');
+    assert.equal(await start.textContent(), 'Start again');
+    assert.match(await page.getByTestId('setup-launch-failure').textContent(), /CUDA out of memory/);
+    assert.ok(await cancel.isHidden(), 'nothing to cancel before the fix');
+    await screenshot(page, 'setup-launch-checkpoint-offered');
+
+    await fix.click();
+    await waiting.waitFor();
+    assert.match(await waiting.textContent(), new RegExp(`Downloading ${AWQ} first`));
+    assert.match(await waiting.textContent(), /Cancel the download cancels the download; what was fetched is kept/);
+    await page.waitForFunction(() => /file 2 of 4/.test(document.querySelector('[data-testid="engine-waiting-facts"]')?.textContent ?? ''));
+    assert.equal(await page.getByTestId('engine-waiting-progress').getAttribute('aria-valuenow'), '42.5');
+    assert.ok(await cancel.isVisible(), '"Cancel the download" is offered while it waits');
+    for (const hidden of ['setup-launch-remedy', 'setup-launch-start', 'setup-launch-failure']) assert.ok(await page.getByTestId(hidden).isHidden(), `${hidden} is hidden while it waits`);
+    assert.equal(await page.getByTestId('setup-launch-state').textContent(), `${NAME}: downloading the checkpoint first…`);
+    await page.waitForTimeout(500); // the bar's width eases in
+    await screenshot(page, 'setup-launch-checkpoint-downloading');
+
+    await cancel.click();
+    await fix.waitFor();
+    await waiting.waitFor({ state: 'hidden' });
+    assert.ok(await cancel.isHidden(), 'nothing left to cancel');
+    assert.ok(await start.isVisible(), 'starting again is offered');
+    assert.equal(await page.getByTestId('setup-launch-state').getAttribute('data-state'), 'failed');
+    assert.equal(await page.getByTestId('setup-launch-state').textContent(), `${NAME} did not start.`);
+    const calls = await page.evaluate(() => window.__ipcCalls);
+    assert.deepEqual(calls.find((c) => c.cmd === 'engine_apply_remedy')?.args, { name: NAME });
+    assert.deepEqual(calls.find((c) => c.cmd === 'engine_stop')?.args, { name: NAME });
+    assert.ok(calls.findIndex((c) => c.cmd === 'engine_stop') > calls.findIndex((c) => c.cmd === 'engine_apply_remedy'), 'the stop came after the fix');
   } finally {
     await context.close();
     await server.stop();

@@ -8,7 +8,7 @@ import { h, replaceChildren } from '../dom';
 import { gib, sizeOf } from '../format';
 import { downloadLine, rateMeter } from '../setup-flow';
 import { api } from '../transport';
-import type { EngineStatus, JobStatus, SetupStatus } from '../types';
+import type { EngineState, EngineStatus, JobStatus, SetupStatus } from '../types';
 import { progressBar } from '../widgets';
 import { cancelButton, showOnBar } from './job-bits';
 import { busy, primary, secondary, stepError, stepFrame, type StepView, type WizardContext } from './setup-bits';
@@ -151,6 +151,18 @@ export function weightsStep(ctx: WizardContext): StepView {
   };
 }
 
+/** The Launch step's line for the engine in each state, as a sentence. */
+const LAUNCH_LINE: Record<EngineState, (name: string) => string> = {
+  stopped: (name) => `${name} is stopped.`,
+  installing: (name) => `${name}: installing the engine first…`,
+  downloading: (name) => `${name}: downloading the checkpoint first…`,
+  starting: (name) => `${name} is starting: loading the weights, then a one-token request…`,
+  ready: (name) => `${name} is ready: it answered a real request.`,
+  failed: (name) => `${name} did not start.`,
+  backing_off: (name) => `${name} stopped by itself and is started again shortly…`,
+  stopping: (name) => `${name} is stopping…`,
+};
+
 export function launchStep(ctx: WizardContext): StepView {
   const error = stepError();
   const scope = pageScope();
@@ -205,12 +217,13 @@ export function launchStep(ctx: WizardContext): StepView {
     remedy.title = offered ? remedyTitle(offered) : '';
     // With a one-step fix on offer, starting the same way again is the second choice.
     start.className = offered ? 'secondary' : 'primary';
+    if (!start.disabled) start.textContent = engine === undefined ? 'Start' : 'Start again';
     if (!engine) {
       state.textContent = 'Not started. The start checks the engine, the weights and the memory first.';
       return;
     }
     state.dataset.state = engine.state;
-    state.textContent = engine.state === 'ready' ? `${engine.name} is ready: it answered a real request.` : `${engine.name} is ${engine.state.replace('_', ' ')}…`;
+    state.textContent = LAUNCH_LINE[engine.state](engine.name);
     waiting.show(engine, ctx.store.get('jobs') ?? undefined);
     // While it downloads the checkpoint its fix chose, the old failure is not the news.
     failure.hidden = !engine.failure || engine.state === 'downloading';
