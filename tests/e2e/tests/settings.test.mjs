@@ -68,6 +68,7 @@ test('settings: checked as typed, refused at the field, saved without losing ano
     assert.equal(await text(networkSwitch), 'Open the gateway to the network');
     await networkSwitch.click();
     await page.getByTestId('settings-network-error').filter({ hasText: 'create an API key first' }).waitFor();
+    await screenshot(page, 'settings-network-refused');
     const made = await fetch(`${server.url}/api/keys`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'gitlab' }) });
     assert.equal(made.status, 200, await made.text());
     await networkSwitch.click();

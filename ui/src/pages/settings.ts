@@ -14,6 +14,8 @@ import { applyTheme, savedTheme, THEME_CHOICES, type ThemeChoice } from '../them
 import { setUiState } from '../ui-state';
 import { api } from '../transport';
 import type { GatewayInfo, HardwareReport, Settings } from '../types';
+import { stepError } from '../views/setup-bits';
+import { moveGatewayFrom } from '../views/setup-network';
 
 function ctl(label: string, input: HTMLElement, hint?: string): HTMLElement {
   return h('label', { class: 'ctl settings-ctl' }, h('span', { class: 'ctl-label' }, label), input, hint ? h('span', { class: 'hint' }, hint) : null);
@@ -51,29 +53,11 @@ export function settingsPage(store: Store, loadReport: () => Promise<HardwareRep
   const errors = formErrors({ testid: 'settings-error', general, fields });
   const network = h('dl', { class: 'setup-facts', 'data-testid': 'settings-network' });
   const networkSwitch = h('button', { type: 'button', class: 'secondary', 'data-testid': 'settings-gateway-switch', hidden: true });
-  const networkError = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'settings-network-error', hidden: true });
+  const networkError = stepError('settings-network-error');
   networkSwitch.addEventListener('click', () => {
-    const gateway = store.get('gateway');
-    if (!gateway) return;
-    const open = gateway.loopback_only;
-    networkSwitch.disabled = true;
-    networkSwitch.textContent = open ? 'Opening…' : 'Closing…';
-    networkError.hidden = true;
-    api
-      .gatewayNetwork(open)
-      .then(
-        (info) => {
-          store.apply({ kind: 'gateway', data: info });
-        },
-        (reason: unknown) => {
-          networkError.textContent = reason instanceof Error ? reason.message : 'The gateway could not move.';
-          networkError.hidden = false;
-        },
-      )
-      .finally(() => {
-        networkSwitch.disabled = false;
-        showNetwork(store.get('gateway'));
-      });
+    void moveGatewayFrom(networkSwitch, store, networkError).then(() => {
+      showNetwork(store.get('gateway'));
+    });
   });
 
   function fill(settings: Settings): void {
@@ -164,7 +148,7 @@ export function settingsPage(store: Store, loadReport: () => Promise<HardwareRep
       h('div', { class: 'settings-foot' }, saved, save),
     ),
     h('section', { class: 'card settings-card' }, h('h3', { class: 'card-title' }, 'This window'), ctl('Theme', theme)),
-    h('section', { class: 'card settings-card' }, h('h3', { class: 'card-title' }, 'Network'), network, h('div', { class: 'settings-foot' }, networkError, networkSwitch)),
+    h('section', { class: 'card settings-card' }, h('h3', { class: 'card-title' }, 'Network'), network, h('div', { class: 'settings-foot' }, networkError.el, networkSwitch)),
     h('section', { class: 'card settings-card' }, h('h3', { class: 'card-title' }, 'Setup'), h('p', { class: 'hint' }, 'Walk the setup wizard again: it starts where the machine stands.'), again),
   );
   return {

@@ -1,12 +1,34 @@
 // The gateway's network switch in the wizard: where the gateway listens, in words, and one
 // button to open it to the network (GitLab or its AI gateway on another machine; refused
-// until a key exists) or to keep it on this machine. Shown in the Gateway and GitLab steps.
+// until a key exists) or to keep it on this machine. Shown in the Gateway and GitLab steps;
+// the move itself is the Settings page's too.
 
 import { h } from '../dom';
 import type { PageScope } from '../page';
 import { api } from '../transport';
 import type { GatewayInfo } from '../types';
-import { busy, secondary, stepError, type WizardContext } from './setup-bits';
+import type { Store } from '../store';
+import { messageOf } from './job-bits';
+import { busy, secondary, stepError, type StepError, type WizardContext } from './setup-bits';
+
+/**
+ * Moves the gateway to where it is not (onto the network from this machine only, or back),
+ * with `button` busy meanwhile and a refusal shown in `error`; the store gets where it is
+ * now. Also the Settings page's switch.
+ */
+export async function moveGatewayFrom(button: HTMLButtonElement, store: Store, error: StepError): Promise<void> {
+  const gateway = store.get('gateway');
+  if (!gateway) return;
+  const open = gateway.loopback_only;
+  await busy(button, open ? 'Opening…' : 'Closing…', error, 'The gateway could not move.', async () => {
+    try {
+      store.apply({ kind: 'gateway', data: await api.gatewayNetwork(open) });
+    } catch (reason) {
+      // The refusal's words say what to do; its field (`open`) would mean nothing here.
+      throw new Error(messageOf(reason, 'The gateway could not move.'));
+    }
+  });
+}
 
 export interface GatewayNetworkRow {
   el: HTMLElement;
@@ -20,12 +42,7 @@ export function gatewayNetworkRow(ctx: WizardContext, testid: string): GatewayNe
   const button = secondary('Open to the network', `${testid}-open`);
   button.hidden = true;
   button.addEventListener('click', () => {
-    const gateway = ctx.store.get('gateway');
-    if (!gateway) return;
-    const open = gateway.loopback_only;
-    void busy(button, open ? 'Opening…' : 'Closing…', error, 'The gateway could not move.', async () => {
-      ctx.store.apply({ kind: 'gateway', data: await api.gatewayNetwork(open) });
-    }).then(() => {
+    void moveGatewayFrom(button, ctx.store, error).then(() => {
       // The button's words follow where the gateway is now, not where it was.
       show(ctx.store.get('gateway'));
     });
