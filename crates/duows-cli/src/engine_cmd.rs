@@ -10,9 +10,9 @@ use duows_core::engine::{CheckOutcome, EngineState, EngineStatus, Preflight, Pre
 use crate::cli::{
     EngineLogsArgs, EngineNameArgs, EnginePlanArgs, EngineStartArgs, EngineWaitArgs, ServerArgs,
 };
-use crate::engine_fetch_cmd::state_word_of;
 use crate::models_cmd::{run, state};
 use crate::server_client::ServerClient;
+use crate::text::state_word_of;
 
 pub fn plan(args: &EnginePlanArgs) -> anyhow::Result<ExitCode> {
     let state = state(&args.source)?;

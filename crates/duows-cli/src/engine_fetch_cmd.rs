@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use crate::cli::{EngineDownloadArgs, EngineInstallArgs, InstallableEngine};
+use crate::text::state_word_of;
 
 pub fn download(args: &EngineDownloadArgs) -> anyhow::Result<ExitCode> {
     use duows_core::engine::download::{download, DownloadProgress};
@@ -156,15 +157,6 @@ fn install_line(p: &duows_core::engine::install::InstallProgress) -> String {
         p.packages_total.unwrap_or(0),
         p.package.as_deref().unwrap_or(""),
     )
-}
-
-/// A state's name as the API spells it, with spaces for `_`.
-pub(crate) fn state_word_of(value: &impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-        .replace('_', " ")
 }
 
 /// `[#########.........]  45.2%  3.1 / 6.9 GB  112 MB/s  2 of 5 files`

@@ -1,4 +1,5 @@
-//! Plain-text output shared by the commands, and the one place that formats byte sizes.
+//! Plain-text output shared by the commands (tables, counts, state words), and the one place
+//! that formats byte sizes.
 //!
 //! Memory (GPU, host) and model and download sizes are all read in GiB (2^30 bytes), the
 //! unit NVML, vLLM's logs and the fit use, so one quantity never shows in two units.
@@ -40,6 +41,15 @@ pub fn gib(bytes: u64) -> String {
 /// A count with its noun in the right number: "1 request", "3 requests".
 pub fn count(n: u32, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A state's name as the API spells it, with spaces for `_`.
+pub fn state_word_of(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+        .replace('_', " ")
 }
 
 #[cfg(test)]
