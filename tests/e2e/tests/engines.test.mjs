@@ -315,7 +315,7 @@ test('a catalog model when vLLM is not installed: refused before it starts, with
     // The server's start checks refuse it: the reason and the fix are shown above the form.
     const error = page.getByTestId('engine-error');
     await error.waitFor();
-    assert.match(await text(error), /vLLM .*(not installed|does not run)/);
+    assert.match(await text(error), /vLLM\b.*(not installed|does not run)/);
     assert.match(await text(error), /\/nonexistent\/vllm|duows engine install vllm/, 'the message names the program or the fix');
     assert.equal(await card(page, 'gpt-oss-20b').count(), 0, 'nothing was started');
     assert.equal(await page.getByTestId('engine-card').count(), 0);

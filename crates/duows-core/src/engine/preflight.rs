@@ -143,10 +143,15 @@ fn engine_check(facts: &PreflightFacts) -> PreflightCheck {
             check(
                 CheckItem::Engine,
                 CheckOutcome::Fail,
-                format!(
-                    "{name} at {} does not run: {problem}",
-                    found.program.display()
-                ),
+                // The problem names the program when it comes from running it.
+                if problem.starts_with(&found.program.display().to_string()) {
+                    format!("{name}: {problem}")
+                } else {
+                    format!(
+                        "{name} at {} does not run: {problem}",
+                        found.program.display()
+                    )
+                },
             ),
             fix,
         );
