@@ -185,7 +185,7 @@ fn judge(
             Some(engine) if engine.ready => done(format!("{} is ready", engine.name)),
             Some(engine) => (
                 StepState::Todo,
-                format!("{} is {}", engine.name, engine.state),
+                engine_in_words(&engine.name, &engine.state),
             ),
             None => todo("not started"),
         },
@@ -207,6 +207,16 @@ fn judge(
             Some(_) => done("finished".into()),
             None => todo("not finished"),
         },
+    }
+}
+
+/// The Launch step's summary for an engine that is not ready: its state as a sentence.
+fn engine_in_words(name: &str, state: &str) -> String {
+    match state {
+        "failed" => format!("{name} did not start"),
+        "backing_off" => format!("{name} is started again shortly"),
+        "downloading" => format!("{name} waits for its checkpoint"),
+        other => format!("{name} is {}", other.replace('_', " ")),
     }
 }
 
@@ -266,6 +276,14 @@ mod tests {
         });
         assert_eq!(at(&facts).current, StepId::Launch);
         assert_eq!(at(&facts).steps[6].summary, "mistral is starting");
+        for (state, words) in [
+            ("failed", "mistral did not start"),
+            ("backing_off", "mistral is started again shortly"),
+            ("downloading", "mistral waits for its checkpoint"),
+        ] {
+            facts.engine.as_mut().expect("engine").state = state.into();
+            assert_eq!(at(&facts).steps[6].summary, words);
+        }
         facts.engine.as_mut().expect("engine").ready = true;
         assert_eq!(at(&facts).current, StepId::Gateway);
         facts.routed_features = 3;
