@@ -11,4 +11,9 @@ label: string,
 /**
  * What to enter or choose.
  */
-value: string, };
+value: string, 
+/**
+ * The value is the exact text to type in (offered to copy); otherwise it says what to
+ * choose, tick or find.
+ */
+copy: boolean, };

@@ -1,5 +1,6 @@
-// The values to type into GitLab's admin pages, in GitLab's order, each with a copy button
-// (`gitlab-steps`): the GitLab page and the setup wizard's GitLab step show them.
+// The values to type into GitLab's admin pages, in GitLab's order: each text to type in with
+// a copy button, each choice in words (`gitlab-steps`). The GitLab page and the setup
+// wizard's GitLab step show them.
 
 import { h } from '../dom';
 import type { ManualSteps } from '../types';
@@ -20,6 +21,8 @@ export function stepsView(steps: ManualSteps): HTMLElement {
           'dl',
           { class: 'gitlab-fields' },
           ...step.fields.flatMap((f) => {
+            // Text to type in is code with a copy button; what to choose or tick is words.
+            if (!f.copy) return [h('dt', undefined, f.label), h('dd', undefined, f.value)];
             const value = h('code', undefined, f.value);
             return [h('dt', undefined, f.label), h('dd', undefined, value, copyButton(f.value, value, { title: `Copy ${f.label}` }))];
           }),

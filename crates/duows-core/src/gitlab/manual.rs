@@ -20,6 +20,9 @@ pub struct ManualField {
     pub label: String,
     /// What to enter or choose.
     pub value: String,
+    /// The value is the exact text to type in (offered to copy); otherwise it says what to
+    /// choose, tick or find.
+    pub copy: bool,
 }
 
 /// One form to fill in.
@@ -45,10 +48,20 @@ pub struct ManualSteps {
 const DUO_CONFIGURATION: &str = "Admin area > GitLab Duo > Change configuration";
 const SELF_HOSTED: &str = "Admin area > GitLab Duo > Configure GitLab Duo Self-Hosted";
 
+/// A value to type in as it is.
 fn field(label: &str, value: impl Into<String>) -> ManualField {
     ManualField {
         label: label.to_owned(),
         value: value.into(),
+        copy: true,
+    }
+}
+
+/// What to choose, tick or find: words, not text to paste.
+fn choice(label: &str, value: impl Into<String>) -> ManualField {
+    ManualField {
+        copy: false,
+        ..field(label, value)
     }
 }
 
@@ -57,14 +70,15 @@ fn field(label: &str, value: impl Into<String>) -> ManualField {
 pub fn manual_steps(desired: &DesiredConfig, shape: Option<ApiShape>) -> ManualSteps {
     let mut notes = Vec::new();
     let mut steps = Vec::new();
-    let mut gateway_fields = vec![field(
-        "Local AI Gateway URL",
-        desired.ai_gateway_url.clone().unwrap_or_else(|| {
-            "the URL of your AI gateway, e.g. http://aigw.example.com:5052 (leave it if set)".into()
-        }),
-    )];
+    let mut gateway_fields = vec![match &desired.ai_gateway_url {
+        Some(url) => field("Local AI Gateway URL", url.clone()),
+        None => choice(
+            "Local AI Gateway URL",
+            "the URL of your AI gateway, e.g. http://aigw.example.com:5052 (leave it if set)",
+        ),
+    }];
     if let Some(seconds) = desired.ai_gateway_timeout_seconds {
-        gateway_fields.push(field(
+        gateway_fields.push(choice(
             "AI gateway request timeout",
             format!("{seconds} seconds"),
         ));
@@ -92,7 +106,7 @@ pub fn manual_steps(desired: &DesiredConfig, shape: Option<ApiShape>) -> ManualS
         steps.push(ManualStep {
             title: "Allow beta models and features (some features below are beta)".into(),
             place: DUO_CONFIGURATION.into(),
-            fields: vec![field(
+            fields: vec![choice(
                 "Use beta models and features in GitLab Duo Self-Hosted",
                 "ticked (this accepts GitLab's Testing Agreement)",
             )],
@@ -134,16 +148,15 @@ pub fn manual_steps(desired: &DesiredConfig, shape: Option<ApiShape>) -> ManualS
             fields: wanted
                 .iter()
                 .map(|m| {
-                    field(
+                    choice(
                         &format!("{} ({})", m.feature_title, m.feature),
                         m.name.clone(),
                     )
                 })
                 .chain(
-                    desired
-                        .disabled
-                        .iter()
-                        .map(|(feature, title)| field(&format!("{title} ({feature})"), "Disabled")),
+                    desired.disabled.iter().map(|(feature, title)| {
+                        choice(&format!("{title} ({feature})"), "Disabled")
+                    }),
                 )
                 .collect(),
         });
@@ -158,7 +171,7 @@ pub fn manual_steps(desired: &DesiredConfig, shape: Option<ApiShape>) -> ManualS
             fields: desired
                 .disabled
                 .iter()
-                .map(|(feature, title)| field(&format!("{title} ({feature})"), "Disabled"))
+                .map(|(feature, title)| choice(&format!("{title} ({feature})"), "Disabled"))
                 .collect(),
         });
     } else {
@@ -172,7 +185,7 @@ pub fn manual_steps(desired: &DesiredConfig, shape: Option<ApiShape>) -> ManualS
 
 /// The fields of one model's form, for its platform.
 fn model_fields(model: &DesiredModel, family: Family, gateway_key: &str) -> Vec<ManualField> {
-    let family = field(
+    let family = choice(
         "Model family",
         format!("{} ({})", family_label(family), family_name(family)),
     );
@@ -181,17 +194,17 @@ fn model_fields(model: &DesiredModel, family: Family, gateway_key: &str) -> Vec<
     match model.platform {
         Platform::OpenaiCompatible => vec![
             name,
-            field("Platform", "API (an OpenAI-compatible server)"),
+            choice("Platform", "API (an OpenAI-compatible server)"),
             family,
             field("Endpoint", model.endpoint.clone().unwrap_or_default()),
-            field("API key", gateway_key),
+            choice("API key", gateway_key),
             identifier,
         ],
         Platform::Bedrock => vec![
             name,
-            field("Platform", "Amazon Bedrock"),
+            choice("Platform", "Amazon Bedrock"),
             family,
-            field(
+            choice(
                 "Endpoint",
                 "(none: the AI gateway uses its AWS credentials and AWS_REGION)",
             ),
@@ -199,13 +212,13 @@ fn model_fields(model: &DesiredModel, family: Family, gateway_key: &str) -> Vec<
         ],
         Platform::AzureOpenai => vec![
             name,
-            field(
+            choice(
                 "Platform",
                 "API (Azure OpenAI through its azure/ identifier)",
             ),
             family,
             field("Endpoint", model.endpoint.clone().unwrap_or_default()),
-            field(
+            choice(
                 "API key",
                 if model.key_of_deployment.is_some() {
                     "the deployment's Azure key (kept in this app's secret store)"
