@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkEndpoint, checkName, checkWholeNumber, readWholeNumber } from './forms';
+import { besideField, checkEndpoint, checkName, checkWholeNumber, readWholeNumber } from './forms';
 
 describe('checkWholeNumber', () => {
   const rule = { min: 1, max: 100, message: 'a whole number from 1 to 100' };
@@ -54,5 +54,13 @@ describe('checkEndpoint', () => {
     for (const bad of ['', 'gpu-2:8000', 'gpu-2.internal:8000', 'ftp://host/v1', 'http://host:8000', 'http://host/v2']) {
       expect(checkEndpoint(bad), bad).toMatch(/\/v1/);
     }
+  });
+});
+
+describe('besideField', () => {
+  it('drops the settings path the field beside it already shows', () => {
+    expect(besideField('settings field `planned_hardware` is not a hardware spec: use 2xL40S')).toBe('Is not a hardware spec: use 2xL40S');
+    expect(besideField('settings field `deployments[0].replicas[0].endpoint` `http://h:9/v1` is listed twice')).toBe('`http://h:9/v1` is listed twice');
+    expect(besideField('the gateway could not move')).toBe('the gateway could not move');
   });
 });

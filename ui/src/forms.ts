@@ -123,6 +123,16 @@ const inputState = (input: HTMLInputElement | HTMLSelectElement): { value: strin
   badInput: input.validity.badInput,
 });
 
+/**
+ * A server's message shown beside the field it is about, without naming the field by its
+ * settings path again: "settings field `planned_hardware` is not a hardware spec" → "Is not
+ * a hardware spec".
+ */
+export function besideField(message: string): string {
+  const rest = /^settings field `[^`]*` (.+)$/s.exec(message)?.[1];
+  return rest === undefined ? message : rest.charAt(0).toUpperCase() + rest.slice(1);
+}
+
 /** One error at a time for a form (`data-field` on the error says where it is shown). */
 export function formErrors(options: FormErrorsOptions): FormErrors {
   const { testid, fields, general } = options;
@@ -145,6 +155,7 @@ export function formErrors(options: FormErrorsOptions): FormErrors {
   function place(message: string, key: string | null, focus: boolean, fix: string | null = null): void {
     clear();
     const target = key !== null && visible(key) ? fields[key] : undefined;
+    if (target) message = besideField(message);
     error = h(
       'p',
       {
