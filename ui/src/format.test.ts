@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, duration, fraction, gib, latency, percent, size, sizeOf, speed, times, watts } from './format';
+import { ago, duration, fraction, gib, latency, percent, sentence, size, sizeOf, speed, times, watts } from './format';
 
 describe('memory in one unit', () => {
   it('shows an 80 GB card in GiB, as the fit does', () => {
@@ -45,5 +45,15 @@ describe('latency', () => {
     expect(latency(4.24)).toBe('4.2 ms');
     expect(latency(412.4)).toBe('412 ms');
     expect(latency(2410)).toBe('2.41 s');
+  });
+});
+
+describe('sentence', () => {
+  it('starts with a capital and ends with a full stop, once', () => {
+    expect(sentence('the weights are not downloaded')).toBe('The weights are not downloaded.');
+    expect(sentence('vLLM is not installed: install it.')).toBe('vLLM is not installed: install it.');
+    expect(sentence('the hardware is described (1xL4)')).toBe('The hardware is described (1xL4).');
+    expect(sentence(' (none) ')).toBe('(none).');
+    expect(sentence('')).toBe('');
   });
 });

@@ -118,3 +118,16 @@ export function dateTime(timestampMs: number): string {
 export function day(timestampMs: number): string {
   return dateTime(timestampMs).slice(0, 10);
 }
+
+/**
+ * `text` as a sentence: its first letter in upper case and a full stop at the end ("the
+ * weights are missing" → "The weights are missing.").
+ */
+export function sentence(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === '') return '';
+  // A first word with capitals of its own (vLLM, NVML) is a name: left as it is.
+  const first = /^\S+/.exec(trimmed)?.[0] ?? '';
+  const body = first === first.toLowerCase() ? trimmed.charAt(0).toUpperCase() + trimmed.slice(1) : trimmed;
+  return /[.!?]$/.test(body) ? body : `${body}.`;
+}

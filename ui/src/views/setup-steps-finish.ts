@@ -5,6 +5,7 @@
 // once, and a real chat request through the gateway with the model's answer).
 
 import { h, replaceChildren } from '../dom';
+import { sentence } from '../format';
 import { pageScope } from '../page';
 import { api } from '../transport';
 import type { GatewayInfo, GitlabOutcome, SetupStatus } from '../types';
@@ -218,7 +219,7 @@ export function doneStep(ctx: WizardContext): StepView {
         h('p', undefined, 'The command a start would run (the key hidden):'),
         h('pre', { class: 'engine-log setup-log' }, line),
         copyButton(view.command_line, line),
-        blocking.length > 0 ? h('ul', { class: 'plain-list' }, ...blocking.map((c) => h('li', { class: 'warning' }, `${c.message}${c.fix ? ` — ${c.fix}` : ''}`))) : null,
+        blocking.length > 0 ? h('ul', { class: 'setup-blockers', 'data-testid': 'setup-plan-blockers' }, ...blocking.map((c) => h('li', { class: 'warning' }, sentence(`${c.message}${c.fix ? `: ${c.fix}` : ''}`)))) : null,
       );
     } catch (reason) {
       error.show(reason, 'The plan could not be made.');
