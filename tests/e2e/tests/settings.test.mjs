@@ -73,7 +73,7 @@ test('settings: checked as typed, refused at the field, saved without losing ano
     assert.equal(made.status, 200, await made.text());
     await networkSwitch.click();
     await page.getByTestId('settings-gateway').filter({ hasText: `0.0.0.0:${gatewayPort} (other machines, with a key)` }).waitFor();
-    assert.equal(await text(networkSwitch), 'Gateway for this machine only');
+    assert.equal(await text(networkSwitch), 'Close the gateway to other machines');
     assert.equal(await page.getByTestId('settings-network-error').isHidden(), true);
     assert.equal((await json(server, '/api/settings')).gateway_open_to_network, true);
     assert.equal((await fetch(`${new URL(server.gateway).origin}/metrics`)).status, 401, 'off loopback /metrics needs a key');

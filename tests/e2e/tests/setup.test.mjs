@@ -142,6 +142,7 @@ test('the wizard, walked on the CPU path, ends in a working endpoint and key', a
       return /^\d+ features? routed to/.test(routed) || error !== '';
     });
     assert.match(await text(page.getByTestId('setup-gateway-routed')), /^\d+ features? routed to/, await text(page.getByTestId('setup-step-error')));
+    await page.getByTestId('setup-gateway-route').filter({ hasText: 'Route again' }).waitFor();
     await shot(page, '07-gateway');
     // Opening the gateway to the network needs a key first: refused with that reason.
     assert.match(await text(page.getByTestId('setup-gateway-network')), /only this machine reaches it/);
@@ -156,7 +157,7 @@ test('the wizard, walked on the CPU path, ends in a working endpoint and key', a
     const gatewayPort = new URL(server.gateway).port;
     await page.getByTestId('setup-gitlab-open').click();
     await page.getByTestId('setup-gitlab-network').filter({ hasText: `listens on 0.0.0.0:${gatewayPort}` }).waitFor();
-    assert.equal(await text(page.getByTestId('setup-gitlab-open')), 'This machine only');
+    assert.equal(await text(page.getByTestId('setup-gitlab-open')), 'Close the gateway to other machines');
     await shot(page, '08-gitlab-network');
     await page.getByTestId('setup-gitlab-open').click();
     await page.getByTestId('setup-gitlab-network').filter({ hasText: `listens on 127.0.0.1:${gatewayPort}` }).waitFor();

@@ -82,7 +82,7 @@ export function settingsPage(store: Store, loadReport: () => Promise<HardwareRep
     );
     const pinned = gateway?.listen_pinned_by ?? null;
     networkSwitch.hidden = !gateway?.running || pinned !== null;
-    if (!networkSwitch.disabled) networkSwitch.textContent = gateway?.loopback_only ? 'Open the gateway to the network' : 'Gateway for this machine only';
+    if (!networkSwitch.disabled) networkSwitch.textContent = gateway?.loopback_only ? 'Open the gateway to the network' : 'Close the gateway to other machines';
     networkSwitch.title = gateway?.loopback_only ? 'For GitLab or its AI gateway on another machine: every call then needs a key' : 'Only programs on this machine reach the gateway then';
   }
 

@@ -99,6 +99,7 @@ export async function busy(button: HTMLButtonElement, busyLabel: string, error: 
     error.show(reason, fallback);
   } finally {
     button.disabled = false;
-    button.textContent = label;
+    // A view that showed the new state meanwhile set the words for it: keep those.
+    if (button.textContent === busyLabel) button.textContent = label;
   }
 }

@@ -6,9 +6,8 @@
 import { h } from '../dom';
 import type { PageScope } from '../page';
 import { api } from '../transport';
-import type { GatewayInfo } from '../types';
+import { ApiError, type GatewayInfo } from '../types';
 import type { Store } from '../store';
-import { messageOf } from './job-bits';
 import { busy, secondary, stepError, type StepError, type WizardContext } from './setup-bits';
 
 /**
@@ -24,8 +23,9 @@ export async function moveGatewayFrom(button: HTMLButtonElement, store: Store, e
     try {
       store.apply({ kind: 'gateway', data: await api.gatewayNetwork(open) });
     } catch (reason) {
-      // The refusal's words say what to do; its field (`open`) would mean nothing here.
-      throw new Error(messageOf(reason, 'The gateway could not move.'));
+      // The refusal's words and fix say what to do; its field (`open`) would mean nothing here.
+      if (reason instanceof ApiError) throw new ApiError({ code: reason.code, message: reason.message, fix: reason.fix });
+      throw reason;
     }
   });
 }
@@ -39,7 +39,7 @@ export interface GatewayNetworkRow {
 export function gatewayNetworkRow(ctx: WizardContext, testid: string): GatewayNetworkRow {
   const words = h('p', { class: 'hint', 'data-testid': `${testid}-network` });
   const error = stepError(`${testid}-network-error`);
-  const button = secondary('Open to the network', `${testid}-open`);
+  const button = secondary('Open the gateway to the network', `${testid}-open`);
   button.hidden = true;
   button.addEventListener('click', () => {
     void moveGatewayFrom(button, ctx.store, error).then(() => {
@@ -53,7 +53,7 @@ export function gatewayNetworkRow(ctx: WizardContext, testid: string): GatewayNe
       words.textContent = 'The gateway is not running in this program.';
       return;
     }
-    if (!button.disabled) button.textContent = gateway.loopback_only ? 'Open to the network' : 'This machine only';
+    if (!button.disabled) button.textContent = gateway.loopback_only ? 'Open the gateway to the network' : 'Close the gateway to other machines';
     const pinned = gateway.listen_pinned_by === null ? '' : ` (set with \`${gateway.listen_pinned_by}\` for this run)`;
     const problem = gateway.listen_problem === null ? '' : ` ${gateway.listen_problem}.`;
     words.textContent = gateway.loopback_only

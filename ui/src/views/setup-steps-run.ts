@@ -182,20 +182,17 @@ export function launchStep(ctx: WizardContext): StepView {
     if (!launch) return;
     void busy(start, 'Checking and starting…', error, 'The engine could not start.', async () => {
       await api.engineStart(launch);
-    });
+    }).then(showNamedEngine);
   });
   cancelWait.addEventListener('click', () => {
     void busy(cancelWait, 'Cancelling…', error, 'The download could not be cancelled.', async () => {
       await api.engineStop(name);
-    });
+    }).then(showNamedEngine);
   });
   remedy.addEventListener('click', () => {
     void busy(remedy, 'Starting with the change…', error, 'The engine could not start.', async () => {
       await api.engineApplyRemedy(name);
-    }).then(() => {
-      // The engine's state now decides the button, not the words from before the click.
-      showEngine(ctx.store.get('engines')?.find((e) => e.name === name));
-    });
+    }).then(showNamedEngine);
   });
   async function readLog(): Promise<void> {
     const mine = ++tail;
@@ -207,6 +204,10 @@ export function launchStep(ctx: WizardContext): StepView {
     } catch {
       // the engine is gone: the state line says so
     }
+  }
+  // After a click, the engine's state decides the buttons' words, not those from before it.
+  function showNamedEngine(): void {
+    showEngine(ctx.store.get('engines')?.find((e) => e.name === name));
   }
   function showEngine(engine: EngineStatus | undefined): void {
     start.hidden = engine !== undefined && !['stopped', 'failed'].includes(engine.state);
@@ -249,6 +250,7 @@ export function launchStep(ctx: WizardContext): StepView {
     },
     update(status) {
       start.disabled = !status.launch;
+      showNamedEngine();
     },
     leave() {
       tail++;

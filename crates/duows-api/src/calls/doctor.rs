@@ -130,7 +130,7 @@ async fn gateway_lines(state: &ApiState) -> Vec<DoctorLine> {
             "Gateway address",
             CheckStatus::Warn,
             format!("listens on {addr}: only this machine can reach it"),
-            Some("For GitLab or its AI gateway on another machine or in a container, open it to the network: \"Open to the network\" on the Settings page or in the setup's Gateway step (`gateway_network` in the API), or `duows serve --gateway-host 0.0.0.0`; a key is then required.".into()),
+            Some("For GitLab or its AI gateway on another machine or in a container, click \"Open the gateway to the network\" on the Settings page or in the setup's Gateway step, or start with `duows serve --gateway-host 0.0.0.0`; every call then needs a key.".into()),
         ));
     }
     let settings = state.settings_snapshot();
