@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultFeatures, downloadLine, overall, rateMeter, stepToShow } from './setup-flow';
-import type { Feature, SetupProgress, StepId, StepState } from './types';
+import { defaultFeatures, downloadLine, overall, rateMeter, reachProblems, stepToShow } from './setup-flow';
+import type { Feature, GatewayInfo, SetupProgress, StepId, StepState } from './types';
 
 function progress(states: [StepId, StepState][], current: StepId): SetupProgress {
   return { steps: states.map(([id, state]) => ({ id, state, summary: '' })), current };
@@ -73,5 +73,36 @@ describe('features ticked at first', () => {
       families: [],
     });
     expect(defaultFeatures([feature('code_completions', 'ga'), feature('duo_agent_platform', 'beta')])).toEqual(['code_completions']);
+  });
+});
+
+describe('whether GitLab reaches the gateway at the address given', () => {
+  const gateway = (listen: string, loopbackOnly: boolean): GatewayInfo =>
+    ({ running: true, listen, loopback_only: loopbackOnly, base_url: `http://${listen}/v1` }) as GatewayInfo;
+
+  it('sees nothing wrong on the network at the same port', () => {
+    expect(reachProblems('gpu-1.lan:8000', gateway('0.0.0.0:8000', false))).toEqual([]);
+    expect(reachProblems('gpu-1.lan', gateway('0.0.0.0:8000', false))).toEqual([]);
+    expect(reachProblems('gpu-1.lan:8000/v1/', gateway('0.0.0.0:8000', false))).toEqual([]);
+    expect(reachProblems('', gateway('127.0.0.1:8000', true))).toEqual([]);
+  });
+
+  it('says when the gateway is on this machine only', () => {
+    expect(reachProblems('gpu-1.lan:8000', gateway('127.0.0.1:8000', true))).toEqual([expect.stringMatching(/^The gateway listens on this machine only/)]);
+  });
+
+  it('says which port to use when the address names another', () => {
+    expect(reachProblems('gpu-1.lan:8000', gateway('0.0.0.0:45157', false))).toEqual(['GitLab is given port 8000, but the gateway listens on port 45157: use gpu-1.lan:45157.']);
+    expect(reachProblems('gpu-1.lan', gateway('0.0.0.0:9000', false))).toEqual(['GitLab is given port 8000, but the gateway listens on port 9000: use gpu-1.lan:9000.']);
+    expect(reachProblems('[fd00::5]:8000', gateway('[::]:9000', false))).toEqual(['GitLab is given port 8000, but the gateway listens on port 9000: use [fd00::5]:9000.']);
+  });
+
+  it('leaves the port of a proxy in front alone', () => {
+    expect(reachProblems('https://llm.example.com', gateway('0.0.0.0:45157', false))).toEqual([]);
+  });
+
+  it('says nothing when this program runs no gateway', () => {
+    expect(reachProblems('gpu-1.lan:8000', { ...gateway('127.0.0.1:8000', true), running: false })).toEqual([]);
+    expect(reachProblems('gpu-1.lan:8000', null)).toEqual([]);
   });
 });

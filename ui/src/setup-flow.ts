@@ -1,9 +1,10 @@
 // The setup wizard's pure parts: each step's name, the overall progress, which step to show,
-// the download line (bytes done of total, a smoothed rate, time left, file n of m) and the
-// features ticked by default. No DOM; unit-tested.
+// the download line (bytes done of total, a smoothed rate, time left, file n of m), the
+// features ticked by default and whether GitLab can reach the gateway at the address given.
+// No DOM; unit-tested.
 
 import { duration, sizeOf, speed } from './format';
-import type { DownloadProgress, Feature, RatingRange, SetupProgress, StepId } from './types';
+import type { DownloadProgress, Feature, GatewayInfo, RatingRange, SetupProgress, StepId } from './types';
 
 export const STEP_TITLE: Record<StepId, string> = {
   welcome: 'Welcome',
@@ -89,4 +90,33 @@ export function ratedCount(chosen: readonly string[], features: readonly Feature
     const feature = features.find((f) => f.key === key);
     return feature !== undefined && RATED.has(ratings[feature.rated_as]);
   }).length;
+}
+
+/** The gateway's port when an address names none (as the server reads the address). */
+const DEFAULT_GATEWAY_PORT = 8000;
+
+/**
+ * Why GitLab may not reach the gateway at `address` (what was typed for "the address GitLab
+ * reaches this machine at": `host[:port]`, or a URL of a proxy in front), given where the
+ * gateway listens now; empty when nothing is seen wrong.
+ */
+export function reachProblems(address: string, gateway: GatewayInfo | null): string[] {
+  const typed = address.trim();
+  if (typed === '' || !gateway?.running || !gateway.listen) return [];
+  const problems: string[] = [];
+  if (gateway.loopback_only) {
+    problems.push('The gateway listens on this machine only, so GitLab on another machine cannot reach it: open the gateway to the network (the button in the GitLab step).');
+  }
+  // A URL goes through a proxy with its own port: only a bare host[:port] is the gateway itself.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(typed)) {
+    const authority = typed.replace(/\/+$/, '').replace(/\/v1$/, '');
+    const port = /:(\d+)$/.exec(authority)?.[1];
+    const given = port === undefined ? DEFAULT_GATEWAY_PORT : Number(port);
+    const listening = Number(/:(\d+)$/.exec(gateway.listen)?.[1]);
+    if (Number.isInteger(listening) && listening > 0 && given !== listening) {
+      const host = port === undefined ? authority : authority.slice(0, -(port.length + 1));
+      problems.push(`GitLab is given port ${given}, but the gateway listens on port ${listening}: use ${host}:${listening}.`);
+    }
+  }
+  return problems;
 }

@@ -163,6 +163,11 @@ test('the wizard, walked on the CPU path, ends in a working endpoint and key', a
     await page.getByTestId('setup-gitlab-network').filter({ hasText: `listens on 127.0.0.1:${gatewayPort}` }).waitFor();
     // The values to type in by hand.
     await page.getByTestId('setup-gitlab-address').fill('gpu-1.lan:8000');
+    // The address typed is checked against where the gateway listens (this machine only, and
+    // on another port than 8000 in this test).
+    const reach = await text(page.getByTestId('setup-gitlab-reach'));
+    assert.match(reach, /listens on this machine only/);
+    assert.match(reach, new RegExp(`GitLab is given port 8000, but the gateway listens on port ${gatewayPort}: use gpu-1\\.lan:${gatewayPort}\\.`));
     await page.getByTestId('setup-gitlab-steps').click();
     await page.getByTestId('gitlab-steps').waitFor();
     await shot(page, '08-gitlab');
@@ -175,6 +180,7 @@ test('the wizard, walked on the CPU path, ends in a working endpoint and key', a
     const secret = await text(page.getByTestId('setup-key-secret'));
     assert.equal(new URL(endpoint).port, new URL(server.gateway).port, `${endpoint} is this server's gateway`);
     assert.equal(await text(page.getByTestId('setup-gitlab-endpoint')), 'http://gpu-1.lan:8000/v1', 'GitLab gets the address it reaches this machine at');
+    assert.match(await text(page.getByTestId('setup-done-reach')), new RegExp(`use gpu-1\\.lan:${gatewayPort}`), 'what would stop GitLab is said again at the end');
     assert.match(secret, /\S{20,}/);
     assert.ok((await page.getByTestId('setup-identifier').count()) > 0, 'the identifiers GitLab needs are listed');
     await shot(page, '09-done');

@@ -6,6 +6,7 @@
 
 import { h, replaceChildren } from '../dom';
 import { sentence } from '../format';
+import { reachProblems } from '../setup-flow';
 import { pageScope } from '../page';
 import { api } from '../transport';
 import type { GatewayInfo, GitlabOutcome, SetupStatus } from '../types';
@@ -127,7 +128,15 @@ export function gitlabStep(ctx: WizardContext): StepView {
     ctl('GitLab address', url, 'Only to configure it through its API.'),
     ctl("Administrator's access token (api scope)", token, 'Sent to GitLab only, never kept.'),
   );
-  const el = stepFrame('gitlab', 'GitLab', "Tell GitLab about the models: through its API with an administrator's token, or by typing the values into its admin pages.", [network.el, form, out, error.el], [later, manual, entered, apply]);
+  // Whether GitLab can reach the gateway at the address typed, as it is typed.
+  const reach = h('ul', { class: 'setup-blockers', 'data-testid': 'setup-gitlab-reach', hidden: true });
+  const showReach = (): void => {
+    const problems = reachProblems(address.value, ctx.store.get('gateway'));
+    replaceChildren(reach, ...problems.map((p) => h('li', { class: 'warning' }, p)));
+    reach.hidden = problems.length === 0;
+  };
+  address.addEventListener('input', showReach);
+  const el = stepFrame('gitlab', 'GitLab', "Tell GitLab about the models: through its API with an administrator's token, or by typing the values into its admin pages.", [network.el, form, reach, out, error.el], [later, manual, entered, apply]);
   return {
     el,
     enter() {
@@ -136,6 +145,7 @@ export function gitlabStep(ctx: WizardContext): StepView {
       // Opened to the network: the address other machines use is this machine's name.
       scope.follow(ctx.store, 'gateway', (gateway) => {
         if (address.value === '' && gateway && !gateway.loopback_only && gateway.base_url) address.value = new URL(gateway.base_url).host;
+        showReach();
       });
     },
     leave() {
@@ -182,6 +192,7 @@ export function doneStep(ctx: WizardContext): StepView {
     const endpointCode = h('code', { 'data-testid': 'setup-endpoint' }, endpoint);
     const gitlabEndpoint = ctx.session.gitlabAddress ? `http://${ctx.session.gitlabAddress.replace(/^https?:\/\//, '').replace(/\/+$/, '').replace(/\/v1$/, '')}/v1` : null;
     const gitlabCode = h('code', { 'data-testid': 'setup-gitlab-endpoint' }, gitlabEndpoint ?? '');
+    const reach = ctx.session.gitlabAddress ? reachProblems(ctx.session.gitlabAddress, gateway) : [];
     const secret = ctx.session.secret;
     const secretCode = h('code', { 'data-testid': 'setup-key-secret' }, secret ?? '');
     replaceChildren(
@@ -192,6 +203,7 @@ export function doneStep(ctx: WizardContext): StepView {
         : [
             ...row('Endpoint on this machine', h('span', undefined, endpointCode, copyButton(endpoint, endpointCode))),
             ...(gitlabEndpoint ? row('Endpoint for GitLab', h('span', undefined, gitlabCode, copyButton(gitlabEndpoint, gitlabCode))) : []),
+            ...(reach.length > 0 ? row('Before GitLab calls', h('ul', { class: 'setup-blockers', 'data-testid': 'setup-done-reach' }, ...reach.map((p) => h('li', { class: 'warning' }, p)))) : []),
             ...row('Model identifiers', h('ul', { class: 'plain-list' }, ...routes.map((r) => h('li', { 'data-testid': 'setup-identifier' }, `${r.title}: `, h('code', undefined, r.gitlab_identifier))))),
             ...row(
               'API key',
