@@ -206,7 +206,7 @@ test('the gateway’s traffic, the GPU processes and the logs show what happened
       // The described machine's processes, none of them an engine of this app.
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="dash-process"]').length === 8);
       const process = (await page.locator('[data-testid="dash-process"]').first().innerText()).replace(/\s+/g, ' ');
-      assert.ok(process.includes('vllm') && process.includes('pid 7000') && process.includes('another program'), process);
+      assert.ok(process.includes('vllm') && process.includes('pid 7000') && process.includes('not this app’s: no plan'), process);
 
       // One request followed by its correlation id; then a plain search.
       await page.getByTestId('log-correlation').fill('dash-check-2');

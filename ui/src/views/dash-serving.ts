@@ -287,7 +287,11 @@ function gpuRows(gpu: GpuProcesses): HTMLElement[] {
           ),
         ),
         h('td', { class: 'num' }, p.used_bytes === null ? DASH : gib(p.used_bytes)),
-        h('td', { class: 'num plan-cell' }, first ? usedOfPlanned(use.used_bytes, use.planned_bytes) : p.engine === null ? 'another program' : ''),
+        h(
+          'td',
+          { class: 'num plan-cell', title: p.engine === null && !first ? 'Started outside this app: no fit planned its memory' : null },
+          first ? usedOfPlanned(use.used_bytes, use.planned_bytes) : p.engine === null ? 'not this app’s: no plan' : '',
+        ),
       ),
     );
   }
