@@ -41,7 +41,7 @@ export function modelStep(ctx: WizardContext): StepView {
   const anywayLabel = h('label', { class: 'setup-anyway', hidden: true }, anyway, h('span', undefined, 'Continue anyway: start it even though the estimate says it does not fit'));
   const path = h('input', { type: 'text', class: 'mono', placeholder: '/data/models/my-model  or  /data/gguf/model-Q4_K_M.gguf', 'data-testid': 'setup-weights-path', 'aria-label': 'Path of the weights' });
   const pathRow = h('label', { class: 'ctl setup-path', hidden: true }, h('span', { class: 'ctl-label' }, 'Where the weights are (a model folder for vLLM, or a .gguf file for llama.cpp)'), path);
-  const showAll = h('button', { type: 'button', class: 'link', 'data-testid': 'setup-model-all', hidden: true }, 'Show every model');
+  const showAll = h('button', { type: 'button', class: 'secondary small', 'data-testid': 'setup-model-all', hidden: true }, 'Show every model');
   const next = primary('Continue', 'setup-model-next');
   let options: Option[] = [];
   let features: Feature[] = [];
@@ -68,6 +68,7 @@ export function modelStep(ctx: WizardContext): StepView {
   function draw(choices: SetupChoices): void {
     const shown = all ? options : options.slice(0, 8);
     showAll.hidden = all || options.length <= shown.length;
+    showAll.textContent = `Show every model (${options.length - shown.length} more)`;
     const want = choices.model ? `${choices.model}|${choices.gguf ?? 'vllm'}` : (options[0]?.id ?? '');
     replaceChildren(
       list,
@@ -77,7 +78,7 @@ export function modelStep(ctx: WizardContext): StepView {
         radio.addEventListener('change', showFit);
         const rated = ratedCount(choices.features, features, o.advice.ratings);
         const file = o.advice.gguf.find((g) => g.quant === o.gguf);
-        const what = o.engine === 'vllm' ? `vLLM on the GPUs · ${o.advice.variant} · ${gib(o.advice.weight_bytes)} of weights` : `llama.cpp, GGUF ${o.gguf ?? ''} · ${gib(file?.bytes ?? 0)} (CPU; slow, but it works to try Duo out)`;
+        const what = o.engine === 'vllm' ? `${gib(o.advice.weight_bytes)} of weights, served on the GPUs` : `A ${gib(file?.bytes ?? 0)} file, served on the CPU: slow, but it works to try Duo out`;
         return h(
           'label',
           { class: 'setup-choice setup-model', 'data-fits': String(o.fits) },
@@ -85,7 +86,7 @@ export function modelStep(ctx: WizardContext): StepView {
           h(
             'span',
             undefined,
-            h('strong', undefined, o.advice.name),
+            h('strong', undefined, o.advice.name, h('span', { class: 'setup-model-how' }, o.engine === 'vllm' ? ` · vLLM, ${o.advice.variant.toUpperCase()}` : ` · llama.cpp, GGUF ${o.gguf ?? ''}`)),
             h('span', { class: `chip setup-fit setup-fit-${o.fits ? 'yes' : 'no'}` }, o.engine === 'vllm' ? FIT_WORDS[o.advice.badge] : o.fits ? 'fits in memory' : 'larger than free memory'),
             h('span', { class: 'hint' }, what),
             h('span', { class: rated === 0 ? 'hint setup-unrated' : 'hint', 'data-testid': 'setup-model-rated' }, rated === 0 ? `Not rated for any of your features in this GitLab version${o.advice.deprecation ? `: ${o.advice.deprecation.note}` : ''}` : `Rated for ${rated} of your ${choices.features.length} features`),
