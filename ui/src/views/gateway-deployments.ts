@@ -153,6 +153,11 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
     form.el,
   );
 
+  /** The last test's result, or only that it agrees when the State column already says why. */
+  function testWords(result: string, d: DeploymentView): string {
+    return !d.ready && d.reason === result ? 'Tested again: the same (see State)' : result;
+  }
+
   function removeCell(d: DeploymentView): HTMLElement {
     const ratedNote = ratedResult.has(d.name) ? h('span', { class: 'hint test-result', role: 'status', 'data-testid': 'deployment-rated-result' }, ratedResult.get(d.name)) : null;
     if (d.source !== 'external') return h('td', { class: 'actions' }, ratedNote, ratedButton(d));
@@ -171,7 +176,7 @@ export function deploymentsSection(actions: DeploymentsActions): DeploymentsSect
       'td',
       { class: 'actions' },
       removeError?.name === d.name ? h('span', { class: 'field-error', role: 'alert' }, removeError.message) : null,
-      tested.has(d.name) ? h('span', { class: 'hint test-result', role: 'status', 'data-testid': 'deployment-test-result' }, tested.get(d.name)) : null,
+      tested.has(d.name) ? h('span', { class: 'hint test-result', role: 'status', 'data-testid': 'deployment-test-result' }, testWords(tested.get(d.name) ?? '', d)) : null,
       ratedNote,
       ratedButton(d),
       d.platform === 'openai_compatible'
