@@ -110,6 +110,7 @@ test('the wizard, walked on the CPU path, ends in a working endpoint and key', a
     // The engine is found (the CPU engine's python), so the wizard moves on to the weights.
     await waitForStep(page, 'weights');
     assert.equal(await page.getByTestId('setup-step-engine').getAttribute('data-state'), 'done');
+    assert.match(await text(page.getByTestId('setup-step-model')), /Llama 3\.1 8B Instruct/, 'the rail names the model as the catalog does');
     const status = await (await fetch(`${server.url}/api/setup`)).json();
     assert.deepEqual([status.choices.model, status.choices.engine, status.choices.gguf], [MODEL, 'llama_cpp', 'Q4_K_M']);
     assert.ok(!status.choices.features.includes('duo_chat_explain_code'));

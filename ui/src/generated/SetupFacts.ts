@@ -6,6 +6,10 @@ import type { EngineFact } from "./EngineFact";
  */
 export type SetupFacts = { 
 /**
+ * The chosen model's display name in the catalog (`Llama 3.1 8B Instruct`).
+ */
+model_name?: string | null, 
+/**
  * The engine program for the chosen model is installed and new enough; unknown before
  * a model is chosen.
  */

@@ -133,7 +133,10 @@ pub async fn setup_status(state: &ApiState) -> Result<SetupStatus, ApiError> {
                 gated: m.gated,
             }),
         });
-    let mut facts = SetupFacts::default();
+    let mut facts = SetupFacts {
+        model_name: model.map(|m| m.name.clone()),
+        ..SetupFacts::default()
+    };
     let mut launch = None;
     if let Some(model) = model {
         let request = launch_request(state, &choices, model);

@@ -88,6 +88,8 @@ pub struct EngineFact {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(optional_fields = nullable)]
 pub struct SetupFacts {
+    /// The chosen model's display name in the catalog (`Llama 3.1 8B Instruct`).
+    pub model_name: Option<String>,
     /// The engine program for the chosen model is installed and new enough; unknown before
     /// a model is chosen.
     pub engine_installed: Option<bool>,
@@ -157,7 +159,7 @@ fn judge(
             n => done(format!("{n} features")),
         },
         StepId::Model => match &choices.model {
-            Some(model) => done(model.clone()),
+            Some(model) => done(facts.model_name.clone().unwrap_or_else(|| model.clone())),
             None => todo("choose a model"),
         },
         _ if plan_only && id != StepId::Done => (StepState::Skipped, running),
@@ -261,6 +263,14 @@ mod tests {
         };
         let at = |facts: &SetupFacts| progress(&chosen(), facts);
         assert_eq!(at(&facts).current, StepId::Engine);
+        let model_id = chosen().model.expect("a model is chosen");
+        assert_eq!(
+            at(&facts).steps[3].summary,
+            model_id,
+            "the id until the catalog names it"
+        );
+        facts.model_name = Some("Mistral 7B Instruct".into());
+        assert_eq!(at(&facts).steps[3].summary, "Mistral 7B Instruct");
         assert_eq!(
             at(&facts).steps[4].summary,
             "llama.cpp's server is not installed"
