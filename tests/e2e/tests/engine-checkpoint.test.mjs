@@ -189,7 +189,7 @@ test('the wizard\'s Launch step: the same fix, its download, and "Cancel the dow
     assert.ok(await cancel.isHidden(), 'nothing left to cancel');
     assert.ok(await start.isVisible(), 'starting again is offered');
     assert.equal(await page.getByTestId('setup-launch-state').getAttribute('data-state'), 'failed');
-    assert.equal(await page.getByTestId('setup-launch-state').textContent(), `${NAME} did not start.`);
+    assert.equal(await page.getByTestId('setup-launch-state').textContent(), `${NAME} failed.`);
     const calls = await page.evaluate(() => window.__ipcCalls);
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_apply_remedy')?.args, { name: NAME });
     assert.deepEqual(calls.find((c) => c.cmd === 'engine_stop')?.args, { name: NAME });

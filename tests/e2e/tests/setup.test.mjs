@@ -202,6 +202,20 @@ test('the wizard, walked on the CPU path, ends in a working endpoint and key', a
     const refused = await fetch(`${endpoint}/models`);
     assert.equal(refused.status, 401, 'without the key the gateway refuses');
 
+    // A step already done opens again from the rail and stays quiet: the Launch step of a
+    // ready engine reads where the setup stands once, not over and over.
+    const setupReads = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/api/setup' && request.method() === 'GET') setupReads.push(Date.now());
+    });
+    await page.getByTestId('setup-step-launch').click();
+    await waitForStep(page, 'launch');
+    assert.match(await text(page.getByTestId('setup-launch-state')), /is ready: it answered a real request/);
+    await page.waitForTimeout(2000);
+    assert.ok(setupReads.length <= 3, `the Launch step of a ready engine read /api/setup ${setupReads.length} times in 2 s`);
+    await page.getByTestId('setup-step-done').click();
+    await waitForStep(page, 'done');
+
     // Finished: the dashboard, and the next visit no longer starts in the wizard but on the
     // page last shown.
     await page.getByTestId('setup-finish').click();

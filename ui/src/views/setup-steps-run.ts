@@ -158,7 +158,7 @@ const LAUNCH_LINE: Record<EngineState, (name: string) => string> = {
   downloading: (name) => `${name}: downloading the checkpoint first…`,
   starting: (name) => `${name} is starting: loading the weights, then a one-token request…`,
   ready: (name) => `${name} is ready: it answered a real request.`,
-  failed: (name) => `${name} did not start.`,
+  failed: (name) => `${name} failed.`,
   backing_off: (name) => `${name} stopped by itself and is started again shortly…`,
   stopping: (name) => `${name} is stopping…`,
 };
@@ -207,9 +207,10 @@ export function launchStep(ctx: WizardContext): StepView {
   }
   // After a click, the engine's state decides the buttons' words, not those from before it.
   function showNamedEngine(): void {
-    showEngine(ctx.store.get('engines')?.find((e) => e.name === name));
+    showButtons(ctx.store.get('engines')?.find((e) => e.name === name));
   }
-  function showEngine(engine: EngineStatus | undefined): void {
+  /** The buttons for the engine's state (no reads, no refresh: safe from `update`). */
+  function showButtons(engine: EngineStatus | undefined): void {
     start.hidden = engine !== undefined && !['stopped', 'failed'].includes(engine.state);
     cancelWait.hidden = engine?.state !== 'downloading';
     const offered = engine?.state === 'failed' ? engine.remedy : null;
@@ -219,6 +220,10 @@ export function launchStep(ctx: WizardContext): StepView {
     // With a one-step fix on offer, starting the same way again is the second choice.
     start.className = offered ? 'secondary' : 'primary';
     if (!start.disabled) start.textContent = engine === undefined ? 'Start' : 'Start again';
+  }
+  let lastState: string | null = null;
+  function showEngine(engine: EngineStatus | undefined): void {
+    showButtons(engine);
     if (!engine) {
       state.textContent = 'Not started. The start checks the engine, the weights and the memory first.';
       return;
@@ -229,13 +234,16 @@ export function launchStep(ctx: WizardContext): StepView {
     // While it downloads the checkpoint its fix chose, the old failure is not the news.
     failure.hidden = !engine.failure || engine.state === 'downloading';
     if (engine.failure) replaceChildren(failure, h('strong', undefined, engine.failure.evidence), h('div', { class: 'failure-fix' }, engine.failure.fix));
-    if (engine.state === 'ready') void ctx.refresh();
+    // Ready is a new result for the wizard once, when it becomes so.
+    if (engine.state === 'ready' && lastState !== 'ready') void ctx.refresh();
+    lastState = engine.state;
   }
   const el = stepFrame('launch', 'Launch', 'Start the model and wait until it answers a real one-token request.', [state, waiting.el, failure, log, error.el], [start, remedy, cancelWait]);
   return {
     el,
     enter(status) {
       name = status.engine_name ?? '';
+      lastState = null;
       start.disabled = !status.launch;
       scope.follow(ctx.store, 'engines', (engines) => {
         showEngine(engines?.find((e) => e.name === name));

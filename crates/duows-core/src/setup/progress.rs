@@ -215,7 +215,7 @@ fn judge(
 /// The Launch step's summary for an engine that is not ready: its state as a sentence.
 fn engine_in_words(name: &str, state: &str) -> String {
     match state {
-        "failed" => format!("{name} did not start"),
+        "failed" => format!("{name} failed"),
         "backing_off" => format!("{name} is started again shortly"),
         "downloading" => format!("{name} waits for its checkpoint"),
         other => format!("{name} is {}", other.replace('_', " ")),
@@ -287,7 +287,7 @@ mod tests {
         assert_eq!(at(&facts).current, StepId::Launch);
         assert_eq!(at(&facts).steps[6].summary, "mistral is starting");
         for (state, words) in [
-            ("failed", "mistral did not start"),
+            ("failed", "mistral failed"),
             ("backing_off", "mistral is started again shortly"),
             ("downloading", "mistral waits for its checkpoint"),
         ] {
