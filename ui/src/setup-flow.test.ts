@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultFeatures, downloadLine, overall, rateMeter, reachProblems, stepToShow } from './setup-flow';
+import { defaultFeatures, downloadLine, gatewayAddress, overall, rateMeter, reachProblems, stepToShow } from './setup-flow';
 import type { Feature, GatewayInfo, SetupProgress, StepId, StepState } from './types';
 
 function progress(states: [StepId, StepState][], current: StepId): SetupProgress {
@@ -97,6 +97,11 @@ describe('whether GitLab reaches the gateway at the address given', () => {
     expect(reachProblems('[fd00::5]:8000', gateway('[::]:9000', false))).toEqual(['GitLab is given port 8000, but the gateway listens on port 9000: use [fd00::5]:9000.']);
   });
 
+  it('keeps a path after the port', () => {
+    expect(reachProblems('gpu-1.lan:9000/duo', gateway('0.0.0.0:9000', false))).toEqual([]);
+    expect(reachProblems('gpu-1.lan/duo', gateway('0.0.0.0:9000', false))).toEqual(['GitLab is given port 8000, but the gateway listens on port 9000: use gpu-1.lan:9000/duo.']);
+  });
+
   it('leaves the port of a proxy in front alone', () => {
     expect(reachProblems('https://llm.example.com', gateway('0.0.0.0:45157', false))).toEqual([]);
   });
@@ -104,5 +109,17 @@ describe('whether GitLab reaches the gateway at the address given', () => {
   it('says nothing when this program runs no gateway', () => {
     expect(reachProblems('gpu-1.lan:8000', { ...gateway('127.0.0.1:8000', true), running: false })).toEqual([]);
     expect(reachProblems('gpu-1.lan:8000', null)).toEqual([]);
+  });
+});
+
+describe('the endpoint GitLab is sent, read as the server reads the address', () => {
+  it('adds port 8000 to a bare host, keeps a scheme, a port and a path, drops /v1', () => {
+    expect(gatewayAddress('gpu-1.lan')?.endpoint).toBe('http://gpu-1.lan:8000/v1');
+    expect(gatewayAddress(' gpu-1.lan:9000/ ')?.endpoint).toBe('http://gpu-1.lan:9000/v1');
+    expect(gatewayAddress('gpu-1.lan:9000/duo/v1')?.endpoint).toBe('http://gpu-1.lan:9000/duo/v1');
+    expect(gatewayAddress('[fd00::5]')?.endpoint).toBe('http://[fd00::5]:8000/v1');
+    expect(gatewayAddress('https://llm.example.com/v1')?.endpoint).toBe('https://llm.example.com/v1');
+    expect(gatewayAddress('https://llm.example.com/v1')?.gatewayPort).toBeNull();
+    expect(gatewayAddress('   ')).toBeNull();
   });
 });

@@ -95,28 +95,55 @@ export function ratedCount(chosen: readonly string[], features: readonly Feature
 /** The gateway's port when an address names none (as the server reads the address). */
 const DEFAULT_GATEWAY_PORT = 8000;
 
+/** An address GitLab is given for the gateway, read the way the server reads it. */
+export interface GatewayAddress {
+  /** What GitLab is sent for every model: `http://gpu-1.lan:8000/v1`. */
+  endpoint: string;
+  /** The gateway's own port, when the address names the gateway itself rather than a proxy URL. */
+  gatewayPort: number | null;
+  /** The host (and path) without the port, to say the address with another port. */
+  host: string;
+  /** The path after the host, if any (`/duo`). */
+  path: string;
+}
+
+/**
+ * Reads "the address GitLab reaches this machine at" as the server does: `HOST[:PORT][/PATH]`
+ * is plain http on port 8000 unless one is named; a URL with a scheme is a proxy in front,
+ * kept as written. A trailing `/` or `/v1` is dropped. Null when empty.
+ */
+export function gatewayAddress(text: string): GatewayAddress | null {
+  const typed = text.trim();
+  if (typed === '') return null;
+  const explicit = typed.includes('://');
+  const [scheme, rawRest] = explicit ? [typed.slice(0, typed.indexOf('://')), typed.slice(typed.indexOf('://') + 3)] : ['http', typed];
+  const trimmed = rawRest.replace(/\/+$/, '');
+  const rest = trimmed.endsWith('/v1') ? trimmed.slice(0, -3) : trimmed;
+  const slash = rest.indexOf('/');
+  const authority = slash < 0 ? rest : rest.slice(0, slash);
+  const path = slash < 0 ? '' : rest.slice(slash);
+  const portText = /^(\[[^\]]*\]|[^:]*):(\d+)$/.exec(authority);
+  const host = portText?.[1] ?? authority;
+  const port = portText?.[2] !== undefined ? Number(portText[2]) : explicit ? null : DEFAULT_GATEWAY_PORT;
+  const withPort = port === null ? host : `${host}:${port}`;
+  return { endpoint: `${scheme}://${withPort}${path}/v1`, gatewayPort: explicit ? null : port, host, path };
+}
+
 /**
  * Why GitLab may not reach the gateway at `address` (what was typed for "the address GitLab
- * reaches this machine at": `host[:port]`, or a URL of a proxy in front), given where the
- * gateway listens now; empty when nothing is seen wrong.
+ * reaches this machine at"), given where the gateway listens now; empty when nothing is seen
+ * wrong. A URL with a scheme goes through a proxy with its own port: only its reach is checked.
  */
 export function reachProblems(address: string, gateway: GatewayInfo | null): string[] {
-  const typed = address.trim();
-  if (typed === '' || !gateway?.running || !gateway.listen) return [];
+  const given = gatewayAddress(address);
+  if (given === null || !gateway?.running || !gateway.listen) return [];
   const problems: string[] = [];
   if (gateway.loopback_only) {
     problems.push('The gateway listens on this machine only, so GitLab on another machine cannot reach it: open the gateway to the network (the button in the GitLab step).');
   }
-  // A URL goes through a proxy with its own port: only a bare host[:port] is the gateway itself.
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(typed)) {
-    const authority = typed.replace(/\/+$/, '').replace(/\/v1$/, '');
-    const port = /:(\d+)$/.exec(authority)?.[1];
-    const given = port === undefined ? DEFAULT_GATEWAY_PORT : Number(port);
-    const listening = Number(/:(\d+)$/.exec(gateway.listen)?.[1]);
-    if (Number.isInteger(listening) && listening > 0 && given !== listening) {
-      const host = port === undefined ? authority : authority.slice(0, -(port.length + 1));
-      problems.push(`GitLab is given port ${given}, but the gateway listens on port ${listening}: use ${host}:${listening}.`);
-    }
+  const listening = Number(/:(\d+)$/.exec(gateway.listen)?.[1]);
+  if (given.gatewayPort !== null && Number.isInteger(listening) && listening > 0 && given.gatewayPort !== listening) {
+    problems.push(`GitLab is given port ${given.gatewayPort}, but the gateway listens on port ${listening}: use ${given.host}:${listening}${given.path}.`);
   }
   return problems;
 }

@@ -6,7 +6,7 @@
 
 import { h, replaceChildren } from '../dom';
 import { sentence } from '../format';
-import { reachProblems } from '../setup-flow';
+import { gatewayAddress, reachProblems } from '../setup-flow';
 import { pageScope } from '../page';
 import { api } from '../transport';
 import type { GatewayInfo, GitlabOutcome, SetupStatus } from '../types';
@@ -190,7 +190,8 @@ export function doneStep(ctx: WizardContext): StepView {
     const row = (label: string, value: Node | string, testid?: string): Node[] => [h('dt', undefined, label), h('dd', { 'data-testid': testid }, value)];
     const endpoint = gateway?.base_url ?? '';
     const endpointCode = h('code', { 'data-testid': 'setup-endpoint' }, endpoint);
-    const gitlabEndpoint = ctx.session.gitlabAddress ? `http://${ctx.session.gitlabAddress.replace(/^https?:\/\//, '').replace(/\/+$/, '').replace(/\/v1$/, '')}/v1` : null;
+    // What GitLab is sent, read from the address as the server reads it.
+    const gitlabEndpoint = gatewayAddress(ctx.session.gitlabAddress ?? '')?.endpoint ?? null;
     const gitlabCode = h('code', { 'data-testid': 'setup-gitlab-endpoint' }, gitlabEndpoint ?? '');
     const reach = ctx.session.gitlabAddress ? reachProblems(ctx.session.gitlabAddress, gateway) : [];
     const secret = ctx.session.secret;
