@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, duration, fraction, gib, latency, percent, sentence, size, sizeOf, speed, times, watts } from './format';
+import { ago, capitalized, duration, fraction, gib, latency, percent, sentence, size, sizeOf, speed, times, watts } from './format';
 
 describe('memory in one unit', () => {
   it('shows an 80 GB card in GiB, as the fit does', () => {
@@ -55,5 +55,11 @@ describe('sentence', () => {
     expect(sentence('the hardware is described (1xL4)')).toBe('The hardware is described (1xL4).');
     expect(sentence(' (none) ')).toBe('(none).');
     expect(sentence('')).toBe('');
+  });
+
+  it('capitalizes a plain first word, never a name', () => {
+    expect(capitalized('weights complete')).toBe('Weights complete');
+    expect(capitalized('vLLM 0.11.0 installed')).toBe('vLLM 0.11.0 installed');
+    expect(capitalized('NVML answered')).toBe('NVML answered');
   });
 });

@@ -119,15 +119,18 @@ export function day(timestampMs: number): string {
   return dateTime(timestampMs).slice(0, 10);
 }
 
+/** `text` with its first letter in upper case, unless its first word is a name with capitals of its own (vLLM, NVML). */
+export function capitalized(text: string): string {
+  const first = /^\S+/.exec(text)?.[0] ?? '';
+  return first === first.toLowerCase() ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}
+
 /**
  * `text` as a sentence: its first letter in upper case and a full stop at the end ("the
  * weights are missing" → "The weights are missing.").
  */
 export function sentence(text: string): string {
-  const trimmed = text.trim();
-  if (trimmed === '') return '';
-  // A first word with capitals of its own (vLLM, NVML) is a name: left as it is.
-  const first = /^\S+/.exec(trimmed)?.[0] ?? '';
-  const body = first === first.toLowerCase() ? trimmed.charAt(0).toUpperCase() + trimmed.slice(1) : trimmed;
+  const body = capitalized(text.trim());
+  if (body === '') return '';
   return /[.!?]$/.test(body) ? body : `${body}.`;
 }

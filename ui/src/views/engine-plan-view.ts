@@ -4,6 +4,7 @@
 // installed, weights complete, real GPUs, the fit, and free memory now.
 
 import { h } from '../dom';
+import { capitalized } from '../format';
 import type { CatalogModel, EnginePlanView, PreflightCheck, PrepareStep } from '../types';
 import { commandLines } from './engine-card';
 import { copyButton } from './copy';
@@ -76,11 +77,6 @@ function concurrencyText(concurrency: number): string {
   return `${shown}× the full context at once`;
 }
 
-/** A check's message as a sentence on its own line (the server writes them to be joined). */
-function sentence(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
 const OUTCOME_LABEL: Record<PreflightCheck['outcome'], string> = { pass: 'OK', warn: 'Note', fail: 'Blocks the start' };
 
 /** The checks a start makes first; a start is refused while any fails. */
@@ -102,7 +98,8 @@ export function preflightList(view: EnginePlanView): HTMLElement {
           h(
             'span',
             undefined,
-            sentence(c.message),
+            // The server writes messages to be joined; on its own line one starts a sentence.
+            capitalized(c.message),
             c.fix ? h('span', { class: 'preflight-fix' }, ` — ${c.fix}${c.overridable && c.outcome === 'fail' ? ' (or tick “Start even if…”)' : ''}`) : null,
           ),
         ),
