@@ -57,7 +57,7 @@ build_ui() {
 # device" has its cause printed at the top of the log.
 report_free_space() {
   local need_gb="$1" free_kb
-  mkdir -p "$REPO/target"
+  mkdir -p "$REPO/target" 2>/dev/null || true
   free_kb="$(df -Pk "$REPO/target" 2>/dev/null | awk 'NR == 2 { print $4 }')" || true
   if ! [[ "$free_kb" =~ ^[0-9]+$ ]]; then
     echo "warning: the free disk space could not be read; the whole suite needs about $need_gb GB" >&2

@@ -136,6 +136,24 @@ fn an_old_or_broken_engine_is_refused_with_the_update() {
     };
     let refusal = preflight(&broken).refusal().expect("refused");
     assert!(refusal.contains("does not run: ImportError"), "{refusal}");
+    // A problem that already names the program (from running it) is not wrapped again.
+    let missing = PreflightFacts {
+        installation: Some(Installation {
+            version: None,
+            problem: Some(
+                "/data/venvs/vllm/bin/vllm does not run: No such file or directory (os error 2)"
+                    .into(),
+            ),
+            ..installed("0")
+        }),
+        ..ready_facts()
+    };
+    let refusal = preflight(&missing).refusal().expect("refused");
+    assert!(
+        refusal.contains("vLLM: /data/venvs/vllm/bin/vllm does not run: No such file"),
+        "{refusal}"
+    );
+    assert_eq!(refusal.matches("does not run").count(), 1, "{refusal}");
 }
 
 #[test]

@@ -321,5 +321,36 @@ mod tests {
         assert!(unknown_version
             .to_string()
             .contains("duo_agent_platform_agentic_chat"));
+
+        // Only text to type in is offered to copy; choices and instructions are words.
+        let copy_of = |label: &str| -> Vec<bool> {
+            steps
+                .steps
+                .iter()
+                .flat_map(|s| &s.fields)
+                .filter(|f| f.label == label)
+                .map(|f| f.copy)
+                .collect()
+        };
+        for literal in [
+            "Local AI Gateway URL",
+            "Deployment name",
+            "Endpoint",
+            "Model identifier",
+        ] {
+            let flags = copy_of(literal);
+            assert!(!flags.is_empty() && flags.iter().all(|c| *c), "{literal}");
+        }
+        for choice in [
+            "AI gateway request timeout",
+            "Use beta models and features in GitLab Duo Self-Hosted",
+            "Platform",
+            "Model family",
+            "API key",
+            "General Chat (duo_chat)",
+        ] {
+            let flags = copy_of(choice);
+            assert!(!flags.is_empty() && flags.iter().all(|c| !*c), "{choice}");
+        }
     }
 }
