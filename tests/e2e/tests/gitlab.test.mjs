@@ -71,6 +71,11 @@ test('steps by hand, and a preview refused or failing with its reason', async ()
     await files.waitFor({ timeout: TIMEOUT });
     assert.match(await files.textContent(), /self-hosted-v18\.6\.0-ee/);
     assert.doesNotMatch(await page.content(), /PRIVATE KEY/, 'keys never reach the page');
+    // The container runs on this machine: GitLab is pointed at it in the form above.
+    const urlForGitlab = await files.locator('dt', { hasText: "AI gateway URL for GitLab's Duo settings" }).locator('xpath=following-sibling::dd[1]/code').textContent();
+    assert.match(urlForGitlab, /^http:\/\/.+:5052$/);
+    assert.equal(await page.getByTestId('gitlab-ai-gateway').inputValue(), urlForGitlab);
+    await page.getByTestId('gitlab-steps').filter({ hasText: `Local AI Gateway URL${urlForGitlab}` }).waitFor({ timeout: TIMEOUT });
     await page.waitForFunction(() => /Set up for https:\/\/gitlab\.example\.com/.test(document.querySelector('[data-testid="ai-gateway-status"]')?.textContent ?? ''), null, { timeout: TIMEOUT });
     await screenshot(page, 'gitlab-ai-gateway');
     await page.close();

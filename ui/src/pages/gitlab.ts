@@ -79,11 +79,19 @@ function stepsText(steps: ManualSteps): string {
 
 export function gitlabPage(): Page {
   const scope = pageScope();
-  const aiGateway = aiGatewayPanel();
   const url = h('input', { type: 'url', placeholder: 'https://gitlab.example.com', 'data-testid': 'gitlab-url', autocomplete: 'url' });
   const token = h('input', { type: 'password', placeholder: 'glpat-…', 'data-testid': 'gitlab-token', autocomplete: 'off' });
   const address = h('input', { type: 'text', placeholder: 'gpu-1.lan:8000', 'data-testid': 'gitlab-address' });
   const aiGatewayUrl = h('input', { type: 'url', placeholder: 'http://gpu-1.lan:5052 (optional)', 'data-testid': 'gitlab-ai-gateway' });
+  // The AI gateway set up below on this machine is the one GitLab is pointed at, unless one
+  // was typed.
+  const aiGateway = aiGatewayPanel((url) => {
+    if (aiGatewayUrl.value.trim() !== '') return;
+    aiGatewayUrl.value = url;
+    aiGatewayUrl.dispatchEvent(new Event('input', { bubbles: true }));
+    // Steps already shown say the URL now.
+    if (steps.childElementCount > 0) stepsButton.click();
+  });
   const general = h('div', { class: 'banner-slot' });
   const ctl = (label: string, input: HTMLInputElement, hint?: string): { ctl: HTMLElement; input: HTMLInputElement } => ({ ctl: field(label, input, hint), input });
   const fields = {

@@ -44,7 +44,11 @@ function filesView(files: GeneratedFiles): HTMLElement {
   );
 }
 
-export function aiGatewayPanel(): AiGatewayPanel {
+/**
+ * `onUrlForGitlab` hears the URL GitLab reaches the AI gateway at, once the files for a
+ * container on this machine are written (the GitLab form above fills it in).
+ */
+export function aiGatewayPanel(onUrlForGitlab: (url: string) => void = () => undefined): AiGatewayPanel {
   const url = h('input', { type: 'url', placeholder: 'https://gitlab.example.com', 'data-testid': 'ai-gateway-gitlab-url' });
   const version = h('input', { type: 'text', placeholder: '18.6', 'data-testid': 'ai-gateway-gitlab-version' });
   const placement = h(
@@ -96,6 +100,7 @@ export function aiGatewayPanel(): AiGatewayPanel {
     api.aiGatewaySetup({ config }).then(
       (written) => {
         replaceChildren(files, filesView(written));
+        if (written.url_for_gitlab) onUrlForGitlab(written.url_for_gitlab);
         refresh();
       },
       (reason: unknown) => {
