@@ -198,7 +198,17 @@ fn serve(
             tracing::debug!(%error, "TCP_NODELAY not set on a gateway connection");
         }
     });
-    let router = gateway.router();
+    // A settings file another program replaced is in force before a request is routed.
+    let follower = state.clone();
+    let router = gateway.router().layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let state = follower.clone();
+            async move {
+                crate::gateway_routes::routes_follow_the_settings_file(&state).await;
+                next.run(request).await
+            }
+        },
+    ));
     let task = tokio::spawn(async move {
         let closed = async move {
             tokio::select! {

@@ -226,6 +226,7 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
             ));
             last = Some(inputs);
         }
+        state.inner.routes_built_from.send_replace(Some(file_stamp));
         let engine_changed = async {
             match engine_changes.as_mut() {
                 Some(changes) => {
@@ -237,10 +238,40 @@ pub async fn keep_routes_current(state: ApiState, gateway: Gateway) {
             }
         };
         tokio::select! {
-            _ = &mut stopped => return,
+            _ = &mut stopped => {
+                state.inner.routes_built_from.send_replace(None);
+                return;
+            }
             _ = state_changes.changed() => keys_read_at = None,
             () = engine_changed => {}
             () = tokio::time::sleep(FILE_POLL) => {}
         }
+    }
+}
+
+/// How long a gateway request waits for the routes of a settings file another program just
+/// replaced (they are rebuilt in well under a millisecond; this only bounds a stuck loop).
+const ROUTES_WAIT: Duration = Duration::from_secs(1);
+
+/// Makes "a routing change applies to the very next request" true whatever the timing of
+/// the file events: before a gateway request is routed, a settings file newer than the
+/// routes is read and the request waits until the routes are built from it. One `stat` per
+/// request when nothing changed.
+pub async fn routes_follow_the_settings_file(state: &ApiState) {
+    let mut built = state.inner.routes_built_from.subscribe();
+    let Some(from) = *built.borrow() else {
+        return; // nothing keeps the routes current: nothing to wait for
+    };
+    let now = state.settings_file_stamp();
+    if from == now {
+        return;
+    }
+    // The routes loop reads the file when it wakes: wake it.
+    state.notify_change();
+    let applied = built.wait_for(|b| b.is_none_or(|from| from == now));
+    if tokio::time::timeout(ROUTES_WAIT, applied).await.is_err() {
+        tracing::debug!(
+            "routes not rebuilt within {ROUTES_WAIT:?}; the request uses the current ones"
+        );
     }
 }

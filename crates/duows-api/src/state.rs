@@ -57,6 +57,9 @@ pub(crate) struct Inner {
     /// Bumped whenever something the gateway's routes depend on changes (settings saved or
     /// reloaded, the supervisor made): the route table follows this, not a timer.
     pub(crate) changes: watch::Sender<u64>,
+    /// The settings file's version the gateway's routes were last built from; `None` while
+    /// nothing keeps the routes current (`gateway_routes::keep_routes_current`).
+    pub(crate) routes_built_from: watch::Sender<Option<Option<duows_core::files::FileStamp>>>,
     /// The latest check of each external deployment.
     pub(crate) deployment_checks: crate::deployment_checks::DeploymentChecks,
     /// The engines' recent metrics, read when a dashboard asks.
@@ -100,6 +103,7 @@ impl ApiState {
                 gateway: OnceLock::new(),
                 engine_records: Mutex::new(HashMap::new()),
                 changes: watch::channel(0).0,
+                routes_built_from: watch::channel(None).0,
                 deployment_checks: Default::default(),
                 engine_scraper: Default::default(),
                 cluster: OnceLock::new(),
