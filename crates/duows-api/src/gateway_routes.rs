@@ -266,9 +266,11 @@ pub async fn routes_follow_the_settings_file(state: &ApiState) {
     if from == now {
         return;
     }
-    // The routes loop reads the file when it wakes: wake it.
+    // The routes loop reads the file when it wakes: wake it. Routes built from any other
+    // version than the old one were built from a read at least as new as this request's
+    // (also when the file changed again meanwhile).
     state.notify_change();
-    let applied = built.wait_for(|b| b.is_none_or(|from| from == now));
+    let applied = built.wait_for(|b| b.is_none_or(|built_from| built_from != from));
     if tokio::time::timeout(ROUTES_WAIT, applied).await.is_err() {
         tracing::debug!(
             "routes not rebuilt within {ROUTES_WAIT:?}; the request uses the current ones"
