@@ -57,6 +57,11 @@ export interface StepError {
   clear(): void;
 }
 
+/** What stands in the way, one warning box per line (the Done step's blockers, the reach check). */
+export function warningList(lines: readonly string[], testid: string): HTMLElement {
+  return h('ul', { class: 'setup-blockers', 'data-testid': testid }, ...lines.map((line) => h('li', { class: 'warning' }, line)));
+}
+
 export function stepError(testid = 'setup-step-error'): StepError {
   const el = h('div', { class: 'field-error setup-error', role: 'alert', 'data-testid': testid, hidden: true });
   return {

@@ -12,7 +12,7 @@ import { api } from '../transport';
 import type { GatewayInfo, GitlabOutcome, SetupStatus } from '../types';
 import { copyButton } from './copy';
 import { stepsView } from './gitlab-steps-view';
-import { busy, primary, secondary, stepError, stepFrame, type StepView, type WizardContext } from './setup-bits';
+import { busy, primary, secondary, stepError, stepFrame, warningList, type StepView, type WizardContext } from './setup-bits';
 import { gatewayNetworkRow } from './setup-network';
 import { setUiState } from '../ui-state';
 
@@ -129,10 +129,10 @@ export function gitlabStep(ctx: WizardContext): StepView {
     ctl("Administrator's access token (api scope)", token, 'Sent to GitLab only, never kept.'),
   );
   // Whether GitLab can reach the gateway at the address typed, as it is typed.
-  const reach = h('ul', { class: 'setup-blockers', 'data-testid': 'setup-gitlab-reach', hidden: true });
+  const reach = h('div', { hidden: true });
   const showReach = (): void => {
     const problems = reachProblems(address.value, ctx.store.get('gateway'));
-    replaceChildren(reach, ...problems.map((p) => h('li', { class: 'warning' }, p)));
+    replaceChildren(reach, warningList(problems, 'setup-gitlab-reach'));
     reach.hidden = problems.length === 0;
   };
   address.addEventListener('input', showReach);
@@ -204,7 +204,7 @@ export function doneStep(ctx: WizardContext): StepView {
         : [
             ...row('Endpoint on this machine', h('span', undefined, endpointCode, copyButton(endpoint, endpointCode))),
             ...(gitlabEndpoint ? row('Endpoint for GitLab', h('span', undefined, gitlabCode, copyButton(gitlabEndpoint, gitlabCode))) : []),
-            ...(reach.length > 0 ? row('Before GitLab calls', h('ul', { class: 'setup-blockers', 'data-testid': 'setup-done-reach' }, ...reach.map((p) => h('li', { class: 'warning' }, p)))) : []),
+            ...(reach.length > 0 ? row('Before GitLab calls', warningList(reach, 'setup-done-reach')) : []),
             ...row('Model identifiers', h('ul', { class: 'plain-list' }, ...routes.map((r) => h('li', { 'data-testid': 'setup-identifier' }, `${r.title}: `, h('code', undefined, r.gitlab_identifier))))),
             ...row(
               'API key',
@@ -232,7 +232,7 @@ export function doneStep(ctx: WizardContext): StepView {
         h('p', undefined, 'The command a start would run (the key hidden):'),
         h('pre', { class: 'engine-log setup-log' }, line),
         copyButton(view.command_line, line),
-        blocking.length > 0 ? h('ul', { class: 'setup-blockers', 'data-testid': 'setup-plan-blockers' }, ...blocking.map((c) => h('li', { class: 'warning' }, sentence(`${c.message}${c.fix ? `: ${c.fix}` : ''}`)))) : null,
+        blocking.length > 0 ? warningList(blocking.map((c) => sentence(`${c.message}${c.fix ? `: ${c.fix}` : ''}`)), 'setup-plan-blockers') : null,
       );
     } catch (reason) {
       error.show(reason, 'The plan could not be made.');

@@ -221,7 +221,7 @@ export function launchStep(ctx: WizardContext): StepView {
     start.className = offered ? 'secondary' : 'primary';
     if (!start.disabled) start.textContent = engine === undefined ? 'Start' : 'Start again';
   }
-  let lastState: string | null = null;
+  let lastState: EngineState | null = null;
   function showEngine(engine: EngineStatus | undefined): void {
     showButtons(engine);
     if (!engine) {
