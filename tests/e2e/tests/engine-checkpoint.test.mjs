@@ -67,23 +67,33 @@ const DOWNLOAD = {
   finished_ms: null,
 };
 
-test('out of memory: the smaller checkpoint is one button, then the card shows its download', async () => {
-  const server = await startServer(['--gpus', '1xH100-80GB']);
+/**
+ * A page whose reads of the engines and jobs are answered from `world` ({ engines, jobs }),
+ * which starts with the engine failed and the fix offered. Applying the fix moves it to
+ * waiting for the AWQ download, as the server does; `logs` is the engine's log tail.
+ */
+async function stagedPage(world, logs) {
+  world.engines = [engine('failed', { remedy: OFFER })];
+  world.jobs = [];
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
-  let engines = [engine('failed', { remedy: OFFER })];
-  let jobs = [];
+  await page.route('**/api/engines', (route) => route.fulfill({ json: world.engines }));
+  await page.route('**/api/jobs', (route) => route.fulfill({ json: world.jobs }));
+  await page.route(`**/api/engines/${NAME}/logs*`, (route) => route.fulfill({ json: logs }));
+  await page.route(`**/api/engines/${NAME}/apply-remedy`, (route) => {
+    world.engines = [engine('downloading', { download_job: JOB })];
+    world.jobs = [DOWNLOAD];
+    return route.fulfill({ json: world.engines[0] });
+  });
+  await page.addInitScript(installFakeIpc);
+  return { context, page };
+}
+
+test('out of memory: the smaller checkpoint is one button, then the card shows its download', async () => {
+  const server = await startServer(['--gpus', '1xH100-80GB']);
+  const { context, page } = await stagedPage({}, ['INFO Loading safetensors checkpoint shards: 63% Completed | 5/8', 'torch.OutOfMemoryError: CUDA out of memory.']);
   try {
-    await page.route('**/api/engines', (route) => route.fulfill({ json: engines }));
-    await page.route('**/api/jobs', (route) => route.fulfill({ json: jobs }));
-    await page.route(`**/api/engines/${NAME}/logs*`, (route) => route.fulfill({ json: ['INFO Loading safetensors checkpoint shards: 63% Completed | 5/8', 'torch.OutOfMemoryError: CUDA out of memory.'] }));
-    await page.route(`**/api/engines/${NAME}/apply-remedy`, (route) => {
-      engines = [engine('downloading', { download_job: JOB })];
-      jobs = [DOWNLOAD];
-      return route.fulfill({ json: engines[0] });
-    });
-    await page.addInitScript(installFakeIpc);
     await page.goto(`${server.url}/#/engines`);
     const card = page.locator(`[data-engine="${NAME}"]`);
     const fix = card.getByTestId('engine-remedy');
@@ -132,30 +142,18 @@ async function setupAtLaunch(server) {
 
 test('the wizard\'s Launch step: the same fix, its download, and "Cancel the download"', async () => {
   const server = await startServer(['--gpus', '1xH100-80GB']);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  let engines = [engine('failed', { remedy: OFFER })];
-  let jobs = [];
+  const world = {};
+  const { context, page } = await stagedPage(world, ['torch.OutOfMemoryError: CUDA out of memory.']);
   try {
     const setup = await setupAtLaunch(server);
     await page.route('**/api/setup', (route) => (route.request().method() === 'GET' ? route.fulfill({ json: setup }) : route.continue()));
-    await page.route('**/api/engines', (route) => route.fulfill({ json: engines }));
-    await page.route('**/api/jobs', (route) => route.fulfill({ json: jobs }));
-    await page.route(`**/api/engines/${NAME}/logs*`, (route) => route.fulfill({ json: ['torch.OutOfMemoryError: CUDA out of memory.'] }));
-    await page.route(`**/api/engines/${NAME}/apply-remedy`, (route) => {
-      engines = [engine('downloading', { download_job: JOB })];
-      jobs = [DOWNLOAD];
-      return route.fulfill({ json: engines[0] });
-    });
     await page.route(`**/api/engines/${NAME}/stop`, (route) => {
       // As the server answers a stop while it waits: the wait ends, the download it started
       // is cancelled, and the failure is back with its fix.
-      engines = [engine('failed', { remedy: OFFER })];
-      jobs = [{ ...DOWNLOAD, state: 'cancelled', finished_ms: Date.now() }];
-      return route.fulfill({ json: engines[0] });
+      world.engines = [engine('failed', { remedy: OFFER })];
+      world.jobs = [{ ...DOWNLOAD, state: 'cancelled', finished_ms: Date.now() }];
+      return route.fulfill({ json: world.engines[0] });
     });
-    await page.addInitScript(installFakeIpc);
     await page.goto(`${server.url}/#/setup`);
     await page.locator('[data-testid="setup-panel"][data-step="launch"]').waitFor();
     const fix = page.getByTestId('setup-launch-remedy');
