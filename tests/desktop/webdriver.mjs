@@ -9,17 +9,44 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
-/** A TCP port nobody listens on right now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
+/**
+ * The kernel's range for the local ports of outgoing connections: a port chosen inside it
+ * can be taken by any connection (even this process's own polling) between the moment it
+ * is found free and the moment the driver binds it.
+ */
+function ephemeralRange() {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return [low, high];
+  } catch {
+    // Not Linux: the IANA dynamic range.
+  }
+  return [49152, 65535];
+}
+
+/** Whether a listener can be opened on 127.0.0.1:`port` right now. */
+function canListen(port) {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A TCP port nobody listens on right now, outside the range outgoing connections draw
+ * from, and not one of `taken`.
+ */
+async function freePort(taken = []) {
+  const [low] = ephemeralRange();
+  const from = low > 12_000 ? 10_000 : 1_024;
+  const to = low > 12_000 ? low - 1 : 9_999;
+  for (let tries = 0; tries < 200; tries++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    if (!taken.includes(port) && (await canListen(port))) return port;
+  }
+  throw new Error(`no free port found between ${from} and ${to}`);
 }
 
 /** Polls `fn` until it returns something truthy; the last error explains a timeout. */
@@ -65,13 +92,31 @@ export function descendants(pid) {
   return out;
 }
 
+/** What tauri-driver or WebKitWebDriver print when a port was taken after it was chosen. */
+const PORT_REFUSED = /Unable to listen|can not listen/;
+
 /**
  * Starts tauri-driver with `env` as its whole environment (the app inherits it).
  * Returns { url, stop() }; stop() ends tauri-driver, WebKitWebDriver and the app.
+ * A driver that does not answer (a port taken between choosing and binding it, a native
+ * driver that died) is stopped and started again on other ports, up to three times; the
+ * error says what each attempt printed.
  */
-export async function startDriver({ driverBin, nativeDriver, env }) {
+export async function startDriver(options) {
+  const failures = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await startDriverOnce(options);
+    } catch (error) {
+      failures.push(`attempt ${attempt}: ${error.message}`);
+    }
+  }
+  throw new Error(`tauri-driver did not answer in 3 attempts:\n${failures.join('\n')}`);
+}
+
+async function startDriverOnce({ driverBin, nativeDriver, env }) {
   const port = await freePort();
-  const nativePort = await freePort();
+  const nativePort = await freePort([port]);
   const log = [];
   const child = spawn(driverBin, ['--port', String(port), '--native-port', String(nativePort), '--native-driver', nativeDriver], {
     env,
@@ -89,6 +134,13 @@ export async function startDriver({ driverBin, nativeDriver, env }) {
   }
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const url = `http://127.0.0.1:${port}`;
+  // What the drivers printed, for an error: its start (where a refused port or a crash is
+  // told) and its end; a proxy error repeats a backtrace on every poll.
+  const printed = () => {
+    const text = log.join('').trim();
+    if (!text) return 'nothing';
+    return text.length <= 2400 ? text : `${text.slice(0, 1600)}\n…\n${text.slice(-800)}`;
+  };
 
   const stop = async () => {
     const below = descendants(child.pid);
@@ -104,14 +156,19 @@ export async function startDriver({ driverBin, nativeDriver, env }) {
   };
 
   try {
-    await waitFor('tauri-driver to answer /status', async () => {
-      if (child.exitCode !== null) throw new Error(`tauri-driver exited (${child.exitCode}): ${log.join('')}`);
-      const res = await fetch(`${url}/status`);
-      return res.ok && (await res.json()).value?.ready !== false;
-    });
+    await waitFor(
+      `tauri-driver on port ${port} (native ${nativePort}) to answer /status`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`tauri-driver exited (${child.exitCode})`);
+        if (PORT_REFUSED.test(log.join(''))) throw new Error('a port was taken after it was chosen');
+        const res = await fetch(`${url}/status`);
+        return res.ok && (await res.json()).value?.ready !== false;
+      },
+      10_000,
+    );
   } catch (error) {
     await stop();
-    throw error;
+    throw new Error(`${error.message}; the drivers printed: ${printed()}`);
   }
   return { url, stop, log, pid: child.pid };
 }
