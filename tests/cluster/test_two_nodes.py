@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,9 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from ports import free_port  # noqa: E402
+
 DUOWS = os.environ.get("DUOWS_BIN", str(REPO / "target/debug/duows"))
 RAY = str(Path(sys.executable).with_name("ray"))
 RAY_VENV = str(Path(sys.executable).parent.parent)
@@ -41,11 +43,6 @@ def call(base, method, path, body=None, bearer=None):
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ray_processes():

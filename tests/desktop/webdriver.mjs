@@ -4,50 +4,10 @@
 
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../ports.mjs';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
-
-/**
- * The kernel's range for the local ports of outgoing connections: a port chosen inside it
- * can be taken by any connection (even this process's own polling) between the moment it
- * is found free and the moment the driver binds it.
- */
-function ephemeralRange() {
-  try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (low > 0 && high >= low) return [low, high];
-  } catch {
-    // Not Linux: the IANA dynamic range.
-  }
-  return [49152, 65535];
-}
-
-/** Whether a listener can be opened on 127.0.0.1:`port` right now. */
-function canListen(port) {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * A TCP port nobody listens on right now, outside the range outgoing connections draw
- * from, and not one of `taken`.
- */
-async function freePort(taken = []) {
-  const [low] = ephemeralRange();
-  const from = low > 12_000 ? 10_000 : 1_024;
-  const to = low > 12_000 ? low - 1 : 9_999;
-  for (let tries = 0; tries < 200; tries++) {
-    const port = from + Math.floor(Math.random() * (to - from + 1));
-    if (!taken.includes(port) && (await canListen(port))) return port;
-  }
-  throw new Error(`no free port found between ${from} and ${to}`);
-}
 
 /** Polls `fn` until it returns something truthy; the last error explains a timeout. */
 export async function waitFor(what, fn, timeoutMs = 20_000) {

@@ -11,8 +11,8 @@ Run: DUOWS_BIN=target/debug/duows DUOWS_CPU_ENGINE_PYTHON=.tools/cpu-engine/bin/
 import os
 import re
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -23,14 +23,12 @@ from pathlib import Path
 import openai
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from ports import free_port  # noqa: E402
+
 DUOWS = os.environ.get("DUOWS_BIN", str(REPO / "target/debug/duows"))
 ENGINE_PYTHON = os.environ.get("DUOWS_CPU_ENGINE_PYTHON", str(REPO / ".tools/cpu-engine/bin/python"))
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def metric(text, name, deployment, replica):
@@ -50,7 +48,8 @@ class TwoReplicas(unittest.TestCase):
             check=True, capture_output=True,
         )
         cls.env = dict(os.environ, DUOWS_HOME=str(home / "data"))
-        cls.ports = [free_port(), free_port()]
+        first = free_port()
+        cls.ports = [first, free_port(taken=(first,))]
         cls.engines = [cls.start_engine(port) for port in cls.ports]
         cls.urls = [f"http://127.0.0.1:{port}/v1" for port in cls.ports]
         subprocess.run(

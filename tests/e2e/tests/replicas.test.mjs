@@ -7,10 +7,10 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../ports.mjs';
 import { launchBrowser, screenshot, startServer } from '../harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,15 +28,6 @@ after(async () => {
 });
 
 const text = async (locator) => ((await locator.textContent()) ?? '').trim();
-
-/** A loopback port free now. */
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The fake engine serving `m` on `port`, wanting `key`; resolves once it listens. */
 async function startReplica(port, key) {

@@ -12,7 +12,7 @@ use super::{
     ClusterError, ClusterMachine, ClusterStartRequest, RayClusterState, RayClusterStatus,
     FORM_TIMEOUT, RAY_STOP_GRACE,
 };
-use crate::engine::cluster::{ClusterNetwork, RAY_PORT};
+use crate::engine::cluster::{ray_port_problem, ClusterNetwork, RAY_PORT};
 
 /// Counts starts and stops, so a watcher of an older start ends.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -144,8 +144,8 @@ impl ClusterMachine {
             }
         }
         let port = request.ray_port.unwrap_or(RAY_PORT);
-        if port == 0 {
-            return Err(invalid("ray_port", "must be a port between 1 and 65535"));
+        if let Some(reason) = ray_port_problem(port) {
+            return Err(invalid("ray_port", &reason));
         }
         let network = ClusterNetwork {
             interface: request.interface.clone(),

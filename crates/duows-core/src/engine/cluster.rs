@@ -22,6 +22,27 @@ use crate::fit::FitResult;
 /// Ray's default port on the head (its GCS server).
 pub const RAY_PORT: u16 = 6379;
 
+/// The ports `ray start` gives its worker processes unless told otherwise
+/// (`--min-worker-port`, `--max-worker-port`).
+const RAY_WORKER_PORTS: std::ops::RangeInclusive<u16> = 10002..=19999;
+
+/// Why `port` cannot be Ray's port on the head, or `None` when it can: a head given one of
+/// the ports `ray start` keeps for its own parts refuses to start ("trying to use a port
+/// number … that is used by other components"), after the cluster was set up.
+pub fn ray_port_problem(port: u16) -> Option<String> {
+    let own = match port {
+        0 => return Some("must be a port between 1 and 65535 (Ray's default is 6379)".into()),
+        8265 => "its dashboard's port",
+        10001 => "its client server's port",
+        52365 => "its dashboard agent's port",
+        p if RAY_WORKER_PORTS.contains(&p) => "among the ports it gives its workers (10002–19999)",
+        _ => return None,
+    };
+    Some(format!(
+        "{port} is {own}, which Ray keeps for itself: choose another, such as Ray's default 6379"
+    ))
+}
+
 /// How the nodes reach each other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterNetwork {
@@ -148,10 +169,10 @@ pub fn ray_cluster_plan(
             });
         }
     }
-    if network.ray_port == 0 {
+    if let Some(reason) = ray_port_problem(network.ray_port) {
         return Err(PlanError {
             field: "ray_port",
-            reason: "must be a port between 1 and 65535 (Ray's default is 6379)".into(),
+            reason,
         });
     }
     let addresses: Vec<String> = network.addresses.iter().map(IpAddr::to_string).collect();

@@ -217,6 +217,12 @@ fn missing_or_wrong_network_settings_name_their_field() {
         ..network(&["10.0.0.1", "10.0.0.2"])
     });
     assert_eq!(port.field, "ray_port");
+    let workers = plan(&ClusterNetwork {
+        ray_port: 17628,
+        ..network(&["10.0.0.1", "10.0.0.2"])
+    });
+    assert_eq!(workers.field, "ray_port");
+    assert!(workers.reason.contains("10002–19999"), "{}", workers.reason);
     // NCCL's own forms are accepted.
     let exact = ClusterNetwork {
         interface: Some("=enp1s0f0".into()),
@@ -249,4 +255,25 @@ fn a_preview_for_machines_not_yet_named_shows_placeholders() {
         worker.contains("'--address=<node-1-address>:6379'"),
         "{worker}"
     );
+}
+
+#[test]
+fn ray_refuses_the_ports_it_keeps_for_itself_and_so_does_the_plan() {
+    for free in [1, 6379, 10000, 20000, 29500, 65535] {
+        assert_eq!(ray_port_problem(free), None, "{free}");
+    }
+    for (kept, words) in [
+        (0, "between 1 and 65535"),
+        (8265, "dashboard's port"),
+        (10001, "client server"),
+        (10002, "10002–19999"),
+        (19999, "10002–19999"),
+        (52365, "dashboard agent"),
+    ] {
+        let reason = ray_port_problem(kept).expect("refused");
+        assert!(reason.contains(words), "{kept}: {reason}");
+    }
+    assert!(ray_port_problem(15000)
+        .expect("refused")
+        .ends_with("choose another, such as Ray's default 6379"));
 }
