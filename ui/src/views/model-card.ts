@@ -318,6 +318,18 @@ function missStats(advice: ModelAdvice): HTMLElement[] {
   ];
 }
 
+/**
+ * A checkpoint's weights in words: the files' size, and what vLLM holds once they are loaded
+ * when the fit says that differs by more than 2 % (MXFP4 experts are laid out again: "60.8
+ * GiB of weights, 64.4 GiB once loaded"), so the card agrees with its memory bar.
+ */
+export function weightWords(fit: Pick<FitResult, 'weight_bytes' | 'memory' | 'tensor_parallel_size'>, pipeline = false): string {
+  const files = `${gib(fit.weight_bytes)} of weights`;
+  if (!fit.memory || pipeline) return files;
+  const loaded = fit.memory.weights_bytes * Math.max(1, fit.tensor_parallel_size);
+  return Math.abs(loaded - fit.weight_bytes) > fit.weight_bytes * 0.02 ? `${files}, ${gib(loaded)} once loaded` : files;
+}
+
 /** One line under the name: which checkpoint the card is about, and its weights. */
 function verdictText(advice: ModelAdvice): (string | HTMLElement)[] {
   const strong = (text: string) => h('strong', undefined, text);
@@ -326,10 +338,10 @@ function verdictText(advice: ModelAdvice): (string | HTMLElement)[] {
     return [
       'With the ',
       strong(q.variant),
-      ` checkpoint (${gib(q.weight_bytes)} of weights); the ${advice.variant} one (${gib(advice.weight_bytes)}) does not fit.`,
+      ` checkpoint (${weightWords(q)}); the ${advice.variant} one (${gib(advice.weight_bytes)}) does not fit.`,
     ];
   }
-  const line: (string | HTMLElement)[] = [strong(advice.variant), ` checkpoint, ${gib(advice.weight_bytes)} of weights`];
+  const line: (string | HTMLElement)[] = [strong(advice.variant), ` checkpoint, ${weightWords(advice, advice.pipeline !== undefined)}`];
   if (advice.badge === 'does_not_fit') line.push(advice.memory ? ': more than this hardware holds.' : ': there is no GPU to run it on.');
   else line.push(advice.tensor_parallel_size > 1 ? `, split over ${advice.tensor_parallel_size} GPUs.` : '.');
   return line;
