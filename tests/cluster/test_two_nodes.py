@@ -21,7 +21,8 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
+# Last on the path: the suites' folders (litellm, kubernetes) must not shadow packages.
+sys.path.append(str(REPO / "tests"))
 from ports import free_port  # noqa: E402
 
 DUOWS = os.environ.get("DUOWS_BIN", str(REPO / "target/debug/duows"))
@@ -42,7 +43,6 @@ def call(base, method, path, body=None, bearer=None):
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
-
 
 
 def ray_processes():

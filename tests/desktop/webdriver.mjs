@@ -9,7 +9,10 @@ import { freePort } from '../ports.mjs';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
-/** Polls `fn` until it returns something truthy; the last error explains a timeout. */
+/**
+ * Polls `fn` until it returns something truthy; the last error explains a timeout. An error
+ * marked `final` ends the wait at once.
+ */
 export async function waitFor(what, fn, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -19,6 +22,7 @@ export async function waitFor(what, fn, timeoutMs = 20_000) {
       if (value) return value;
       last = undefined;
     } catch (error) {
+      if (error.final) throw error;
       last = error;
     }
     await sleep(200);
@@ -65,8 +69,10 @@ const PORT_REFUSED = /Unable to listen|can not listen/;
 export async function startDriver(options) {
   const failures = [];
   for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await freePort();
+    const nativePort = await freePort([port]);
     try {
-      return await startDriverOnce(options);
+      return await startDriverOn(options, port, nativePort);
     } catch (error) {
       failures.push(`attempt ${attempt}: ${error.message}`);
     }
@@ -74,9 +80,26 @@ export async function startDriver(options) {
   throw new Error(`tauri-driver did not answer in 3 attempts:\n${failures.join('\n')}`);
 }
 
-async function startDriverOnce({ driverBin, nativeDriver, env }) {
-  const port = await freePort();
-  const nativePort = await freePort([port]);
+/**
+ * Processes started with `--port=PORT` and what runs below them: the native driver, which
+ * tauri-driver leaves running when it exits on a port it could not bind.
+ */
+function startedWithPort(port) {
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(`--port=${port}`)) {
+        found.push(...descendants(Number(entry)), Number(entry));
+      }
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+async function startDriverOn({ driverBin, nativeDriver, env }, port, nativePort) {
   const log = [];
   const child = spawn(driverBin, ['--port', String(port), '--native-port', String(nativePort), '--native-driver', nativeDriver], {
     env,
@@ -103,7 +126,7 @@ async function startDriverOnce({ driverBin, nativeDriver, env }) {
   };
 
   const stop = async () => {
-    const below = descendants(child.pid);
+    const below = new Set([...descendants(child.pid), ...startedWithPort(nativePort)]);
     child.kill('SIGTERM');
     await Promise.race([exited, sleep(3000)]);
     for (const pid of [...below, child.pid]) {
@@ -119,9 +142,10 @@ async function startDriverOnce({ driverBin, nativeDriver, env }) {
     await waitFor(
       `tauri-driver on port ${port} (native ${nativePort}) to answer /status`,
       async () => {
-        if (child.exitCode !== null) throw new Error(`tauri-driver exited (${child.exitCode})`);
-        if (PORT_REFUSED.test(log.join(''))) throw new Error('a port was taken after it was chosen');
-        const res = await fetch(`${url}/status`);
+        const final = (message) => Object.assign(new Error(message), { final: true });
+        if (child.exitCode !== null) throw final(`tauri-driver exited (${child.exitCode})`);
+        if (PORT_REFUSED.test(log.join(''))) throw final('a port was taken after it was chosen');
+        const res = await fetch(`${url}/status`, { signal: AbortSignal.timeout(2_000) });
         return res.ok && (await res.json()).value?.ready !== false;
       },
       10_000,

@@ -23,12 +23,12 @@ from pathlib import Path
 import openai
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
+# Last on the path: the suites' folders (litellm, kubernetes) must not shadow packages.
+sys.path.append(str(REPO / "tests"))
 from ports import free_port  # noqa: E402
 
 DUOWS = os.environ.get("DUOWS_BIN", str(REPO / "target/debug/duows"))
 ENGINE_PYTHON = os.environ.get("DUOWS_CPU_ENGINE_PYTHON", str(REPO / ".tools/cpu-engine/bin/python"))
-
 
 
 def metric(text, name, deployment, replica):

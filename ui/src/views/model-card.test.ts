@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MemoryPerGpu } from '../types';
+import type { FitResult, MemoryPerGpu } from '../types';
 import { weightWords } from './model-card';
 
 const GIB = 1024 ** 3;
@@ -22,6 +22,7 @@ describe('weightWords', () => {
   it('says the files only when they load as stored, with no GPU, or across pipeline stages', () => {
     expect(weightWords({ weight_bytes: 15 * GIB, memory: memory(15 * GIB), tensor_parallel_size: 1 })).toBe('15.0 GiB of weights');
     expect(weightWords({ weight_bytes: 15 * GIB, memory: null, tensor_parallel_size: 1 })).toBe('15.0 GiB of weights');
-    expect(weightWords({ weight_bytes: 60 * GIB, memory: memory(40 * GIB), tensor_parallel_size: 1 }, true)).toBe('60.0 GiB of weights');
+    const pipeline: NonNullable<FitResult['pipeline']> = { nodes: 2, pipeline_parallel_size: 2, tensor_parallel_size: 1, layer_partition: [18, 18], custom_partition: false, stages: [], limiting_stage: 0 };
+    expect(weightWords({ weight_bytes: 60 * GIB, memory: memory(40 * GIB), tensor_parallel_size: 1, pipeline })).toBe('60.0 GiB of weights');
   });
 });

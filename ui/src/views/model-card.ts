@@ -323,9 +323,10 @@ function missStats(advice: ModelAdvice): HTMLElement[] {
  * when the fit says that differs by more than 2 % (MXFP4 experts are laid out again: "60.8
  * GiB of weights, 64.4 GiB once loaded"), so the card agrees with its memory bar.
  */
-export function weightWords(fit: Pick<FitResult, 'weight_bytes' | 'memory' | 'tensor_parallel_size'>, pipeline = false): string {
+export function weightWords(fit: Pick<FitResult, 'weight_bytes' | 'memory' | 'tensor_parallel_size' | 'pipeline'>): string {
   const files = `${gib(fit.weight_bytes)} of weights`;
-  if (!fit.memory || pipeline) return files;
+  // Across nodes `memory` is the limiting stage's alone: the files' size is all there is.
+  if (!fit.memory || fit.pipeline) return files;
   const loaded = fit.memory.weights_bytes * Math.max(1, fit.tensor_parallel_size);
   return Math.abs(loaded - fit.weight_bytes) > fit.weight_bytes * 0.02 ? `${files}, ${gib(loaded)} once loaded` : files;
 }
@@ -341,7 +342,7 @@ function verdictText(advice: ModelAdvice): (string | HTMLElement)[] {
       ` checkpoint (${weightWords(q)}); the ${advice.variant} one (${gib(advice.weight_bytes)}) does not fit.`,
     ];
   }
-  const line: (string | HTMLElement)[] = [strong(advice.variant), ` checkpoint, ${weightWords(advice, advice.pipeline !== undefined)}`];
+  const line: (string | HTMLElement)[] = [strong(advice.variant), ` checkpoint, ${weightWords(advice)}`];
   if (advice.badge === 'does_not_fit') line.push(advice.memory ? ': more than this hardware holds.' : ': there is no GPU to run it on.');
   else line.push(advice.tensor_parallel_size > 1 ? `, split over ${advice.tensor_parallel_size} GPUs.` : '.');
   return line;
