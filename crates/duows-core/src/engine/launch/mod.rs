@@ -5,6 +5,7 @@
 //! ([`super::preflight`]). The caller supplies what only it knows: the fit on its
 //! hardware, whether that hardware is described, and the free memory now.
 
+mod port;
 mod request;
 mod weights;
 
@@ -56,12 +57,9 @@ pub struct PreparedStart {
     pub preflight: Preflight,
 }
 
-/// A port nobody listens on now (bind port 0 on loopback, read it, let it go).
+/// A port nobody listens on now, for the engine (see [`port`]).
 fn free_port() -> Result<u16, LaunchError> {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| LaunchError::internal(format!("cannot find a free port: {e}")))
+    port::engine_port().map_err(|e| LaunchError::internal(format!("cannot find a free port: {e}")))
 }
 
 fn plan_error(error: PlanError) -> LaunchError {
