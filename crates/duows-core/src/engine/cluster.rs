@@ -32,14 +32,14 @@ const RAY_WORKER_PORTS: std::ops::RangeInclusive<u16> = 10002..=19999;
 pub fn ray_port_problem(port: u16) -> Option<String> {
     let own = match port {
         0 => return Some("must be a port between 1 and 65535 (Ray's default is 6379)".into()),
-        8265 => "its dashboard's port",
-        10001 => "its client server's port (when Ray's client is installed)",
-        52365 => "its dashboard agent's port",
-        p if RAY_WORKER_PORTS.contains(&p) => "among the ports it gives its workers (10002–19999)",
+        8265 => "Ray's dashboard port",
+        10001 => "Ray's client server port (when Ray's client is installed)",
+        52365 => "Ray's dashboard agent port",
+        p if RAY_WORKER_PORTS.contains(&p) => "among the ports Ray gives its workers (10002–19999)",
         _ => return None,
     };
     Some(format!(
-        "{port} is {own}, which Ray keeps for itself: choose another, such as Ray's default 6379"
+        "{port} is {own}, so Ray refuses it for its head: choose another, such as Ray's default 6379"
     ))
 }
 

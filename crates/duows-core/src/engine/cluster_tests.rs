@@ -264,7 +264,7 @@ fn ray_refuses_the_ports_it_keeps_for_itself_and_so_does_the_plan() {
     }
     for (kept, words) in [
         (0, "between 1 and 65535"),
-        (8265, "dashboard's port"),
+        (8265, "Ray's dashboard port"),
         (10001, "client server"),
         (10002, "10002–19999"),
         (19999, "10002–19999"),
