@@ -24,7 +24,7 @@ pub const RAY_PORT: u16 = 6379;
 
 /// The ports `ray start` gives its worker processes unless told otherwise
 /// (`--min-worker-port`, `--max-worker-port`).
-const RAY_WORKER_PORTS: std::ops::RangeInclusive<u16> = 10002..=19999;
+pub(crate) const RAY_WORKER_PORTS: std::ops::RangeInclusive<u16> = 10002..=19999;
 
 /// Why `port` cannot be Ray's port on the head, or `None` when it can: a head given one of
 /// the ports `ray start` keeps for its own parts refuses to start ("trying to use a port

@@ -2,15 +2,15 @@
 //! of outgoing connections. A port found by binding port 0 comes from that range, so any
 //! connection made before the engine binds it (the engine's own start-up makes many) can take
 //! it, and the start fails with "address already in use". Chosen from 20000 up to that range
-//! (Ray keeps 10001–19999 and 52365 for itself), checked free on every address; where the
+//! (none of the ports Ray keeps for itself), checked free on every address; where the
 //! kernel's range leaves no room, the kernel picks one.
 
 use rand_core::{OsRng, RngCore};
 
-/// The lowest port chosen: Ray keeps 10001–19999 for its own parts.
-const LOWEST: u16 = 20_000;
-/// Ray's dashboard agent's port.
-const RAY_KEEPS: u16 = 52_365;
+use crate::engine::cluster::{ray_port_problem, RAY_WORKER_PORTS};
+
+/// The lowest port chosen: above the ports Ray gives its workers (and its client server's).
+const LOWEST: u16 = *RAY_WORKER_PORTS.end() + 1;
 /// Linux's default range, for where the kernel's cannot be read.
 const DEFAULT_EPHEMERAL: (u16, u16) = (32_768, 60_999);
 
@@ -58,7 +58,8 @@ pub(super) fn engine_port() -> std::io::Result<u16> {
         let span = u32::from(last - first) + 1;
         for _ in 0..200 {
             let port = first + (OsRng.next_u32() % span) as u16;
-            if port != RAY_KEEPS && can_listen(port) {
+            // Not one Ray keeps for itself (a cluster's head may run beside the engine).
+            if ray_port_problem(port).is_none() && can_listen(port) {
                 return Ok(port);
             }
         }
@@ -88,7 +89,7 @@ mod tests {
         assert!(can_listen(port), "{port} is free");
         if let Some((first, last)) = ports_outside(ephemeral_range()) {
             assert!((first..=last).contains(&port), "{port} in {first}..={last}");
-            assert_ne!(port, RAY_KEEPS);
+            assert_eq!(ray_port_problem(port), None);
         }
     }
 }
