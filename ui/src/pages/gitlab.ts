@@ -90,7 +90,7 @@ export function gitlabPage(): Page {
     aiGatewayUrl.value = url;
     aiGatewayUrl.dispatchEvent(new Event('input', { bubbles: true }));
     // Steps already shown say the URL now.
-    if (steps.childElementCount > 0) stepsButton.click();
+    if (steps.childElementCount > 0) showSteps();
   });
   const general = h('div', { class: 'banner-slot' });
   const ctl = (label: string, input: HTMLInputElement, hint?: string): { ctl: HTMLElement; input: HTMLInputElement } => ({ ctl: field(label, input, hint), input });
@@ -159,7 +159,7 @@ export function gitlabPage(): Page {
       (reason: unknown) => { errors.report(reason, 'GitLab refused a change.'); },
     );
   });
-  stepsButton.addEventListener('click', () => {
+  function showSteps(): void {
     if (address.value.trim() === '') {
       errors.show('Enter the address GitLab reaches this machine at.', 'endpoint_address');
       return;
@@ -172,7 +172,8 @@ export function gitlabPage(): Page {
       },
       (reason: unknown) => { errors.report(reason, 'The steps could not be made.'); },
     );
-  });
+  }
+  stepsButton.addEventListener('click', showSteps);
 
   const el = h(
     'main',
